@@ -1,0 +1,229 @@
+#include "cli/cli.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <iterator>
+#include <optional>
+
+#include "core/fs.h"
+#include "decision/engine.h"
+#include "decision/render.h"
+#include "decision/request.h"
+#include "governance/defaults.h"
+#include "governance/loader.h"
+
+namespace interlock::cli {
+namespace {
+
+struct Io {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// Flags of every subcommand; each uses its own.
+struct Options {
+  std::string dir;
+  bool force = false;
+  bool json = false;
+  std::string governance = "governance";
+  std::string request;
+  std::optional<std::string> emergency_stop;
+  bool explain = false;
+};
+
+struct Command {
+  const char* name;
+  const char* description;
+  void (*setup)(CLI::App* app, Options* options);
+  int (*run)(const Options& options, Io& io);
+};
+
+template <class... Args>
+void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... args) {
+  stream << fmt::format(format, std::forward<Args>(args)...);
+}
+
+void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics, const std::string& dir,
+                      std::ostream& stream) {
+  for (const governance::Diagnostic& d : diagnostics) {
+    governance::Diagnostic shown = d;
+    // Paths relative to the current directory, so editors can jump to them.
+    if (!d.file.starts_with(dir)) shown.file = JoinPath(dir, d.file);
+    Print(stream, "{}\n", shown.ToString());
+  }
+}
+
+int RunInit(const Options& o, Io& io) {
+  RealFileSystem fs;
+  auto written = governance::Scaffold(fs, o.dir, o.force);
+  if (!written) {
+    Print(io.err, "error: {}\n", written.error().message());
+    return ExitCodeFor(written.error().kind());
+  }
+  for (const std::string& path : *written) Print(io.out, "  wrote {}\n", JoinPath(o.dir, path));
+  Print(io.out,
+        "Governance directory {} created with the default policies. Review it, commit it, and\n"
+        "validate changes with: interlock check {}\n",
+        o.dir, o.dir);
+  return kExitOk;
+}
+
+int RunCheck(const Options& o, Io& io) {
+  RealFileSystem fs;
+  auto g = governance::Load(fs, o.dir);
+  if (o.json) {
+    if (g) {
+      Print(io.out, "{{\"valid\": true, \"governance_version\": \"{}\", \"errors\": []}}\n",
+            g->version);
+    } else {
+      Print(io.out, "{{\"valid\": false, \"errors\": {}}}\n", governance::DiagnosticsToJson(g.error()));
+    }
+    return g ? kExitOk : kExitInvalid;
+  }
+  if (!g) {
+    PrintDiagnostics(g.error(), o.dir, io.err);
+    Print(io.err, "{}: {} error{}\n", o.dir, g.error().size(), g.error().size() == 1 ? "" : "s");
+    return kExitInvalid;
+  }
+  Print(io.out,
+        "{}: valid ({} roles, {} principals, {} workflows, {} matrix rows, {} risk tiers, {} rules, "
+        "{} rollback triggers)\ngovernance_version: {}\n",
+        o.dir, g->roles.size(), g->principals.size(), g->workflows.size(), g->matrix.size(),
+        g->tiers.size(), g->rules.size(), g->rollback.triggers.size(), g->version);
+  return kExitOk;
+}
+
+Result<std::string> ReadRequestText(const std::string& path, std::istream& in, size_t limit) {
+  if (path != "-") {
+    RealFileSystem fs;
+    auto text = fs.ReadFile(path, limit);
+    if (!text) return std::unexpected(text.error());
+    return text;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > limit) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("request: larger than the limit of {} bytes", limit)));
+    }
+  }
+  return text;
+}
+
+int RunDecide(const Options& o, Io& io) {
+  RealFileSystem fs;
+  auto g = governance::Load(fs, o.governance);
+  if (!g) {
+    PrintDiagnostics(g.error(), o.governance, io.err);
+    Print(io.err, "error: governance directory {} is invalid\n", o.governance);
+    return kExitInvalid;
+  }
+  decision::RequestLimits limits;
+  auto text = ReadRequestText(o.request, io.in, limits.max_bytes);
+  if (!text) {
+    Print(io.err, "error: {}\n", text.error().message());
+    return ExitCodeFor(text.error().kind());
+  }
+  auto request = decision::ParseRequest(*text, limits);
+  if (request) {
+    if (auto ok = decision::CheckRequest(*g, *request); !ok) request = std::unexpected(ok.error());
+  }
+  if (!request) {
+    Print(io.err, "error: {}\n", request.error().message());
+    return kExitInvalid;
+  }
+  decision::SafetyState safety;
+  if (o.emergency_stop) {
+    safety.emergency_stop = true;
+    safety.stop_reason = *o.emergency_stop;
+  }
+  decision::Decision d;
+  decision::Decide(*g, *request, safety, &d);
+  Print(io.out, "{}\n", decision::RenderDecision(*g, *request, safety, d, o.explain));
+  return decision::ExitCode(d.kind);
+}
+
+int RunVersion(const Options&, Io& io) {
+  Print(io.out, "interlock 0.1.0\n");
+  return kExitOk;
+}
+
+const Command kCommands[] = {
+    {"init", "Write a governance directory with the default policies",
+     [](CLI::App* app, Options* o) {
+       app->add_option("DIR", o->dir, "Directory to create")->required();
+       app->add_flag("--force", o->force, "Overwrite default files in a non-empty directory");
+     },
+     RunInit},
+    {"check", "Validate a governance directory (exit 0 valid, 2 invalid)",
+     [](CLI::App* app, Options* o) {
+       app->add_option("DIR", o->dir, "Governance directory")->required();
+       app->add_flag("--json", o->json, "Print the result and errors as JSON");
+     },
+     RunCheck},
+    {"decide",
+     "Decide one request offline (exit 0 allow, 10 require_approval, 20 deny, 2 invalid input)",
+     [](CLI::App* app, Options* o) {
+       app->add_option("--governance", o->governance, "Governance directory")
+           ->capture_default_str();
+       app->add_option("--request", o->request, "Request JSON file, or - for stdin")->required();
+       app->add_option("--emergency-stop", o->emergency_stop,
+                       "Decide as if the emergency stop were active, for REASON")
+           ->expected(0, 1)
+           ->default_str("");
+       app->add_flag("--explain", o->explain, "Show every rule considered and why it matched");
+     },
+     RunDecide},
+    {"version", "Print the version", [](CLI::App*, Options*) {}, RunVersion},
+};
+
+}  // namespace
+
+int ExitCodeFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kInvalidArgument:
+    case ErrorKind::kNotFound:
+    case ErrorKind::kPermissionDenied:
+      return kExitInvalid;
+    default:
+      return kExitFailure;
+  }
+}
+
+int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err) {
+  Io io{in, out, err};
+  Options options;
+  CLI::App app("Interlock: the governance gate for automation and AI agents", "interlock");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "interlock 0.1.0");
+  const Command* chosen = nullptr;
+  for (const Command& command : kCommands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.description);
+    command.setup(sub, &options);
+    sub->callback([&chosen, &command] { chosen = &command; });
+  }
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, out, err);
+    return code == 0 ? kExitOk : kExitInvalid;
+  }
+  if (chosen == nullptr) return kExitInvalid;
+  try {
+    return chosen->run(options, io);
+  } catch (const std::exception& e) {
+    // Nothing below throws by design; this is the last line of defence.
+    Print(err, "internal error: {}\n", e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace interlock::cli

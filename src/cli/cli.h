@@ -1,0 +1,29 @@
+// The `interlock` command line: a table of subcommands, each a thin layer
+// that parses flags, calls the library and prints. No rules live here.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace interlock::cli {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the command ran and found a problem (reserved)
+inline constexpr int kExitInvalid = 2;  // invalid input, flags or configuration
+inline constexpr int kExitRequireApproval = 10;
+inline constexpr int kExitDeny = 20;
+
+// The exit code for an error of a given kind.
+int ExitCodeFor(ErrorKind kind);
+
+// Runs the command line `args` (args[0] is the program name), writing to
+// `out` and `err`, reading `in` for "-" arguments. Returns the exit code.
+// Never throws.
+int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err);
+
+}  // namespace interlock::cli

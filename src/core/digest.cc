@@ -1,0 +1,40 @@
+#include "core/digest.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+namespace interlock {
+
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
+  // Allocation failure or a missing SHA-256 means OpenSSL is unusable;
+  // nothing sensible can continue.
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    std::abort();
+  }
+}
+
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Hasher::Update(std::string_view bytes) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+}
+
+Sha256 Sha256Hasher::Finish() {
+  Sha256 out{};
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &size);
+  return out;
+}
+
+std::string ToHex(const uint8_t* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (size_t index = 0; index < size; ++index) {
+    out[2 * index] = kDigits[data[index] >> 4];
+    out[2 * index + 1] = kDigits[data[index] & 15];
+  }
+  return out;
+}
+
+}  // namespace interlock

@@ -1,0 +1,83 @@
+#include "core/duration.h"
+
+#include <cmath>
+#include <limits>
+
+namespace interlock {
+namespace {
+
+struct Unit {
+  std::string_view name;
+  int64_t millis;
+};
+
+// Longest names first so "ms" is not read as "m" followed by "s".
+constexpr Unit kUnits[] = {
+    {"ms", 1},          {"s", 1000},           {"m", 60'000},          {"h", 3'600'000},
+    {"d", 86'400'000},  {"w", 7 * 86'400'000LL}, {"y", 365 * 86'400'000LL},
+};
+
+}  // namespace
+
+std::optional<Millis> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    bool seen_dot = false;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || (text[i] == '.' && !seen_dot))) {
+      if (text[i] == '.') seen_dot = true;
+      ++i;
+    }
+    std::string_view number = text.substr(start, i - start);
+    if (number.empty() || number == "." || number.front() == '.' || number.back() == '.') {
+      return std::nullopt;
+    }
+    const Unit* unit = nullptr;
+    for (const Unit& u : kUnits) {
+      if (text.substr(i, u.name.size()) == u.name) {
+        unit = &u;
+        break;
+      }
+    }
+    if (unit == nullptr) return std::nullopt;
+    i += unit->name.size();
+    double value = 0;
+    double scale = 1;
+    bool fraction = false;
+    for (char c : number) {
+      if (c == '.') {
+        fraction = true;
+        continue;
+      }
+      if (fraction) {
+        scale /= 10;
+        value += (c - '0') * scale;
+      } else {
+        value = value * 10 + (c - '0');
+      }
+      if (value > 1e18) return std::nullopt;
+    }
+    total += value * static_cast<double>(unit->millis);
+    if (total > static_cast<double>(std::numeric_limits<int64_t>::max() / 2)) return std::nullopt;
+  }
+  return Millis(static_cast<int64_t>(std::llround(total)));
+}
+
+std::string FormatDuration(Millis d) {
+  int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  std::string out;
+  // Years only when exact, so "90d" stays "90d"; weeks are never chosen.
+  for (int index : {6, 4, 3, 2, 1, 0}) {
+    const Unit& u = kUnits[index];
+    if (ms < u.millis || (index == 6 && ms % u.millis != 0)) continue;
+    out += std::to_string(ms / u.millis);
+    out += u.name;
+    ms %= u.millis;
+  }
+  return out;
+}
+
+}  // namespace interlock

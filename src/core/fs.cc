@@ -1,0 +1,95 @@
+#include "core/fs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+namespace interlock {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+Error IoError(std::string_view what, const std::string& path, int errnum) {
+  if (errnum == ENOENT) return Error::NotFound(fmt::format("{}: {}: no such file", path, what));
+  return Error::Io(fmt::format("{}: {}: {}", path, what, std::strerror(errnum)));
+}
+
+}  // namespace
+
+Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max_bytes) const {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unexpected(IoError("cannot open", path, errno));
+  std::string data;
+  char buffer[1 << 16];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    data.append(buffer, static_cast<size_t>(in.gcount()));
+    if (data.size() > max_bytes) {
+      return std::unexpected(
+          Error::InvalidArgument(fmt::format("{}: larger than the limit of {} bytes", path, max_bytes)));
+    }
+  }
+  if (in.bad()) return std::unexpected(IoError("read failed", path, errno));
+  return data;
+}
+
+Result<void> RealFileSystem::WriteFile(const std::string& path, const std::string& contents) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return std::unexpected(IoError("cannot create", tmp, errno));
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) return std::unexpected(IoError("write failed", tmp, errno));
+  }
+  std::error_code ec;
+  stdfs::rename(tmp, path, ec);
+  if (ec) return std::unexpected(IoError("rename failed", path, ec.value()));
+  return Ok();
+}
+
+Result<void> RealFileSystem::CreateDirectories(const std::string& path) {
+  std::error_code ec;
+  stdfs::create_directories(path, ec);
+  if (ec) return std::unexpected(IoError("cannot create directory", path, ec.value()));
+  return Ok();
+}
+
+Result<std::vector<std::string>> RealFileSystem::ListFiles(const std::string& dir) const {
+  std::error_code ec;
+  std::vector<std::string> files;
+  stdfs::recursive_directory_iterator it(dir, ec), end;
+  if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
+      files.push_back(stdfs::relative(it->path(), dir, ec).generic_string());
+    }
+  }
+  if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool RealFileSystem::Exists(const std::string& path) const {
+  std::error_code ec;
+  return stdfs::exists(path, ec);
+}
+
+bool RealFileSystem::IsDirectory(const std::string& path) const {
+  std::error_code ec;
+  return stdfs::is_directory(path, ec);
+}
+
+std::string JoinPath(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+}  // namespace interlock

@@ -1,0 +1,48 @@
+// The only road from Interlock to the file system, so tests can inject
+// faults and keep files in memory.
+//
+// Thread safety: implementations must be safe to call from several threads.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace interlock {
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Reads a whole file. Fails with kInvalidArgument if it is larger than
+  // max_bytes, kNotFound if it does not exist.
+  virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const = 0;
+  // Creates or replaces `path` with `contents` (via a temporary file and a
+  // rename, so readers see the old or the new file, never half of one).
+  virtual Result<void> WriteFile(const std::string& path, const std::string& contents) = 0;
+  // Creates a directory and its missing parents.
+  virtual Result<void> CreateDirectories(const std::string& path) = 0;
+  // Every regular file below `dir`, as paths relative to it with '/'
+  // separators, sorted bytewise. Symbolic links are not followed.
+  virtual Result<std::vector<std::string>> ListFiles(const std::string& dir) const = 0;
+  virtual bool Exists(const std::string& path) const = 0;
+  virtual bool IsDirectory(const std::string& path) const = 0;
+};
+
+// The real file system. Stateless; one shared instance is fine.
+class RealFileSystem final : public FileSystem {
+ public:
+  Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const override;
+  Result<void> WriteFile(const std::string& path, const std::string& contents) override;
+  Result<void> CreateDirectories(const std::string& path) override;
+  Result<std::vector<std::string>> ListFiles(const std::string& dir) const override;
+  bool Exists(const std::string& path) const override;
+  bool IsDirectory(const std::string& path) const override;
+};
+
+// Joins two path pieces with exactly one '/'.
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace interlock

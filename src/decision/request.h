@@ -1,0 +1,77 @@
+// A decision request: who wants to change what, with what evidence.
+// JSON format: README.md, "interlock decide".
+//
+// Thread safety: immutable after ParseRequest; share freely.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/names.h"
+#include "core/status.h"
+#include "expr/expr.h"
+#include "governance/model.h"
+
+namespace interlock::decision {
+
+struct Metadata;  // the request's free-form change metadata (opaque JSON)
+
+struct Request {
+  ActorType actor_type = ActorType::kHuman;
+  std::string actor_id;
+  std::vector<std::string> actor_roles;
+  std::optional<std::string> actor_team;
+
+  ChangeType change_type = ChangeType::kCode;
+  Environment environment = Environment::kDev;
+  std::optional<std::string> service;
+  std::optional<std::string> version;
+  std::optional<std::string> previous_version;
+  std::optional<std::string> summary;
+  Bump bump = Bump::kPatch;
+  bool bump_given = false;  // true: change.bump; false: derived from the versions
+
+  std::optional<double> ai_confidence;
+  std::optional<std::string> ai_rationale;
+
+  std::optional<bool> tests_passed;
+  std::optional<bool> scan_passed;
+  std::optional<Severity> scan_max_severity;
+
+  std::shared_ptr<const Metadata> metadata;  // null when absent
+};
+
+struct RequestLimits {
+  size_t max_bytes = 1u << 20;  // Default: 1 MiB.
+  int max_depth = 32;           // Default: 32 nested objects/arrays.
+};
+
+// Parses and validates a request. Errors are kInvalidArgument with a message
+// naming the field or the line and column, e.g.
+//   "change.environment: expected one of dev, staging, production, found 'prod'"
+// Unknown fields are errors. Never throws.
+Result<Request> ParseRequest(std::string_view json, const RequestLimits& limits = {});
+
+// Checks the request against a governance: the actor's roles must exist.
+Result<void> CheckRequest(const governance::Governance& g, const Request& request);
+
+// The value at a metadata path, or unknown. Never allocates.
+expr::Value LookupMetadata(const Request& request, const std::vector<std::string>& path);
+
+// The request as conditions see it (governance/fields.h). Never allocates.
+class RequestEnv final : public expr::Env {
+ public:
+  // Both must outlive the env.
+  RequestEnv(const governance::Governance& g, const Request& r) : g_(g), r_(r) {}
+  expr::Value Lookup(uint32_t slot) const override;
+
+ private:
+  const governance::Governance& g_;
+  const Request& r_;
+};
+
+}  // namespace interlock::decision

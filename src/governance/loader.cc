@@ -1,0 +1,1156 @@
+#include "governance/loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/digest.h"
+#include "governance/fields.h"
+#include "governance/reader.h"
+
+namespace interlock::governance {
+namespace {
+
+using yaml::Node;
+
+constexpr std::string_view kInterlock = "interlock.yaml";
+constexpr std::string_view kPrincipals = "principals.yaml";
+constexpr std::string_view kTiers = "risk/tiers.yaml";
+constexpr std::string_view kMatrix = "decision/matrix.yaml";
+constexpr std::string_view kRules = "decision/rules.yaml";
+constexpr std::string_view kWorkflows = "approvals/workflow.yml";
+constexpr std::string_view kEmergencyStop = "safety/emergency-stop.yml";
+constexpr std::string_view kRollback = "safety/auto-rollback.yml";
+constexpr std::string_view kCanary = "safety/canary.yml";
+constexpr std::string_view kAudit = "audit/retention.yml";
+constexpr std::string_view kCompliance = "compliance/frameworks.yml";
+
+constexpr std::string_view kDeactivationRequirements[] = {"post_incident_review", "root_cause",
+                                                          "prevention_measures"};
+
+// Supplies only change.type, change.environment and change.bump, so that a
+// tier condition that is true here is true for every request of that kind.
+class CoverageEnv final : public expr::Env {
+ public:
+  CoverageEnv(ChangeType type, Environment environment, Bump bump)
+      : type_(type), environment_(environment), bump_(bump) {}
+  expr::Value Lookup(uint32_t slot) const override {
+    switch (static_cast<RequestField>(slot)) {
+      case RequestField::kChangeType:
+        return expr::Value::String(Name(type_));
+      case RequestField::kEnvironment:
+        return expr::Value::String(Name(environment_));
+      case RequestField::kBump:
+        return expr::Value::String(Name(bump_));
+      default:
+        return expr::Value::Unknown();
+    }
+  }
+
+ private:
+  ChangeType type_;
+  Environment environment_;
+  Bump bump_;
+};
+
+// One file's text and tree, kept together so conditions can be located.
+struct ParsedFile {
+  std::string text;
+  Node root;
+};
+
+class Loader {
+ public:
+  Loader(const FileSystem& fs, std::string dir, std::vector<Diagnostic>* diagnostics)
+      : fs_(fs), dir_(std::move(dir)), diagnostics_(diagnostics) {}
+
+  Governance Run();
+
+ private:
+  std::optional<ParsedFile> Parse(std::string_view path, bool required);
+
+  void LoadInterlock(Reader& r, const Node& root);
+  void LoadPrincipals(Reader& r, const Node& root);
+  void LoadCanary(Reader& r, const ParsedFile& file);
+  void LoadWorkflows(Reader& r, const Node& root);
+  void LoadMatrix(Reader& r, const Node& root);
+  void LoadTiers(Reader& r, const ParsedFile& file);
+  void LoadRules(Reader& r, const ParsedFile& file);
+  void LoadEmergencyStop(Reader& r, const Node& root);
+  void LoadRollback(Reader& r, const ParsedFile& file);
+  void LoadAudit(Reader& r, const Node& root);
+  void LoadCompliance(Reader& r, const Node& root);
+  void CheckMatrixOverlaps();
+  void CheckCoverage(const Node* anchor);
+  void CheckStaffing();
+
+  std::optional<size_t> RoleRef(Reader& r, const Node* node);
+  std::optional<RoleSet> RoleSetRef(Reader& r, const Node* node);
+  std::optional<std::vector<std::string>> Targets(Reader& r, const Node* node);
+  std::optional<Outcome> ReadOutcome(Reader& r, const Node& map, std::string_view ai_key,
+                                     std::string_view what);
+  std::optional<expr::Program> Condition(Reader& r, const ParsedFile& file, const Node* node,
+                                         expr::Schema& schema);
+  template <class E>
+  std::optional<std::bitset<8>> Dimension(Reader& r, const Node* node);
+  // Reports the second definition of an id.
+  bool Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
+              yaml::Mark mark, std::string_view kind);
+
+  const FileSystem& fs_;
+  std::string dir_;
+  std::vector<Diagnostic>* diagnostics_;
+  Governance g_;
+  const Node* tiers_anchor_ = nullptr;
+  std::vector<ParsedFile> files_;  // keeps trees alive for cross-file checks
+};
+
+std::optional<ParsedFile> Loader::Parse(std::string_view path, bool required) {
+  std::string full = JoinPath(dir_, std::string(path));
+  if (!fs_.Exists(full)) {
+    if (required) {
+      diagnostics_->push_back({std::string(path), 0, 0, "required file is missing"});
+    }
+    return std::nullopt;
+  }
+  auto text = fs_.ReadFile(full, kMaxGovernanceFileBytes);
+  if (!text) {
+    diagnostics_->push_back({std::string(path), 0, 0, text.error().message()});
+    return std::nullopt;
+  }
+  auto root = yaml::Parse(*text);
+  if (!root) {
+    diagnostics_->push_back(
+        {std::string(path), root.error().mark.line, root.error().mark.column, root.error().message});
+    return std::nullopt;
+  }
+  return ParsedFile{std::move(*text), std::move(*root)};
+}
+
+bool Loader::Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
+                    yaml::Mark mark, std::string_view kind) {
+  auto [it, inserted] = seen->emplace(id, mark);
+  if (!inserted) {
+    r.Error(mark, fmt::format("duplicate {} id '{}' (first defined at {}:{})", kind, id,
+                              it->second.line, it->second.column));
+  }
+  return inserted;
+}
+
+std::optional<size_t> Loader::RoleRef(Reader& r, const Node* node) {
+  auto id = r.String(node);
+  if (!id) return std::nullopt;
+  if (auto index = g_.FindRole(*id)) return index;
+  std::vector<std::string_view> names;
+  for (const Role& role : g_.roles) names.push_back(role.id);
+  r.UnknownName(*node, *id, names, "role");
+  return std::nullopt;
+}
+
+std::optional<RoleSet> Loader::RoleSetRef(Reader& r, const Node* node) {
+  if (node == nullptr) return std::nullopt;
+  if (!node->IsSequence()) {
+    r.Error(node->mark(), fmt::format("expected a list of roles, found a {}", node->TypeName()));
+    return std::nullopt;
+  }
+  RoleSet set;
+  bool ok = true;
+  for (const Node& item : node->items()) {
+    if (auto index = RoleRef(r, &item)) {
+      set.set(*index);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return set;
+}
+
+std::optional<std::vector<std::string>> Loader::Targets(Reader& r, const Node* node) {
+  auto names = r.StringList(node);
+  if (!names) return std::nullopt;
+  std::vector<std::string_view> known;
+  for (const Channel& channel : g_.channels) known.push_back(channel.id);
+  for (const Role& role : g_.roles) known.push_back(role.id);
+  bool ok = true;
+  for (size_t index = 0; index < names->size(); ++index) {
+    const std::string& name = (*names)[index];
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      r.UnknownName(node->items()[index], name, known, "channel or role");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return names;
+}
+
+// Maps a byte offset in a scalar's text back to the file, for conditions
+// written on one line (plain or quoted) or as a folded block (>- or >).
+yaml::Mark Locate(const ParsedFile& file, const Node& node, int column) {
+  yaml::Mark mark = node.mark();
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start <= file.text.size()) {
+    size_t end = file.text.find('\n', start);
+    if (end == std::string::npos) end = file.text.size();
+    lines.push_back(std::string_view(file.text).substr(start, end - start));
+    start = end + 1;
+  }
+  if (mark.line < 1 || static_cast<size_t>(mark.line) > lines.size()) return mark;
+  std::string_view first = lines[mark.line - 1];
+  size_t at = static_cast<size_t>(mark.column - 1);
+  char style = at < first.size() ? first[at] : ' ';
+  int offset = column - 1;
+  if (style == '>' || style == '|') {
+    // Block scalar: content lines follow, each stripped of its indentation
+    // and joined with one character (space or newline).
+    for (size_t line = static_cast<size_t>(mark.line); line < lines.size(); ++line) {
+      std::string_view content = lines[line];
+      size_t indent = content.find_first_not_of(' ');
+      if (indent == std::string_view::npos) break;
+      int length = static_cast<int>(content.size() - indent);
+      if (offset <= length) return {static_cast<int>(line) + 1, static_cast<int>(indent) + offset + 1};
+      offset -= length + 1;
+    }
+    return mark;
+  }
+  int quote = (style == '"' || style == '\'') ? 1 : 0;
+  int length = static_cast<int>(first.size()) - mark.column + 1 - quote;
+  if (offset <= length) return {mark.line, mark.column + quote + offset};
+  return mark;
+}
+
+std::optional<expr::Program> Loader::Condition(Reader& r, const ParsedFile& file, const Node* node,
+                                               expr::Schema& schema) {
+  auto source = r.String(node);
+  if (!source) return std::nullopt;
+  auto program = expr::Compile(*source, schema);
+  if (!program) {
+    r.Error(Locate(file, *node, program.error().column),
+            fmt::format("in condition: {}", program.error().message));
+    return std::nullopt;
+  }
+  return std::move(*program);
+}
+
+template <class E>
+std::optional<std::bitset<8>> Loader::Dimension(Reader& r, const Node* node) {
+  if (node == nullptr) return std::nullopt;
+  std::bitset<8> set;
+  auto add = [&](const Node& item) {
+    if (item.IsScalar() && item.scalar() == "any") {
+      for (size_t index = 0; index < EnumCount<E>(); ++index) set.set(index);
+      return true;
+    }
+    auto value = r.Enum<E>(&item);
+    if (value) set.set(static_cast<size_t>(*value));
+    return value.has_value();
+  };
+  bool ok = true;
+  if (node->IsSequence()) {
+    for (const Node& item : node->items()) ok = add(item) && ok;
+    if (node->items().empty()) {
+      r.Error(node->mark(), "expected at least one value or 'any'");
+      ok = false;
+    }
+  } else {
+    ok = add(*node);
+  }
+  if (!ok) return std::nullopt;
+  return set;
+}
+
+std::optional<Outcome> Loader::ReadOutcome(Reader& r, const Node& map, std::string_view ai_key,
+                                           std::string_view what) {
+  Outcome outcome;
+  bool ok = true;
+  if (const Node* approvals = r.Required(map, "approvals", what)) {
+    if (approvals->IsMapping()) {
+      r.Mapping(*approvals, {"count", "roles"}, "approvals");
+      auto count = r.Integer(r.Required(*approvals, "count", "approvals"), 0, 20);
+      auto roles = RoleSetRef(r, approvals->Find("roles"));
+      ok = ok && count.has_value() && (roles.has_value() || approvals->Find("roles") == nullptr);
+      outcome.approvals.count = static_cast<int>(count.value_or(0));
+      outcome.approvals.mandatory = roles.value_or(RoleSet());
+    } else {
+      auto count = r.Integer(approvals, 0, 20);
+      ok = ok && count.has_value();
+      outcome.approvals.count = static_cast<int>(count.value_or(0));
+    }
+    if (ok && outcome.approvals.mandatory.count() > static_cast<size_t>(outcome.approvals.count)) {
+      r.Error(approvals->mark(),
+              fmt::format("{} mandatory roles cannot be satisfied by {} approvers",
+                          outcome.approvals.mandatory.count(), outcome.approvals.count));
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (const Node* workflow = map.Find("workflow")) {
+    if (auto id = r.String(workflow)) {
+      outcome.workflow = g_.FindWorkflow(*id);
+      if (!outcome.workflow) {
+        std::vector<std::string_view> names;
+        for (const Workflow& w : g_.workflows) names.push_back(w.id);
+        r.UnknownName(*workflow, *id, names, "workflow");
+        ok = false;
+      } else if (ok && outcome.approvals.count > 0 &&
+                 outcome.approvals.count < g_.workflows[*outcome.workflow].required_approvers) {
+        r.Error(map.Find("approvals")->mark(),
+                fmt::format("{} approvers is fewer than workflow '{}' requires ({})",
+                            outcome.approvals.count, *id,
+                            g_.workflows[*outcome.workflow].required_approvers));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  } else if (ok && outcome.approvals.count > 0) {
+    r.Error(map.mark(), fmt::format("{} requires approvals but names no workflow", what));
+    ok = false;
+  }
+  if (!ai_key.empty()) {
+    const Node* role_node = r.Required(map, ai_key, what);
+    auto role = r.Enum<AiRole>(role_node);
+    ok = ok && role.has_value();
+    outcome.ai_agent_role = role.value_or(AiRole::kHumanOnly);
+    if (ok && role == AiRole::kRecommend && !outcome.workflow) {
+      r.Error(role_node->mark(),
+              "recommend sends an AI agent's change to a human; name the workflow that runs it");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return outcome;
+}
+
+void Loader::LoadInterlock(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "organisation", "roles", "channels"}, "interlock.yaml")) return;
+  r.Version(root, true);
+  g_.organisation = r.String(root.Find("organisation")).value_or("");
+  std::map<std::string, yaml::Mark> seen;
+  if (const Node* roles = r.Required(root, "roles", "interlock.yaml")) {
+    if (!roles->IsSequence()) {
+      r.Error(roles->mark(), "expected a list of roles");
+    }
+    for (const Node& item : roles->items()) {
+      if (!r.Mapping(item, {"id", "description"}, "a role")) continue;
+      auto id = r.String(r.Required(item, "id", "a role"));
+      if (!id || !Unique(r, &seen, *id, item.mark(), "role")) continue;
+      if (g_.roles.size() == kMaxRoles) {
+        r.Error(item.mark(), fmt::format("more than {} roles", kMaxRoles));
+        break;
+      }
+      g_.roles.push_back({*id, r.String(item.Find("description")).value_or("")});
+    }
+  }
+  seen.clear();
+  if (const Node* channels = root.Find("channels")) {
+    if (!channels->IsSequence()) r.Error(channels->mark(), "expected a list of channels");
+    for (const Node& item : channels->items()) {
+      if (!r.Mapping(item, {"id", "type"}, "a channel")) continue;
+      auto id = r.String(r.Required(item, "id", "a channel"));
+      const Node* type_node = r.Required(item, "type", "a channel");
+      auto type = r.String(type_node);
+      static const std::vector<std::string_view> kTypes = {"slack", "email", "pagerduty",
+                                                           "webhook"};
+      if (type && std::find(kTypes.begin(), kTypes.end(), *type) == kTypes.end()) {
+        r.UnknownName(*type_node, *type, kTypes, "channel type");
+        continue;
+      }
+      if (!id || !type || !Unique(r, &seen, *id, item.mark(), "channel")) continue;
+      g_.channels.push_back({*id, *type});
+    }
+  }
+}
+
+void Loader::LoadPrincipals(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "principals"}, "principals.yaml")) return;
+  r.Version(root, false);
+  const Node* principals = r.Required(root, "principals", "principals.yaml");
+  if (principals == nullptr) return;
+  if (!principals->IsSequence()) r.Error(principals->mark(), "expected a list of principals");
+  std::map<std::string, yaml::Mark> seen;
+  for (const Node& item : principals->items()) {
+    if (!r.Mapping(item, {"id", "name", "type", "roles", "team", "email"}, "a principal")) continue;
+    Principal p;
+    auto id = r.String(r.Required(item, "id", "a principal"));
+    auto type = r.Enum<ActorType>(r.Required(item, "type", "a principal"));
+    auto roles = RoleSetRef(r, r.Required(item, "roles", "a principal"));
+    if (!id || !type || !roles || !Unique(r, &seen, *id, item.mark(), "principal")) continue;
+    p.id = *id;
+    p.name = r.String(item.Find("name")).value_or(*id);
+    p.type = *type;
+    p.roles = *roles;
+    p.team = r.String(item.Find("team")).value_or("");
+    p.email = r.String(item.Find("email")).value_or("");
+    p.origin = r.OriginOf(item);
+    g_.principals.push_back(std::move(p));
+  }
+}
+
+void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
+  const Node& root = file.root;
+  if (!r.Mapping(root, {"version", "canary_strategies", "model_update_safeguards"}, "canary.yml")) {
+    return;
+  }
+  r.Version(root, false);
+  MetricSchema schema(&g_.metric_names);
+  if (const Node* strategies = root.Find("canary_strategies")) {
+    if (!strategies->IsMapping()) r.Error(strategies->mark(), "expected a mapping of strategies");
+    for (const yaml::Entry& entry : strategies->entries()) {
+      const Node& item = entry.value;
+      if (!r.Mapping(item,
+                     {"traffic_steps", "monitoring_duration", "rollback_when", "promote_when"},
+                     "a canary strategy")) {
+        continue;
+      }
+      CanaryStrategy s;
+      s.id = entry.key;
+      s.origin = r.OriginOf(item);
+      bool ok = true;
+      if (const Node* steps = r.Required(item, "traffic_steps", "a canary strategy")) {
+        if (!steps->IsSequence() || steps->items().empty()) {
+          r.Error(steps->mark(), "expected a list of traffic percentages such as [5%, 100%]");
+          ok = false;
+        }
+        double previous = 0;
+        for (const Node& step : steps->items()) {
+          auto fraction = r.Fraction(&step);
+          if (fraction && *fraction <= previous) {
+            r.Error(step.mark(), "traffic steps must increase");
+            fraction.reset();
+          }
+          ok = ok && fraction.has_value();
+          previous = fraction.value_or(previous);
+          s.traffic_steps.push_back(previous);
+        }
+      }
+      auto duration = r.Duration(r.Required(item, "monitoring_duration", "a canary strategy"));
+      auto rollback = Condition(r, file, r.Required(item, "rollback_when", "a canary strategy"), schema);
+      auto promote = Condition(r, file, r.Required(item, "promote_when", "a canary strategy"), schema);
+      if (!ok || !duration || !rollback || !promote) continue;
+      s.monitoring_duration = *duration;
+      s.rollback_when = std::move(*rollback);
+      s.promote_when = std::move(*promote);
+      g_.canaries.push_back(std::move(s));
+    }
+  }
+  if (const Node* model = root.Find("model_update_safeguards")) {
+    if (r.Mapping(*model, {"requires_human_approval", "freeze_window"}, "model_update_safeguards")) {
+      const Node* approval = model->Find("requires_human_approval");
+      if (auto value = r.Bool(approval)) {
+        if (!*value) {
+          r.Error(approval->mark(), "model updates always require human approval; this cannot be false");
+        }
+      }
+      g_.model_updates.freeze_window = r.Duration(model->Find("freeze_window")).value_or(Millis(0));
+    }
+  }
+}
+
+void Loader::LoadWorkflows(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "approval_workflows"}, "workflow.yml")) return;
+  r.Version(root, false);
+  const Node* workflows = r.Required(root, "approval_workflows", "workflow.yml");
+  if (workflows == nullptr) return;
+  if (!workflows->IsMapping()) {
+    r.Error(workflows->mark(), "expected a mapping of workflow names to workflows");
+    return;
+  }
+  for (const yaml::Entry& entry : workflows->entries()) {
+    const Node& item = entry.value;
+    std::string what = fmt::format("workflow '{}'", entry.key);
+    if (!r.Mapping(item,
+                   {"description", "required_approvers", "approver_roles", "timeout",
+                    "escalation_on_timeout", "notification_channels", "ai_agent_can_recommend",
+                    "ai_agent_can_approve", "steps", "canary"},
+                   what)) {
+      continue;
+    }
+    Workflow w;
+    w.id = entry.key;
+    w.origin = r.OriginOf(item);
+    w.description = r.String(item.Find("description")).value_or("");
+    auto required = r.Integer(r.Required(item, "required_approvers", what), 1, 20);
+    auto roles = RoleSetRef(r, r.Required(item, "approver_roles", what));
+    auto timeout = r.Duration(r.Required(item, "timeout", what));
+    const Node* escalation_node = item.Find("escalation_on_timeout");
+    auto escalation = RoleRef(r, escalation_node);
+    auto channels = Targets(r, item.Find("notification_channels"));
+    bool ok = required && roles && timeout && (escalation || escalation_node == nullptr) &&
+              (channels || item.Find("notification_channels") == nullptr);
+    if (const Node* approve = item.Find("ai_agent_can_approve")) {
+      if (auto value = r.Bool(approve); value && *value) {
+        r.Error(approve->mark(),
+                "an AI agent never approves: ai_agent_can_approve must be false");
+        ok = false;
+      }
+    }
+    w.ai_agent_can_recommend = r.Bool(item.Find("ai_agent_can_recommend")).value_or(false);
+    if (const Node* steps = item.Find("steps")) w.steps = r.StringList(steps).value_or(std::vector<std::string>{});
+    if (const Node* canary = item.Find("canary")) {
+      w.canary = r.String(canary).value_or("");
+      auto found = std::find_if(g_.canaries.begin(), g_.canaries.end(),
+                                [&](const CanaryStrategy& c) { return c.id == w.canary; });
+      if (found == g_.canaries.end()) {
+        std::vector<std::string_view> names;
+        for (const CanaryStrategy& c : g_.canaries) names.push_back(c.id);
+        r.UnknownName(*canary, w.canary, names, "canary strategy");
+        ok = false;
+      }
+    }
+    if (roles && required && roles->count() == 0) {
+      r.Error(item.Find("approver_roles")->mark(), "a workflow needs at least one approver role");
+      ok = false;
+    }
+    if (!ok) continue;
+    w.required_approvers = static_cast<int>(*required);
+    w.approver_roles = *roles;
+    w.timeout = *timeout;
+    w.escalation_role = escalation;
+    w.notification_channels = channels.value_or(std::vector<std::string>{});
+    g_.workflows.push_back(std::move(w));
+  }
+}
+
+void Loader::LoadMatrix(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "rows"}, "matrix.yaml")) return;
+  r.Version(root, false);
+  const Node* rows = r.Required(root, "rows", "matrix.yaml");
+  if (rows == nullptr) return;
+  if (!rows->IsSequence()) {
+    r.Error(rows->mark(), "expected a list of matrix rows");
+    return;
+  }
+  std::map<std::string, yaml::Mark> seen;
+  for (const Node& item : rows->items()) {
+    if (!r.Mapping(item,
+                   {"id", "description", "change_type", "environment", "bump", "risk",
+                    "approvals", "workflow", "ai_agent_role"},
+                   "a matrix row")) {
+      continue;
+    }
+    MatrixRow row;
+    auto id = r.String(r.Required(item, "id", "a matrix row"));
+    auto types = Dimension<ChangeType>(r, r.Required(item, "change_type", "a matrix row"));
+    auto environments = Dimension<Environment>(r, r.Required(item, "environment", "a matrix row"));
+    auto bumps = Dimension<Bump>(r, r.Required(item, "bump", "a matrix row"));
+    const Node* risk_node = item.Find("risk");
+    auto risk = r.Enum<RiskLevel>(risk_node);
+    auto outcome = ReadOutcome(r, item, "ai_agent_role", "a matrix row");
+    if (!id || !types || !environments || !bumps || !outcome || (risk_node && !risk)) continue;
+    if (!Unique(r, &seen, *id, item.mark(), "matrix row")) continue;
+    if (risk == RiskLevel::kCritical) {
+      if (outcome->ai_agent_role != AiRole::kHumanOnly) {
+        r.Error(item.Find("ai_agent_role")->mark(),
+                "critical risk is human only: ai_agent_role must be human_only");
+        continue;
+      }
+      if (outcome->approvals.count == 0) {
+        r.Error(item.Find("approvals")->mark(),
+                "critical risk needs at least one human approval");
+        continue;
+      }
+    }
+    row.id = *id;
+    row.description = r.String(item.Find("description")).value_or("");
+    row.change_types = *types;
+    row.environments = std::bitset<3>(environments->to_ulong());
+    row.bumps = std::bitset<3>(bumps->to_ulong());
+    row.risk = risk;
+    row.outcome = *outcome;
+    row.origin = r.OriginOf(item);
+    g_.matrix.push_back(std::move(row));
+  }
+}
+
+void Loader::LoadTiers(Reader& r, const ParsedFile& file) {
+  const Node& root = file.root;
+  if (!r.Mapping(root, {"version", "tiers"}, "tiers.yaml")) return;
+  r.Version(root, false);
+  const Node* tiers = r.Required(root, "tiers", "tiers.yaml");
+  if (tiers == nullptr) return;
+  tiers_anchor_ = tiers;
+  if (!tiers->IsSequence()) {
+    r.Error(tiers->mark(), "expected a list of risk tiers");
+    return;
+  }
+  RequestSchema schema(&g_.metadata_paths);
+  std::map<std::string, yaml::Mark> seen;
+  for (const Node& item : tiers->items()) {
+    if (!r.Mapping(item,
+                   {"level", "description", "examples", "when", "approvals", "workflow",
+                    "audit_level", "oversight", "ai_autonomy"},
+                   "a risk tier")) {
+      continue;
+    }
+    RiskTier tier;
+    const Node* level_node = r.Required(item, "level", "a risk tier");
+    auto level = r.Enum<RiskLevel>(level_node);
+    auto when = Condition(r, file, r.Required(item, "when", "a risk tier"), schema);
+    auto outcome = ReadOutcome(r, item, "ai_autonomy", "a risk tier");
+    const Node* audit_node = r.Required(item, "audit_level", "a risk tier");
+    auto audit_level = r.String(audit_node);
+    static const std::vector<std::string_view> kAuditLevels = {"standard", "enhanced",
+                                                               "comprehensive", "full"};
+    if (audit_level &&
+        std::find(kAuditLevels.begin(), kAuditLevels.end(), *audit_level) == kAuditLevels.end()) {
+      r.UnknownName(*audit_node, *audit_level, kAuditLevels, "audit level");
+      audit_level.reset();
+    }
+    const Node* oversight_node = item.Find("oversight");
+    auto oversight = RoleSetRef(r, oversight_node);
+    if (!level || !when || !outcome || !audit_level || (oversight_node && !oversight)) continue;
+    if (!Unique(r, &seen, std::string(Name(*level)), item.mark(), "risk tier")) continue;
+    if (*level == RiskLevel::kCritical) {
+      if (outcome->ai_agent_role != AiRole::kHumanOnly) {
+        r.Error(item.Find("ai_autonomy")->mark(),
+                "critical risk is human only: ai_autonomy must be human_only");
+        continue;
+      }
+      if (outcome->approvals.count == 0) {
+        r.Error(item.Find("approvals")->mark(), "critical risk needs at least one human approval");
+        continue;
+      }
+    }
+    tier.level = *level;
+    tier.description = r.String(item.Find("description")).value_or("");
+    tier.examples = r.StringList(item.Find("examples")).value_or(std::vector<std::string>{});
+    tier.when = std::move(*when);
+    tier.outcome = *outcome;
+    tier.audit_level = *audit_level;
+    tier.oversight = oversight.value_or(RoleSet());
+    tier.origin = r.OriginOf(item);
+    g_.tiers.push_back(std::move(tier));
+  }
+  std::stable_sort(g_.tiers.begin(), g_.tiers.end(),
+                   [](const RiskTier& a, const RiskTier& b) { return a.level > b.level; });
+}
+
+void Loader::LoadRules(Reader& r, const ParsedFile& file) {
+  const Node& root = file.root;
+  if (!r.Mapping(root, {"version", "rules"}, "rules.yaml")) return;
+  r.Version(root, false);
+  const Node* rules = r.Required(root, "rules", "rules.yaml");
+  if (rules == nullptr) return;
+  if (!rules->IsSequence()) {
+    r.Error(rules->mark(), "expected a list of rules");
+    return;
+  }
+  RequestSchema schema(&g_.metadata_paths);
+  std::map<std::string, yaml::Mark> seen;
+  for (const Node& item : rules->items()) {
+    if (!r.Mapping(item, {"id", "description", "when", "effect", "approvals", "workflow"},
+                   "a rule")) {
+      continue;
+    }
+    Rule rule;
+    auto id = r.String(r.Required(item, "id", "a rule"));
+    auto when = Condition(r, file, r.Required(item, "when", "a rule"), schema);
+    const Node* effect_node = r.Required(item, "effect", "a rule");
+    auto effect = r.String(effect_node);
+    static const std::vector<std::string_view> kEffects = {"deny", "require_approval"};
+    if (effect && std::find(kEffects.begin(), kEffects.end(), *effect) == kEffects.end()) {
+      r.UnknownName(*effect_node, *effect, kEffects, "effect");
+      effect.reset();
+    }
+    if (!id || !when || !effect || !Unique(r, &seen, *id, item.mark(), "rule")) continue;
+    rule.effect = *effect == "deny" ? RuleEffect::kDeny : RuleEffect::kRequireApproval;
+    if (rule.effect == RuleEffect::kRequireApproval) {
+      auto outcome = ReadOutcome(r, item, "", "a require_approval rule");
+      if (!outcome) continue;
+      if (outcome->approvals.count == 0) {
+        r.Error(item.Find("approvals")->mark(), "a require_approval rule needs at least 1 approver");
+        continue;
+      }
+      rule.outcome = *outcome;
+    } else if (const Node* extra = item.Find("approvals") ? item.Find("approvals")
+                                                         : item.Find("workflow")) {
+      r.Error(extra->mark(), "a deny rule takes no approvals or workflow");
+      continue;
+    }
+    rule.id = *id;
+    rule.description = r.String(item.Find("description")).value_or("");
+    rule.when = std::move(*when);
+    rule.origin = r.OriginOf(item);
+    g_.rules.push_back(std::move(rule));
+  }
+}
+
+void Loader::LoadEmergencyStop(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "emergency_stop"}, "emergency-stop.yml")) return;
+  r.Version(root, false);
+  const Node* stop = r.Required(root, "emergency_stop", "emergency-stop.yml");
+  if (stop == nullptr ||
+      !r.Mapping(*stop,
+                 {"when_to_activate", "activate_roles", "activation_methods", "on_activate",
+                  "deactivation"},
+                 "emergency_stop")) {
+    return;
+  }
+  EmergencyStopPolicy& p = g_.emergency_stop;
+  p.when_to_activate = r.StringList(stop->Find("when_to_activate")).value_or(std::vector<std::string>{});
+  p.activate_roles = RoleSetRef(r, r.Required(*stop, "activate_roles", "emergency_stop")).value_or(RoleSet());
+  if (const Node* methods = stop->Find("activation_methods")) {
+    static const std::vector<std::string_view> kMethods = {"slack", "api", "dashboard", "phone",
+                                                           "cli"};
+    auto list = r.StringList(methods).value_or(std::vector<std::string>{});
+    for (size_t index = 0; index < list.size(); ++index) {
+      if (std::find(kMethods.begin(), kMethods.end(), list[index]) == kMethods.end()) {
+        r.UnknownName(methods->items()[index], list[index], kMethods, "activation method");
+      }
+    }
+    p.activation_methods = std::move(list);
+  }
+  if (const Node* on = stop->Find("on_activate")) {
+    if (r.Mapping(*on,
+                  {"pause_automation", "disable_ai_agents", "block_deployments", "notify",
+                   "incident_severity", "create_incident_channel"},
+                  "on_activate")) {
+      for (std::string_view key :
+           {"pause_automation", "disable_ai_agents", "block_deployments"}) {
+        const Node* flag = on->Find(key);
+        if (auto value = r.Bool(flag); value && !*value) {
+          r.Error(flag->mark(),
+                  fmt::format("the emergency stop always does this; {} cannot be false", key));
+        }
+      }
+      r.Bool(on->Find("create_incident_channel"));
+      p.notify = Targets(r, on->Find("notify")).value_or(std::vector<std::string>{});
+      p.incident_severity = r.String(on->Find("incident_severity")).value_or("SEV-1");
+    }
+  }
+  const Node* deactivation = r.Required(*stop, "deactivation", "emergency_stop");
+  if (deactivation == nullptr ||
+      !r.Mapping(*deactivation,
+                 {"required_roles", "distinct_people", "requires", "ai_agents_reenabled_by"},
+                 "deactivation")) {
+    return;
+  }
+  p.deactivate_roles =
+      RoleSetRef(r, r.Required(*deactivation, "required_roles", "deactivation")).value_or(RoleSet());
+  const Node* people = r.Required(*deactivation, "distinct_people", "deactivation");
+  if (auto count = r.Integer(people, 0, 20)) {
+    if (*count < 2) {
+      r.Error(people->mark(),
+              "deactivating the emergency stop needs at least two distinct people");
+    }
+    p.deactivate_distinct_people =
+        std::max<int>(static_cast<int>(*count), static_cast<int>(p.deactivate_roles.count()));
+  }
+  if (const Node* requires_node = deactivation->Find("requires")) {
+    auto list = r.StringList(requires_node).value_or(std::vector<std::string>{});
+    std::vector<std::string_view> known(std::begin(kDeactivationRequirements),
+                                        std::end(kDeactivationRequirements));
+    for (size_t index = 0; index < list.size(); ++index) {
+      if (std::find(known.begin(), known.end(), list[index]) == known.end()) {
+        r.UnknownName(requires_node->items()[index], list[index], known, "deactivation requirement");
+      }
+    }
+    p.deactivate_requires = std::move(list);
+  }
+  p.ai_reenable_role = RoleRef(r, deactivation->Find("ai_agents_reenabled_by"));
+}
+
+void Loader::LoadRollback(Reader& r, const ParsedFile& file) {
+  const Node& root = file.root;
+  if (!r.Mapping(root, {"version", "rollback_triggers", "rollback_procedure", "post_rollback"},
+                 "auto-rollback.yml")) {
+    return;
+  }
+  r.Version(root, false);
+  MetricSchema schema(&g_.metric_names);
+  RollbackPolicy& p = g_.rollback;
+  std::map<std::string, yaml::Mark> seen;
+  if (const Node* triggers = root.Find("rollback_triggers")) {
+    if (!triggers->IsSequence()) r.Error(triggers->mark(), "expected a list of triggers");
+    for (const Node& item : triggers->items()) {
+      if (!r.Mapping(item,
+                     {"name", "condition", "window", "action", "notification", "timeout",
+                      "severity"},
+                     "a rollback trigger")) {
+        continue;
+      }
+      RollbackTrigger t;
+      auto name = r.String(r.Required(item, "name", "a rollback trigger"));
+      auto condition = Condition(r, file, r.Required(item, "condition", "a rollback trigger"), schema);
+      const Node* action_node = r.Required(item, "action", "a rollback trigger");
+      auto action = r.String(action_node);
+      static const std::vector<std::string_view> kActions = {"rollback", "block_and_rollback",
+                                                             "escalate_to_human"};
+      auto found = action ? std::find(kActions.begin(), kActions.end(), *action) : kActions.end();
+      if (action && found == kActions.end()) r.UnknownName(*action_node, *action, kActions, "action");
+      bool ok = name && condition && found != kActions.end();
+      if (const Node* severity = item.Find("severity")) {
+        if (!severity->IsSequence()) {
+          r.Error(severity->mark(), "expected a list of severities");
+          ok = false;
+        }
+        for (const Node& level : severity->items()) {
+          auto value = r.Enum<Severity>(&level);
+          if (value) t.severity.push_back(*value);
+          ok = ok && value.has_value();
+        }
+      }
+      auto notification = Targets(r, item.Find("notification"));
+      ok = ok && (notification || item.Find("notification") == nullptr);
+      if (!ok || !Unique(r, &seen, *name, item.mark(), "rollback trigger")) continue;
+      t.name = *name;
+      t.condition = std::move(*condition);
+      t.action = static_cast<TriggerAction>(found - kActions.begin());
+      t.window = r.Duration(item.Find("window")).value_or(Millis(0));
+      t.timeout = r.Duration(item.Find("timeout")).value_or(Millis(0));
+      t.notification = notification.value_or(std::vector<std::string>{});
+      t.origin = r.OriginOf(item);
+      p.triggers.push_back(std::move(t));
+    }
+  }
+  if (const Node* procedure = root.Find("rollback_procedure")) {
+    if (r.Mapping(*procedure, {"strategy", "verification", "timeout", "notification"},
+                  "rollback_procedure")) {
+      const Node* strategy = procedure->Find("strategy");
+      p.strategy = r.String(strategy).value_or("blue-green");
+      static const std::vector<std::string_view> kStrategies = {"blue-green", "canary"};
+      if (strategy && std::find(kStrategies.begin(), kStrategies.end(), p.strategy) == kStrategies.end()) {
+        r.UnknownName(*strategy, p.strategy, kStrategies, "rollback strategy");
+      }
+      if (const Node* verification = procedure->Find("verification")) {
+        if (!verification->IsSequence()) r.Error(verification->mark(), "expected a list of checks");
+        for (const Node& check : verification->items()) {
+          if (!check.IsMapping() || check.entries().size() != 1) {
+            r.Error(check.mark(), "expected one check written as 'name: required' or 'name: optional'");
+            continue;
+          }
+          const yaml::Entry& entry = check.entries().front();
+          auto level = r.String(&entry.value);
+          if (level && *level != "required" && *level != "optional") {
+            r.UnknownName(entry.value, *level, {"required", "optional"}, "verification level");
+          } else if (level && *level == "required") {
+            p.verification.push_back(entry.key);
+          }
+        }
+      }
+      p.timeout = r.Duration(procedure->Find("timeout")).value_or(Millis(0));
+      if (const Node* notification = procedure->Find("notification")) {
+        if (r.Mapping(*notification, {"on_start", "on_complete", "on_failure"}, "notification")) {
+          p.notify_on_start = r.Bool(notification->Find("on_start")).value_or(true);
+          p.notify_on_complete = r.Bool(notification->Find("on_complete")).value_or(true);
+          p.notify_on_failure = r.Bool(notification->Find("on_failure")).value_or(true);
+        }
+      }
+    }
+  }
+  if (const Node* post = root.Find("post_rollback")) {
+    if (r.Mapping(*post,
+                  {"create_incident", "notify_stakeholders", "schedule_review", "review_deadline"},
+                  "post_rollback")) {
+      p.create_incident = r.Bool(post->Find("create_incident")).value_or(true);
+      p.notify_stakeholders = r.Bool(post->Find("notify_stakeholders")).value_or(true);
+      p.schedule_review = r.Bool(post->Find("schedule_review")).value_or(true);
+      p.review_deadline = r.Duration(post->Find("review_deadline")).value_or(Millis(0));
+    }
+  }
+}
+
+void Loader::LoadAudit(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "retention", "access"}, "retention.yml")) return;
+  r.Version(root, false);
+  AuditPolicy& p = g_.audit;
+  if (const Node* retention = r.Required(root, "retention", "retention.yml")) {
+    if (r.Mapping(*retention,
+                  {"production", "staging", "dev", "security_incident", "ai_agent_decision"},
+                  "retention")) {
+      for (size_t index = 0; index < EnumCount<Environment>(); ++index) {
+        std::string_view key = kEnvironmentNames[index];
+        p.retention_by_environment[index] =
+            r.Duration(r.Required(*retention, key, "retention")).value_or(Millis(0));
+      }
+      p.retention_security_incident =
+          r.Duration(r.Required(*retention, "security_incident", "retention")).value_or(Millis(0));
+      p.retention_ai_agent_decision =
+          r.Duration(r.Required(*retention, "ai_agent_decision", "retention")).value_or(Millis(0));
+    }
+  }
+  if (const Node* access = r.Required(root, "access", "retention.yml")) {
+    if (!access->IsSequence()) r.Error(access->mark(), "expected a list of access rules");
+    std::map<std::string, yaml::Mark> seen;
+    for (const Node& item : access->items()) {
+      if (!r.Mapping(item, {"role", "read", "grant_duration"}, "an access rule")) continue;
+      const Node* role_node = r.Required(item, "role", "an access rule");
+      auto role = RoleRef(r, role_node);
+      const Node* read = r.Required(item, "read", "an access rule");
+      auto scope = r.String(read);
+      static const std::vector<std::string_view> kScopes = {"own", "team", "all"};
+      auto found = scope ? std::find(kScopes.begin(), kScopes.end(), *scope) : kScopes.end();
+      if (scope && found == kScopes.end()) r.UnknownName(*read, *scope, kScopes, "read scope");
+      if (!role || found == kScopes.end()) continue;
+      if (!Unique(r, &seen, role_node->scalar(), item.mark(), "access rule role")) continue;
+      p.access.push_back({*role, static_cast<ReadScope>(found - kScopes.begin()),
+                          r.Duration(item.Find("grant_duration")).value_or(Millis(0))});
+    }
+  }
+}
+
+void Loader::LoadCompliance(Reader& r, const Node& root) {
+  if (!r.Mapping(root, {"version", "violation_reporting", "frameworks"}, "frameworks.yml")) return;
+  r.Version(root, false);
+  CompliancePolicy& p = g_.compliance;
+  p.violation_reporting = r.Duration(root.Find("violation_reporting")).value_or(Millis(0));
+  const Node* frameworks = r.Required(root, "frameworks", "frameworks.yml");
+  if (frameworks == nullptr) return;
+  if (!frameworks->IsSequence()) r.Error(frameworks->mark(), "expected a list of frameworks");
+  std::map<std::string, yaml::Mark> seen;
+  std::map<std::string, yaml::Mark> seen_controls;
+  for (const Node& item : frameworks->items()) {
+    if (!r.Mapping(item,
+                   {"id", "name", "applies_to", "requirements", "ai_agent_implications",
+                    "controls"},
+                   "a compliance framework")) {
+      continue;
+    }
+    ComplianceFramework f;
+    auto id = r.String(r.Required(item, "id", "a compliance framework"));
+    if (!id || !Unique(r, &seen, *id, item.mark(), "framework")) continue;
+    f.id = *id;
+    f.name = r.String(item.Find("name")).value_or(*id);
+    f.applies_to = r.String(item.Find("applies_to")).value_or("");
+    f.requirements = r.StringList(item.Find("requirements")).value_or(std::vector<std::string>{});
+    f.ai_agent_implications = r.StringList(item.Find("ai_agent_implications")).value_or(std::vector<std::string>{});
+    if (const Node* controls = item.Find("controls")) {
+      if (!controls->IsSequence()) r.Error(controls->mark(), "expected a list of controls");
+      for (const Node& control : controls->items()) {
+        if (!r.Mapping(control, {"id", "requirement"}, "a control")) continue;
+        auto control_id = r.String(r.Required(control, "id", "a control"));
+        auto requirement = r.String(r.Required(control, "requirement", "a control"));
+        if (!control_id || !requirement ||
+            !Unique(r, &seen_controls, *control_id, control.mark(), "control")) {
+          continue;
+        }
+        f.controls.push_back({*control_id, *requirement});
+      }
+    }
+    p.frameworks.push_back(std::move(f));
+  }
+}
+
+std::string OutcomeSummary(const Governance& g, const Outcome& o) {
+  std::string text = fmt::format("{} approvers", o.approvals.count);
+  if (o.approvals.mandatory.any()) text += fmt::format(" incl. [{}]", g.RoleNames(o.approvals.mandatory));
+  if (o.workflow) text += fmt::format(", workflow {}", g.workflows[*o.workflow].id);
+  text += fmt::format(", ai_agent_role {}", Name(o.ai_agent_role));
+  return text;
+}
+
+bool SameOutcome(const MatrixRow& a, const MatrixRow& b) {
+  return a.risk == b.risk && a.outcome.approvals.count == b.outcome.approvals.count &&
+         a.outcome.approvals.mandatory == b.outcome.approvals.mandatory &&
+         a.outcome.workflow == b.outcome.workflow &&
+         a.outcome.ai_agent_role == b.outcome.ai_agent_role;
+}
+
+// The first change type x environment x bump both rows match, as text.
+std::string FirstCommonCell(const MatrixRow& a, const MatrixRow& b) {
+  for (size_t t = 0; t < EnumCount<ChangeType>(); ++t) {
+    for (size_t e = 0; e < EnumCount<Environment>(); ++e) {
+      for (size_t v = 0; v < EnumCount<Bump>(); ++v) {
+        if (a.change_types[t] && b.change_types[t] && a.environments[e] && b.environments[e] &&
+            a.bumps[v] && b.bumps[v]) {
+          return fmt::format("{} x {} x {}", kChangeTypeNames[t], kEnvironmentNames[e],
+                             kBumpNames[v]);
+        }
+      }
+    }
+  }
+  return {};
+}
+
+void Loader::CheckMatrixOverlaps() {
+  for (size_t j = 0; j < g_.matrix.size(); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      const MatrixRow& a = g_.matrix[i];
+      const MatrixRow& b = g_.matrix[j];
+      std::string cell = FirstCommonCell(a, b);
+      if (cell.empty() || SameOutcome(a, b)) continue;
+      diagnostics_->push_back(
+          {b.origin.file, b.origin.mark.line, b.origin.mark.column,
+           fmt::format("row '{}' contradicts row '{}' (line {}) where both match ({}): "
+                       "risk {} vs {}; {} vs {}",
+                       b.id, a.id, a.origin.mark.line, cell,
+                       b.risk ? Name(*b.risk) : "unset", a.risk ? Name(*a.risk) : "unset",
+                       OutcomeSummary(g_, b.outcome), OutcomeSummary(g_, a.outcome))});
+    }
+  }
+}
+
+void Loader::CheckCoverage(const Node* anchor) {
+  std::vector<std::string> gaps;
+  for (size_t t = 0; t < EnumCount<ChangeType>(); ++t) {
+    for (size_t e = 0; e < EnumCount<Environment>(); ++e) {
+      for (size_t v = 0; v < EnumCount<Bump>(); ++v) {
+        bool covered = std::any_of(g_.matrix.begin(), g_.matrix.end(), [&](const MatrixRow& row) {
+          return row.change_types[t] && row.environments[e] && row.bumps[v];
+        });
+        CoverageEnv env(static_cast<ChangeType>(t), static_cast<Environment>(e),
+                        static_cast<Bump>(v));
+        covered = covered || std::any_of(g_.tiers.begin(), g_.tiers.end(), [&](const RiskTier& tier) {
+                    return tier.when.Evaluate(env) == expr::Tri::kTrue;
+                  });
+        if (!covered) {
+          gaps.push_back(fmt::format("{} x {} x {}", kChangeTypeNames[t], kEnvironmentNames[e],
+                                     kBumpNames[v]));
+        }
+      }
+    }
+  }
+  if (gaps.empty()) return;
+  yaml::Mark mark = anchor ? anchor->mark() : yaml::Mark{1, 1};
+  constexpr size_t kShown = 8;
+  std::string list = fmt::format("{}", fmt::join(gaps.begin(), gaps.begin() + std::min(gaps.size(), kShown), ", "));
+  if (gaps.size() > kShown) list += fmt::format(" and {} more", gaps.size() - kShown);
+  diagnostics_->push_back(
+      {std::string(kTiers), mark.line, mark.column,
+       fmt::format("{} change type x environment x bump combinations are covered by no matrix "
+                   "row and no risk tier: {}",
+                   gaps.size(), list)});
+}
+
+void Loader::CheckStaffing() {
+  auto humans_with = [&](const RoleSet& roles) {
+    return std::count_if(g_.principals.begin(), g_.principals.end(), [&](const Principal& p) {
+      return p.type == ActorType::kHuman && (p.roles & roles).any();
+    });
+  };
+  auto check = [&](const Outcome& outcome, const Origin& origin, std::string_view what) {
+    if (outcome.approvals.count == 0 || !outcome.workflow) return;
+    const Workflow& w = g_.workflows[*outcome.workflow];
+    RoleSet eligible = w.approver_roles | outcome.approvals.mandatory;
+    long available = humans_with(eligible);
+    if (available < outcome.approvals.count) {
+      diagnostics_->push_back(
+          {origin.file, origin.mark.line, origin.mark.column,
+           fmt::format("{} needs {} distinct human approvers with roles [{}], but principals.yaml "
+                       "has {}",
+                       what, outcome.approvals.count, g_.RoleNames(eligible), available)});
+    }
+    for (size_t role = 0; role < g_.roles.size(); ++role) {
+      if (!outcome.approvals.mandatory[role]) continue;
+      RoleSet one;
+      one.set(role);
+      if (humans_with(one) == 0) {
+        diagnostics_->push_back({origin.file, origin.mark.line, origin.mark.column,
+                                 fmt::format("{} needs an approval from role '{}', but no human "
+                                             "in principals.yaml holds it",
+                                             what, g_.roles[role].id)});
+      }
+    }
+  };
+  for (const MatrixRow& row : g_.matrix) check(row.outcome, row.origin, fmt::format("row '{}'", row.id));
+  for (const RiskTier& tier : g_.tiers) {
+    check(tier.outcome, tier.origin, fmt::format("risk tier '{}'", Name(tier.level)));
+  }
+  for (const Rule& rule : g_.rules) check(rule.outcome, rule.origin, fmt::format("rule '{}'", rule.id));
+  const EmergencyStopPolicy& stop = g_.emergency_stop;
+  if (humans_with(stop.deactivate_roles) < stop.deactivate_distinct_people) {
+    diagnostics_->push_back(
+        {std::string(kEmergencyStop), 0, 0,
+         fmt::format("deactivation needs {} distinct people with roles [{}], but principals.yaml has {}",
+                     stop.deactivate_distinct_people, g_.RoleNames(stop.deactivate_roles),
+                     humans_with(stop.deactivate_roles))});
+  }
+}
+
+Governance Loader::Run() {
+  if (!fs_.IsDirectory(dir_)) {
+    diagnostics_->push_back({dir_, 0, 0, "not a governance directory (run `interlock init` to create one)"});
+    return {};
+  }
+  auto listing = fs_.ListFiles(dir_);
+  if (!listing) {
+    diagnostics_->push_back({dir_, 0, 0, listing.error().message()});
+    return {};
+  }
+  Sha256Hasher hasher;
+  std::vector<std::string_view> known;
+  for (const GovernanceFile& f : GovernanceFiles()) known.push_back(f.path);
+  for (const std::string& path : *listing) {
+    if (path.starts_with(".git/")) continue;
+    auto contents = fs_.ReadFile(JoinPath(dir_, path), kMaxGovernanceFileBytes);
+    if (!contents) {
+      diagnostics_->push_back({path, 0, 0, contents.error().message()});
+      continue;
+    }
+    hasher.Update(path);
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(fmt::format("{}", contents->size()));
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(*contents);
+    bool yaml_file = path.ends_with(".yaml") || path.ends_with(".yml");
+    bool ignored = path.starts_with("examples/") || path.starts_with(".") ||
+                   path.find("/.") != std::string::npos;
+    if (yaml_file && !ignored && std::find(known.begin(), known.end(), path) == known.end()) {
+      std::string message = "not a governance file; Interlock would ignore its rules";
+      std::string suggestion = Suggest(path, known);
+      if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
+      diagnostics_->push_back({path, 0, 0, std::move(message)});
+    }
+  }
+  g_.version = "sha256:" + ToHex(hasher.Finish());
+
+  auto with = [&](std::string_view path, bool required, auto load) {
+    auto file = Parse(path, required);
+    if (!file) return;
+    Reader r(std::string(path), diagnostics_);
+    files_.push_back(std::move(*file));
+    load(r, files_.back());
+  };
+  files_.reserve(GovernanceFiles().size());
+  with(kInterlock, true, [&](Reader& r, const ParsedFile& f) { LoadInterlock(r, f.root); });
+  with(kPrincipals, true, [&](Reader& r, const ParsedFile& f) { LoadPrincipals(r, f.root); });
+  with(kCanary, false, [&](Reader& r, const ParsedFile& f) { LoadCanary(r, f); });
+  with(kWorkflows, true, [&](Reader& r, const ParsedFile& f) { LoadWorkflows(r, f.root); });
+  with(kMatrix, true, [&](Reader& r, const ParsedFile& f) { LoadMatrix(r, f.root); });
+  with(kTiers, true, [&](Reader& r, const ParsedFile& f) { LoadTiers(r, f); });
+  with(kRules, false, [&](Reader& r, const ParsedFile& f) { LoadRules(r, f); });
+  with(kEmergencyStop, true, [&](Reader& r, const ParsedFile& f) { LoadEmergencyStop(r, f.root); });
+  with(kRollback, false, [&](Reader& r, const ParsedFile& f) { LoadRollback(r, f); });
+  with(kAudit, true, [&](Reader& r, const ParsedFile& f) { LoadAudit(r, f.root); });
+  with(kCompliance, false, [&](Reader& r, const ParsedFile& f) { LoadCompliance(r, f.root); });
+
+  // Cross-file checks only make sense on a directory whose files each read
+  // cleanly; otherwise they would echo the errors already reported.
+  if (diagnostics_->empty()) {
+    CheckMatrixOverlaps();
+    CheckCoverage(tiers_anchor_);
+    CheckStaffing();
+  }
+  return std::move(g_);
+}
+
+}  // namespace
+
+const std::vector<GovernanceFile>& GovernanceFiles() {
+  static const std::vector<GovernanceFile> files = {
+      {kInterlock, true},  {kPrincipals, true},    {kCanary, false},    {kWorkflows, true},
+      {kMatrix, true},     {kTiers, true},         {kRules, false},     {kEmergencyStop, true},
+      {kRollback, false},  {kAudit, true},         {kCompliance, false},
+  };
+  return files;
+}
+
+std::expected<Governance, std::vector<Diagnostic>> Load(const FileSystem& fs,
+                                                        const std::string& dir) {
+  std::vector<Diagnostic> diagnostics;
+  Loader loader(fs, dir, &diagnostics);
+  Governance g = loader.Run();
+  if (!diagnostics.empty()) {
+    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+    });
+    return std::unexpected(std::move(diagnostics));
+  }
+  return g;
+}
+
+}  // namespace interlock::governance

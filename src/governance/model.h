@@ -1,0 +1,232 @@
+// The compiled governance: what a governance directory means, in the form
+// the decision engine reads without allocating. Built only by Load
+// (governance/loader.h), which validates everything first; a Governance that
+// exists is valid.
+//
+// Thread safety: immutable after Load; share it between threads freely (the
+// server swaps whole Governance objects on reload).
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/names.h"
+#include "core/yaml.h"
+#include "expr/expr.h"
+
+namespace interlock::governance {
+
+// Roles are defined by the governance directory; a RoleSet holds role
+// indices into Governance::roles.
+inline constexpr size_t kMaxRoles = 64;
+using RoleSet = std::bitset<kMaxRoles>;
+
+// Where a definition came from, for messages and --explain.
+struct Origin {
+  std::string file;  // relative to the governance directory
+  yaml::Mark mark;
+};
+
+struct Role {
+  std::string id;
+  std::string description;
+};
+
+struct Principal {
+  std::string id;
+  std::string name;
+  ActorType type = ActorType::kHuman;
+  RoleSet roles;
+  std::string team;
+  std::string email;
+  Origin origin;
+};
+
+struct Channel {
+  std::string id;
+  std::string type;  // slack | email | pagerduty | webhook
+};
+
+// How many distinct humans must approve, and the roles of which at least one
+// approval each is mandatory.
+struct Approvals {
+  int count = 0;
+  RoleSet mandatory;
+};
+
+struct Workflow {
+  std::string id;
+  std::string description;
+  int required_approvers = 0;
+  RoleSet approver_roles;
+  Millis timeout{0};
+  std::optional<size_t> escalation_role;  // index into roles
+  std::vector<std::string> notification_channels;
+  bool ai_agent_can_recommend = false;
+  std::vector<std::string> steps;
+  std::string canary;  // canary strategy id, or empty
+  Origin origin;
+};
+
+// What a matrix row or a risk tier prescribes.
+struct Outcome {
+  Approvals approvals;
+  std::optional<size_t> workflow;  // index into workflows; set when approvals.count > 0
+  AiRole ai_agent_role = AiRole::kHumanOnly;
+};
+
+struct MatrixRow {
+  std::string id;
+  std::string description;
+  // The values each dimension matches, indexed by enum value.
+  std::bitset<8> change_types;  // by ChangeType
+  std::bitset<3> environments;  // by Environment
+  std::bitset<3> bumps;         // by Bump
+  std::optional<RiskLevel> risk;
+  Outcome outcome;
+  Origin origin;
+};
+
+struct RiskTier {
+  RiskLevel level = RiskLevel::kLow;
+  std::string description;
+  std::vector<std::string> examples;
+  expr::Program when;
+  Outcome outcome;
+  std::string audit_level;
+  RoleSet oversight;
+  Origin origin;
+};
+
+enum class RuleEffect : uint8_t { kDeny, kRequireApproval };
+
+struct Rule {
+  std::string id;
+  std::string description;
+  expr::Program when;
+  RuleEffect effect = RuleEffect::kDeny;
+  Outcome outcome;  // for kRequireApproval
+  Origin origin;
+};
+
+struct EmergencyStopPolicy {
+  std::vector<std::string> when_to_activate;
+  RoleSet activate_roles;
+  std::vector<std::string> activation_methods;
+  std::vector<std::string> notify;
+  std::string incident_severity;
+  RoleSet deactivate_roles;          // each must sign: one distinct person per role
+  int deactivate_distinct_people = 2;
+  std::vector<std::string> deactivate_requires;
+  std::optional<size_t> ai_reenable_role;
+};
+
+enum class TriggerAction : uint8_t { kRollback, kBlockAndRollback, kEscalateToHuman };
+
+struct RollbackTrigger {
+  std::string name;
+  expr::Program condition;
+  Millis window{0};
+  Millis timeout{0};
+  std::vector<Severity> severity;
+  TriggerAction action = TriggerAction::kRollback;
+  std::vector<std::string> notification;
+  Origin origin;
+};
+
+struct RollbackPolicy {
+  std::vector<RollbackTrigger> triggers;
+  std::string strategy;  // blue-green | canary
+  std::vector<std::string> verification;
+  Millis timeout{0};
+  bool notify_on_start = true;
+  bool notify_on_complete = true;
+  bool notify_on_failure = true;
+  bool create_incident = true;
+  bool notify_stakeholders = true;
+  bool schedule_review = true;
+  Millis review_deadline{0};
+};
+
+struct CanaryStrategy {
+  std::string id;
+  std::vector<double> traffic_steps;  // fractions, e.g. 0.05
+  Millis monitoring_duration{0};
+  expr::Program rollback_when;
+  expr::Program promote_when;
+  Origin origin;
+};
+
+struct ModelUpdatePolicy {
+  bool requires_human_approval = true;
+  Millis freeze_window{0};
+};
+
+enum class ReadScope : uint8_t { kOwn, kTeam, kAll };
+
+struct AuditAccess {
+  size_t role = 0;
+  ReadScope scope = ReadScope::kOwn;
+  Millis grant_duration{0};  // 0: no time limit
+};
+
+struct AuditPolicy {
+  std::array<Millis, 3> retention_by_environment{};  // by Environment
+  Millis retention_security_incident{0};
+  Millis retention_ai_agent_decision{0};
+  std::vector<AuditAccess> access;
+};
+
+struct ComplianceControl {
+  std::string id;
+  std::string requirement;
+};
+
+struct ComplianceFramework {
+  std::string id;
+  std::string name;
+  std::string applies_to;
+  std::vector<std::string> requirements;
+  std::vector<std::string> ai_agent_implications;
+  std::vector<ComplianceControl> controls;
+};
+
+struct CompliancePolicy {
+  std::vector<ComplianceFramework> frameworks;
+  Millis violation_reporting{0};
+};
+
+struct Governance {
+  std::string organisation;
+  std::string version;  // "sha256:<hex>" digest of every file in the directory
+  std::vector<Role> roles;
+  std::vector<Principal> principals;
+  std::vector<Channel> channels;
+  std::vector<Workflow> workflows;
+  std::vector<MatrixRow> matrix;
+  std::vector<RiskTier> tiers;  // sorted most severe first
+  std::vector<Rule> rules;
+  EmergencyStopPolicy emergency_stop;
+  RollbackPolicy rollback;
+  std::vector<CanaryStrategy> canaries;
+  ModelUpdatePolicy model_updates;
+  AuditPolicy audit;
+  CompliancePolicy compliance;
+  // Compiled conditions refer to these by slot (governance/fields.h).
+  std::vector<std::vector<std::string>> metadata_paths;
+  std::vector<std::string> metric_names;
+
+  std::optional<size_t> FindRole(std::string_view id) const;
+  std::optional<size_t> FindWorkflow(std::string_view id) const;
+  const Principal* FindPrincipal(std::string_view id) const;
+  // Role ids of a set, in definition order, joined by ", ".
+  std::string RoleNames(const RoleSet& set) const;
+};
+
+}  // namespace interlock::governance
