@@ -10,7 +10,7 @@ namespace interlock::expr {
 namespace {
 
 constexpr size_t kMaxSourceBytes = 4096;
-constexpr int kMaxDepth = 64;       // nested '(' and '!'
+constexpr int kMaxDepth = 64;  // nested '(' and '!'
 constexpr size_t kMaxNodes = 256;
 
 // ---------------------------------------------------------------------------
@@ -223,8 +223,8 @@ struct Suffix {
 };
 
 constexpr Suffix kSuffixes[] = {
-    {"%", 1, 100},      {"ms", 1, 1000},     {"s", 1, 1},         {"m", 60, 1},
-    {"h", 3600, 1},     {"d", 86400, 1},     {"w", 7 * 86400, 1}, {"y", 365 * 86400, 1},
+    {"%", 1, 100},  {"ms", 1, 1000}, {"s", 1, 1},         {"m", 60, 1},
+    {"h", 3600, 1}, {"d", 86400, 1}, {"w", 7 * 86400, 1}, {"y", 365 * 86400, 1},
 };
 
 class Lexer {
@@ -310,7 +310,8 @@ class Lexer {
     if (At('.')) {
       ++at_;
       if (at_ == source_.size() || !IsDigit(source_[at_])) {
-        return Error(at_, fmt::format("expected a digit after '{}'", source_.substr(start, at_ - start)));
+        return Error(
+            at_, fmt::format("expected a digit after '{}'", source_.substr(start, at_ - start)));
       }
       while (at_ < source_.size() && IsDigit(source_[at_])) ++at_;
     }
@@ -464,8 +465,8 @@ class Parser {
     if (Peek().kind == Tok::kEnd) return CompileError{1, "empty condition"};
     std::optional<uint32_t> root = ParseOr();
     if (root && Peek().kind != Tok::kEnd) {
-      Fail(Peek(), fmt::format("expected '&&', '||' or end of expression, found {}",
-                               Describe(Peek())));
+      Fail(Peek(),
+           fmt::format("expected '&&', '||' or end of expression, found {}", Describe(Peek())));
     }
     if (error_) return error_;
     code_.root = *root;
@@ -543,8 +544,8 @@ class Parser {
       return Fail(first, fmt::format("expected a condition, found a {}", TypeName(node.type)));
     }
     if (node.op == Op::kField && node.type != Type::kBool && node.type != Type::kUnknown) {
-      return Fail(first, fmt::format("expected a condition, found {} field {}",
-                                     TypeName(node.type), Describe(first)));
+      return Fail(first, fmt::format("expected a condition, found {} field {}", TypeName(node.type),
+                                     Describe(first)));
     }
     return result;
   }
@@ -558,8 +559,9 @@ class Parser {
     Take();
     Type left_type = code_.nodes[*left].type;
     if (code_.nodes[*left].op != Op::kLiteral && code_.nodes[*left].op != Op::kField) {
-      return Fail(at, fmt::format("'{}' compares fields and literals, found a condition on its left",
-                                  at.text));
+      return Fail(
+          at,
+          fmt::format("'{}' compares fields and literals, found a condition on its left", at.text));
     }
     Node node;
     node.left = *left;
@@ -622,7 +624,8 @@ class Parser {
     }
     const Token& open = Take();
     if (Peek().kind != Tok::kPath) {
-      return Fail(Peek(), fmt::format("expected a field path in has(), found {}", Describe(Peek())));
+      return Fail(Peek(),
+                  fmt::format("expected a field path in has(), found {}", Describe(Peek())));
     }
     std::optional<Field> field = Bind(Take());
     if (!field) return std::nullopt;
@@ -788,9 +791,9 @@ std::string_view TriName(Tri t) {
 
 std::expected<Program, CompileError> Compile(std::string_view source, Schema& schema) {
   if (source.size() > kMaxSourceBytes) {
-    return std::unexpected(CompileError{
-        static_cast<int>(kMaxSourceBytes) + 1,
-        fmt::format("condition is longer than {} bytes", kMaxSourceBytes)});
+    return std::unexpected(
+        CompileError{static_cast<int>(kMaxSourceBytes) + 1,
+                     fmt::format("condition is longer than {} bytes", kMaxSourceBytes)});
   }
   auto rep = std::make_unique<Program::Rep>();
   if (std::optional<CompileError> error = Parser(source, schema, rep->code, rep->fields).Run()) {

@@ -27,8 +27,9 @@ void CountAllocation() {
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, size_t), void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             size_t),
+                                                         void (*free_hook)(const volatile void*));
 
 namespace {
 void InstallHooks() {
@@ -182,7 +183,8 @@ TEST(ExprTest, StringAndBoolComparisons) {
 
 TEST(ExprTest, StringEscapesAndQuotes) {
   auto matches = [](std::string_view literal, std::string_view value) {
-    return Eval(std::string("s == ") + std::string(literal), TestEnv({{"s", Value::String(value)}}));
+    return Eval(std::string("s == ") + std::string(literal),
+                TestEnv({{"s", Value::String(value)}}));
   };
   EXPECT_EQ(matches(R"("a\"b")", "a\"b"), T);
   EXPECT_EQ(matches(R"('it\'s')", "it's"), T);
@@ -208,13 +210,13 @@ TEST(ExprTest, PercentIsHundredths) {
 
 TEST(ExprTest, DurationUnitsAreSeconds) {
   const std::pair<std::string_view, double> cases[] = {
-      {"250ms", 0.25}, {"30s", 30},        {"5m", 300},          {"48h", 172800}, {"2d", 172800},
-      {"1w", 604800},  {"1y", 31536000},   {"1.5h", 5400},       {"-2m", -120},   {"0s", 0},
+      {"250ms", 0.25}, {"30s", 30},      {"5m", 300},    {"48h", 172800}, {"2d", 172800},
+      {"1w", 604800},  {"1y", 31536000}, {"1.5h", 5400}, {"-2m", -120},   {"0s", 0},
   };
   for (const auto& [literal, seconds] : cases) {
-    EXPECT_EQ(Eval(std::string("n == ") + std::string(literal),
-                   TestEnv({{"n", Value::Number(seconds)}})),
-              T)
+    EXPECT_EQ(
+        Eval(std::string("n == ") + std::string(literal), TestEnv({{"n", Value::Number(seconds)}})),
+        T)
         << literal;
   }
   TestEnv window({{"n", Value::Number(600)}});
@@ -238,7 +240,9 @@ TEST(ExprTest, InLists) {
 }
 
 TEST(ExprTest, Precedence) {
-  TestEnv env({{"p", Value::Bool(true)}, {"q", Value::Bool(false)}, {"r", Value::Bool(false)},
+  TestEnv env({{"p", Value::Bool(true)},
+               {"q", Value::Bool(false)},
+               {"r", Value::Bool(false)},
                {"n", Value::Number(3)}});
   EXPECT_EQ(Eval("p || q && r", env), T);    // p || (q && r)
   EXPECT_EQ(Eval("(p || q) && r", env), F);  // parentheses override
@@ -273,8 +277,8 @@ TEST(ExprTest, KleeneLogic) {
 TEST(ExprTest, UnknownNeverPasses) {
   const TestEnv empty{};
   for (std::string_view source :
-       {"n >= 3", "n < 3", "n == 0", "n != 0", "!(n > 3)", "s == 'x'", "s != 'x'", "p",
-        "!p", "p == false", "n > 3 || !(n > 3)", "n > 3 || q", "n in [1, 2]"}) {
+       {"n >= 3", "n < 3", "n == 0", "n != 0", "!(n > 3)", "s == 'x'", "s != 'x'", "p", "!p",
+        "p == false", "n > 3 || !(n > 3)", "n > 3 || q", "n in [1, 2]"}) {
     EXPECT_EQ(Eval(source, empty), U) << source;
   }
   EXPECT_EQ(Eval("n > 3 && q", TestEnv({{"q", Value::Bool(false)}})), F);
@@ -282,14 +286,16 @@ TEST(ExprTest, UnknownNeverPasses) {
 }
 
 TEST(ExprTest, RuntimeTypeMismatchIsUnknown) {
-  TestEnv text({{"any", Value::String("3")}, {"metadata.rollback_plan", Value::String("b")},
-                {"n", Value::String("3")}, {"p", Value::Number(1)}});
+  TestEnv text({{"any", Value::String("3")},
+                {"metadata.rollback_plan", Value::String("b")},
+                {"n", Value::String("3")},
+                {"p", Value::Number(1)}});
   EXPECT_EQ(Eval("any == 3", text), U);
   EXPECT_EQ(Eval("any != 3", text), U);
   EXPECT_EQ(Eval("any == '3'", text), T);
   EXPECT_EQ(Eval("any < metadata.rollback_plan", text), U);  // strings do not order
-  EXPECT_EQ(Eval("any", text), U);  // a non-boolean is no condition
-  EXPECT_EQ(Eval("n == 3", text), U);  // the Env broke the schema's promise
+  EXPECT_EQ(Eval("any", text), U);                           // a non-boolean is no condition
+  EXPECT_EQ(Eval("n == 3", text), U);                        // the Env broke the schema's promise
   EXPECT_EQ(Eval("p", text), U);
   EXPECT_EQ(Eval("any", TestEnv({{"any", Value::Bool(true)}})), T);
   EXPECT_EQ(Eval("!any", TestEnv({{"any", Value::Bool(false)}})), T);
@@ -307,8 +313,8 @@ TEST(ExprTest, NotANumberIsUnknown) {
 }
 
 TEST(ExprTest, Has) {
-  TestEnv env({{"metadata.rollback_plan", Value::String("docs/rollback.md")},
-               {"p", Value::Bool(false)}});
+  TestEnv env(
+      {{"metadata.rollback_plan", Value::String("docs/rollback.md")}, {"p", Value::Bool(false)}});
   EXPECT_EQ(Eval("has(metadata.rollback_plan)", env), T);
   EXPECT_EQ(Eval("has( p )", env), T);  // present though false
   EXPECT_EQ(Eval("has(n)", env), F);    // missing: false, not unknown
@@ -318,24 +324,24 @@ TEST(ExprTest, Has) {
 }
 
 TEST(ExprTest, RealWorldExamples) {
-  EXPECT_EQ(Eval("consecutive_failures >= 3", TestEnv({{"consecutive_failures", Value::Number(3)}})),
-            T);
-  EXPECT_EQ(Eval("consecutive_failures >= 3", TestEnv({{"consecutive_failures", Value::Number(2)}})),
-            F);
-  EXPECT_EQ(Eval("error_rate_increase >= 10%",
-                 TestEnv({{"error_rate_increase", Value::Number(0.12)}})),
-            T);
-  EXPECT_EQ(Eval("error_rate_increase >= 10%", TestEnv({{"error_rate_increase", Value::Number(5)}})),
-            T);
-  EXPECT_EQ(Eval("latency_p99_increase >= 50%",
-                 TestEnv({{"latency_p99_increase", Value::Number(0.49)}})),
-            F);
+  EXPECT_EQ(
+      Eval("consecutive_failures >= 3", TestEnv({{"consecutive_failures", Value::Number(3)}})), T);
+  EXPECT_EQ(
+      Eval("consecutive_failures >= 3", TestEnv({{"consecutive_failures", Value::Number(2)}})), F);
+  EXPECT_EQ(
+      Eval("error_rate_increase >= 10%", TestEnv({{"error_rate_increase", Value::Number(0.12)}})),
+      T);
+  EXPECT_EQ(
+      Eval("error_rate_increase >= 10%", TestEnv({{"error_rate_increase", Value::Number(5)}})), T);
+  EXPECT_EQ(
+      Eval("latency_p99_increase >= 50%", TestEnv({{"latency_p99_increase", Value::Number(0.49)}})),
+      F);
   EXPECT_EQ(Eval("latency_p99_increase >= 50%"), U);
-  EXPECT_EQ(Eval("security_scan_failed == true",
-                 TestEnv({{"security_scan_failed", Value::Bool(true)}})),
-            T);
-  EXPECT_EQ(Eval("ai_agent_confidence < 0.5", TestEnv({{"ai_agent_confidence", Value::Number(0.3)}})),
-            T);
+  EXPECT_EQ(
+      Eval("security_scan_failed == true", TestEnv({{"security_scan_failed", Value::Bool(true)}})),
+      T);
+  EXPECT_EQ(
+      Eval("ai_agent_confidence < 0.5", TestEnv({{"ai_agent_confidence", Value::Number(0.3)}})), T);
   const std::string_view gate =
       R"(change.environment in ["staging", "production"] && !checks.tests_passed)";
   EXPECT_EQ(Eval(gate, TestEnv({{"change.environment", Value::String("production")},
@@ -371,7 +377,8 @@ TEST(ExprTest, CompileErrors) {
       {"p | q", 3, "unexpected character '|'; did you mean '||'?"},
       {"s == \xC3\xA9", 6, "non-ASCII byte 0xC3 outside a string literal"},
       {std::string("p\0", 2), 2, "unexpected byte 0x00"},
-      {R"(s == "a\qb")", 8, R"(unknown escape character 'q' after '\'; expected one of \" \' \\ \n \t)"},
+      {R"(s == "a\qb")", 8,
+       R"(unknown escape character 'q' after '\'; expected one of \" \' \\ \n \t)"},
       {R"(any in ["a", "b")", 17,
        "expected ']' to close the list opened at column 8, found end of expression"},
       {"any in [1 2]", 11, "expected ']' to close the list opened at column 8, found '2'"},
@@ -433,9 +440,9 @@ TEST(ExprTest, DeepNestingIsAnError) {
     EXPECT_EQ(error.column, 65) << opener;
     EXPECT_EQ(error.message, "condition nested deeper than 64 levels") << opener;
   }
-  EXPECT_EQ(Eval(std::string(64, '(') + "p" + std::string(64, ')'),
-                 TestEnv({{"p", Value::Bool(true)}})),
-            T);
+  EXPECT_EQ(
+      Eval(std::string(64, '(') + "p" + std::string(64, ')'), TestEnv({{"p", Value::Bool(true)}})),
+      T);
   EXPECT_EQ(Eval(std::string(64, '!') + "p", TestEnv({{"p", Value::Bool(true)}})), T);
 }
 
@@ -496,10 +503,10 @@ TEST(ExprTest, EvaluateDoesNotAllocate) {
   auto probe = Compile("p", schema);
   g_counting = false;
   if (g_allocations.load() == 0) GTEST_SKIP() << "heap allocations cannot be counted here";
-  auto program = Compile(
-      R"(change.environment in ["staging", "production"] && !checks.tests_passed )"
-      R"(|| has(metadata.rollback_plan) && n >= 10% && s != 'x' && any == "y" && p)",
-      schema);
+  auto program =
+      Compile(R"(change.environment in ["staging", "production"] && !checks.tests_passed )"
+              R"(|| has(metadata.rollback_plan) && n >= 10% && s != 'x' && any == "y" && p)",
+              schema);
   ASSERT_TRUE(program) << program.error().message;
   const TestEnv envs[] = {
       {},

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run):
+#   1. installs dependencies (Debian packages),
+#   2. builds with ASan + UBSan and runs every test (ctest),
+#   3. builds the libFuzzer targets with clang and runs each for a bounded time,
+#   4. builds the benchmarks optimised and runs each briefly, so they stay runnable.
+# FUZZ_SECONDS (default 45) bounds each fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds="${FUZZ_SECONDS:-45}"
+
+bash scripts/install-deps.sh
+
+echo "== tests (ASan + UBSan)"
+bash scripts/build.sh asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build/asan && ctest --output-on-failure -j "$(nproc)" --timeout 300)
+
+echo "== fuzzing (${fuzz_seconds}s per target)"
+bash scripts/build.sh fuzz
+for target in build/fuzz/*_fuzz; do
+  name="$(basename "$target")"
+  corpus="build/fuzz/corpus-$name"
+  mkdir -p "$corpus"
+  cp -n fuzz/corpus/"${name%_fuzz}"/* "$corpus"/ 2>/dev/null || true
+  echo "-- $name"
+  "$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="build/fuzz/$name-" "$corpus" 2>&1 | grep -E "^(#[0-9]+ +DONE|Done|==|SUMMARY)" || true
+  # libFuzzer leaves a crash-*/leak-*/timeout-* file when it finds something.
+  if ls build/fuzz/"$name"-* >/dev/null 2>&1; then
+    echo "FAIL: $name found a problem: $(ls build/fuzz/"$name"-*)"
+    exit 1
+  fi
+done
+
+echo "== benchmarks (smoke run)"
+bash scripts/build.sh release
+for bench in build/release/*_bench; do
+  "$bench" --benchmark_min_time=0.01 >/dev/null
+  echo "-- $(basename "$bench") ran"
+done
+echo "test.sh: all passed"

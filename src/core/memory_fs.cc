@@ -1,0 +1,60 @@
+#include "core/memory_fs.h"
+
+#include <fmt/format.h>
+
+namespace interlock {
+
+Result<std::string> MemoryFileSystem::ReadFile(const std::string& path, size_t max_bytes) const {
+  if (failing_reads_.count(path)) {
+    return std::unexpected(Error::Io(fmt::format("{}: read failed: injected fault", path)));
+  }
+  auto it = files_.find(path);
+  if (it == files_.end()) return std::unexpected(Error::NotFound(fmt::format("{}: no such file", path)));
+  if (it->second.size() > max_bytes) {
+    return std::unexpected(
+        Error::InvalidArgument(fmt::format("{}: larger than the limit of {} bytes", path, max_bytes)));
+  }
+  return it->second;
+}
+
+Result<void> MemoryFileSystem::WriteFile(const std::string& path, const std::string& contents) {
+  if (failing_writes_.count(path)) {
+    return std::unexpected(Error::Io(fmt::format("{}: write failed: injected fault", path)));
+  }
+  files_[path] = contents;
+  for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    directories_.insert(path.substr(0, slash));
+  }
+  return Ok();
+}
+
+Result<void> MemoryFileSystem::CreateDirectories(const std::string& path) {
+  std::string prefix;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    directories_.insert(path.substr(0, slash));
+    start = slash + 1;
+  }
+  return Ok();
+}
+
+Result<std::vector<std::string>> MemoryFileSystem::ListFiles(const std::string& dir) const {
+  std::vector<std::string> out;
+  std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+  for (const auto& [path, contents] : files_) {
+    if (path.starts_with(prefix)) out.push_back(path.substr(prefix.size()));
+  }
+  return out;
+}
+
+bool MemoryFileSystem::Exists(const std::string& path) const {
+  return files_.count(path) > 0 || directories_.count(path) > 0;
+}
+
+bool MemoryFileSystem::IsDirectory(const std::string& path) const {
+  return directories_.count(path) > 0;
+}
+
+}  // namespace interlock

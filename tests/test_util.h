@@ -1,0 +1,34 @@
+// Helpers shared by the tests.
+#pragma once
+
+#include <string>
+
+#include "governance/model.h"
+
+namespace interlock::testing {
+
+// A fresh empty directory under the system temporary directory, removed
+// when the object is destroyed.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `contents` to path()/relative, creating parent directories.
+  void Write(const std::string& relative, const std::string& contents) const;
+  std::string Read(const std::string& relative) const;
+
+ private:
+  std::string path_;
+};
+
+// The default governance, scaffolded into a temporary directory and loaded
+// once per test binary. Aborts the test binary if the defaults are invalid.
+const governance::Governance& DefaultGovernance();
+
+// Reads a file of the source tree (path relative to the repository root).
+std::string ReadSourceFile(const std::string& relative);
+
+}  // namespace interlock::testing
