@@ -479,17 +479,14 @@ void Loader::LoadWorkflows(Reader& r, const Node& root) {
     const Node* escalation_node = item.Find("escalation_on_timeout");
     auto escalation = RoleRef(r, escalation_node);
     auto channels = Targets(r, item.Find("notification_channels"));
-    bool ok = required && roles && timeout && (escalation || escalation_node == nullptr) &&
-              (channels || item.Find("notification_channels") == nullptr);
     if (const Node* approve = item.Find("ai_agent_can_approve")) {
       if (auto value = r.Bool(approve); value && *value) {
         r.Error(approve->mark(),
                 "an AI agent never approves: ai_agent_can_approve must be false");
-        ok = false;
       }
     }
     w.ai_agent_can_recommend = r.Bool(item.Find("ai_agent_can_recommend")).value_or(false);
-    if (const Node* steps = item.Find("steps")) w.steps = r.StringList(steps).value_or(std::vector<std::string>{});
+    w.steps = r.StringList(item.Find("steps")).value_or(std::vector<std::string>{});
     if (const Node* canary = item.Find("canary")) {
       w.canary = r.String(canary).value_or("");
       auto found = std::find_if(g_.canaries.begin(), g_.canaries.end(),
@@ -498,17 +495,16 @@ void Loader::LoadWorkflows(Reader& r, const Node& root) {
         std::vector<std::string_view> names;
         for (const CanaryStrategy& c : g_.canaries) names.push_back(c.id);
         r.UnknownName(*canary, w.canary, names, "canary strategy");
-        ok = false;
       }
     }
     if (roles && required && roles->count() == 0) {
       r.Error(item.Find("approver_roles")->mark(), "a workflow needs at least one approver role");
-      ok = false;
     }
-    if (!ok) continue;
-    w.required_approvers = static_cast<int>(*required);
-    w.approver_roles = *roles;
-    w.timeout = *timeout;
+    // Kept even when invalid (any error refuses the whole directory), so that
+    // references to it do not report a second, misleading error.
+    w.required_approvers = static_cast<int>(required.value_or(1));
+    w.approver_roles = roles.value_or(RoleSet());
+    w.timeout = timeout.value_or(Millis(0));
     w.escalation_role = escalation;
     w.notification_channels = channels.value_or(std::vector<std::string>{});
     g_.workflows.push_back(std::move(w));

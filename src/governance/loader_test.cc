@@ -1,0 +1,243 @@
+#include "governance/loader.h"
+
+#include <gtest/gtest.h>
+
+#include "core/fs.h"
+#include "governance/defaults.h"
+#include "../../tests/test_util.h"
+
+namespace interlock::governance {
+namespace {
+
+using interlock::testing::TempDir;
+
+// Given the default governance directory, with one file edited.
+class LoaderTest : public ::testing::Test {
+ protected:
+  LoaderTest() {
+    RealFileSystem fs;
+    if (!Scaffold(fs, dir_.path(), true)) ADD_FAILURE() << "scaffold failed";
+  }
+
+  // Replaces the first occurrence of `from` in `file` with `to`.
+  void Edit(const std::string& file, const std::string& from, const std::string& to) {
+    std::string text = dir_.Read(file);
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << "'" << from << "' not in " << file;
+    text.replace(at, from.size(), to);
+    dir_.Write(file, text);
+  }
+
+  // The diagnostics of loading the directory, as "file:line:column: message".
+  std::vector<std::string> Errors() {
+    RealFileSystem fs;
+    auto loaded = Load(fs, dir_.path());
+    std::vector<std::string> out;
+    if (!loaded) {
+      for (const Diagnostic& d : loaded.error()) out.push_back(d.ToString());
+    }
+    return out;
+  }
+
+  // Asserts that `expected` is exactly one of the diagnostics.
+  void ExpectError(const std::string& expected) {
+    std::vector<std::string> errors = Errors();
+    std::string all;
+    for (const std::string& e : errors) all += "\n  " + e;
+    EXPECT_NE(std::find(errors.begin(), errors.end(), expected), errors.end())
+        << "expected: " << expected << "\nactual:" << all;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(LoaderTest, DefaultsAreValid) {
+  RealFileSystem fs;
+  auto loaded = Load(fs, dir_.path());
+  ASSERT_TRUE(loaded) << (loaded ? "" : loaded.error().front().ToString());
+  EXPECT_EQ(loaded->matrix.size(), 10u);
+  EXPECT_EQ(loaded->tiers.size(), 4u);
+  EXPECT_EQ(loaded->tiers.front().level, RiskLevel::kCritical);
+  EXPECT_EQ(loaded->workflows.size(), 9u);
+  EXPECT_TRUE(loaded->version.starts_with("sha256:"));
+  EXPECT_EQ(loaded->version.size(), 7u + 64u);
+}
+
+TEST_F(LoaderTest, VersionChangesWithAnyFile) {
+  RealFileSystem fs;
+  std::string before = Load(fs, dir_.path())->version;
+  Edit("policies/automation-governance.md", "Policy", "Policy ");
+  EXPECT_NE(Load(fs, dir_.path())->version, before);
+}
+
+TEST_F(LoaderTest, UnknownKeySuggestsTheKnownOne) {
+  Edit("approvals/workflow.yml", "    required_approvers: 2\n    approver_roles:\n      - team-lead",
+       "    requried_approvers: 2\n    approver_roles:\n      - team-lead");
+  ExpectError("approvals/workflow.yml:13:5: unknown key 'requried_approvers' in workflow "
+              "'production_deployment' (did you mean 'required_approvers'?)");
+  ExpectError("approvals/workflow.yml:13:5: missing required key 'required_approvers' in workflow "
+              "'production_deployment'");
+}
+
+TEST_F(LoaderTest, WrongTypeSaysWhatWasExpected) {
+  Edit("approvals/workflow.yml", "required_approvers: 2", "required_approvers: two");
+  ExpectError("approvals/workflow.yml:13:25: expected an integer, found 'two'");
+}
+
+TEST_F(LoaderTest, UnknownRoleSuggestsTheKnownOne) {
+  Edit("approvals/workflow.yml", "      - on-call-engineer", "      - on-call-enginer");
+  ExpectError("approvals/workflow.yml:16:9: unknown role 'on-call-enginer' (did you mean "
+              "'on-call-engineer'?)");
+}
+
+TEST_F(LoaderTest, UnknownWorkflowInMatrix) {
+  Edit("decision/matrix.yaml", "workflow: production_deployment", "workflow: production_deploy");
+  ExpectError("decision/matrix.yaml:45:15: unknown workflow 'production_deploy' (did you mean "
+              "'production_deployment'?)");
+}
+
+TEST_F(LoaderTest, DuplicatePrincipalId) {
+  Edit("principals.yaml", "  - id: bob\n", "  - id: alice\n");
+  ExpectError("principals.yaml:10:5: duplicate principal id 'alice' (first defined at 5:5)");
+}
+
+TEST_F(LoaderTest, ContradictingOverlappingRows) {
+  Edit("decision/matrix.yaml", "rows:\n",
+       "rows:\n  - id: prod-anything\n    change_type: [code, infrastructure]\n"
+       "    environment: production\n    bump: any\n    risk: high\n    approvals: 2\n"
+       "    workflow: production_deployment\n    ai_agent_role: human_only\n");
+  std::vector<std::string> errors = Errors();
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.front(),
+            "decision/matrix.yaml:46:5: row 'code-production-patch' contradicts row "
+            "'prod-anything' (line 19) where both match (code x production x patch): risk high vs "
+            "high; 2 approvers, workflow production_deployment, ai_agent_role recommend vs 2 "
+            "approvers, workflow production_deployment, ai_agent_role human_only");
+}
+
+TEST_F(LoaderTest, AgreeingOverlappingRowsAreAccepted) {
+  Edit("decision/matrix.yaml", "rows:\n",
+       "rows:\n  - id: security-production\n    change_type: security\n"
+       "    environment: production\n    bump: any\n    risk: high\n"
+       "    approvals: {count: 2, roles: [security-lead, engineering-lead]}\n"
+       "    workflow: security_change\n    ai_agent_role: human_only\n");
+  EXPECT_TRUE(Errors().empty());
+}
+
+TEST_F(LoaderTest, GapsAreReported) {
+  // Only the critical tier is left: what no row covers is now uncovered.
+  std::string tiers = dir_.Read("risk/tiers.yaml");
+  dir_.Write("risk/tiers.yaml", tiers.substr(0, tiers.find("  - level: high")));
+  ExpectError("risk/tiers.yaml:15:3: 16 change type x environment x bump combinations are covered "
+              "by no matrix row and no risk tier: code x dev x minor, code x dev x major, code x "
+              "staging x minor, code x staging x major, infrastructure x staging x patch, "
+              "infrastructure x staging x minor, infrastructure x staging x major, model_update x "
+              "dev x patch and 8 more");
+}
+
+TEST_F(LoaderTest, AiAgentCanApproveIsRefused) {
+  Edit("approvals/workflow.yml", "ai_agent_can_approve: false", "ai_agent_can_approve: true");
+  ExpectError("approvals/workflow.yml:23:27: an AI agent never approves: ai_agent_can_approve must "
+              "be false");
+}
+
+TEST_F(LoaderTest, CriticalRiskIsHumanOnly) {
+  Edit("risk/tiers.yaml", "ai_autonomy: human_only", "ai_autonomy: recommend");
+  ExpectError("risk/tiers.yaml:25:18: critical risk is human only: ai_autonomy must be human_only");
+}
+
+TEST_F(LoaderTest, CriticalMatrixRowIsHumanOnly) {
+  Edit("decision/matrix.yaml",
+       "    risk: critical\n    approvals: {count: 2, roles: [engineering-lead, security-lead]}\n"
+       "    workflow: ai_agent_rule_change\n    ai_agent_role: human_only",
+       "    risk: critical\n    approvals: {count: 2, roles: [engineering-lead, security-lead]}\n"
+       "    workflow: ai_agent_rule_change\n    ai_agent_role: auto_deploy");
+  ExpectError("decision/matrix.yaml:106:20: critical risk is human only: ai_agent_role must be "
+              "human_only");
+}
+
+TEST_F(LoaderTest, EmergencyStopNeedsTwoPeople) {
+  Edit("safety/emergency-stop.yml", "distinct_people: 2", "distinct_people: 1");
+  ExpectError("safety/emergency-stop.yml:32:22: deactivating the emergency stop needs at least two "
+              "distinct people");
+}
+
+TEST_F(LoaderTest, EmergencyStopAlwaysBlocks) {
+  Edit("safety/emergency-stop.yml", "block_deployments: true", "block_deployments: false");
+  ExpectError("safety/emergency-stop.yml:25:24: the emergency stop always does this; "
+              "block_deployments cannot be false");
+}
+
+TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnInAFoldedBlock) {
+  Edit("risk/tiers.yaml", "|| metadata.risk_level == \"critical\"",
+       "|| metadata.risk_level == \"critical\" &&");
+  std::vector<std::string> errors = Errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "risk/tiers.yaml:20:46: in condition: expected an operand after '&&', found "
+                       "end of expression");
+}
+
+TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnOnOneLine) {
+  Edit("decision/rules.yaml", "when: change.type == \"model_update\"",
+       "when: change.typ == \"model_update\"");
+  ExpectError("decision/rules.yaml:28:11: in condition: unknown field 'change.typ'");
+}
+
+TEST_F(LoaderTest, YamlSyntaxErrorIsLocated) {
+  Edit("principals.yaml", "    name: Bob Example\n", "    name: Bob Example\n   bad: [\n");
+  std::vector<std::string> errors = Errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(errors[0].starts_with("principals.yaml:")) << errors[0];
+}
+
+TEST_F(LoaderTest, InvalidUtf8IsAnError) {
+  Edit("principals.yaml", "Alice Example", "Alice \xff\xfe Example");
+  std::vector<std::string> errors = Errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(errors[0].starts_with("principals.yaml:")) << errors[0];
+}
+
+TEST_F(LoaderTest, MissingRequiredFile) {
+  std::remove((dir_.path() + "/decision/matrix.yaml").c_str());
+  ExpectError("decision/matrix.yaml: required file is missing");
+}
+
+TEST_F(LoaderTest, MisspeltGovernanceFileIsReported) {
+  dir_.Write("approvals/workflows.yml", "version: 1\n");
+  ExpectError("approvals/workflows.yml: not a governance file; Interlock would ignore its rules "
+              "(did you mean 'approvals/workflow.yml'?)");
+}
+
+TEST_F(LoaderTest, UnsupportedVersion) {
+  Edit("interlock.yaml", "version: 1", "version: 2");
+  ExpectError("interlock.yaml:3:10: unsupported version '2'; this Interlock reads version 1");
+}
+
+TEST_F(LoaderTest, UnstaffedMandatoryRole) {
+  Edit("principals.yaml", "roles: [ops-lead]", "roles: [engineer]");
+  ExpectError("decision/matrix.yaml:88:5: row 'infrastructure-production' needs an approval from "
+              "role 'ops-lead', but no human in principals.yaml holds it");
+}
+
+TEST_F(LoaderTest, MandatoryRolesCannotExceedCount) {
+  Edit("decision/matrix.yaml", "approvals: {count: 2, roles: [compliance-lead, cto]}",
+       "approvals: {count: 1, roles: [compliance-lead, cto]}");
+  ExpectError("decision/matrix.yaml:114:16: 2 mandatory roles cannot be satisfied by 1 approvers");
+}
+
+TEST_F(LoaderTest, NotADirectory) {
+  RealFileSystem fs;
+  auto loaded = Load(fs, dir_.path() + "/nope");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().front().message,
+            "not a governance directory (run `interlock init` to create one)");
+}
+
+TEST_F(LoaderTest, EveryErrorIsReportedNotJustTheFirst) {
+  Edit("approvals/workflow.yml", "required_approvers: 2", "required_approvers: two");
+  Edit("principals.yaml", "type: human", "type: person");
+  EXPECT_GE(Errors().size(), 2u);
+}
+
+}  // namespace
+}  // namespace interlock::governance
