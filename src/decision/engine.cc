@@ -158,10 +158,13 @@ void Decide(const Governance& g, const Request& request, const SafetyState& safe
   }
 
   d.approvals = outcome.approvals;
-  d.workflow = outcome.workflow;
   d.ai_agent_role = outcome.ai_agent_role;
-  d.eligible_roles = outcome.approvals.mandatory;
-  if (d.workflow) d.eligible_roles |= g.workflows[*d.workflow].approver_roles;
+  // A workflow only runs when someone must approve.
+  if (d.approvals.count > 0) {
+    d.workflow = outcome.workflow;
+    d.eligible_roles = outcome.approvals.mandatory;
+    if (d.workflow) d.eligible_roles |= g.workflows[*d.workflow].approver_roles;
+  }
   if (deny) {
     d.kind = DecisionKind::kDeny;
   } else if (d.approvals.count > 0) {
