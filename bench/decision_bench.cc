@@ -88,8 +88,8 @@ void BM_Decide(benchmark::State& state, const char* json) {
     benchmark::DoNotOptimize(d);
   }
   uint64_t allocations = g_allocations.load() - before;
-  state.counters["allocs_per_decision"] =
-      benchmark::Counter(static_cast<double>(allocations) / static_cast<double>(state.iterations()));
+  state.counters["allocs_per_decision"] = benchmark::Counter(
+      static_cast<double>(allocations) / static_cast<double>(state.iterations()));
   state.SetLabel(std::string(Name(d.kind)));
 }
 BENCHMARK_CAPTURE(BM_Decide, allow_ai_dev_patch, kAllowDevPatch);
@@ -108,7 +108,8 @@ void BM_RenderDecision(benchmark::State& state) {
   auto request = decision::ParseRequest(kApprovalProductionMinor);
   decision::Decision d;
   decision::Decide(g, *request, {}, &d);
-  for (auto _ : state) benchmark::DoNotOptimize(decision::RenderDecision(g, *request, {}, d, false));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(decision::RenderDecision(g, *request, {}, d, false));
 }
 BENCHMARK(BM_RenderDecision);
 

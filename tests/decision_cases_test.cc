@@ -23,7 +23,8 @@ using nlohmann::json;
 
 std::vector<std::string> CaseNames() {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(std::string(INTERLOCK_SOURCE_DIR) + "/tests/decisions")) {
+  for (const auto& entry :
+       fs::directory_iterator(std::string(INTERLOCK_SOURCE_DIR) + "/tests/decisions")) {
     if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
@@ -56,7 +57,8 @@ TEST_P(DecisionCaseTest, MatchesExpectation) {
       for (const json& fragment : value) {
         bool found = false;
         for (const json& text : actual["reasons"]) {
-          found = found || text.get<std::string>().find(fragment.get<std::string>()) != std::string::npos;
+          found = found ||
+                  text.get<std::string>().find(fragment.get<std::string>()) != std::string::npos;
         }
         EXPECT_TRUE(found) << file << ": no reason contains '" << fragment.get<std::string>()
                            << "'; reasons: " << actual["reasons"].dump(2);

@@ -47,8 +47,8 @@ void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... a
   stream << fmt::format(format, std::forward<Args>(args)...);
 }
 
-void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics, const std::string& dir,
-                      std::ostream& stream) {
+void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics,
+                      const std::string& dir, std::ostream& stream) {
   for (const governance::Diagnostic& d : diagnostics) {
     governance::Diagnostic shown = d;
     // Paths relative to the current directory, so editors can jump to them.
@@ -80,7 +80,8 @@ int RunCheck(const Options& o, Io& io) {
       Print(io.out, "{{\"valid\": true, \"governance_version\": \"{}\", \"errors\": []}}\n",
             g->version);
     } else {
-      Print(io.out, "{{\"valid\": false, \"errors\": {}}}\n", governance::DiagnosticsToJson(g.error()));
+      Print(io.out, "{{\"valid\": false, \"errors\": {}}}\n",
+            governance::DiagnosticsToJson(g.error()));
     }
     return g ? kExitOk : kExitInvalid;
   }
@@ -89,11 +90,12 @@ int RunCheck(const Options& o, Io& io) {
     Print(io.err, "{}: {} error{}\n", o.dir, g.error().size(), g.error().size() == 1 ? "" : "s");
     return kExitInvalid;
   }
-  Print(io.out,
-        "{}: valid ({} roles, {} principals, {} workflows, {} matrix rows, {} risk tiers, {} rules, "
-        "{} rollback triggers)\ngovernance_version: {}\n",
-        o.dir, g->roles.size(), g->principals.size(), g->workflows.size(), g->matrix.size(),
-        g->tiers.size(), g->rules.size(), g->rollback.triggers.size(), g->version);
+  Print(
+      io.out,
+      "{}: valid ({} roles, {} principals, {} workflows, {} matrix rows, {} risk tiers, {} rules, "
+      "{} rollback triggers)\ngovernance_version: {}\n",
+      o.dir, g->roles.size(), g->principals.size(), g->workflows.size(), g->matrix.size(),
+      g->tiers.size(), g->rules.size(), g->rollback.triggers.size(), g->version);
   return kExitOk;
 }
 
@@ -109,8 +111,8 @@ Result<std::string> ReadRequestText(const std::string& path, std::istream& in, s
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     text.append(buffer, static_cast<size_t>(in.gcount()));
     if (text.size() > limit) {
-      return std::unexpected(Error::InvalidArgument(
-          fmt::format("request: larger than the limit of {} bytes", limit)));
+      return std::unexpected(
+          Error::InvalidArgument(fmt::format("request: larger than the limit of {} bytes", limit)));
     }
   }
   return text;

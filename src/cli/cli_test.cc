@@ -65,7 +65,8 @@ TEST_F(CliTest, InitRefusesANonEmptyDirectory) {
 TEST_F(CliTest, CheckValidExitsZero) {
   Outcome o = RunCli({"check", governance_});
   EXPECT_EQ(o.code, kExitOk);
-  EXPECT_NE(o.out.find("valid (12 roles, 16 principals, 9 workflows, 10 matrix rows"), std::string::npos);
+  EXPECT_NE(o.out.find("valid (12 roles, 16 principals, 9 workflows, 10 matrix rows"),
+            std::string::npos);
 }
 
 TEST_F(CliTest, CheckInvalidNamesFileLineColumn) {
@@ -89,7 +90,7 @@ TEST_F(CliTest, CheckJsonListsErrors) {
   EXPECT_EQ(first["file"], "principals.yaml");
   EXPECT_EQ(first["line"], 2);
   EXPECT_EQ(first["column"], 13);
-  EXPECT_EQ(first["message"], "expected a list of principals");
+  EXPECT_EQ(first["message"], "expected a list of principals, found '3'");
 }
 
 TEST_F(CliTest, CheckJsonValid) {
@@ -113,7 +114,8 @@ TEST_F(CliTest, DecideExitCodes) {
 
 TEST_F(CliTest, DecideFromFile) {
   dir_.Write("request.json", kAllowRequest);
-  Outcome o = RunCli({"decide", "--governance", governance_, "--request", dir_.path() + "/request.json"});
+  Outcome o =
+      RunCli({"decide", "--governance", governance_, "--request", dir_.path() + "/request.json"});
   EXPECT_EQ(o.code, kExitOk);
   auto decision = nlohmann::json::parse(o.out);
   EXPECT_EQ(decision["decision"], "allow");
@@ -131,7 +133,8 @@ TEST_F(CliTest, ExplainListsEveryRuleConsidered) {
   auto decision = nlohmann::json::parse(Decide(kAllowRequest, {"--explain"}).out);
   // 10 rows, 4 tiers, 3 rules.
   EXPECT_EQ(decision["explain"].size(), 17u);
-  EXPECT_EQ(decision["explain"][0], "matrix row 'code-dev-patch' (decision/matrix.yaml:19): matches");
+  EXPECT_EQ(decision["explain"][0],
+            "matrix row 'code-dev-patch' (decision/matrix.yaml:19): matches");
 }
 
 TEST_F(CliTest, MalformedJsonSaysWhere) {
@@ -143,7 +146,8 @@ TEST_F(CliTest, MalformedJsonSaysWhere) {
 TEST_F(CliTest, WrongTypeNamesTheField) {
   std::string request = kAllowRequest;
   request.replace(request.find("\"dev\""), 5, "5");
-  EXPECT_EQ(InvalidRequest(request), "error: change.environment: expected a string, found a number\n");
+  EXPECT_EQ(InvalidRequest(request),
+            "error: change.environment: expected a string, found a number\n");
 }
 
 TEST_F(CliTest, UnknownEnumValueListsTheKnownOnes) {
@@ -154,7 +158,8 @@ TEST_F(CliTest, UnknownEnumValueListsTheKnownOnes) {
 }
 
 TEST_F(CliTest, MissingFieldIsNamed) {
-  EXPECT_EQ(InvalidRequest(R"({"actor": {"type": "human", "id": "a"}})"), "error: change: missing\n");
+  EXPECT_EQ(InvalidRequest(R"({"actor": {"type": "human", "id": "a"}})"),
+            "error: change: missing\n");
   EXPECT_EQ(InvalidRequest(R"({"actor": {"type": "human", "id": "a"},
                                "change": {"type": "code", "environment": "dev"}})"),
             "error: change.bump: missing; give change.bump, or both change.version and "
@@ -188,7 +193,8 @@ TEST_F(CliTest, InvalidUtf8IsAnError) {
   std::string request = kAllowRequest;
   request.replace(request.find("api"), 3, "a\xff\xfei");
   std::string err = InvalidRequest(request);
-  EXPECT_TRUE(err.starts_with("error: request: malformed JSON: parse error at line 3, column ")) << err;
+  EXPECT_TRUE(err.starts_with("error: request: malformed JSON: parse error at line 3, column "))
+      << err;
   EXPECT_NE(err.find("UTF-8"), std::string::npos) << err;
 }
 
@@ -206,7 +212,8 @@ TEST_F(CliTest, TenThousandDeepNestingIsRefused) {
 }
 
 TEST_F(CliTest, EmptyAndNonObjectRequests) {
-  EXPECT_TRUE(InvalidRequest("").starts_with("error: request: malformed JSON: parse error at line 1"));
+  EXPECT_TRUE(
+      InvalidRequest("").starts_with("error: request: malformed JSON: parse error at line 1"));
   EXPECT_EQ(InvalidRequest("[]"), "error: request: expected a JSON object, found an array\n");
 }
 

@@ -9,7 +9,8 @@ namespace interlock {
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
   // Allocation failure or a missing SHA-256 means OpenSSL is unusable;
   // nothing sensible can continue.
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
     std::abort();
   }
 }

@@ -13,8 +13,13 @@ struct Unit {
 
 // Longest names first so "ms" is not read as "m" followed by "s".
 constexpr Unit kUnits[] = {
-    {"ms", 1},          {"s", 1000},           {"m", 60'000},          {"h", 3'600'000},
-    {"d", 86'400'000},  {"w", 7 * 86'400'000LL}, {"y", 365 * 86'400'000LL},
+    {"ms", 1},
+    {"s", 1000},
+    {"m", 60'000},
+    {"h", 3'600'000},
+    {"d", 86'400'000},
+    {"w", 7 * 86'400'000LL},
+    {"y", 365 * 86'400'000LL},
 };
 
 }  // namespace
@@ -26,7 +31,8 @@ std::optional<Millis> ParseDuration(std::string_view text) {
   while (i < text.size()) {
     size_t start = i;
     bool seen_dot = false;
-    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || (text[i] == '.' && !seen_dot))) {
+    while (i < text.size() &&
+           ((text[i] >= '0' && text[i] <= '9') || (text[i] == '.' && !seen_dot))) {
       if (text[i] == '.') seen_dot = true;
       ++i;
     }

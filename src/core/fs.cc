@@ -30,8 +30,8 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max
     in.read(buffer, sizeof buffer);
     data.append(buffer, static_cast<size_t>(in.gcount()));
     if (data.size() > max_bytes) {
-      return std::unexpected(
-          Error::InvalidArgument(fmt::format("{}: larger than the limit of {} bytes", path, max_bytes)));
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("{}: larger than the limit of {} bytes", path, max_bytes)));
     }
   }
   if (in.bad()) return std::unexpected(IoError("read failed", path, errno));

@@ -9,10 +9,11 @@ Result<std::string> MemoryFileSystem::ReadFile(const std::string& path, size_t m
     return std::unexpected(Error::Io(fmt::format("{}: read failed: injected fault", path)));
   }
   auto it = files_.find(path);
-  if (it == files_.end()) return std::unexpected(Error::NotFound(fmt::format("{}: no such file", path)));
+  if (it == files_.end())
+    return std::unexpected(Error::NotFound(fmt::format("{}: no such file", path)));
   if (it->second.size() > max_bytes) {
-    return std::unexpected(
-        Error::InvalidArgument(fmt::format("{}: larger than the limit of {} bytes", path, max_bytes)));
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("{}: larger than the limit of {} bytes", path, max_bytes)));
   }
   return it->second;
 }
@@ -22,7 +23,8 @@ Result<void> MemoryFileSystem::WriteFile(const std::string& path, const std::str
     return std::unexpected(Error::Io(fmt::format("{}: write failed: injected fault", path)));
   }
   files_[path] = contents;
-  for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+  for (size_t slash = path.find('/'); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
     directories_.insert(path.substr(0, slash));
   }
   return Ok();

@@ -34,8 +34,7 @@ inline constexpr std::array<std::string_view, 3> kEnvironmentNames = {"dev", "st
 inline constexpr std::array<std::string_view, 4> kRiskLevelNames = {"low", "medium", "high",
                                                                     "critical"};
 inline constexpr std::array<std::string_view, 3> kBumpNames = {"patch", "minor", "major"};
-inline constexpr std::array<std::string_view, 3> kActorTypeNames = {"human", "ai_agent",
-                                                                    "service"};
+inline constexpr std::array<std::string_view, 3> kActorTypeNames = {"human", "ai_agent", "service"};
 inline constexpr std::array<std::string_view, 4> kAiRoleNames = {"auto_deploy", "recommend",
                                                                  "analyze", "human_only"};
 inline constexpr std::array<std::string_view, 3> kDecisionNames = {"allow", "require_approval",

@@ -24,7 +24,9 @@ class Error {
  public:
   Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
 
-  static Error InvalidArgument(std::string m) { return {ErrorKind::kInvalidArgument, std::move(m)}; }
+  static Error InvalidArgument(std::string m) {
+    return {ErrorKind::kInvalidArgument, std::move(m)};
+  }
   static Error NotFound(std::string m) { return {ErrorKind::kNotFound, std::move(m)}; }
   static Error Io(std::string m) { return {ErrorKind::kIo, std::move(m)}; }
   static Error Corruption(std::string m) { return {ErrorKind::kCorruption, std::move(m)}; }

@@ -47,7 +47,7 @@ std::string_view Text(const yaml_char_t* text) {
   return text == nullptr ? std::string_view() : reinterpret_cast<const char*>(text);
 }
 
-std::unexpected<ParseError> Error(Mark mark, std::string message) {
+std::unexpected<ParseError> Fail(Mark mark, std::string message) {
   return std::unexpected(ParseError{mark, std::move(message)});
 }
 
@@ -85,7 +85,7 @@ class Builder {
   }
 
   std::expected<Node, ParseError> Build() {
-    if (!parser_ready_) return Error({1, 1}, "out of memory while starting the YAML parser");
+    if (!parser_ready_) return Fail({1, 1}, "out of memory while starting the YAML parser");
     for (;;) {
       Event event;
       if (yaml_parser_parse(&parser_, &event.raw) == 0) return std::unexpected(LibyamlError());
@@ -97,13 +97,13 @@ class Builder {
           return root_ ? std::move(*root_) : MakeNode(NodeType::kNull, {1, 1});
         case YAML_DOCUMENT_START_EVENT:
           if (seen_document_) {
-            return Error(mark, fmt::format("expected one YAML document, found a second at {}:{}",
-                                           mark.line, mark.column));
+            return Fail(mark, fmt::format("expected one YAML document, found a second at {}:{}",
+                                          mark.line, mark.column));
           }
           seen_document_ = true;
           break;
         case YAML_ALIAS_EVENT:
-          return Error(mark, "anchors and aliases are not supported; write the value out");
+          return Fail(mark, "anchors and aliases are not supported; write the value out");
         case YAML_SCALAR_EVENT:
           status = OnScalar(raw, mark);
           break;
@@ -157,16 +157,16 @@ class Builder {
                                                          const yaml_char_t* tag, bool is_scalar,
                                                          Mark mark) {
     if (anchor != nullptr) {
-      return Error(mark, "anchors and aliases are not supported; write the value out");
+      return Fail(mark, "anchors and aliases are not supported; write the value out");
     }
     if (tag == nullptr) return false;
     if (is_scalar && Text(tag) == kStrTag) return true;
-    return Error(mark, "tags are not supported");
+    return Fail(mark, "tags are not supported");
   }
 
   Status CountNode(Mark mark) {
     if (++nodes_ > limits_.max_nodes) {
-      return Error(mark, fmt::format("document has more than {} nodes", limits_.max_nodes));
+      return Fail(mark, fmt::format("document has more than {} nodes", limits_.max_nodes));
     }
     return {};
   }
@@ -182,8 +182,8 @@ class Builder {
       Open& mapping = open_.back();
       const auto [first, inserted] = mapping.key_marks.try_emplace(text, mark);
       if (!inserted) {
-        return Error(mark, fmt::format("duplicate key '{}' (first at {}:{})", text,
-                                       first->second.line, first->second.column));
+        return Fail(mark, fmt::format("duplicate key '{}' (first at {}:{})", text,
+                                      first->second.line, first->second.column));
       }
       mapping.pending = Entry{std::move(text), mark, Node()};
       return {};
@@ -207,10 +207,10 @@ class Builder {
     if (const auto checked = CheckProperties(anchor, tag, false, mark); !checked) {
       return std::unexpected(checked.error());
     }
-    if (ExpectsKey()) return Error(mark, "mapping keys must be scalars");
+    if (ExpectsKey()) return Fail(mark, "mapping keys must be scalars");
     // Checked before the stack grows, so no input can nest deeper than the limit.
     if (std::cmp_greater_equal(open_.size(), limits_.max_depth)) {
-      return Error(mark, fmt::format("nesting deeper than {} levels", limits_.max_depth));
+      return Fail(mark, fmt::format("nesting deeper than {} levels", limits_.max_depth));
     }
     if (Status counted = CountNode(mark); !counted) return counted;
     open_.push_back(Open{MakeNode(type, mark), std::nullopt, {}});
@@ -219,7 +219,7 @@ class Builder {
 
   Status Close() {
     // libyaml balances start and end events; guard anyway rather than crash.
-    if (open_.empty()) return Error({1, 1}, "internal error: unbalanced YAML events");
+    if (open_.empty()) return Fail({1, 1}, "internal error: unbalanced YAML events");
     Node node = std::move(open_.back().node);
     open_.pop_back();
     Attach(std::move(node));
@@ -301,7 +301,7 @@ std::string_view Node::TypeName() const {
 
 std::expected<Node, ParseError> Parse(std::string_view text, const Limits& limits) {
   if (text.size() > limits.max_bytes) {
-    return Error({1, 1}, fmt::format("document is larger than {} bytes", limits.max_bytes));
+    return Fail({1, 1}, fmt::format("document is larger than {} bytes", limits.max_bytes));
   }
   return Builder(text, limits).Build();
 }

@@ -345,7 +345,8 @@ TEST(YamlTest, EncodingErrorMarksCountLinesAsLibyamlDoes) {
 }
 
 TEST(YamlTest, Utf16IsRefused) {
-  const ParseError error = MustFail(std::string("\xFF\xFE" "a\0:\0 \0" "1\0", 10));
+  // "a: 1" in UTF-16LE after its byte order mark.
+  const ParseError error = MustFail("\xFF\xFE" + std::string("a\0:\0 \0001\0", 8));
   EXPECT_EQ(error.message, "invalid leading UTF-8 octet (0xFF)");
   EXPECT_EQ(Pos(error.mark), "1:1");
 }
@@ -362,7 +363,8 @@ TEST(YamlTest, ColumnsCountCharacters) {
 }
 
 TEST(YamlTest, Utf8ByteOrderMarkIsSkipped) {
-  const Node root = MustParse("\xEF\xBB\xBF" "a: 1\n");
+  const std::string bom = "\xEF\xBB\xBF";
+  const Node root = MustParse(bom + "a: 1\n");
   EXPECT_EQ(At(root, "a").scalar(), "1");
 }
 

@@ -11,9 +11,8 @@ using governance::Outcome;
 void Merge(const Governance& g, const Outcome& extra, Outcome* into) {
   into->approvals.count = std::max(into->approvals.count, extra.approvals.count);
   into->approvals.mandatory |= extra.approvals.mandatory;
-  if (extra.workflow &&
-      (!into->workflow || g.workflows[*extra.workflow].required_approvers >
-                              g.workflows[*into->workflow].required_approvers)) {
+  if (extra.workflow && (!into->workflow || g.workflows[*extra.workflow].required_approvers >
+                                                g.workflows[*into->workflow].required_approvers)) {
     into->workflow = extra.workflow;
   }
 }
@@ -40,8 +39,7 @@ bool RowMatches(const governance::MatrixRow& row, const Request& request) {
          row.bumps[static_cast<size_t>(request.bump)];
 }
 
-void Decide(const Governance& g, const Request& request, const SafetyState& safety,
-            Decision* out) {
+void Decide(const Governance& g, const Request& request, const SafetyState& safety, Decision* out) {
   *out = Decision();
   Decision& d = *out;
   ReasonList& why = d.reasons;

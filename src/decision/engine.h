@@ -39,18 +39,18 @@ struct SafetyState {
 
 enum class ReasonKind : uint8_t {
   kEmergencyStop,
-  kBump,                // subject: none; how the bump was found
-  kMatrixRow,           // subject: row
-  kTierOutcome,         // subject: tier; no row matched, the tier decides
-  kNoCoverage,          // neither row nor tier: fail closed
-  kRiskFromTier,        // subject: tier
-  kRiskFromRow,         // subject: row
-  kCriticalHumanOnly,   // the row's AI role was overridden
-  kCriticalApproval,    // approvals raised by the critical tier
-  kRuleDeny,            // subject: rule
-  kRuleDenyUnknown,     // subject: rule
-  kRuleApproval,        // subject: rule
-  kRuleApprovalUnknown, // subject: rule
+  kBump,                 // subject: none; how the bump was found
+  kMatrixRow,            // subject: row
+  kTierOutcome,          // subject: tier; no row matched, the tier decides
+  kNoCoverage,           // neither row nor tier: fail closed
+  kRiskFromTier,         // subject: tier
+  kRiskFromRow,          // subject: row
+  kCriticalHumanOnly,    // the row's AI role was overridden
+  kCriticalApproval,     // approvals raised by the critical tier
+  kRuleDeny,             // subject: rule
+  kRuleDenyUnknown,      // subject: rule
+  kRuleApproval,         // subject: rule
+  kRuleApprovalUnknown,  // subject: rule
   kScanFailedDeny,
   kScanFailedUnknownSeverity,
   kScanFailedBelowThreshold,

@@ -32,17 +32,22 @@ std::string MissingFields(const Governance& g, const Request& request, const exp
 
 std::string OutcomeText(const Governance& g, const governance::Outcome& o) {
   if (o.approvals.count == 0) return "no approval";
-  std::string text = fmt::format("{} approval{}", o.approvals.count, o.approvals.count == 1 ? "" : "s");
-  if (o.approvals.mandatory.any()) text += fmt::format(" including {}", g.RoleNames(o.approvals.mandatory));
+  std::string text =
+      fmt::format("{} approval{}", o.approvals.count, o.approvals.count == 1 ? "" : "s");
+  if (o.approvals.mandatory.any())
+    text += fmt::format(" including {}", g.RoleNames(o.approvals.mandatory));
   if (o.workflow) text += fmt::format(" (workflow {})", g.workflows[*o.workflow].id);
   return text;
 }
 
 std::string_view Verdict(expr::Tri t) {
   switch (t) {
-    case expr::Tri::kTrue: return "true: matches";
-    case expr::Tri::kFalse: return "false: does not match";
-    case expr::Tri::kUnknown: break;
+    case expr::Tri::kTrue:
+      return "true: matches";
+    case expr::Tri::kFalse:
+      return "false: does not match";
+    case expr::Tri::kUnknown:
+      break;
   }
   return "unknown (data missing): a tier does not match; a rule fires";
 }
@@ -84,7 +89,8 @@ std::vector<std::string> ReasonTexts(const Governance& g, const Request& r,
         break;
       }
       case ReasonKind::kNoCoverage:
-        out.push_back(fmt::format("no decision matrix row and no risk tier covers {}; denied", Cell(r)));
+        out.push_back(
+            fmt::format("no decision matrix row and no risk tier covers {}; denied", Cell(r)));
         break;
       case ReasonKind::kRiskFromTier: {
         const governance::RiskTier& tier = g.tiers[reason.subject];
@@ -104,29 +110,32 @@ std::vector<std::string> ReasonTexts(const Governance& g, const Request& r,
         break;
       case ReasonKind::kRuleDeny: {
         const governance::Rule& rule = g.rules[reason.subject];
-        out.push_back(fmt::format("rule '{}' denies: {}", rule.id,
-                                  rule.description.empty() ? rule.when.source() : rule.description));
+        out.push_back(
+            fmt::format("rule '{}' denies: {}", rule.id,
+                        rule.description.empty() ? rule.when.source() : rule.description));
         break;
       }
       case ReasonKind::kRuleDenyUnknown: {
         const governance::Rule& rule = g.rules[reason.subject];
-        out.push_back(fmt::format("rule '{}' cannot be cleared because the request lacks {}; denied "
-                                  "until it is supplied",
-                                  rule.id, MissingFields(g, r, rule.when)));
+        out.push_back(
+            fmt::format("rule '{}' cannot be cleared because the request lacks {}; denied "
+                        "until it is supplied",
+                        rule.id, MissingFields(g, r, rule.when)));
         break;
       }
       case ReasonKind::kRuleApproval: {
         const governance::Rule& rule = g.rules[reason.subject];
-        out.push_back(fmt::format("rule '{}' requires {}: {}", rule.id, OutcomeText(g, rule.outcome),
-                                  rule.description.empty() ? rule.when.source() : rule.description));
+        out.push_back(
+            fmt::format("rule '{}' requires {}: {}", rule.id, OutcomeText(g, rule.outcome),
+                        rule.description.empty() ? rule.when.source() : rule.description));
         break;
       }
       case ReasonKind::kRuleApprovalUnknown: {
         const governance::Rule& rule = g.rules[reason.subject];
-        out.push_back(fmt::format("rule '{}' cannot be cleared because the request lacks {}; it "
-                                  "requires {}",
-                                  rule.id, MissingFields(g, r, rule.when),
-                                  OutcomeText(g, rule.outcome)));
+        out.push_back(
+            fmt::format("rule '{}' cannot be cleared because the request lacks {}; it "
+                        "requires {}",
+                        rule.id, MissingFields(g, r, rule.when), OutcomeText(g, rule.outcome)));
         break;
       }
       case ReasonKind::kScanFailedDeny:
@@ -137,27 +146,31 @@ std::vector<std::string> ReasonTexts(const Governance& g, const Request& r,
         out.push_back("the security scan failed and its severity is not given; denied");
         break;
       case ReasonKind::kScanFailedBelowThreshold:
-        out.push_back(fmt::format("the security scan failed with {} severity, below the high "
-                                  "severity that denies",
-                                  Name(*r.scan_max_severity)));
+        out.push_back(
+            fmt::format("the security scan failed with {} severity, below the high "
+                        "severity that denies",
+                        Name(*r.scan_max_severity)));
         break;
       case ReasonKind::kAiAutoDeploy:
         out.push_back("the actor is an AI agent; auto_deploy treats it as a human would be");
         break;
       case ReasonKind::kAiRecommend:
-        out.push_back("the actor is an AI agent that may only recommend this change: a human must approve");
+        out.push_back(
+            "the actor is an AI agent that may only recommend this change: a human must approve");
         break;
       case ReasonKind::kAiDenied:
-        out.push_back(fmt::format(
-            "the actor is an AI agent and this change is {}: {}", Name(d.ai_agent_role),
-            d.ai_agent_role == AiRole::kAnalyze ? "an AI agent may analyse it but not make it; denied"
-                                                : "only humans may make it; denied"));
+        out.push_back(fmt::format("the actor is an AI agent and this change is {}: {}",
+                                  Name(d.ai_agent_role),
+                                  d.ai_agent_role == AiRole::kAnalyze
+                                      ? "an AI agent may analyse it but not make it; denied"
+                                      : "only humans may make it; denied"));
         break;
       case ReasonKind::kApprovalsNeeded: {
         std::string text = fmt::format("needs {} distinct human approval{}", d.approvals.count,
                                        d.approvals.count == 1 ? "" : "s");
         if (d.approvals.mandatory.any()) {
-          text += fmt::format(", at least one from each of: {}", g.RoleNames(d.approvals.mandatory));
+          text +=
+              fmt::format(", at least one from each of: {}", g.RoleNames(d.approvals.mandatory));
         }
         if (d.workflow) text += fmt::format(" (workflow {})", g.workflows[*d.workflow].id);
         text += fmt::format("; eligible roles: {}", g.RoleNames(d.eligible_roles));
@@ -237,9 +250,12 @@ std::string RenderDecision(const Governance& g, const Request& r, const SafetySt
 
 int ExitCode(DecisionKind kind) {
   switch (kind) {
-    case DecisionKind::kAllow: return 0;
-    case DecisionKind::kRequireApproval: return 10;
-    case DecisionKind::kDeny: return 20;
+    case DecisionKind::kAllow:
+      return 0;
+    case DecisionKind::kRequireApproval:
+      return 10;
+    case DecisionKind::kDeny:
+      return 20;
   }
   return 20;
 }

@@ -61,12 +61,18 @@ Result<void> CheckDepth(std::string_view text, int max_depth) {
 
 std::string TypeName(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    default: return "a number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    default:
+      return "a number";
   }
 }
 
@@ -129,9 +135,8 @@ class ObjectReader {
     if (!value->is_number()) return std::unexpected(WrongType(key, "a number", *value));
     double number = value->get<double>();
     if (!std::isfinite(number) || number < min || number > max) {
-      return std::unexpected(
-          Invalid(fmt::format("{}: expected a number from {} to {}, found {}", Field(key), min, max,
-                              value->dump())));
+      return std::unexpected(Invalid(fmt::format("{}: expected a number from {} to {}, found {}",
+                                                 Field(key), min, max, value->dump())));
     }
     return number;
   }
@@ -155,11 +160,11 @@ class ObjectReader {
   std::string path_;
 };
 
-#define INTERLOCK_ASSIGN(lhs, expression)                        \
-  do {                                                           \
-    auto result_ = (expression);                                 \
-    if (!result_) return std::unexpected(result_.error());      \
-    lhs = std::move(*result_);                                   \
+#define INTERLOCK_ASSIGN(lhs, expression)                  \
+  do {                                                     \
+    auto result_ = (expression);                           \
+    if (!result_) return std::unexpected(result_.error()); \
+    lhs = std::move(*result_);                             \
   } while (0)
 
 Result<void> ReadActor(const ObjectReader& top, Request* r) {
@@ -177,14 +182,14 @@ Result<void> ReadActor(const ObjectReader& top, Request* r) {
   INTERLOCK_ASSIGN(r->actor_team, actor.String("team", false));
   if (const json* roles = actor.Find("roles")) {
     if (!roles->is_array()) {
-      return std::unexpected(Invalid(fmt::format("actor.roles: expected an array of strings, found {}",
-                                                 TypeName(*roles))));
+      return std::unexpected(Invalid(
+          fmt::format("actor.roles: expected an array of strings, found {}", TypeName(*roles))));
     }
     for (size_t index = 0; index < roles->size(); ++index) {
       const json& role = (*roles)[index];
       if (!role.is_string()) {
-        return std::unexpected(Invalid(fmt::format("actor.roles[{}]: expected a string, found {}",
-                                                   index, TypeName(role))));
+        return std::unexpected(Invalid(
+            fmt::format("actor.roles[{}]: expected a string, found {}", index, TypeName(role))));
       }
       r->actor_roles.push_back(role.get<std::string>());
     }
@@ -200,8 +205,8 @@ Result<void> ReadChange(const ObjectReader& top, Request* r) {
   const json* object = nullptr;
   INTERLOCK_ASSIGN(object, top.Object("change", true));
   ObjectReader change(*object, "change");
-  if (auto ok = change.Only({"type", "environment", "service", "version", "previous_version",
-                             "summary", "bump"});
+  if (auto ok = change.Only(
+          {"type", "environment", "service", "version", "previous_version", "summary", "bump"});
       !ok) {
     return ok;
   }
@@ -224,24 +229,25 @@ Result<void> ReadChange(const ObjectReader& top, Request* r) {
     if (!*text) continue;
     *parsed = ParseSemVer(**text);
     if (!*parsed) {
-      return std::unexpected(Invalid(fmt::format(
-          "change.{}: expected a semantic version such as 2.5.4 or v2.5.4, found '{}'", key, **text)));
+      return std::unexpected(Invalid(
+          fmt::format("change.{}: expected a semantic version such as 2.5.4 or v2.5.4, found '{}'",
+                      key, **text)));
     }
   }
   if (bump) {
     r->bump = *bump;
     r->bump_given = true;
     if (to && from && BumpBetween(*from, *to) != *bump) {
-      return std::unexpected(Invalid(
-          fmt::format("change.bump: '{}' contradicts the versions ({} -> {} is a {} change)",
-                      Name(*bump), *r->previous_version, *r->version, Name(BumpBetween(*from, *to)))));
+      return std::unexpected(Invalid(fmt::format(
+          "change.bump: '{}' contradicts the versions ({} -> {} is a {} change)", Name(*bump),
+          *r->previous_version, *r->version, Name(BumpBetween(*from, *to)))));
     }
   } else if (to && from) {
     r->bump = BumpBetween(*from, *to);
   } else {
-    return std::unexpected(Invalid(
-        "change.bump: missing; give change.bump, or both change.version and "
-        "change.previous_version"));
+    return std::unexpected(
+        Invalid("change.bump: missing; give change.bump, or both change.version and "
+                "change.previous_version"));
   }
   return Ok();
 }
@@ -284,8 +290,8 @@ Result<void> ReadMetadata(const ObjectReader& top, Request* r) {
   // The fields of a change_metadata.json whose meaning Interlock relies on.
   std::optional<RiskLevel> risk;
   INTERLOCK_ASSIGN(risk, metadata.Enum<RiskLevel>("risk_level", false));
-  for (std::string_view key : {"change_id", "author", "owner", "timestamp", "rationale", "impact",
-                               "rollback_plan"}) {
+  for (std::string_view key :
+       {"change_id", "author", "owner", "timestamp", "rationale", "impact", "rollback_plan"}) {
     std::optional<std::string> text;
     INTERLOCK_ASSIGN(text, metadata.String(key, false));
   }
@@ -297,8 +303,8 @@ Result<void> ReadMetadata(const ObjectReader& top, Request* r) {
 
 Result<Request> ParseRequest(std::string_view text, const RequestLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return std::unexpected(Invalid(
-        fmt::format("request: larger than the limit of {} bytes", limits.max_bytes)));
+    return std::unexpected(
+        Invalid(fmt::format("request: larger than the limit of {} bytes", limits.max_bytes)));
   }
   if (auto ok = CheckDepth(text, limits.max_depth); !ok) return std::unexpected(ok.error());
   json document;
@@ -308,14 +314,15 @@ Result<Request> ParseRequest(std::string_view text, const RequestLimits& limits)
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
     size_t start = what.find("] ");
-    return std::unexpected(Invalid(
-        fmt::format("request: malformed JSON: {}", start == std::string::npos ? what : what.substr(start + 2))));
+    return std::unexpected(
+        Invalid(fmt::format("request: malformed JSON: {}",
+                            start == std::string::npos ? what : what.substr(start + 2))));
   } catch (const std::exception& e) {
     return std::unexpected(Invalid(fmt::format("request: {}", e.what())));
   }
   if (!document.is_object()) {
-    return std::unexpected(Invalid(fmt::format("request: expected a JSON object, found {}",
-                                               TypeName(document))));
+    return std::unexpected(
+        Invalid(fmt::format("request: expected a JSON object, found {}", TypeName(document))));
   }
   Request request;
   ObjectReader top(document, "");
@@ -332,8 +339,9 @@ Result<void> CheckRequest(const governance::Governance& g, const Request& reques
   for (size_t index = 0; index < request.actor_roles.size(); ++index) {
     const std::string& role = request.actor_roles[index];
     if (!g.FindRole(role)) {
-      return std::unexpected(Invalid(fmt::format(
-          "actor.roles[{}]: unknown role '{}' (roles are defined in interlock.yaml)", index, role)));
+      return std::unexpected(Invalid(
+          fmt::format("actor.roles[{}]: unknown role '{}' (roles are defined in interlock.yaml)",
+                      index, role)));
     }
   }
   return Ok();
@@ -368,19 +376,30 @@ expr::Value RequestEnv::Lookup(uint32_t slot) const {
     return s ? expr::Value::String(*s) : expr::Value::Unknown();
   };
   switch (static_cast<RequestField>(slot)) {
-    case RequestField::kActorType: return expr::Value::String(Name(r_.actor_type));
-    case RequestField::kActorId: return expr::Value::String(r_.actor_id);
-    case RequestField::kActorTeam: return text(r_.actor_team);
-    case RequestField::kChangeType: return expr::Value::String(Name(r_.change_type));
-    case RequestField::kEnvironment: return expr::Value::String(Name(r_.environment));
-    case RequestField::kService: return text(r_.service);
-    case RequestField::kVersion: return text(r_.version);
-    case RequestField::kPreviousVersion: return text(r_.previous_version);
-    case RequestField::kBump: return expr::Value::String(Name(r_.bump));
-    case RequestField::kSummary: return text(r_.summary);
+    case RequestField::kActorType:
+      return expr::Value::String(Name(r_.actor_type));
+    case RequestField::kActorId:
+      return expr::Value::String(r_.actor_id);
+    case RequestField::kActorTeam:
+      return text(r_.actor_team);
+    case RequestField::kChangeType:
+      return expr::Value::String(Name(r_.change_type));
+    case RequestField::kEnvironment:
+      return expr::Value::String(Name(r_.environment));
+    case RequestField::kService:
+      return text(r_.service);
+    case RequestField::kVersion:
+      return text(r_.version);
+    case RequestField::kPreviousVersion:
+      return text(r_.previous_version);
+    case RequestField::kBump:
+      return expr::Value::String(Name(r_.bump));
+    case RequestField::kSummary:
+      return text(r_.summary);
     case RequestField::kAiConfidence:
       return r_.ai_confidence ? expr::Value::Number(*r_.ai_confidence) : expr::Value::Unknown();
-    case RequestField::kAiRationale: return text(r_.ai_rationale);
+    case RequestField::kAiRationale:
+      return text(r_.ai_rationale);
     case RequestField::kTestsPassed:
       return r_.tests_passed ? expr::Value::Bool(*r_.tests_passed) : expr::Value::Unknown();
     case RequestField::kScanPassed:
@@ -388,7 +407,8 @@ expr::Value RequestEnv::Lookup(uint32_t slot) const {
     case RequestField::kScanMaxSeverity:
       return r_.scan_max_severity ? expr::Value::String(Name(*r_.scan_max_severity))
                                   : expr::Value::Unknown();
-    case RequestField::kCount: break;
+    case RequestField::kCount:
+      break;
   }
   if (slot >= governance::kMetadataSlotBase) {
     size_t index = slot - governance::kMetadataSlotBase;

@@ -6,7 +6,8 @@ namespace interlock::governance {
 
 Result<std::vector<std::string>> Scaffold(FileSystem& fs, const std::string& dir, bool force) {
   if (fs.Exists(dir) && !fs.IsDirectory(dir)) {
-    return std::unexpected(Error::InvalidArgument(fmt::format("{}: exists and is not a directory", dir)));
+    return std::unexpected(
+        Error::InvalidArgument(fmt::format("{}: exists and is not a directory", dir)));
   }
   if (fs.IsDirectory(dir) && !force) {
     auto existing = fs.ListFiles(dir);
@@ -22,7 +23,8 @@ Result<std::vector<std::string>> Scaffold(FileSystem& fs, const std::string& dir
     std::string path = JoinPath(dir, std::string(file.path));
     size_t slash = path.rfind('/');
     if (slash != std::string::npos) {
-      if (auto ok = fs.CreateDirectories(path.substr(0, slash)); !ok) return std::unexpected(ok.error());
+      if (auto ok = fs.CreateDirectories(path.substr(0, slash)); !ok)
+        return std::unexpected(ok.error());
     }
     if (auto ok = fs.WriteFile(path, std::string(file.contents)); !ok) {
       return std::unexpected(ok.error());

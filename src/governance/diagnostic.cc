@@ -15,7 +15,8 @@ std::string Diagnostic::ToString() const {
 std::string DiagnosticsToJson(const std::vector<Diagnostic>& diagnostics) {
   nlohmann::json out = nlohmann::json::array();
   for (const Diagnostic& d : diagnostics) {
-    out.push_back({{"file", d.file}, {"line", d.line}, {"column", d.column}, {"message", d.message}});
+    out.push_back(
+        {{"file", d.file}, {"line", d.line}, {"column", d.column}, {"message", d.message}});
   }
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }

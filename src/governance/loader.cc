@@ -26,8 +26,8 @@ constexpr std::string_view kCanary = "safety/canary.yml";
 constexpr std::string_view kAudit = "audit/retention.yml";
 constexpr std::string_view kCompliance = "compliance/frameworks.yml";
 
-constexpr std::string_view kDeactivationRequirements[] = {"post_incident_review", "root_cause",
-                                                          "prevention_measures"};
+const std::vector<std::string_view> kDeactivationRequirements = {
+    "post_incident_review", "root_cause", "prevention_measures"};
 
 // Supplies only change.type, change.environment and change.bump, so that a
 // tier condition that is true here is true for every request of that kind.
@@ -121,8 +121,8 @@ std::optional<ParsedFile> Loader::Parse(std::string_view path, bool required) {
   }
   auto root = yaml::Parse(*text);
   if (!root) {
-    diagnostics_->push_back(
-        {std::string(path), root.error().mark.line, root.error().mark.column, root.error().message});
+    diagnostics_->push_back({std::string(path), root.error().mark.line, root.error().mark.column,
+                             root.error().message});
     return std::nullopt;
   }
   return ParsedFile{std::move(*text), std::move(*root)};
@@ -210,7 +210,8 @@ yaml::Mark Locate(const ParsedFile& file, const Node& node, int column) {
       size_t indent = content.find_first_not_of(' ');
       if (indent == std::string_view::npos) break;
       int length = static_cast<int>(content.size() - indent);
-      if (offset <= length) return {static_cast<int>(line) + 1, static_cast<int>(indent) + offset + 1};
+      if (offset <= length)
+        return {static_cast<int>(line) + 1, static_cast<int>(indent) + offset + 1};
       offset -= length + 1;
     }
     return mark;
@@ -330,49 +331,33 @@ void Loader::LoadInterlock(Reader& r, const Node& root) {
   r.Version(root, true);
   g_.organisation = r.String(root.Find("organisation")).value_or("");
   std::map<std::string, yaml::Mark> seen;
-  if (const Node* roles = r.Required(root, "roles", "interlock.yaml")) {
-    if (!roles->IsSequence()) {
-      r.Error(roles->mark(), "expected a list of roles");
+  for (const Node& item : r.List(root, "roles", "roles", true)) {
+    if (!r.Mapping(item, {"id", "description"}, "a role")) continue;
+    auto id = r.String(r.Required(item, "id", "a role"));
+    if (!id || !Unique(r, &seen, *id, item.mark(), "role")) continue;
+    if (g_.roles.size() == kMaxRoles) {
+      r.Error(item.mark(), fmt::format("more than {} roles", kMaxRoles));
+      break;
     }
-    for (const Node& item : roles->items()) {
-      if (!r.Mapping(item, {"id", "description"}, "a role")) continue;
-      auto id = r.String(r.Required(item, "id", "a role"));
-      if (!id || !Unique(r, &seen, *id, item.mark(), "role")) continue;
-      if (g_.roles.size() == kMaxRoles) {
-        r.Error(item.mark(), fmt::format("more than {} roles", kMaxRoles));
-        break;
-      }
-      g_.roles.push_back({*id, r.String(item.Find("description")).value_or("")});
-    }
+    g_.roles.push_back({*id, r.String(item.Find("description")).value_or("")});
   }
   seen.clear();
-  if (const Node* channels = root.Find("channels")) {
-    if (!channels->IsSequence()) r.Error(channels->mark(), "expected a list of channels");
-    for (const Node& item : channels->items()) {
-      if (!r.Mapping(item, {"id", "type"}, "a channel")) continue;
-      auto id = r.String(r.Required(item, "id", "a channel"));
-      const Node* type_node = r.Required(item, "type", "a channel");
-      auto type = r.String(type_node);
-      static const std::vector<std::string_view> kTypes = {"slack", "email", "pagerduty",
-                                                           "webhook"};
-      if (type && std::find(kTypes.begin(), kTypes.end(), *type) == kTypes.end()) {
-        r.UnknownName(*type_node, *type, kTypes, "channel type");
-        continue;
-      }
-      if (!id || !type || !Unique(r, &seen, *id, item.mark(), "channel")) continue;
-      g_.channels.push_back({*id, *type});
-    }
+  static const std::vector<std::string_view> kChannelTypes = {"slack", "email", "pagerduty",
+                                                              "webhook"};
+  for (const Node& item : r.List(root, "channels", "channels", false)) {
+    if (!r.Mapping(item, {"id", "type"}, "a channel")) continue;
+    auto id = r.String(r.Required(item, "id", "a channel"));
+    auto type = r.OneOf(r.Required(item, "type", "a channel"), kChannelTypes, "channel type");
+    if (!id || !type || !Unique(r, &seen, *id, item.mark(), "channel")) continue;
+    g_.channels.push_back({*id, std::string(kChannelTypes[*type])});
   }
 }
 
 void Loader::LoadPrincipals(Reader& r, const Node& root) {
   if (!r.Mapping(root, {"version", "principals"}, "principals.yaml")) return;
   r.Version(root, false);
-  const Node* principals = r.Required(root, "principals", "principals.yaml");
-  if (principals == nullptr) return;
-  if (!principals->IsSequence()) r.Error(principals->mark(), "expected a list of principals");
   std::map<std::string, yaml::Mark> seen;
-  for (const Node& item : principals->items()) {
+  for (const Node& item : r.List(root, "principals", "principals", true)) {
     if (!r.Mapping(item, {"id", "name", "type", "roles", "team", "email"}, "a principal")) continue;
     Principal p;
     auto id = r.String(r.Required(item, "id", "a principal"));
@@ -428,8 +413,10 @@ void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
         }
       }
       auto duration = r.Duration(r.Required(item, "monitoring_duration", "a canary strategy"));
-      auto rollback = Condition(r, file, r.Required(item, "rollback_when", "a canary strategy"), schema);
-      auto promote = Condition(r, file, r.Required(item, "promote_when", "a canary strategy"), schema);
+      auto rollback =
+          Condition(r, file, r.Required(item, "rollback_when", "a canary strategy"), schema);
+      auto promote =
+          Condition(r, file, r.Required(item, "promote_when", "a canary strategy"), schema);
       if (!ok || !duration || !rollback || !promote) continue;
       s.monitoring_duration = *duration;
       s.rollback_when = std::move(*rollback);
@@ -438,11 +425,13 @@ void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
     }
   }
   if (const Node* model = root.Find("model_update_safeguards")) {
-    if (r.Mapping(*model, {"requires_human_approval", "freeze_window"}, "model_update_safeguards")) {
+    if (r.Mapping(*model, {"requires_human_approval", "freeze_window"},
+                  "model_update_safeguards")) {
       const Node* approval = model->Find("requires_human_approval");
       if (auto value = r.Bool(approval)) {
         if (!*value) {
-          r.Error(approval->mark(), "model updates always require human approval; this cannot be false");
+          r.Error(approval->mark(),
+                  "model updates always require human approval; this cannot be false");
         }
       }
       g_.model_updates.freeze_window = r.Duration(model->Find("freeze_window")).value_or(Millis(0));
@@ -481,8 +470,7 @@ void Loader::LoadWorkflows(Reader& r, const Node& root) {
     auto channels = Targets(r, item.Find("notification_channels"));
     if (const Node* approve = item.Find("ai_agent_can_approve")) {
       if (auto value = r.Bool(approve); value && *value) {
-        r.Error(approve->mark(),
-                "an AI agent never approves: ai_agent_can_approve must be false");
+        r.Error(approve->mark(), "an AI agent never approves: ai_agent_can_approve must be false");
       }
     }
     w.ai_agent_can_recommend = r.Bool(item.Find("ai_agent_can_recommend")).value_or(false);
@@ -514,17 +502,11 @@ void Loader::LoadWorkflows(Reader& r, const Node& root) {
 void Loader::LoadMatrix(Reader& r, const Node& root) {
   if (!r.Mapping(root, {"version", "rows"}, "matrix.yaml")) return;
   r.Version(root, false);
-  const Node* rows = r.Required(root, "rows", "matrix.yaml");
-  if (rows == nullptr) return;
-  if (!rows->IsSequence()) {
-    r.Error(rows->mark(), "expected a list of matrix rows");
-    return;
-  }
   std::map<std::string, yaml::Mark> seen;
-  for (const Node& item : rows->items()) {
+  for (const Node& item : r.List(root, "rows", "matrix rows", true)) {
     if (!r.Mapping(item,
-                   {"id", "description", "change_type", "environment", "bump", "risk",
-                    "approvals", "workflow", "ai_agent_role"},
+                   {"id", "description", "change_type", "environment", "bump", "risk", "approvals",
+                    "workflow", "ai_agent_role"},
                    "a matrix row")) {
       continue;
     }
@@ -545,8 +527,7 @@ void Loader::LoadMatrix(Reader& r, const Node& root) {
         continue;
       }
       if (outcome->approvals.count == 0) {
-        r.Error(item.Find("approvals")->mark(),
-                "critical risk needs at least one human approval");
+        r.Error(item.Find("approvals")->mark(), "critical risk needs at least one human approval");
         continue;
       }
     }
@@ -566,16 +547,10 @@ void Loader::LoadTiers(Reader& r, const ParsedFile& file) {
   const Node& root = file.root;
   if (!r.Mapping(root, {"version", "tiers"}, "tiers.yaml")) return;
   r.Version(root, false);
-  const Node* tiers = r.Required(root, "tiers", "tiers.yaml");
-  if (tiers == nullptr) return;
-  tiers_anchor_ = tiers;
-  if (!tiers->IsSequence()) {
-    r.Error(tiers->mark(), "expected a list of risk tiers");
-    return;
-  }
+  tiers_anchor_ = root.Find("tiers");
   RequestSchema schema(&g_.metadata_paths);
   std::map<std::string, yaml::Mark> seen;
-  for (const Node& item : tiers->items()) {
+  for (const Node& item : r.List(root, "tiers", "risk tiers", true)) {
     if (!r.Mapping(item,
                    {"level", "description", "examples", "when", "approvals", "workflow",
                     "audit_level", "oversight", "ai_autonomy"},
@@ -587,15 +562,10 @@ void Loader::LoadTiers(Reader& r, const ParsedFile& file) {
     auto level = r.Enum<RiskLevel>(level_node);
     auto when = Condition(r, file, r.Required(item, "when", "a risk tier"), schema);
     auto outcome = ReadOutcome(r, item, "ai_autonomy", "a risk tier");
-    const Node* audit_node = r.Required(item, "audit_level", "a risk tier");
-    auto audit_level = r.String(audit_node);
     static const std::vector<std::string_view> kAuditLevels = {"standard", "enhanced",
                                                                "comprehensive", "full"};
-    if (audit_level &&
-        std::find(kAuditLevels.begin(), kAuditLevels.end(), *audit_level) == kAuditLevels.end()) {
-      r.UnknownName(*audit_node, *audit_level, kAuditLevels, "audit level");
-      audit_level.reset();
-    }
+    auto audit_level =
+        r.OneOf(r.Required(item, "audit_level", "a risk tier"), kAuditLevels, "audit level");
     const Node* oversight_node = item.Find("oversight");
     auto oversight = RoleSetRef(r, oversight_node);
     if (!level || !when || !outcome || !audit_level || (oversight_node && !oversight)) continue;
@@ -616,7 +586,7 @@ void Loader::LoadTiers(Reader& r, const ParsedFile& file) {
     tier.examples = r.StringList(item.Find("examples")).value_or(std::vector<std::string>{});
     tier.when = std::move(*when);
     tier.outcome = *outcome;
-    tier.audit_level = *audit_level;
+    tier.audit_level = kAuditLevels[*audit_level];
     tier.oversight = oversight.value_or(RoleSet());
     tier.origin = r.OriginOf(item);
     g_.tiers.push_back(std::move(tier));
@@ -629,15 +599,9 @@ void Loader::LoadRules(Reader& r, const ParsedFile& file) {
   const Node& root = file.root;
   if (!r.Mapping(root, {"version", "rules"}, "rules.yaml")) return;
   r.Version(root, false);
-  const Node* rules = r.Required(root, "rules", "rules.yaml");
-  if (rules == nullptr) return;
-  if (!rules->IsSequence()) {
-    r.Error(rules->mark(), "expected a list of rules");
-    return;
-  }
   RequestSchema schema(&g_.metadata_paths);
   std::map<std::string, yaml::Mark> seen;
-  for (const Node& item : rules->items()) {
+  for (const Node& item : r.List(root, "rules", "rules", true)) {
     if (!r.Mapping(item, {"id", "description", "when", "effect", "approvals", "workflow"},
                    "a rule")) {
       continue;
@@ -645,25 +609,21 @@ void Loader::LoadRules(Reader& r, const ParsedFile& file) {
     Rule rule;
     auto id = r.String(r.Required(item, "id", "a rule"));
     auto when = Condition(r, file, r.Required(item, "when", "a rule"), schema);
-    const Node* effect_node = r.Required(item, "effect", "a rule");
-    auto effect = r.String(effect_node);
-    static const std::vector<std::string_view> kEffects = {"deny", "require_approval"};
-    if (effect && std::find(kEffects.begin(), kEffects.end(), *effect) == kEffects.end()) {
-      r.UnknownName(*effect_node, *effect, kEffects, "effect");
-      effect.reset();
-    }
+    auto effect =
+        r.OneOf(r.Required(item, "effect", "a rule"), {"deny", "require_approval"}, "effect");
     if (!id || !when || !effect || !Unique(r, &seen, *id, item.mark(), "rule")) continue;
-    rule.effect = *effect == "deny" ? RuleEffect::kDeny : RuleEffect::kRequireApproval;
+    rule.effect = static_cast<RuleEffect>(*effect);
     if (rule.effect == RuleEffect::kRequireApproval) {
       auto outcome = ReadOutcome(r, item, "", "a require_approval rule");
       if (!outcome) continue;
       if (outcome->approvals.count == 0) {
-        r.Error(item.Find("approvals")->mark(), "a require_approval rule needs at least 1 approver");
+        r.Error(item.Find("approvals")->mark(),
+                "a require_approval rule needs at least 1 approver");
         continue;
       }
       rule.outcome = *outcome;
-    } else if (const Node* extra = item.Find("approvals") ? item.Find("approvals")
-                                                         : item.Find("workflow")) {
+    } else if (const Node* extra =
+                   item.Find("approvals") ? item.Find("approvals") : item.Find("workflow")) {
       r.Error(extra->mark(), "a deny rule takes no approvals or workflow");
       continue;
     }
@@ -679,34 +639,30 @@ void Loader::LoadEmergencyStop(Reader& r, const Node& root) {
   if (!r.Mapping(root, {"version", "emergency_stop"}, "emergency-stop.yml")) return;
   r.Version(root, false);
   const Node* stop = r.Required(root, "emergency_stop", "emergency-stop.yml");
-  if (stop == nullptr ||
-      !r.Mapping(*stop,
-                 {"when_to_activate", "activate_roles", "activation_methods", "on_activate",
-                  "deactivation"},
-                 "emergency_stop")) {
+  if (stop == nullptr || !r.Mapping(*stop,
+                                    {"when_to_activate", "activate_roles", "activation_methods",
+                                     "on_activate", "deactivation"},
+                                    "emergency_stop")) {
     return;
   }
   EmergencyStopPolicy& p = g_.emergency_stop;
-  p.when_to_activate = r.StringList(stop->Find("when_to_activate")).value_or(std::vector<std::string>{});
-  p.activate_roles = RoleSetRef(r, r.Required(*stop, "activate_roles", "emergency_stop")).value_or(RoleSet());
-  if (const Node* methods = stop->Find("activation_methods")) {
-    static const std::vector<std::string_view> kMethods = {"slack", "api", "dashboard", "phone",
-                                                           "cli"};
-    auto list = r.StringList(methods).value_or(std::vector<std::string>{});
-    for (size_t index = 0; index < list.size(); ++index) {
-      if (std::find(kMethods.begin(), kMethods.end(), list[index]) == kMethods.end()) {
-        r.UnknownName(methods->items()[index], list[index], kMethods, "activation method");
-      }
+  p.when_to_activate =
+      r.StringList(stop->Find("when_to_activate")).value_or(std::vector<std::string>{});
+  p.activate_roles =
+      RoleSetRef(r, r.Required(*stop, "activate_roles", "emergency_stop")).value_or(RoleSet());
+  static const std::vector<std::string_view> kMethods = {"slack", "api", "dashboard", "phone",
+                                                         "cli"};
+  for (const Node& method : r.List(*stop, "activation_methods", "activation methods", false)) {
+    if (auto index = r.OneOf(&method, kMethods, "activation method")) {
+      p.activation_methods.emplace_back(kMethods[*index]);
     }
-    p.activation_methods = std::move(list);
   }
   if (const Node* on = stop->Find("on_activate")) {
     if (r.Mapping(*on,
                   {"pause_automation", "disable_ai_agents", "block_deployments", "notify",
                    "incident_severity", "create_incident_channel"},
                   "on_activate")) {
-      for (std::string_view key :
-           {"pause_automation", "disable_ai_agents", "block_deployments"}) {
+      for (std::string_view key : {"pause_automation", "disable_ai_agents", "block_deployments"}) {
         const Node* flag = on->Find(key);
         if (auto value = r.Bool(flag); value && !*value) {
           r.Error(flag->mark(),
@@ -725,27 +681,20 @@ void Loader::LoadEmergencyStop(Reader& r, const Node& root) {
                  "deactivation")) {
     return;
   }
-  p.deactivate_roles =
-      RoleSetRef(r, r.Required(*deactivation, "required_roles", "deactivation")).value_or(RoleSet());
+  p.deactivate_roles = RoleSetRef(r, r.Required(*deactivation, "required_roles", "deactivation"))
+                           .value_or(RoleSet());
   const Node* people = r.Required(*deactivation, "distinct_people", "deactivation");
   if (auto count = r.Integer(people, 0, 20)) {
     if (*count < 2) {
-      r.Error(people->mark(),
-              "deactivating the emergency stop needs at least two distinct people");
+      r.Error(people->mark(), "deactivating the emergency stop needs at least two distinct people");
     }
     p.deactivate_distinct_people =
         std::max<int>(static_cast<int>(*count), static_cast<int>(p.deactivate_roles.count()));
   }
-  if (const Node* requires_node = deactivation->Find("requires")) {
-    auto list = r.StringList(requires_node).value_or(std::vector<std::string>{});
-    std::vector<std::string_view> known(std::begin(kDeactivationRequirements),
-                                        std::end(kDeactivationRequirements));
-    for (size_t index = 0; index < list.size(); ++index) {
-      if (std::find(known.begin(), known.end(), list[index]) == known.end()) {
-        r.UnknownName(requires_node->items()[index], list[index], known, "deactivation requirement");
-      }
+  for (const Node& requirement : r.List(*deactivation, "requires", "requirements", false)) {
+    if (auto index = r.OneOf(&requirement, kDeactivationRequirements, "deactivation requirement")) {
+      p.deactivate_requires.emplace_back(kDeactivationRequirements[*index]);
     }
-    p.deactivate_requires = std::move(list);
   }
   p.ai_reenable_role = RoleRef(r, deactivation->Find("ai_agents_reenabled_by"));
 }
@@ -760,73 +709,52 @@ void Loader::LoadRollback(Reader& r, const ParsedFile& file) {
   MetricSchema schema(&g_.metric_names);
   RollbackPolicy& p = g_.rollback;
   std::map<std::string, yaml::Mark> seen;
-  if (const Node* triggers = root.Find("rollback_triggers")) {
-    if (!triggers->IsSequence()) r.Error(triggers->mark(), "expected a list of triggers");
-    for (const Node& item : triggers->items()) {
-      if (!r.Mapping(item,
-                     {"name", "condition", "window", "action", "notification", "timeout",
-                      "severity"},
-                     "a rollback trigger")) {
-        continue;
-      }
-      RollbackTrigger t;
-      auto name = r.String(r.Required(item, "name", "a rollback trigger"));
-      auto condition = Condition(r, file, r.Required(item, "condition", "a rollback trigger"), schema);
-      const Node* action_node = r.Required(item, "action", "a rollback trigger");
-      auto action = r.String(action_node);
-      static const std::vector<std::string_view> kActions = {"rollback", "block_and_rollback",
-                                                             "escalate_to_human"};
-      auto found = action ? std::find(kActions.begin(), kActions.end(), *action) : kActions.end();
-      if (action && found == kActions.end()) r.UnknownName(*action_node, *action, kActions, "action");
-      bool ok = name && condition && found != kActions.end();
-      if (const Node* severity = item.Find("severity")) {
-        if (!severity->IsSequence()) {
-          r.Error(severity->mark(), "expected a list of severities");
-          ok = false;
-        }
-        for (const Node& level : severity->items()) {
-          auto value = r.Enum<Severity>(&level);
-          if (value) t.severity.push_back(*value);
-          ok = ok && value.has_value();
-        }
-      }
-      auto notification = Targets(r, item.Find("notification"));
-      ok = ok && (notification || item.Find("notification") == nullptr);
-      if (!ok || !Unique(r, &seen, *name, item.mark(), "rollback trigger")) continue;
-      t.name = *name;
-      t.condition = std::move(*condition);
-      t.action = static_cast<TriggerAction>(found - kActions.begin());
-      t.window = r.Duration(item.Find("window")).value_or(Millis(0));
-      t.timeout = r.Duration(item.Find("timeout")).value_or(Millis(0));
-      t.notification = notification.value_or(std::vector<std::string>{});
-      t.origin = r.OriginOf(item);
-      p.triggers.push_back(std::move(t));
+  for (const Node& item : r.List(root, "rollback_triggers", "rollback triggers", false)) {
+    if (!r.Mapping(item,
+                   {"name", "condition", "window", "action", "notification", "timeout", "severity"},
+                   "a rollback trigger")) {
+      continue;
     }
+    RollbackTrigger t;
+    auto name = r.String(r.Required(item, "name", "a rollback trigger"));
+    auto condition =
+        Condition(r, file, r.Required(item, "condition", "a rollback trigger"), schema);
+    auto action = r.OneOf(r.Required(item, "action", "a rollback trigger"),
+                          {"rollback", "block_and_rollback", "escalate_to_human"}, "action");
+    bool ok = name && condition && action;
+    for (const Node& level : r.List(item, "severity", "severities", false)) {
+      auto value = r.Enum<Severity>(&level);
+      if (value) t.severity.push_back(*value);
+      ok = ok && value.has_value();
+    }
+    auto notification = Targets(r, item.Find("notification"));
+    ok = ok && (notification || item.Find("notification") == nullptr);
+    if (!ok || !Unique(r, &seen, *name, item.mark(), "rollback trigger")) continue;
+    t.name = *name;
+    t.condition = std::move(*condition);
+    t.action = static_cast<TriggerAction>(*action);
+    t.window = r.Duration(item.Find("window")).value_or(Millis(0));
+    t.timeout = r.Duration(item.Find("timeout")).value_or(Millis(0));
+    t.notification = notification.value_or(std::vector<std::string>{});
+    t.origin = r.OriginOf(item);
+    p.triggers.push_back(std::move(t));
   }
   if (const Node* procedure = root.Find("rollback_procedure")) {
     if (r.Mapping(*procedure, {"strategy", "verification", "timeout", "notification"},
                   "rollback_procedure")) {
-      const Node* strategy = procedure->Find("strategy");
-      p.strategy = r.String(strategy).value_or("blue-green");
       static const std::vector<std::string_view> kStrategies = {"blue-green", "canary"};
-      if (strategy && std::find(kStrategies.begin(), kStrategies.end(), p.strategy) == kStrategies.end()) {
-        r.UnknownName(*strategy, p.strategy, kStrategies, "rollback strategy");
-      }
-      if (const Node* verification = procedure->Find("verification")) {
-        if (!verification->IsSequence()) r.Error(verification->mark(), "expected a list of checks");
-        for (const Node& check : verification->items()) {
-          if (!check.IsMapping() || check.entries().size() != 1) {
-            r.Error(check.mark(), "expected one check written as 'name: required' or 'name: optional'");
-            continue;
-          }
-          const yaml::Entry& entry = check.entries().front();
-          auto level = r.String(&entry.value);
-          if (level && *level != "required" && *level != "optional") {
-            r.UnknownName(entry.value, *level, {"required", "optional"}, "verification level");
-          } else if (level && *level == "required") {
-            p.verification.push_back(entry.key);
-          }
+      p.strategy =
+          kStrategies[r.OneOf(procedure->Find("strategy"), kStrategies, "rollback strategy")
+                          .value_or(0)];
+      for (const Node& check : r.List(*procedure, "verification", "checks", false)) {
+        if (!check.IsMapping() || check.entries().size() != 1) {
+          r.Error(check.mark(),
+                  "expected one check written as 'name: required' or 'name: optional'");
+          continue;
         }
+        const yaml::Entry& entry = check.entries().front();
+        auto level = r.OneOf(&entry.value, {"required", "optional"}, "verification level");
+        if (level == 0u) p.verification.push_back(entry.key);
       }
       p.timeout = r.Duration(procedure->Find("timeout")).value_or(Millis(0));
       if (const Node* notification = procedure->Find("notification")) {
@@ -869,23 +797,17 @@ void Loader::LoadAudit(Reader& r, const Node& root) {
           r.Duration(r.Required(*retention, "ai_agent_decision", "retention")).value_or(Millis(0));
     }
   }
-  if (const Node* access = r.Required(root, "access", "retention.yml")) {
-    if (!access->IsSequence()) r.Error(access->mark(), "expected a list of access rules");
-    std::map<std::string, yaml::Mark> seen;
-    for (const Node& item : access->items()) {
-      if (!r.Mapping(item, {"role", "read", "grant_duration"}, "an access rule")) continue;
-      const Node* role_node = r.Required(item, "role", "an access rule");
-      auto role = RoleRef(r, role_node);
-      const Node* read = r.Required(item, "read", "an access rule");
-      auto scope = r.String(read);
-      static const std::vector<std::string_view> kScopes = {"own", "team", "all"};
-      auto found = scope ? std::find(kScopes.begin(), kScopes.end(), *scope) : kScopes.end();
-      if (scope && found == kScopes.end()) r.UnknownName(*read, *scope, kScopes, "read scope");
-      if (!role || found == kScopes.end()) continue;
-      if (!Unique(r, &seen, role_node->scalar(), item.mark(), "access rule role")) continue;
-      p.access.push_back({*role, static_cast<ReadScope>(found - kScopes.begin()),
-                          r.Duration(item.Find("grant_duration")).value_or(Millis(0))});
-    }
+  std::map<std::string, yaml::Mark> seen;
+  for (const Node& item : r.List(root, "access", "access rules", true)) {
+    if (!r.Mapping(item, {"role", "read", "grant_duration"}, "an access rule")) continue;
+    const Node* role_node = r.Required(item, "role", "an access rule");
+    auto role = RoleRef(r, role_node);
+    auto scope =
+        r.OneOf(r.Required(item, "read", "an access rule"), {"own", "team", "all"}, "read scope");
+    if (!role || !scope) continue;
+    if (!Unique(r, &seen, role_node->scalar(), item.mark(), "access rule role")) continue;
+    p.access.push_back({*role, static_cast<ReadScope>(*scope),
+                        r.Duration(item.Find("grant_duration")).value_or(Millis(0))});
   }
 }
 
@@ -894,16 +816,12 @@ void Loader::LoadCompliance(Reader& r, const Node& root) {
   r.Version(root, false);
   CompliancePolicy& p = g_.compliance;
   p.violation_reporting = r.Duration(root.Find("violation_reporting")).value_or(Millis(0));
-  const Node* frameworks = r.Required(root, "frameworks", "frameworks.yml");
-  if (frameworks == nullptr) return;
-  if (!frameworks->IsSequence()) r.Error(frameworks->mark(), "expected a list of frameworks");
   std::map<std::string, yaml::Mark> seen;
   std::map<std::string, yaml::Mark> seen_controls;
-  for (const Node& item : frameworks->items()) {
-    if (!r.Mapping(item,
-                   {"id", "name", "applies_to", "requirements", "ai_agent_implications",
-                    "controls"},
-                   "a compliance framework")) {
+  for (const Node& item : r.List(root, "frameworks", "frameworks", true)) {
+    if (!r.Mapping(
+            item, {"id", "name", "applies_to", "requirements", "ai_agent_implications", "controls"},
+            "a compliance framework")) {
       continue;
     }
     ComplianceFramework f;
@@ -913,19 +831,17 @@ void Loader::LoadCompliance(Reader& r, const Node& root) {
     f.name = r.String(item.Find("name")).value_or(*id);
     f.applies_to = r.String(item.Find("applies_to")).value_or("");
     f.requirements = r.StringList(item.Find("requirements")).value_or(std::vector<std::string>{});
-    f.ai_agent_implications = r.StringList(item.Find("ai_agent_implications")).value_or(std::vector<std::string>{});
-    if (const Node* controls = item.Find("controls")) {
-      if (!controls->IsSequence()) r.Error(controls->mark(), "expected a list of controls");
-      for (const Node& control : controls->items()) {
-        if (!r.Mapping(control, {"id", "requirement"}, "a control")) continue;
-        auto control_id = r.String(r.Required(control, "id", "a control"));
-        auto requirement = r.String(r.Required(control, "requirement", "a control"));
-        if (!control_id || !requirement ||
-            !Unique(r, &seen_controls, *control_id, control.mark(), "control")) {
-          continue;
-        }
-        f.controls.push_back({*control_id, *requirement});
+    f.ai_agent_implications =
+        r.StringList(item.Find("ai_agent_implications")).value_or(std::vector<std::string>{});
+    for (const Node& control : r.List(item, "controls", "controls", false)) {
+      if (!r.Mapping(control, {"id", "requirement"}, "a control")) continue;
+      auto control_id = r.String(r.Required(control, "id", "a control"));
+      auto requirement = r.String(r.Required(control, "requirement", "a control"));
+      if (!control_id || !requirement ||
+          !Unique(r, &seen_controls, *control_id, control.mark(), "control")) {
+        continue;
       }
+      f.controls.push_back({*control_id, *requirement});
     }
     p.frameworks.push_back(std::move(f));
   }
@@ -933,7 +849,8 @@ void Loader::LoadCompliance(Reader& r, const Node& root) {
 
 std::string OutcomeSummary(const Governance& g, const Outcome& o) {
   std::string text = fmt::format("{} approvers", o.approvals.count);
-  if (o.approvals.mandatory.any()) text += fmt::format(" incl. [{}]", g.RoleNames(o.approvals.mandatory));
+  if (o.approvals.mandatory.any())
+    text += fmt::format(" incl. [{}]", g.RoleNames(o.approvals.mandatory));
   if (o.workflow) text += fmt::format(", workflow {}", g.workflows[*o.workflow].id);
   text += fmt::format(", ai_agent_role {}", Name(o.ai_agent_role));
   return text;
@@ -973,9 +890,9 @@ void Loader::CheckMatrixOverlaps() {
           {b.origin.file, b.origin.mark.line, b.origin.mark.column,
            fmt::format("row '{}' contradicts row '{}' (line {}) where both match ({}): "
                        "risk {} vs {}; {} vs {}",
-                       b.id, a.id, a.origin.mark.line, cell,
-                       b.risk ? Name(*b.risk) : "unset", a.risk ? Name(*a.risk) : "unset",
-                       OutcomeSummary(g_, b.outcome), OutcomeSummary(g_, a.outcome))});
+                       b.id, a.id, a.origin.mark.line, cell, b.risk ? Name(*b.risk) : "unset",
+                       a.risk ? Name(*a.risk) : "unset", OutcomeSummary(g_, b.outcome),
+                       OutcomeSummary(g_, a.outcome))});
     }
   }
 }
@@ -990,9 +907,10 @@ void Loader::CheckCoverage(const Node* anchor) {
         });
         CoverageEnv env(static_cast<ChangeType>(t), static_cast<Environment>(e),
                         static_cast<Bump>(v));
-        covered = covered || std::any_of(g_.tiers.begin(), g_.tiers.end(), [&](const RiskTier& tier) {
-                    return tier.when.Evaluate(env) == expr::Tri::kTrue;
-                  });
+        covered =
+            covered || std::any_of(g_.tiers.begin(), g_.tiers.end(), [&](const RiskTier& tier) {
+              return tier.when.Evaluate(env) == expr::Tri::kTrue;
+            });
         if (!covered) {
           gaps.push_back(fmt::format("{} x {} x {}", kChangeTypeNames[t], kEnvironmentNames[e],
                                      kBumpNames[v]));
@@ -1003,7 +921,8 @@ void Loader::CheckCoverage(const Node* anchor) {
   if (gaps.empty()) return;
   yaml::Mark mark = anchor ? anchor->mark() : yaml::Mark{1, 1};
   constexpr size_t kShown = 8;
-  std::string list = fmt::format("{}", fmt::join(gaps.begin(), gaps.begin() + std::min(gaps.size(), kShown), ", "));
+  std::string list = fmt::format(
+      "{}", fmt::join(gaps.begin(), gaps.begin() + std::min(gaps.size(), kShown), ", "));
   if (gaps.size() > kShown) list += fmt::format(" and {} more", gaps.size() - kShown);
   diagnostics_->push_back(
       {std::string(kTiers), mark.line, mark.column,
@@ -1042,24 +961,28 @@ void Loader::CheckStaffing() {
       }
     }
   };
-  for (const MatrixRow& row : g_.matrix) check(row.outcome, row.origin, fmt::format("row '{}'", row.id));
+  for (const MatrixRow& row : g_.matrix)
+    check(row.outcome, row.origin, fmt::format("row '{}'", row.id));
   for (const RiskTier& tier : g_.tiers) {
     check(tier.outcome, tier.origin, fmt::format("risk tier '{}'", Name(tier.level)));
   }
-  for (const Rule& rule : g_.rules) check(rule.outcome, rule.origin, fmt::format("rule '{}'", rule.id));
+  for (const Rule& rule : g_.rules)
+    check(rule.outcome, rule.origin, fmt::format("rule '{}'", rule.id));
   const EmergencyStopPolicy& stop = g_.emergency_stop;
   if (humans_with(stop.deactivate_roles) < stop.deactivate_distinct_people) {
     diagnostics_->push_back(
         {std::string(kEmergencyStop), 0, 0,
-         fmt::format("deactivation needs {} distinct people with roles [{}], but principals.yaml has {}",
-                     stop.deactivate_distinct_people, g_.RoleNames(stop.deactivate_roles),
-                     humans_with(stop.deactivate_roles))});
+         fmt::format(
+             "deactivation needs {} distinct people with roles [{}], but principals.yaml has {}",
+             stop.deactivate_distinct_people, g_.RoleNames(stop.deactivate_roles),
+             humans_with(stop.deactivate_roles))});
   }
 }
 
 Governance Loader::Run() {
   if (!fs_.IsDirectory(dir_)) {
-    diagnostics_->push_back({dir_, 0, 0, "not a governance directory (run `interlock init` to create one)"});
+    diagnostics_->push_back(
+        {dir_, 0, 0, "not a governance directory (run `interlock init` to create one)"});
     return {};
   }
   auto listing = fs_.ListFiles(dir_);
@@ -1128,9 +1051,9 @@ Governance Loader::Run() {
 
 const std::vector<GovernanceFile>& GovernanceFiles() {
   static const std::vector<GovernanceFile> files = {
-      {kInterlock, true},  {kPrincipals, true},    {kCanary, false},    {kWorkflows, true},
-      {kMatrix, true},     {kTiers, true},         {kRules, false},     {kEmergencyStop, true},
-      {kRollback, false},  {kAudit, true},         {kCompliance, false},
+      {kInterlock, true}, {kPrincipals, true}, {kCanary, false},     {kWorkflows, true},
+      {kMatrix, true},    {kTiers, true},      {kRules, false},      {kEmergencyStop, true},
+      {kRollback, false}, {kAudit, true},      {kCompliance, false},
   };
   return files;
 }
@@ -1141,9 +1064,10 @@ std::expected<Governance, std::vector<Diagnostic>> Load(const FileSystem& fs,
   Loader loader(fs, dir, &diagnostics);
   Governance g = loader.Run();
   if (!diagnostics.empty()) {
-    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
-    });
+    std::stable_sort(
+        diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+          return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+        });
     return std::unexpected(std::move(diagnostics));
   }
   return g;

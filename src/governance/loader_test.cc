@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "../../tests/test_util.h"
 #include "core/fs.h"
 #include "governance/defaults.h"
-#include "../../tests/test_util.h"
 
 namespace interlock::governance {
 namespace {
@@ -71,12 +71,15 @@ TEST_F(LoaderTest, VersionChangesWithAnyFile) {
 }
 
 TEST_F(LoaderTest, UnknownKeySuggestsTheKnownOne) {
-  Edit("approvals/workflow.yml", "    required_approvers: 2\n    approver_roles:\n      - team-lead",
+  Edit("approvals/workflow.yml",
+       "    required_approvers: 2\n    approver_roles:\n      - team-lead",
        "    requried_approvers: 2\n    approver_roles:\n      - team-lead");
-  ExpectError("approvals/workflow.yml:13:5: unknown key 'requried_approvers' in workflow "
-              "'production_deployment' (did you mean 'required_approvers'?)");
-  ExpectError("approvals/workflow.yml:13:5: missing required key 'required_approvers' in workflow "
-              "'production_deployment'");
+  ExpectError(
+      "approvals/workflow.yml:13:5: unknown key 'requried_approvers' in workflow "
+      "'production_deployment' (did you mean 'required_approvers'?)");
+  ExpectError(
+      "approvals/workflow.yml:13:5: missing required key 'required_approvers' in workflow "
+      "'production_deployment'");
 }
 
 TEST_F(LoaderTest, WrongTypeSaysWhatWasExpected) {
@@ -86,14 +89,16 @@ TEST_F(LoaderTest, WrongTypeSaysWhatWasExpected) {
 
 TEST_F(LoaderTest, UnknownRoleSuggestsTheKnownOne) {
   Edit("approvals/workflow.yml", "      - on-call-engineer", "      - on-call-enginer");
-  ExpectError("approvals/workflow.yml:16:9: unknown role 'on-call-enginer' (did you mean "
-              "'on-call-engineer'?)");
+  ExpectError(
+      "approvals/workflow.yml:16:9: unknown role 'on-call-enginer' (did you mean "
+      "'on-call-engineer'?)");
 }
 
 TEST_F(LoaderTest, UnknownWorkflowInMatrix) {
   Edit("decision/matrix.yaml", "workflow: production_deployment", "workflow: production_deploy");
-  ExpectError("decision/matrix.yaml:45:15: unknown workflow 'production_deploy' (did you mean "
-              "'production_deployment'?)");
+  ExpectError(
+      "decision/matrix.yaml:45:15: unknown workflow 'production_deploy' (did you mean "
+      "'production_deployment'?)");
 }
 
 TEST_F(LoaderTest, DuplicatePrincipalId) {
@@ -128,17 +133,19 @@ TEST_F(LoaderTest, GapsAreReported) {
   // Only the critical tier is left: what no row covers is now uncovered.
   std::string tiers = dir_.Read("risk/tiers.yaml");
   dir_.Write("risk/tiers.yaml", tiers.substr(0, tiers.find("  - level: high")));
-  ExpectError("risk/tiers.yaml:15:3: 16 change type x environment x bump combinations are covered "
-              "by no matrix row and no risk tier: code x dev x minor, code x dev x major, code x "
-              "staging x minor, code x staging x major, infrastructure x staging x patch, "
-              "infrastructure x staging x minor, infrastructure x staging x major, model_update x "
-              "dev x patch and 8 more");
+  ExpectError(
+      "risk/tiers.yaml:15:3: 16 change type x environment x bump combinations are covered "
+      "by no matrix row and no risk tier: code x dev x minor, code x dev x major, code x "
+      "staging x minor, code x staging x major, infrastructure x staging x patch, "
+      "infrastructure x staging x minor, infrastructure x staging x major, model_update x "
+      "dev x patch and 8 more");
 }
 
 TEST_F(LoaderTest, AiAgentCanApproveIsRefused) {
   Edit("approvals/workflow.yml", "ai_agent_can_approve: false", "ai_agent_can_approve: true");
-  ExpectError("approvals/workflow.yml:23:27: an AI agent never approves: ai_agent_can_approve must "
-              "be false");
+  ExpectError(
+      "approvals/workflow.yml:23:27: an AI agent never approves: ai_agent_can_approve must "
+      "be false");
 }
 
 TEST_F(LoaderTest, CriticalRiskIsHumanOnly) {
@@ -152,20 +159,23 @@ TEST_F(LoaderTest, CriticalMatrixRowIsHumanOnly) {
        "    workflow: ai_agent_rule_change\n    ai_agent_role: human_only",
        "    risk: critical\n    approvals: {count: 2, roles: [engineering-lead, security-lead]}\n"
        "    workflow: ai_agent_rule_change\n    ai_agent_role: auto_deploy");
-  ExpectError("decision/matrix.yaml:106:20: critical risk is human only: ai_agent_role must be "
-              "human_only");
+  ExpectError(
+      "decision/matrix.yaml:106:20: critical risk is human only: ai_agent_role must be "
+      "human_only");
 }
 
 TEST_F(LoaderTest, EmergencyStopNeedsTwoPeople) {
   Edit("safety/emergency-stop.yml", "distinct_people: 2", "distinct_people: 1");
-  ExpectError("safety/emergency-stop.yml:32:22: deactivating the emergency stop needs at least two "
-              "distinct people");
+  ExpectError(
+      "safety/emergency-stop.yml:32:22: deactivating the emergency stop needs at least two "
+      "distinct people");
 }
 
 TEST_F(LoaderTest, EmergencyStopAlwaysBlocks) {
   Edit("safety/emergency-stop.yml", "block_deployments: true", "block_deployments: false");
-  ExpectError("safety/emergency-stop.yml:25:24: the emergency stop always does this; "
-              "block_deployments cannot be false");
+  ExpectError(
+      "safety/emergency-stop.yml:25:24: the emergency stop always does this; "
+      "block_deployments cannot be false");
 }
 
 TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnInAFoldedBlock) {
@@ -173,8 +183,9 @@ TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnInAFoldedBlock) {
        "|| metadata.risk_level == \"critical\" &&");
   std::vector<std::string> errors = Errors();
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "risk/tiers.yaml:20:46: in condition: expected an operand after '&&', found "
-                       "end of expression");
+  EXPECT_EQ(errors[0],
+            "risk/tiers.yaml:20:46: in condition: expected an operand after '&&', found "
+            "end of expression");
 }
 
 TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnOnOneLine) {
@@ -204,8 +215,9 @@ TEST_F(LoaderTest, MissingRequiredFile) {
 
 TEST_F(LoaderTest, MisspeltGovernanceFileIsReported) {
   dir_.Write("approvals/workflows.yml", "version: 1\n");
-  ExpectError("approvals/workflows.yml: not a governance file; Interlock would ignore its rules "
-              "(did you mean 'approvals/workflow.yml'?)");
+  ExpectError(
+      "approvals/workflows.yml: not a governance file; Interlock would ignore its rules "
+      "(did you mean 'approvals/workflow.yml'?)");
 }
 
 TEST_F(LoaderTest, UnsupportedVersion) {
@@ -215,8 +227,9 @@ TEST_F(LoaderTest, UnsupportedVersion) {
 
 TEST_F(LoaderTest, UnstaffedMandatoryRole) {
   Edit("principals.yaml", "roles: [ops-lead]", "roles: [engineer]");
-  ExpectError("decision/matrix.yaml:88:5: row 'infrastructure-production' needs an approval from "
-              "role 'ops-lead', but no human in principals.yaml holds it");
+  ExpectError(
+      "decision/matrix.yaml:88:5: row 'infrastructure-production' needs an approval from "
+      "role 'ops-lead', but no human in principals.yaml holds it");
 }
 
 TEST_F(LoaderTest, MandatoryRolesCannotExceedCount) {

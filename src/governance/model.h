@@ -121,7 +121,7 @@ struct EmergencyStopPolicy {
   std::vector<std::string> activation_methods;
   std::vector<std::string> notify;
   std::string incident_severity;
-  RoleSet deactivate_roles;          // each must sign: one distinct person per role
+  RoleSet deactivate_roles;  // each must sign: one distinct person per role
   int deactivate_distinct_people = 2;
   std::vector<std::string> deactivate_requires;
   std::optional<size_t> ai_reenable_role;

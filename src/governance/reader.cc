@@ -55,7 +55,8 @@ bool Reader::Mapping(const yaml::Node& node, std::initializer_list<std::string_v
 const yaml::Node* Reader::Required(const yaml::Node& mapping, std::string_view key,
                                    std::string_view what) {
   const yaml::Node* value = mapping.Find(key);
-  if (value == nullptr) Error(mapping.mark(), fmt::format("missing required key '{}' in {}", key, what));
+  if (value == nullptr)
+    Error(mapping.mark(), fmt::format("missing required key '{}' in {}", key, what));
   return value;
 }
 
@@ -76,7 +77,8 @@ std::optional<int64_t> Reader::Integer(const yaml::Node* node, int64_t min, int6
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec == std::errc() && end == text.data() + text.size()) {
       if (value >= min && value <= max) return value;
-      Error(node->mark(), fmt::format("expected an integer from {} to {}, found {}", min, max, value));
+      Error(node->mark(),
+            fmt::format("expected an integer from {} to {}, found {}", min, max, value));
       return std::nullopt;
     }
   }
@@ -153,6 +155,30 @@ void Reader::Version(const yaml::Node& root, bool required) {
   if (version->IsScalar() && (version->scalar() == "1" || version->scalar() == "1.0")) return;
   Error(version->mark(),
         fmt::format("unsupported version {}; this Interlock reads version 1", Describe(*version)));
+}
+
+const std::vector<yaml::Node>& Reader::List(const yaml::Node& mapping, std::string_view key,
+                                            std::string_view what, bool required) {
+  static const std::vector<yaml::Node> kNone;
+  const yaml::Node* list = required ? Required(mapping, key, "the file") : mapping.Find(key);
+  if (list == nullptr) return kNone;
+  if (!list->IsSequence()) {
+    Error(list->mark(), fmt::format("expected a list of {}, found {}", what, Describe(*list)));
+    return kNone;
+  }
+  return list->items();
+}
+
+std::optional<size_t> Reader::OneOf(const yaml::Node* node,
+                                    const std::vector<std::string_view>& names,
+                                    std::string_view kind) {
+  auto text = String(node);
+  if (!text) return std::nullopt;
+  for (size_t index = 0; index < names.size(); ++index) {
+    if (names[index] == *text) return index;
+  }
+  UnknownName(*node, *text, names, kind);
+  return std::nullopt;
 }
 
 void Reader::UnknownName(const yaml::Node& node, std::string_view found,

@@ -63,6 +63,14 @@ class Reader {
   // makes its absence an error.
   void Version(const yaml::Node& root, bool required);
 
+  // The items of the list under `key` in `mapping`; empty (after reporting
+  // any problem) if it is absent, or not a list. `what` names an item.
+  const std::vector<yaml::Node>& List(const yaml::Node& mapping, std::string_view key,
+                                      std::string_view what, bool required);
+  // The index in `names` of a string that must be one of them.
+  std::optional<size_t> OneOf(const yaml::Node* node, const std::vector<std::string_view>& names,
+                              std::string_view kind);
+
   // Reports `found` as not one of `names`, with a suggestion.
   void UnknownName(const yaml::Node& node, std::string_view found,
                    const std::vector<std::string_view>& names, std::string_view kind);
