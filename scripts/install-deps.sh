@@ -9,6 +9,7 @@ packages=(
   libyaml-dev libssl-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev   # libFuzzer targets
+  clang-tidy-19 clang-format    # lint (scripts/lint.sh)
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run):
 #   1. installs dependencies (Debian packages),
-#   2. builds with ASan + UBSan and runs every test (ctest),
+#   2. builds with ASan + UBSan and runs every test (ctest), then lints
+#      (clang-format, clang-tidy),
 #   3. builds the libFuzzer targets with clang and runs each for a bounded time,
 #   4. builds the benchmarks optimised and runs each briefly, so they stay runnable.
 # FUZZ_SECONDS (default 45) bounds each fuzz target.
@@ -15,6 +16,9 @@ echo "== tests (ASan + UBSan)"
 bash scripts/build.sh asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j "$(nproc)" --timeout 300)
+
+echo "== lint"
+bash scripts/lint.sh 2>&1 | grep -v "warnings generated" || exit 1
 
 echo "== fuzzing (${fuzz_seconds}s per target)"
 bash scripts/build.sh fuzz

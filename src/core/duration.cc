@@ -66,7 +66,8 @@ std::optional<Millis> ParseDuration(std::string_view text) {
       if (value > 1e18) return std::nullopt;
     }
     total += value * static_cast<double>(unit->millis);
-    if (total > static_cast<double>(std::numeric_limits<int64_t>::max() / 2)) return std::nullopt;
+    constexpr double kLimit = static_cast<double>(std::numeric_limits<int64_t>::max()) / 2;
+    if (total > kLimit) return std::nullopt;
   }
   return Millis(static_cast<int64_t>(std::llround(total)));
 }

@@ -31,7 +31,6 @@ Result<void> MemoryFileSystem::WriteFile(const std::string& path, const std::str
 }
 
 Result<void> MemoryFileSystem::CreateDirectories(const std::string& path) {
-  std::string prefix;
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);

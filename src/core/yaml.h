@@ -83,6 +83,8 @@ struct Entry {
   Node value;
 };
 
+// Parse refuses input beyond these. max_depth also bounds the recursion of
+// copying and destroying the tree, so keep it small.
 struct Limits {
   int max_depth = 64;            // Default: 64 nested collections.
   size_t max_nodes = 1'000'000;  // Default: one million nodes, keys included.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 namespace interlock::yaml {
 namespace {
@@ -303,7 +304,7 @@ TEST(YamlTest, DeepNestingIsRefused) {
 
 TEST(YamlTest, DeepBlockNestingIsRefused) {
   std::string text;
-  for (int level = 0; level < 200; ++level) {
+  for (size_t level = 0; level < 200; ++level) {
     text += std::string(2 * level, ' ') + "k:\n";
   }
   const ParseError error = MustFail(text, {.max_depth = 3});
@@ -335,10 +336,10 @@ TEST(YamlTest, InvalidUtf8IsRefused) {
 // libyaml gives byte offsets for encoding errors and marks for all others;
 // both must count lines the same way.
 TEST(YamlTest, EncodingErrorMarksCountLinesAsLibyamlDoes) {
-  for (std::string_view breaks : {"\r\n|\r", "\xC2\x85|\xE2\x80\xA8", "\n|\xE2\x80\xA9"}) {
-    const std::string first(breaks.substr(0, breaks.find('|')));
-    const std::string second(breaks.substr(breaks.find('|') + 1));
-    const std::string prefix = "a: 1" + first + "b: 2" + second + "c: ";
+  const std::pair<std::string_view, std::string_view> kBreakPairs[] = {
+      {"\r\n", "\r"}, {"\xC2\x85", "\xE2\x80\xA8"}, {"\n", "\xE2\x80\xA9"}};
+  for (const auto& [first, second] : kBreakPairs) {
+    const std::string prefix = fmt::format("a: 1{}b: 2{}c: ", first, second);
     EXPECT_EQ(Pos(MustFail(prefix + "@").mark), "3:4");  // reported by libyaml's scanner
     EXPECT_EQ(Pos(MustFail(prefix + "\xFF").mark), "3:4");
   }

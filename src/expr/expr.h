@@ -55,7 +55,7 @@ struct Value {
 
 // What a field path refers to, decided once at compile time.
 struct Field {
-  uint32_t slot = 0;          // handed back to Env::Lookup
+  uint32_t slot = 0;           // handed back to Env::Lookup
   Type type = Type::kUnknown;  // kUnknown: any type, checked at run time
 };
 
@@ -76,7 +76,7 @@ class Env {
 };
 
 struct CompileError {
-  int column = 0;  // 1-based byte column in the expression source
+  int column = 0;       // 1-based byte column in the expression source
   std::string message;  // e.g. "expected ']' after list, found end of expression"
 };
 

@@ -591,8 +591,9 @@ void Loader::LoadTiers(Reader& r, const ParsedFile& file) {
     tier.origin = r.OriginOf(item);
     g_.tiers.push_back(std::move(tier));
   }
-  std::stable_sort(g_.tiers.begin(), g_.tiers.end(),
-                   [](const RiskTier& a, const RiskTier& b) { return a.level > b.level; });
+  // Levels are unique (duplicates are refused), so the order is total.
+  std::sort(g_.tiers.begin(), g_.tiers.end(),
+            [](const RiskTier& a, const RiskTier& b) { return a.level > b.level; });
 }
 
 void Loader::LoadRules(Reader& r, const ParsedFile& file) {
@@ -921,8 +922,9 @@ void Loader::CheckCoverage(const Node* anchor) {
   if (gaps.empty()) return;
   yaml::Mark mark = anchor ? anchor->mark() : yaml::Mark{1, 1};
   constexpr size_t kShown = 8;
-  std::string list = fmt::format(
-      "{}", fmt::join(gaps.begin(), gaps.begin() + std::min(gaps.size(), kShown), ", "));
+  std::vector<std::string> shown(
+      gaps.begin(), gaps.begin() + static_cast<ptrdiff_t>(std::min(gaps.size(), kShown)));
+  std::string list = fmt::format("{}", fmt::join(shown, ", "));
   if (gaps.size() > kShown) list += fmt::format(" and {} more", gaps.size() - kShown);
   diagnostics_->push_back(
       {std::string(kTiers), mark.line, mark.column,
@@ -1064,10 +1066,10 @@ std::expected<Governance, std::vector<Diagnostic>> Load(const FileSystem& fs,
   Loader loader(fs, dir, &diagnostics);
   Governance g = loader.Run();
   if (!diagnostics.empty()) {
-    std::stable_sort(
-        diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-          return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
-        });
+    std::sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.file, a.line, a.column, a.message) <
+             std::tie(b.file, b.line, b.column, b.message);
+    });
     return std::unexpected(std::move(diagnostics));
   }
   return g;
