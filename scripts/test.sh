@@ -29,7 +29,7 @@ for target in build/fuzz/*_fuzz; do
   cp -n fuzz/corpus/"${name%_fuzz}"/* "$corpus"/ 2>/dev/null || true
   echo "-- $name"
   "$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="build/fuzz/$name-" "$corpus" 2>&1 | grep -E "^(#[0-9]+ +DONE|Done|==|SUMMARY)" || true
+    -artifact_prefix="build/fuzz/$name-" "$corpus" 2>&1 | grep -E "^(#[0-9]+[[:space:]]+DONE|Done|==|SUMMARY)" || true
   # libFuzzer leaves a crash-*/leak-*/timeout-* file when it finds something.
   if ls build/fuzz/"$name"-* >/dev/null 2>&1; then
     echo "FAIL: $name found a problem: $(ls build/fuzz/"$name"-*)"
