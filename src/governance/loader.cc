@@ -682,6 +682,7 @@ void Loader::LoadEmergencyStop(Reader& r, const Node& root) {
                  "deactivation")) {
     return;
   }
+  p.deactivation_origin = r.OriginOf(*deactivation);
   p.deactivate_roles = RoleSetRef(r, r.Required(*deactivation, "required_roles", "deactivation"))
                            .value_or(RoleSet());
   const Node* people = r.Required(*deactivation, "distinct_people", "deactivation");
@@ -973,7 +974,8 @@ void Loader::CheckStaffing() {
   const EmergencyStopPolicy& stop = g_.emergency_stop;
   if (humans_with(stop.deactivate_roles) < stop.deactivate_distinct_people) {
     diagnostics_->push_back(
-        {std::string(kEmergencyStop), 0, 0,
+        {stop.deactivation_origin.file, stop.deactivation_origin.mark.line,
+         stop.deactivation_origin.mark.column,
          fmt::format(
              "deactivation needs {} distinct people with roles [{}], but principals.yaml has {}",
              stop.deactivate_distinct_people, g_.RoleNames(stop.deactivate_roles),

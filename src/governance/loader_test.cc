@@ -171,6 +171,13 @@ TEST_F(LoaderTest, EmergencyStopNeedsTwoPeople) {
       "distinct people");
 }
 
+TEST_F(LoaderTest, EmergencyStopDeactivationMustBeStaffed) {
+  Edit("principals.yaml", "roles: [security-lead]", "roles: [engineer]");
+  ExpectError(
+      "safety/emergency-stop.yml:31:5: deactivation needs 2 distinct people with roles "
+      "[engineering-lead, security-lead], but principals.yaml has 1");
+}
+
 TEST_F(LoaderTest, EmergencyStopAlwaysBlocks) {
   Edit("safety/emergency-stop.yml", "block_deployments: true", "block_deployments: false");
   ExpectError(

@@ -125,6 +125,7 @@ struct EmergencyStopPolicy {
   int deactivate_distinct_people = 2;
   std::vector<std::string> deactivate_requires;
   std::optional<size_t> ai_reenable_role;
+  Origin deactivation_origin;  // the deactivation block, for messages
 };
 
 enum class TriggerAction : uint8_t { kRollback, kBlockAndRollback, kEscalateToHuman };
