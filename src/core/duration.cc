@@ -72,19 +72,4 @@ std::optional<Millis> ParseDuration(std::string_view text) {
   return Millis(static_cast<int64_t>(std::llround(total)));
 }
 
-std::string FormatDuration(Millis d) {
-  int64_t ms = d.count();
-  if (ms == 0) return "0s";
-  std::string out;
-  // Years only when exact, so "90d" stays "90d"; weeks are never chosen.
-  for (int index : {6, 4, 3, 2, 1, 0}) {
-    const Unit& u = kUnits[index];
-    if (ms < u.millis || (index == 6 && ms % u.millis != 0)) continue;
-    out += std::to_string(ms / u.millis);
-    out += u.name;
-    ms %= u.millis;
-  }
-  return out;
-}
-
 }  // namespace interlock

@@ -16,7 +16,4 @@ using Millis = std::chrono::milliseconds;
 // w (7d), y (365d). Returns nullopt for anything else, including overflow.
 std::optional<Millis> ParseDuration(std::string_view text);
 
-// The shortest exact form in the units above, e.g. 5400000ms -> "1h30m".
-std::string FormatDuration(Millis d);
-
 }  // namespace interlock

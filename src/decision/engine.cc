@@ -26,13 +26,6 @@ const governance::RiskTier* FindTier(const Governance& g, RiskLevel level) {
 
 }  // namespace
 
-bool ReasonList::Contains(ReasonKind kind) const {
-  for (const Reason& reason : *this) {
-    if (reason.kind == kind) return true;
-  }
-  return false;
-}
-
 bool RowMatches(const governance::MatrixRow& row, const Request& request) {
   return row.change_types[static_cast<size_t>(request.change_type)] &&
          row.environments[static_cast<size_t>(request.environment)] &&

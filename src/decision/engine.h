@@ -76,7 +76,6 @@ class ReasonList {
   const Reason* begin() const { return items_.data(); }
   const Reason* end() const { return items_.data() + size_; }
   size_t size() const { return size_; }
-  bool Contains(ReasonKind kind) const;
 
  private:
   std::array<Reason, kCapacity> items_{};

@@ -52,15 +52,6 @@ std::optional<expr::Field> RequestSchema::Bind(std::string_view path) {
   return expr::Field{kMetadataSlotBase + static_cast<uint32_t>(index), expr::Type::kUnknown};
 }
 
-const std::vector<std::string_view>& RequestSchema::FixedPaths() {
-  static const std::vector<std::string_view> paths = [] {
-    std::vector<std::string_view> out;
-    for (const FixedField& fixed : kFixed) out.push_back(fixed.path);
-    return out;
-  }();
-  return paths;
-}
-
 std::optional<expr::Field> MetricSchema::Bind(std::string_view path) {
   auto it = std::find(names_->begin(), names_->end(), path);
   size_t index = static_cast<size_t>(it - names_->begin());

@@ -53,9 +53,6 @@ class RequestSchema final : public expr::Schema {
       : metadata_paths_(metadata_paths) {}
   std::optional<expr::Field> Bind(std::string_view path) override;
 
-  // Every bindable fixed path, for "did you mean" suggestions and docs.
-  static const std::vector<std::string_view>& FixedPaths();
-
  private:
   std::vector<std::vector<std::string>>* metadata_paths_;
 };

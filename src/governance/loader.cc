@@ -104,28 +104,28 @@ class Loader {
   Governance g_;
   const Node* tiers_anchor_ = nullptr;
   std::vector<ParsedFile> files_;  // keeps trees alive for cross-file checks
+  // The governance files as read once for the digest, so that what is
+  // parsed is exactly what governance_version names; nullopt: unreadable.
+  std::map<std::string, std::optional<std::string>> contents_;
 };
 
 std::optional<ParsedFile> Loader::Parse(std::string_view path, bool required) {
-  std::string full = JoinPath(dir_, std::string(path));
-  if (!fs_.Exists(full)) {
+  auto it = contents_.find(std::string(path));
+  if (it == contents_.end()) {
     if (required) {
       diagnostics_->push_back({std::string(path), 0, 0, "required file is missing"});
     }
     return std::nullopt;
   }
-  auto text = fs_.ReadFile(full, kMaxGovernanceFileBytes);
-  if (!text) {
-    diagnostics_->push_back({std::string(path), 0, 0, text.error().message()});
-    return std::nullopt;
-  }
-  auto root = yaml::Parse(*text);
+  if (!it->second) return std::nullopt;  // unreadable, already reported
+  std::string text = std::move(*it->second);
+  auto root = yaml::Parse(text);
   if (!root) {
     diagnostics_->push_back({std::string(path), root.error().mark.line, root.error().mark.column,
                              root.error().message});
     return std::nullopt;
   }
-  return ParsedFile{std::move(*text), std::move(*root)};
+  return ParsedFile{std::move(text), std::move(*root)};
 }
 
 bool Loader::Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
@@ -1000,8 +1000,10 @@ Governance Loader::Run() {
   for (const std::string& path : *listing) {
     if (path.starts_with(".git/")) continue;
     auto contents = fs_.ReadFile(JoinPath(dir_, path), kMaxGovernanceFileBytes);
+    bool known_file = std::find(known.begin(), known.end(), path) != known.end();
     if (!contents) {
       diagnostics_->push_back({path, 0, 0, contents.error().message()});
+      if (known_file) contents_.emplace(path, std::nullopt);
       continue;
     }
     hasher.Update(path);
@@ -1012,7 +1014,8 @@ Governance Loader::Run() {
     bool yaml_file = path.ends_with(".yaml") || path.ends_with(".yml");
     bool ignored = path.starts_with("examples/") || path.starts_with(".") ||
                    path.find("/.") != std::string::npos;
-    if (yaml_file && !ignored && std::find(known.begin(), known.end(), path) == known.end()) {
+    if (known_file) contents_.emplace(path, std::move(*contents));
+    if (yaml_file && !ignored && !known_file) {
       std::string message = "not a governance file; Interlock would ignore its rules";
       std::string suggestion = Suggest(path, known);
       if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);

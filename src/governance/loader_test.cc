@@ -4,6 +4,7 @@
 
 #include "../../tests/test_util.h"
 #include "core/fs.h"
+#include "core/memory_fs.h"
 #include "governance/defaults.h"
 
 namespace interlock::governance {
@@ -243,6 +244,27 @@ TEST_F(LoaderTest, MandatoryRolesCannotExceedCount) {
   Edit("decision/matrix.yaml", "approvals: {count: 2, roles: [compliance-lead, cto]}",
        "approvals: {count: 1, roles: [compliance-lead, cto]}");
   ExpectError("decision/matrix.yaml:114:16: 2 mandatory roles cannot be satisfied by 1 approvers");
+}
+
+// Fault injection: a file that cannot be read refuses the directory with a
+// located error; nothing half-loaded is returned.
+TEST(LoaderFaultTest, UnreadableFileRefusesTheDirectory) {
+  MemoryFileSystem fs;
+  ASSERT_TRUE(Scaffold(fs, "g", false));
+  fs.FailReads("g/decision/matrix.yaml");
+  auto loaded = Load(fs, "g");
+  ASSERT_FALSE(loaded);
+  ASSERT_EQ(loaded.error().size(), 1u);
+  EXPECT_EQ(loaded.error()[0].ToString(),
+            "decision/matrix.yaml: g/decision/matrix.yaml: read failed: injected fault");
+}
+
+TEST(LoaderFaultTest, ScaffoldReportsAFailedWrite) {
+  MemoryFileSystem fs;
+  fs.FailWrites("g/risk/tiers.yaml");
+  auto written = Scaffold(fs, "g", false);
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().message(), "g/risk/tiers.yaml: write failed: injected fault");
 }
 
 TEST_F(LoaderTest, NotADirectory) {

@@ -18,13 +18,6 @@ std::optional<size_t> Governance::FindWorkflow(std::string_view id) const {
   return std::nullopt;
 }
 
-const Principal* Governance::FindPrincipal(std::string_view id) const {
-  for (const Principal& p : principals) {
-    if (p.id == id) return &p;
-  }
-  return nullptr;
-}
-
 std::string Governance::RoleNames(const RoleSet& set) const {
   std::string out;
   for (size_t index = 0; index < roles.size(); ++index) {

@@ -225,7 +225,6 @@ struct Governance {
 
   std::optional<size_t> FindRole(std::string_view id) const;
   std::optional<size_t> FindWorkflow(std::string_view id) const;
-  const Principal* FindPrincipal(std::string_view id) const;
   // Role ids of a set, in definition order, joined by ", ".
   std::string RoleNames(const RoleSet& set) const;
 };
