@@ -191,6 +191,7 @@ int ExitCodeFor(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidArgument:
     case ErrorKind::kNotFound:
+    case ErrorKind::kAlreadyExists:
     case ErrorKind::kPermissionDenied:
       return kExitInvalid;
     default:

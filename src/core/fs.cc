@@ -9,6 +9,10 @@
 #include <fstream>
 #include <system_error>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace interlock {
 namespace {
 
@@ -51,6 +55,42 @@ Result<void> RealFileSystem::WriteFile(const std::string& path, const std::strin
   stdfs::rename(tmp, path, ec);
   if (ec) return std::unexpected(IoError("rename failed", path, ec.value()));
   return Ok();
+}
+
+Result<void> RealFileSystem::CreatePrivateFile(const std::string& path,
+                                               const std::string& contents) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      return std::unexpected(Error::AlreadyExists(fmt::format("{}: already exists", path)));
+    return std::unexpected(IoError("cannot create", path, errno));
+  }
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int errnum = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return std::unexpected(IoError("write failed", path, errnum));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int errnum = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return std::unexpected(IoError("fsync failed", path, errnum));
+  }
+  ::close(fd);
+  return Ok();
+}
+
+Result<unsigned> RealFileSystem::FileMode(const std::string& path) const {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::unexpected(IoError("cannot stat", path, errno));
+  return static_cast<unsigned>(st.st_mode & 07777);
 }
 
 Result<void> RealFileSystem::CreateDirectories(const std::string& path) {

@@ -22,6 +22,12 @@ class FileSystem {
   // Creates or replaces `path` with `contents` (via a temporary file and a
   // rename, so readers see the old or the new file, never half of one).
   virtual Result<void> WriteFile(const std::string& path, const std::string& contents) = 0;
+  // Creates `path` readable and writable by its owner only (mode 0600) and
+  // makes it durable (fsync). Fails with kAlreadyExists if it exists, so two
+  // processes racing to create a key cannot both win.
+  virtual Result<void> CreatePrivateFile(const std::string& path, const std::string& contents) = 0;
+  // The permission bits of `path` (e.g. 0600).
+  virtual Result<unsigned> FileMode(const std::string& path) const = 0;
   // Creates a directory and its missing parents.
   virtual Result<void> CreateDirectories(const std::string& path) = 0;
   // Every regular file below `dir`, as paths relative to it with '/'
@@ -36,6 +42,8 @@ class RealFileSystem final : public FileSystem {
  public:
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const override;
   Result<void> WriteFile(const std::string& path, const std::string& contents) override;
+  Result<void> CreatePrivateFile(const std::string& path, const std::string& contents) override;
+  Result<unsigned> FileMode(const std::string& path) const override;
   Result<void> CreateDirectories(const std::string& path) override;
   Result<std::vector<std::string>> ListFiles(const std::string& dir) const override;
   bool Exists(const std::string& path) const override;

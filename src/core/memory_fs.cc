@@ -30,6 +30,23 @@ Result<void> MemoryFileSystem::WriteFile(const std::string& path, const std::str
   return Ok();
 }
 
+Result<void> MemoryFileSystem::CreatePrivateFile(const std::string& path,
+                                                 const std::string& contents) {
+  if (files_.count(path)) {
+    return std::unexpected(Error::AlreadyExists(fmt::format("{}: already exists", path)));
+  }
+  auto written = WriteFile(path, contents);
+  if (written) modes_[path] = 0600;
+  return written;
+}
+
+Result<unsigned> MemoryFileSystem::FileMode(const std::string& path) const {
+  if (!files_.count(path))
+    return std::unexpected(Error::NotFound(fmt::format("{}: no such file", path)));
+  auto it = modes_.find(path);
+  return it == modes_.end() ? 0644u : it->second;
+}
+
 Result<void> MemoryFileSystem::CreateDirectories(const std::string& path) {
   size_t start = 0;
   while (start <= path.size()) {

@@ -16,6 +16,8 @@ class MemoryFileSystem final : public FileSystem {
  public:
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const override;
   Result<void> WriteFile(const std::string& path, const std::string& contents) override;
+  Result<void> CreatePrivateFile(const std::string& path, const std::string& contents) override;
+  Result<unsigned> FileMode(const std::string& path) const override;
   Result<void> CreateDirectories(const std::string& path) override;
   Result<std::vector<std::string>> ListFiles(const std::string& dir) const override;
   bool Exists(const std::string& path) const override;
@@ -27,6 +29,7 @@ class MemoryFileSystem final : public FileSystem {
 
  private:
   std::map<std::string, std::string> files_;
+  std::map<std::string, unsigned> modes_;  // files made by CreatePrivateFile
   std::set<std::string> directories_;
   std::set<std::string> failing_reads_;
   std::set<std::string> failing_writes_;

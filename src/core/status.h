@@ -12,6 +12,7 @@ namespace interlock {
 enum class ErrorKind {
   kInvalidArgument,   // bad input from a user: request, flag, file contents
   kNotFound,          // a named thing does not exist
+  kAlreadyExists,     // creating something that is already there
   kIo,                // the operating system refused (read, write, fsync)
   kCorruption,        // stored data is inconsistent
   kPermissionDenied,  // the caller may not do this
@@ -28,6 +29,7 @@ class Error {
     return {ErrorKind::kInvalidArgument, std::move(m)};
   }
   static Error NotFound(std::string m) { return {ErrorKind::kNotFound, std::move(m)}; }
+  static Error AlreadyExists(std::string m) { return {ErrorKind::kAlreadyExists, std::move(m)}; }
   static Error Io(std::string m) { return {ErrorKind::kIo, std::move(m)}; }
   static Error Corruption(std::string m) { return {ErrorKind::kCorruption, std::move(m)}; }
   static Error PermissionDenied(std::string m) {
