@@ -4,10 +4,12 @@
 #include <fmt/ostream.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <optional>
 
+#include "cli/command.h"
 #include "core/fs.h"
 #include "decision/engine.h"
 #include "decision/render.h"
@@ -17,12 +19,6 @@
 
 namespace interlock::cli {
 namespace {
-
-struct Io {
-  std::istream& in;
-  std::ostream& out;
-  std::ostream& err;
-};
 
 // Flags of every subcommand; each uses its own.
 struct Options {
@@ -41,11 +37,6 @@ struct Command {
   void (*setup)(CLI::App* app, Options* options);
   int (*run)(const Options& options, Io& io);
 };
-
-template <class... Args>
-void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... args) {
-  stream << fmt::format(format, std::forward<Args>(args)...);
-}
 
 void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics,
                       const std::string& dir, std::ostream& stream) {
@@ -201,17 +192,29 @@ int ExitCodeFor(ErrorKind kind) {
 
 int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
         std::ostream& err) {
-  Io io{in, out, err};
+  return Run(args, in, out, err, [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  });
+}
+
+int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err, const Env& env) {
+  Io io{in, out, err, env};
   Options options;
   CLI::App app("Interlock: the governance gate for automation and AI agents", "interlock");
   app.require_subcommand(1);
   app.set_version_flag("--version", "interlock 0.1.0");
-  const Command* chosen = nullptr;
+  std::function<int(Io&)> run;
   for (const Command& command : kCommands) {
     CLI::App* sub = app.add_subcommand(command.name, command.description);
     command.setup(sub, &options);
-    sub->callback([&chosen, &command] { chosen = &command; });
+    sub->callback([&run, &command, &options] {
+      run = [&command, &options](Io& io) { return command.run(options, io); };
+    });
   }
+  AddAuditCommands(&app, &run);
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(reversed);
@@ -219,9 +222,9 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     int code = app.exit(e, out, err);
     return code == 0 ? kExitOk : kExitInvalid;
   }
-  if (chosen == nullptr) return kExitInvalid;
+  if (!run) return kExitInvalid;
   try {
-    return chosen->run(options, io);
+    return run(io);
   } catch (const std::exception& e) {
     // Nothing below throws by design; this is the last line of defence.
     Print(err, "internal error: {}\n", e.what());

@@ -2,7 +2,9 @@
 // that parses flags, calls the library and prints. No rules live here.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +14,7 @@ namespace interlock::cli {
 
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // the command ran and found a problem (reserved)
+inline constexpr int kExitFailure = 1;  // the command ran and found a problem (audit verify)
 inline constexpr int kExitInvalid = 2;  // invalid input, flags or configuration
 inline constexpr int kExitRequireApproval = 10;
 inline constexpr int kExitDeny = 20;
@@ -25,5 +27,11 @@ int ExitCodeFor(ErrorKind kind);
 // Never throws.
 int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
         std::ostream& err);
+
+// The value of an environment variable, or nullopt when unset.
+using Env = std::function<std::optional<std::string>(const char*)>;
+// The same with the environment given (Run reads the process's).
+int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err, const Env& env);
 
 }  // namespace interlock::cli

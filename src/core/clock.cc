@@ -24,7 +24,8 @@ bool Digits(std::string_view text, size_t* pos, size_t width, int* out) {
 }
 
 bool Expect(std::string_view text, size_t* pos, char c) {
-  if (*pos >= text.size() || std::toupper(static_cast<unsigned char>(text[*pos])) != c) return false;
+  if (*pos >= text.size() || std::toupper(static_cast<unsigned char>(text[*pos])) != c)
+    return false;
   ++*pos;
   return true;
 }

@@ -20,12 +20,13 @@ Result<void> SystemRandom::Fill(std::span<uint8_t> out) {
 
 Result<void> SeededRandom::Fill(std::span<uint8_t> out) {
   for (size_t i = 0; i < out.size(); i += 8) {
-    uint64_t z = state_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed) +
-                 0x9e3779b97f4a7c15ULL;
+    uint64_t z =
+        state_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed) + 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     z ^= z >> 31;
-    for (size_t j = 0; j < 8 && i + j < out.size(); ++j) out[i + j] = static_cast<uint8_t>(z >> (8 * j));
+    for (size_t j = 0; j < 8 && i + j < out.size(); ++j)
+      out[i + j] = static_cast<uint8_t>(z >> (8 * j));
   }
   return Ok();
 }

@@ -1,0 +1,474 @@
+#include "audit/event.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <vector>
+
+namespace interlock::audit {
+namespace {
+
+using nlohmann::json;
+
+Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
+
+// One JSON Pointer (RFC 6901) reference token: "~" and "/" are escaped.
+std::string PointerToken(std::string_view key) {
+  std::string token;
+  for (char c : key) {
+    if (c == '~') {
+      token += "~0";
+    } else if (c == '/') {
+      token += "~1";
+    } else {
+      token += c;
+    }
+  }
+  return token;
+}
+
+// A value as a message shows it: scalars as JSON, containers by kind. Long
+// strings are not echoed, so a message stays readable.
+std::string Describe(const json& value) {
+  switch (value.type()) {
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string: {
+      size_t size = value.get_ref<const std::string&>().size();
+      return size <= 64 ? value.dump() : fmt::format("a string of {} bytes", size);
+    }
+    default:
+      return value.dump();
+  }
+}
+
+// Line and column (both from 1, the column in bytes) of a byte offset.
+std::string Position(std::string_view text, size_t offset) {
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t index = 0; index < offset && index < text.size(); ++index) {
+    if (text[index] == '\n') {
+      ++line;
+      line_start = index + 1;
+    }
+  }
+  return fmt::format("line {}, column {}", line, offset - line_start + 1);
+}
+
+// The offset of the first byte that does not begin a well-formed UTF-8
+// sequence (RFC 3629, table 3-7 of Unicode), or npos. Checked before parsing
+// so that the message does not depend on where the bad byte sits.
+size_t FindInvalidUtf8(std::string_view text) {
+  size_t index = 0;
+  while (index < text.size()) {
+    auto lead = static_cast<unsigned char>(text[index]);
+    if (lead < 0x80) {
+      ++index;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return index;
+    }
+    if (text.size() - index < length) return index;
+    auto second = static_cast<unsigned char>(text[index + 1]);
+    if (second < low || second > high) return index;
+    for (size_t next = 2; next < length; ++next) {
+      if ((static_cast<unsigned char>(text[index + next]) & 0xC0) != 0x80) return index;
+    }
+    index += length;
+  }
+  return std::string_view::npos;
+}
+
+// Builds the document from nlohmann's SAX events, enforcing what its own
+// parser does not: an object at the root, bounded depth and unique keys (the
+// DOM parser silently keeps the last duplicate, which would let two readers
+// of one log line see different events). Returning false stops the parse.
+class Builder final : public nlohmann::json_sax<json> {
+ public:
+  explicit Builder(std::string_view text) : text_(text) {}
+
+  json& document() { return document_; }
+  const std::string& error() const { return error_; }
+
+  bool null() override { return Put(nullptr); }
+  bool boolean(bool value) override { return Put(value); }
+  bool number_integer(number_integer_t value) override { return Put(value); }
+  bool number_unsigned(number_unsigned_t value) override { return Put(value); }
+  bool number_float(number_float_t value, const string_t&) override { return Put(value); }
+  bool string(string_t& value) override { return Put(std::move(value)); }
+  bool binary(binary_t&) override { return Fail("event: binary values are not JSON"); }
+  bool start_object(std::size_t) override { return Open(json::object()); }
+  bool start_array(std::size_t) override { return Open(json::array()); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+
+  bool key(string_t& key) override {
+    key_ = std::move(key);
+    if (open_.back().node->contains(key_)) return Fail(ChildPath() + ": duplicate key");
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    // what() is "[json.exception.parse_error.101] parse error at line 1, ...".
+    std::string_view what = e.what();
+    if (size_t start = what.find("] "); start != std::string_view::npos) {
+      what.remove_prefix(start + 2);
+    }
+    // Only parse_error.101 messages carry a position of their own.
+    std::string where = e.id == 101 ? "" : fmt::format(" at {}", Position(text_, position));
+    return Fail(fmt::format("event: malformed JSON{}: {}", where, what));
+  }
+
+ private:
+  struct Frame {
+    json* node;        // stays valid: only the innermost open container grows
+    std::string path;  // JSON Pointer of node
+  };
+
+  // The JSON Pointer of the value about to be added to the innermost container.
+  std::string ChildPath() const {
+    const Frame& top = open_.back();
+    return top.node->is_object() ? fmt::format("{}/{}", top.path, PointerToken(key_))
+                                 : fmt::format("{}/{}", top.path, top.node->size());
+  }
+
+  json* Insert(json value) {
+    json& container = *open_.back().node;
+    if (container.is_object()) return &(container[key_] = std::move(value));
+    container.push_back(std::move(value));
+    return &container.back();
+  }
+
+  bool Put(json value) {
+    if (open_.empty()) return Fail("event: expected a JSON object, got " + Describe(value));
+    Insert(std::move(value));
+    return true;
+  }
+
+  bool Open(json container) {
+    if (open_.empty()) {
+      if (!container.is_object()) return Fail("event: expected a JSON object, got an array");
+      document_ = std::move(container);
+      open_.push_back({&document_, ""});
+      return true;
+    }
+    std::string path = ChildPath();
+    if (open_.size() >= static_cast<size_t>(kMaxEventDepth)) {
+      return Fail(fmt::format("{}: nesting deeper than {} levels", path, kMaxEventDepth));
+    }
+    json* node = Insert(std::move(container));
+    open_.push_back({node, std::move(path)});
+    return true;
+  }
+
+  bool Close() {
+    open_.pop_back();
+    return true;
+  }
+
+  bool Fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+
+  std::string_view text_;
+  json document_;
+  std::vector<Frame> open_;
+  std::string key_;  // the key of the next member of the innermost object
+  std::string error_;
+};
+
+// How a field with a meaning is checked.
+enum class Kind {
+  kObject,
+  kString,
+  kBool,
+  kStringArray,
+  kTimestamp,
+  kEventType,   // 1-64 of [a-z0-9_.-]
+  kId,          // 1-256 bytes
+  kOneOf,       // one of Field::names
+  kUnit,        // a number from 0 to 1
+  kNonNegative  // an integer >= 0
+};
+
+struct Field {
+  std::string_view object;  // "" for a member of the event itself
+  std::string_view key;
+  Kind kind;
+  bool required = false;  // when `object` is present
+  std::span<const std::string_view> names = {};
+};
+
+// Checked in this order, so the first error in this list is the one reported;
+// an object comes before its members.
+constexpr Field kFields[] = {
+    {"", "event_type", Kind::kEventType},
+    {"", "operation", Kind::kEventType},
+    {"", "timestamp", Kind::kTimestamp},
+    {"", "actor", Kind::kObject},
+    {"actor", "id", Kind::kId, true},
+    {"actor", "type", Kind::kOneOf, true, kActorTypeNames},
+    {"actor", "name", Kind::kString},
+    {"actor", "role", Kind::kString},
+    {"actor", "version", Kind::kString},
+    {"actor", "team", Kind::kString},
+    {"", "action", Kind::kObject},
+    {"action", "type", Kind::kString},
+    {"action", "target", Kind::kString},
+    {"action", "version", Kind::kString},
+    {"action", "service", Kind::kString},
+    {"", "approval", Kind::kObject},
+    {"approval", "required", Kind::kBool},
+    {"approval", "approvers", Kind::kStringArray},
+    {"approval", "approved_at", Kind::kTimestamp},
+    {"", "outcome", Kind::kObject},
+    {"outcome", "status", Kind::kString},
+    {"outcome", "duration", Kind::kString},
+    {"outcome", "rollback_available", Kind::kBool},
+    {"", "compliance", Kind::kObject},
+    {"compliance", "frameworks", Kind::kStringArray},
+    {"compliance", "controls_verified", Kind::kBool},
+    {"", "ai_agent", Kind::kObject},
+    {"ai_agent", "involved", Kind::kBool},
+    {"", "decision", Kind::kObject},
+    {"decision", "confidence_score", Kind::kUnit},
+    {"decision", "risk_level", Kind::kOneOf, false, kRiskLevelNames},
+    {"decision", "rationale", Kind::kString},
+    {"", "human_review", Kind::kObject},
+    {"human_review", "required", Kind::kBool},
+    {"human_review", "reviewer", Kind::kString},
+    {"human_review", "decision", Kind::kString},
+    {"human_review", "reviewed_at", Kind::kTimestamp},
+    {"", "environment", Kind::kOneOf, false, kEnvironmentNames},
+    {"", "reason", Kind::kString},
+    {"", "result", Kind::kString},
+    {"", "duration_ms", Kind::kNonNegative},
+};
+
+bool IsEventType(const json& value) {
+  if (!value.is_string()) return false;
+  const std::string& text = value.get_ref<const std::string&>();
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsOneOf(const json& value, std::span<const std::string_view> names) {
+  if (!value.is_string()) return false;
+  for (std::string_view name : names) {
+    if (value.get_ref<const std::string&>() == name) return true;
+  }
+  return false;
+}
+
+Result<void> Check(const json& value, const Field& field, const std::string& path) {
+  auto expected = [&](std::string_view what) {
+    return std::unexpected(
+        Invalid(fmt::format("{}: expected {}, got {}", path, what, Describe(value))));
+  };
+  switch (field.kind) {
+    case Kind::kObject:
+      if (!value.is_object()) return expected("an object");
+      break;
+    case Kind::kString:
+      if (!value.is_string()) return expected("a string");
+      break;
+    case Kind::kBool:
+      if (!value.is_boolean()) return expected("true or false");
+      break;
+    case Kind::kStringArray:
+      if (!value.is_array()) return expected("an array of strings");
+      for (size_t index = 0; index < value.size(); ++index) {
+        if (!value[index].is_string()) {
+          return std::unexpected(Invalid(fmt::format("{}/{}: expected a string, got {}", path,
+                                                     index, Describe(value[index]))));
+        }
+      }
+      break;
+    case Kind::kTimestamp:
+      if (!value.is_string() || !ParseTimestamp(value.get_ref<const std::string&>())) {
+        return expected("an RFC 3339 timestamp such as \"2024-01-15T10:30:00Z\"");
+      }
+      break;
+    case Kind::kEventType:
+      if (!IsEventType(value)) return expected("1 to 64 characters from a-z, 0-9, _ . -");
+      break;
+    case Kind::kId:
+      if (!value.is_string() || value.get_ref<const std::string&>().empty() ||
+          value.get_ref<const std::string&>().size() > 256) {
+        return expected("a non-empty string of at most 256 bytes");
+      }
+      break;
+    case Kind::kOneOf:
+      if (!IsOneOf(value, field.names)) {
+        return expected(fmt::format("one of {}", fmt::join(field.names, ", ")));
+      }
+      break;
+    case Kind::kUnit:
+      // A parsed JSON number is finite, so the comparisons are exact.
+      if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
+        return expected("a number between 0 and 1");
+      }
+      break;
+    case Kind::kNonNegative:
+      // Non-negative integers parse as unsigned; "-0" parses as a signed 0.
+      if (!value.is_number_unsigned() &&
+          !(value.is_number_integer() && value.get<int64_t>() == 0)) {
+        return expected("a non-negative integer");
+      }
+      break;
+  }
+  return Ok();
+}
+
+// The member `key` of `object`, or null when `object` is null, not an object,
+// or has no such member.
+const json* Member(const json* object, std::string_view key) {
+  if (object == nullptr || !object->is_object()) return nullptr;
+  auto it = object->find(key);
+  return it == object->end() ? nullptr : &*it;
+}
+
+// The member's text, or "" when it is not a string.
+std::string Text(const json* object, std::string_view key) {
+  const json* value = Member(object, key);
+  return value != nullptr && value->is_string() ? value->get<std::string>() : "";
+}
+
+// "event_type", or seed 003's "operation" when there is none.
+std::string EventType(const json& event) {
+  std::string type = Text(&event, "event_type");
+  return type.empty() ? Text(&event, "operation") : type;
+}
+
+Result<void> Validate(const json& event) {
+  if (!Member(&event, "event_type") && !Member(&event, "operation")) {
+    return std::unexpected(
+        Invalid("/event_type: missing (an event needs event_type or operation)"));
+  }
+  for (const Field& field : kFields) {
+    const json* object = field.object.empty() ? &event : Member(&event, field.object);
+    if (object == nullptr) continue;
+    std::string path = field.object.empty() ? fmt::format("/{}", field.key)
+                                            : fmt::format("/{}/{}", field.object, field.key);
+    const json* value = Member(object, field.key);
+    if (value == nullptr) {
+      if (field.required) return std::unexpected(Invalid(path + ": missing"));
+      continue;
+    }
+    if (auto ok = Check(*value, field, path); !ok) return ok;
+  }
+  // Seed 000, section 5.1: an AI agent's decision is audited with its rationale.
+  if (EventType(event) == "ai_agent_decision" ||
+      Text(Member(&event, "actor"), "type") == "ai_agent") {
+    const json* rationale = Member(Member(&event, "decision"), "rationale");
+    constexpr std::string_view kWhy = "an AI agent's decision must carry its rationale";
+    if (rationale == nullptr) {
+      return std::unexpected(Invalid(fmt::format("/decision/rationale: missing ({})", kWhy)));
+    }
+    if (rationale->get_ref<const std::string&>().empty()) {
+      return std::unexpected(Invalid(
+          fmt::format("/decision/rationale: expected a non-empty string ({}), got \"\"", kWhy)));
+    }
+  }
+  return Ok();
+}
+
+uint8_t Classes(const json& event, const Event& fields) {
+  uint8_t classes = 0;
+  if (fields.event_type.starts_with("security")) {
+    classes |= ClassBit(RetentionClass::kSecurityIncident);
+  }
+  const json* involved = Member(Member(&event, "ai_agent"), "involved");
+  if (fields.event_type == "ai_agent_decision" || fields.actor_type == "ai_agent" ||
+      (involved != nullptr && involved->get<bool>())) {
+    classes |= ClassBit(RetentionClass::kAiAgentDecision);
+  }
+  // Unknown environment: production, whose period is the longest.
+  RetentionClass environment = RetentionClass::kProduction;
+  switch (ParseEnum<Environment>(fields.environment).value_or(Environment::kProduction)) {
+    case Environment::kDev:
+      environment = RetentionClass::kDev;
+      break;
+    case Environment::kStaging:
+      environment = RetentionClass::kStaging;
+      break;
+    case Environment::kProduction:
+      break;
+  }
+  return classes | ClassBit(environment);
+}
+
+}  // namespace
+
+Result<Event> ParseEvent(std::string_view text, UnixMillis now) {
+  if (text.size() > kMaxEventBytes) {
+    return std::unexpected(
+        Invalid(fmt::format("event: larger than the limit of {} bytes", kMaxEventBytes)));
+  }
+  if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
+    return std::unexpected(Invalid(fmt::format("event: invalid UTF-8 at byte offset {}", bad)));
+  }
+  Event event;
+  try {
+    Builder builder(text);
+    if (!json::sax_parse(text.begin(), text.end(), &builder)) {
+      return std::unexpected(Invalid(builder.error()));
+    }
+    json& document = builder.document();
+    if (auto ok = Validate(document); !ok) return std::unexpected(ok.error());
+
+    event.event_type = EventType(document);
+    const json* actor = Member(&document, "actor");
+    event.actor_id = Text(actor, "id");
+    event.actor_type = Text(actor, "type");
+    event.environment = Text(&document, "environment");
+    if (event.environment.empty()) {
+      std::string target = Text(Member(&document, "action"), "target");
+      if (ParseEnum<Environment>(target)) event.environment = std::move(target);
+    }
+    event.classes = Classes(document, event);
+
+    if (const json* timestamp = Member(&document, "timestamp")) {
+      event.timestamp = *ParseTimestamp(timestamp->get_ref<const std::string&>());
+    } else {
+      // The canonical text must parse again to the same event.
+      std::string formatted = FormatTimestamp(now);
+      auto parsed = ParseTimestamp(formatted);
+      if (!parsed || *parsed != now) {
+        return std::unexpected(
+            Invalid(fmt::format("now: {} ms is outside the years 0000-9999", now)));
+      }
+      event.timestamp = now;
+      document["timestamp"] = std::move(formatted);
+    }
+    // Input is valid UTF-8, so dump() cannot meet a string it must refuse.
+    event.canonical = document.dump();
+  } catch (const std::exception& e) {
+    return std::unexpected(Error::Internal(fmt::format("event: {}", e.what())));
+  }
+  return event;
+}
+
+}  // namespace interlock::audit

@@ -1,0 +1,188 @@
+// One audit event: what was done, by whom, where, when and why (seed 000,
+// section 5.2; AI agent decisions, section 5.3; per-operation records such as
+// seed 003's "Audit Log Format"). ParseEvent validates the fields whose meaning
+// Interlock relies on, keeps every other field, and produces the canonical
+// bytes that the audit log stores and hashes.
+//
+// Thread safety: ParseEvent may be called from several threads at once; an
+// Event is a plain value.
+//
+// ---------------------------------------------------------------------------
+// Accepted input
+//
+//   - At most kMaxEventBytes (256 KiB) of well-formed UTF-8 (RFC 3629: no
+//     overlong forms, no surrogates, nothing above U+10FFFF). A leading byte
+//     order mark is skipped.
+//   - Exactly one JSON value (RFC 8259), which must be an object; only
+//     whitespace may follow it.
+//   - Objects and arrays nest at most kMaxEventDepth (32) deep; the event
+//     object itself is level 1.
+//   - No object, at any depth, has the same key twice (compared after
+//     unescaping).
+//   - Numbers must fit in an IEEE-754 double.
+//
+// Fields with a meaning (every other field, at any level, is allowed and kept):
+//
+//   event_type        string of 1-64 characters from a-z 0-9 _ . -
+//   operation         same; seed 003's name for event_type. One of the two is
+//                     required; event_type wins when both are given.
+//   timestamp         RFC 3339 date-time ("2024-01-15T10:30:00Z"; fractional
+//                     seconds and numeric offsets allowed)
+//   actor             object; when present it needs
+//     .id             string of 1-256 bytes
+//     .type           "human" | "ai_agent" | "service"
+//     .name .role .version .team          strings
+//   action            object; .type .target .version .service: strings
+//   approval          object; .required: boolean; .approvers: array of
+//                     strings; .approved_at: RFC 3339
+//   outcome           object; .status .duration: strings;
+//                     .rollback_available: boolean
+//   compliance        object; .frameworks: array of strings;
+//                     .controls_verified: boolean
+//   ai_agent          object; .involved: boolean
+//   decision          object; .confidence_score: number from 0 to 1;
+//                     .risk_level: "low" | "medium" | "high" | "critical";
+//                     .rationale: string
+//   human_review      object; .required: boolean; .reviewer .decision:
+//                     strings; .reviewed_at: RFC 3339
+//   environment       "dev" | "staging" | "production"
+//   reason, result    strings
+//   duration_ms       integer >= 0 (written without fraction or exponent)
+//
+// null is not "absent": a field above given as null is a type error.
+// An event whose event_type is "ai_agent_decision", or whose actor.type is
+// "ai_agent", must carry a non-empty decision.rationale.
+//
+// Errors are kInvalidArgument. A message starts with the JSON Pointer
+// (RFC 6901) of the offending value, or with "event" when the whole input is
+// at fault, and says what was expected:
+//   /actor/type: expected one of human, ai_agent, service, got "robot"
+//   /decision/confidence_score: expected a number between 0 and 1, got 1.5
+//   /actor/id: duplicate key
+//   event: expected a JSON object, got an array
+//
+// ---------------------------------------------------------------------------
+// Canonical form (Event::canonical)
+//
+// The canonical text depends only on the parsed JSON value, so two spellings
+// of the same event have the same bytes, and canonicalizing a canonical text
+// gives it back unchanged. The event is canonicalized with its "timestamp"
+// member, added by ParseEvent when the input had none.
+//
+//   1. UTF-8, no byte order mark, no trailing newline, and no whitespace
+//      outside strings.
+//   2. Object: "{", members separated by ",", "}". A member is the key (a
+//      string, rule 5), ":", the value. Members are sorted by key, comparing
+//      the keys' UTF-8 bytes as unsigned numbers (equivalently, by Unicode
+//      code point; this is not the UTF-16 order of RFC 8785). Keys are unique.
+//   3. Array: "[", elements in input order separated by ",", "]".
+//   4. Literals: true, false, null.
+//   5. String: '"', the characters, '"'. Input escapes (\uXXXX, surrogate
+//      pairs, \/ ...) are decoded first; then exactly these are escaped:
+//        " (U+0022) -> \"    \ (U+005C) -> \\ (two characters each)
+//        U+0008 -> \b    U+0009 -> \t    U+000A -> \n
+//        U+000C -> \f    U+000D -> \r
+//        every other code point U+0000-U+001F -> \u00XX with two lowercase
+//        hex digits (U+0000 -> \u0000, U+001B -> \u001b, U+001F -> \u001f).
+//      Every other character is written as its UTF-8 bytes, unescaped:
+//      "/", U+007F, U+2028, U+2029, and all other non-ASCII characters.
+//   6. Number written in the input with neither fraction nor exponent:
+//      if it fits in int64 (negative) or uint64 (otherwise) it is an integer,
+//      printed in decimal without sign for >= 0, "-" for < 0, no leading
+//      zeros ("-0" prints "0", "007" is invalid JSON).
+//   7. Any other number is the nearest IEEE-754 double (a number too large
+//      for a double is rejected). It is printed as nlohmann::json 3.11 prints
+//      a double:
+//        - "-" when the sign bit is set; then, for zero, "0.0".
+//        - Otherwise digits d1..dk (no leading or trailing zeros) and an
+//          exponent n with value = 0.d1...dk x 10^n, from the Grisu2
+//          algorithm: they always read back as the same double and are the
+//          shortest such digits in nearly all cases (see the note below).
+//        - k <= n <= 15:  d1..dk, then n-k zeros, then ".0"
+//                         (1e2 -> 100.0, 1.5e3 -> 1500.0)
+//        - 0 < n < k, n <= 15: d1..dn "." dn+1..dk            (12.5 -> 12.5)
+//        - -4 < n <= 0:   "0." then -n zeros then d1..dk
+//                         (0.85 -> 0.85, 1e-4 -> 0.0001)
+//        - otherwise:     d1, then "." d2..dk when k > 1, then "e", "+" or
+//                         "-", and |n-1| with at least two digits
+//                         (1e15 -> 1e+15, 1e-5 -> 1e-05, 1.5e-7 -> 1.5e-07,
+//                          18446744073709551616 -> 1.8446744073709552e+19,
+//                          5e-324 -> 5e-324, 1.7976931348623157e308 ->
+//                          1.7976931348623157e+308)
+//
+// Note for re-implementations: Grisu2 is not always shortest, so a shortest-
+// digits algorithm (Ryu, ECMAScript) can spell a rare double differently.
+// Verify the canonical bytes as stored rather than re-deriving them; an event
+// whose canonical form must be reproduced elsewhere should carry integers or
+// strings instead of fractional numbers.
+// ---------------------------------------------------------------------------
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/names.h"
+#include "core/status.h"
+
+namespace interlock::audit {
+
+inline constexpr size_t kMaxEventBytes = 256 * 1024;
+inline constexpr int kMaxEventDepth = 32;
+
+// Retention periods (seed 000, section 5.1): production, security incidents
+// and AI agent decisions 7 years, staging 1 year, development 90 days.
+enum class RetentionClass : uint8_t {
+  kProduction,
+  kStaging,
+  kDev,
+  kSecurityIncident,
+  kAiAgentDecision
+};
+inline constexpr std::array<std::string_view, 5> kRetentionClassNames = {
+    "production", "staging", "dev", "security_incident", "ai_agent_decision"};
+
+// The bit of `c` in Event::classes.
+constexpr uint8_t ClassBit(RetentionClass c) {
+  return static_cast<uint8_t>(1u << static_cast<unsigned>(c));
+}
+
+struct Event {
+  // The whole event in canonical form (see above), "timestamp" included.
+  std::string canonical;
+  // The event's "timestamp", or `now` when it had none.
+  UnixMillis timestamp = 0;
+  // "event_type", or "operation" when event_type is absent.
+  std::string event_type;
+  // actor.id and actor.type; "" when the event has no actor.
+  std::string actor_id;
+  std::string actor_type;
+  // "environment" when present, else action.target when it is dev, staging
+  // or production; else "".
+  std::string environment;
+  // ClassBit of every retention class that applies, the event being kept for
+  // the longest of their periods:
+  //   security_incident  event_type starts with "security"
+  //   ai_agent_decision  event_type "ai_agent_decision", actor.type
+  //                      "ai_agent", or ai_agent.involved true
+  //   dev/staging/production  the environment above; production when it is ""
+  uint8_t classes = 0;
+};
+
+// Parses and validates one event (see "Accepted input"). When the event has
+// no "timestamp", adds one: FormatTimestamp(now).
+// REQUIRES: `now` is in the years 0000-9999 (an InvalidArgument otherwise).
+// Never throws.
+Result<Event> ParseEvent(std::string_view json, UnixMillis now);
+
+}  // namespace interlock::audit
+
+namespace interlock {
+template <>
+struct EnumNames<audit::RetentionClass> {
+  static constexpr const auto& kNames = audit::kRetentionClassNames;
+};
+}  // namespace interlock

@@ -1,0 +1,885 @@
+#include "audit/log.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "audit/tiles.h"
+#include "store/sqlite_audit_store.h"
+
+namespace interlock::audit {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Leaf bytes (docs/audit-format.md): version, index, recorded_at, salt,
+// retention class, then the event's canonical JSON.
+constexpr uint8_t kLeafVersion = 1;
+constexpr size_t kSaltSize = 16;
+constexpr size_t kLeafHeaderSize = 1 + 8 + 8 + kSaltSize + 1;
+constexpr size_t kActorTagSize = 16;
+constexpr std::string_view kRecordAad = "interlock audit record v1";
+
+void PutBigEndian(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+uint64_t GetBigEndian(std::string_view bytes) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[i]);
+  return v;
+}
+
+std::string RecordAad(uint64_t index, std::string_view key_id) {
+  std::string aad(kRecordAad);
+  PutBigEndian(&aad, index);
+  aad += key_id;
+  return aad;
+}
+
+// Data keys cover one retention class for one calendar month (UTC), so a
+// month's key can be destroyed once the month plus the retention has passed.
+struct Period {
+  std::string name;  // "2026-11"
+  UnixMillis end;    // first millisecond of the next month
+};
+
+Period PeriodOf(UnixMillis t) {
+  using namespace std::chrono;
+  sys_days day = floor<days>(sys_time<milliseconds>{milliseconds{t}});
+  year_month_day ymd{day};
+  year_month next = year_month{ymd.year(), ymd.month()} + months{1};
+  sys_days end{next / std::chrono::day{1}};
+  return {
+      fmt::format("{:04}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month())),
+      duration_cast<milliseconds>(end.time_since_epoch()).count()};
+}
+
+// Proof nodes read from the stored tiles, keeping the last tile read on each
+// tile level (a proof or a scan walks up and down the levels).
+class TileNodes final : public NodeSource {
+ public:
+  explicit TileNodes(store::AuditStore& store) : store_(store) {}
+
+  Result<Hash> Node(unsigned level, uint64_t index) override {
+    TileSlot slot = SlotOf(level, index);
+    if (slot.tile_level >= cache_.size()) {
+      return std::unexpected(Error::InvalidArgument(fmt::format("no tree level {}", level)));
+    }
+    Cached& c = cache_[slot.tile_level];
+    if (c.bytes.empty() || c.index != slot.tile_index) {
+      auto tile = store_.Tile(slot.tile_level, slot.tile_index);
+      if (!tile) return std::unexpected(tile.error());
+      if (!*tile || (*tile)->size() != kTileBytes) {
+        return std::unexpected(Error::Corruption(
+            fmt::format("tree tile ({}, {}) holding node ({}, {}) is missing or damaged",
+                        slot.tile_level, slot.tile_index, level, index)));
+      }
+      c.bytes = std::move(**tile);
+      c.index = slot.tile_index;
+    }
+    Hash h;
+    std::copy_n(c.bytes.data() + slot.offset, h.size(), reinterpret_cast<char*>(h.data()));
+    return h;
+  }
+
+ private:
+  struct Cached {
+    uint64_t index = 0;
+    std::string bytes;
+  };
+  store::AuditStore& store_;
+  std::array<Cached, 17> cache_;  // 64 levels / 4 per tile, plus one
+};
+
+std::string ScopeName(ReadScope s) {
+  switch (s) {
+    case ReadScope::kOwn:
+      return "own";
+    case ReadScope::kTeam:
+      return "team";
+    case ReadScope::kAll:
+      return "all";
+    default:
+      return "none";
+  }
+}
+
+}  // namespace
+
+struct AuditLog::Job {
+  std::vector<Event> events;
+  std::vector<store::AuditGrant> grants;
+  std::vector<store::PruneRule> prune;
+  std::vector<std::string> shred_keys;
+  bool checkpoint = false;
+
+  std::vector<Appended> appended;
+  store::PruneCounts pruned;
+  std::string checkpoint_note;
+  std::optional<Error> error;
+  bool done = false;
+};
+
+struct AuditLog::WriterState {
+  TreeHasher hasher;
+  Aead aead;
+  CompactRange range;
+  std::map<uint8_t, store::AuditTile> edge;  // newest tile of each tile level
+  UnixMillis last_recorded_at = 0;
+  UnixMillis last_checkpoint_at = 0;
+  uint64_t last_checkpoint_size = 0;
+};
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
+  std::unique_ptr<AuditLog> log(new AuditLog());
+  log->options_ = options;
+  FileSystem& fs = *options.fs;
+  if (auto made = fs.CreateDirectories(options.data_dir); !made) {
+    return std::unexpected(made.error());
+  }
+
+  auto master =
+      LoadMasterKey(fs, *options.random, options.master_key_env, options.master_key_file_env,
+                    JoinPath(options.data_dir, "master.key"));
+  if (!master) return std::unexpected(master.error());
+  if (!master->warning.empty()) log->warnings_.push_back(master->warning);
+  log->master_ = master->key;
+  log->master_fingerprint_ = master->Fingerprint();
+  log->index_key_ = DeriveKey(log->master_, "interlock audit actor index");
+
+  std::array<uint8_t, 8> id_bytes;
+  if (auto ok = options.random->Fill(id_bytes); !ok) return std::unexpected(ok.error());
+  std::string db_path = JoinPath(options.data_dir, "audit.db");
+  auto store = store::SqliteAuditStore::Open(db_path, {options.vfs, HexEncode(id_bytes)});
+  if (!store) return std::unexpected(store.error());
+  log->store_ = std::move(*store);
+  auto meta = log->store_->Meta();
+  if (!meta) return std::unexpected(meta.error());
+  log->origin_ = "interlock/audit/" + meta->log_id;
+
+  // The checkpoint signing key: created on first use, owner-only.
+  std::string key_path = JoinPath(options.data_dir, "audit-signing.key");
+  if (!fs.Exists(key_path)) {
+    auto fresh = NoteSigner::Generate(log->origin_, *options.random);
+    if (!fresh) return std::unexpected(fresh.error());
+    auto created = fs.CreatePrivateFile(key_path, fresh->SignerKey() + "\n");
+    if (!created && created.error().kind() != ErrorKind::kAlreadyExists) {
+      return std::unexpected(created.error());
+    }
+  }
+  auto key_text = fs.ReadFile(key_path, 4096);
+  if (!key_text) return std::unexpected(key_text.error());
+  std::string_view trimmed = *key_text;
+  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) {
+    trimmed.remove_suffix(1);
+  }
+  auto signer = NoteSigner::FromSignerKey(trimmed);
+  if (!signer) {
+    return std::unexpected(
+        Error::InvalidArgument(fmt::format("{}: {}", key_path, signer.error().message())));
+  }
+  if (signer->name() != log->origin_) {
+    return std::unexpected(
+        Error::InvalidArgument(fmt::format("{}: signs for log {}, but {} holds log {}", key_path,
+                                           signer->name(), db_path, log->origin_)));
+  }
+  log->signer_.emplace(std::move(*signer));
+
+  auto keys = log->store_->Keys();
+  if (!keys) return std::unexpected(keys.error());
+  for (const store::AuditKey& k : *keys) {
+    if (k.master_fingerprint != log->master_fingerprint_) {
+      return std::unexpected(Error::PermissionDenied(fmt::format(
+          "{}: data key {} is wrapped by master key {}, but the master key loaded ({}) is {}",
+          db_path, k.id, k.master_fingerprint, master->source, log->master_fingerprint_)));
+    }
+    auto key = UnwrapKey(log->master_, k.wrapped, k.id);
+    if (!key) return std::unexpected(key.error());
+    log->keys_[k.id] = DataKey{*key, k.retention_class, k.period_end};
+  }
+
+  log->state_ = std::make_unique<WriterState>();
+  if (auto loaded = log->LoadTree(); !loaded) return std::unexpected(loaded.error());
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  return log;
+}
+
+AuditLog::~AuditLog() {
+  if (writer_.joinable()) {
+    bool changed;
+    {
+      std::lock_guard lock(mu_);
+      changed = durable_size_ != state_->last_checkpoint_size;
+    }
+    if (changed) {
+      Job job;
+      job.checkpoint = true;
+      (void)Submit(&job);
+    }
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    writer_.join();
+  }
+}
+
+Result<void> AuditLog::LoadTree() {
+  auto meta = store_->Meta();
+  if (!meta) return std::unexpected(meta.error());
+  WriterState& s = *state_;
+  s.edge.clear();
+  auto edge = store_->EdgeTiles();
+  if (!edge) return std::unexpected(edge.error());
+  for (store::AuditTile& t : *edge) s.edge[t.level] = std::move(t);
+  TileNodes nodes(*store_);
+  auto range = CompactRange::Load(nodes, meta->size);
+  if (!range) return std::unexpected(range.error());
+  s.range = std::move(*range);
+  if (meta->size > 0) {
+    auto status = store_->ScanRecords(meta->size - 1, meta->size, [&](store::AuditRecord& r) {
+      s.last_recorded_at = r.recorded_at;
+      return false;
+    });
+    if (!status) return status;
+  }
+  auto checkpoints = store_->Checkpoints();
+  if (!checkpoints) return std::unexpected(checkpoints.error());
+  if (!checkpoints->empty()) {
+    s.last_checkpoint_at = checkpoints->back().created_at;
+    s.last_checkpoint_size = checkpoints->back().size;
+  }
+  std::lock_guard lock(mu_);
+  durable_size_ = meta->size;
+  return Ok();
+}
+
+uint64_t AuditLog::size() const {
+  std::lock_guard lock(mu_);
+  return durable_size_;
+}
+
+std::string AuditLog::ActorTag(std::string_view actor) const {
+  auto mac = HmacSha256(index_key_, actor);
+  return std::string(reinterpret_cast<const char*>(mac.data()), kActorTagSize);
+}
+
+Result<void> AuditLog::Submit(Job* job) {
+  std::unique_lock lock(mu_);
+  if (stopping_) return std::unexpected(Error::Unavailable("the audit log is closing"));
+  queue_.push_back(job);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return job->done; });
+  if (job->error) return std::unexpected(*job->error);
+  return Ok();
+}
+
+void AuditLog::WriterLoop() {
+  for (;;) {
+    std::vector<Job*> jobs;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      // Everything waiting goes into one transaction, up to the batch limit.
+      size_t records = 0;
+      while (!queue_.empty() && (jobs.empty() || records + queue_.front()->events.size() <=
+                                                     options_.max_batch_records)) {
+        records += queue_.front()->events.size();
+        jobs.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    Result<void> result = RunBatch(jobs);
+    // Another process may have appended meanwhile: catch up and try once more.
+    if (!result && result.error().kind() == ErrorKind::kUnavailable) {
+      if (LoadTree()) result = RunBatch(jobs);
+    }
+    {
+      std::lock_guard lock(mu_);
+      for (Job* job : jobs) {
+        if (!result) {
+          job->error = Error(result.error().kind(), "the audit record could not be made durable: " +
+                                                        result.error().message());
+          job->appended.clear();
+        }
+        job->done = true;
+      }
+      if (result) durable_size_ = state_->range.size();
+    }
+    done_cv_.notify_all();
+  }
+}
+
+Result<const AuditLog::DataKey*> AuditLog::KeyFor(uint8_t retention_class, UnixMillis at,
+                                                  std::vector<store::AuditKey>* created) {
+  Period period = PeriodOf(at);
+  std::string id = fmt::format("{}-{}", kRetentionClassNames[retention_class], period.name);
+  std::lock_guard lock(keys_mu_);
+  auto it = keys_.find(id);
+  if (it != keys_.end()) return &it->second;
+  DataKey key;
+  key.retention_class = retention_class;
+  key.period_end = period.end;
+  if (auto ok = options_.random->Fill(key.key); !ok) return std::unexpected(ok.error());
+  auto wrapped = WrapKey(master_, *options_.random, key.key, id);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  created->push_back({id, retention_class, period.end, std::move(*wrapped), master_fingerprint_});
+  // Known to readers only once committed; RunBatch removes it on failure.
+  return &keys_.emplace(id, key).first->second;
+}
+
+Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
+  WriterState& s = *state_;
+  // On failure the in-memory tree goes back to what is durable.
+  CompactRange saved_range = s.range;
+  std::map<uint8_t, store::AuditTile> saved_edge = s.edge;
+  UnixMillis saved_last = s.last_recorded_at;
+
+  store::AuditBatch batch;
+  batch.base_size = s.range.size();
+  UnixMillis now = std::max(options_.clock->Now(), s.last_recorded_at);
+  std::set<uint8_t> dirty;
+  bool want_checkpoint = false;
+
+  auto fail = [&](Error error) -> Result<void> {
+    s.range = std::move(saved_range);
+    s.edge = std::move(saved_edge);
+    s.last_recorded_at = saved_last;
+    std::lock_guard lock(keys_mu_);
+    for (const store::AuditKey& k : batch.keys) keys_.erase(k.id);
+    return std::unexpected(std::move(error));
+  };
+
+  auto place = [&](unsigned level, uint64_t index, const Hash& hash) {
+    TileSlot slot = SlotOf(level, index);
+    store::AuditTile& tile = s.edge[slot.tile_level];
+    if (tile.hashes.size() != kTileBytes || tile.index != slot.tile_index) {
+      tile.level = slot.tile_level;
+      tile.index = slot.tile_index;
+      tile.hashes.assign(kTileBytes, '\0');
+    }
+    std::copy(hash.begin(), hash.end(), tile.hashes.begin() + static_cast<ptrdiff_t>(slot.offset));
+    dirty.insert(slot.tile_level);
+  };
+
+  std::string leaf;
+  for (Job* job : jobs) {
+    job->appended.clear();
+    want_checkpoint |= job->checkpoint;
+    for (const Event& event : job->events) {
+      uint64_t index = s.range.size();
+      // The longest retention among the classes that apply.
+      uint8_t cls = 0;
+      int64_t longest = -1;
+      for (uint8_t c = 0; c < kRetentionClasses; ++c) {
+        if ((event.classes & (1u << c)) && options_.retention[c] > longest) {
+          longest = options_.retention[c];
+          cls = c;
+        }
+      }
+      auto key = KeyFor(cls, now, &batch.keys);
+      if (!key) return fail(key.error());
+      std::string key_id = fmt::format("{}-{}", kRetentionClassNames[cls], PeriodOf(now).name);
+
+      leaf.clear();
+      leaf.push_back(static_cast<char>(kLeafVersion));
+      PutBigEndian(&leaf, index);
+      PutBigEndian(&leaf, static_cast<uint64_t>(now));
+      std::array<uint8_t, kSaltSize> salt;
+      if (auto ok = options_.random->Fill(salt); !ok) return fail(ok.error());
+      leaf.append(reinterpret_cast<const char*>(salt.data()), salt.size());
+      leaf.push_back(static_cast<char>(cls));
+      leaf += event.canonical;
+
+      Hash leaf_hash = s.hasher.Leaf(leaf);
+      auto sealed = s.aead.Seal((*key)->key, *options_.random, leaf, RecordAad(index, key_id));
+      if (!sealed) return fail(sealed.error());
+      if (auto ok = s.range.Append(leaf_hash, s.hasher, place); !ok) return fail(ok.error());
+
+      store::AuditRecord& r = batch.records.emplace_back();
+      r.index = index;
+      r.recorded_at = now;
+      r.retention_class = cls;
+      r.key_id = std::move(key_id);
+      r.event_type = event.event_type;
+      r.environment = event.environment;
+      r.actor_tag = ActorTag(event.actor_id);
+      r.payload = std::move(*sealed);
+      job->appended.push_back({index, leaf_hash});
+    }
+    batch.grants.insert(batch.grants.end(), job->grants.begin(), job->grants.end());
+    batch.prune.insert(batch.prune.end(), job->prune.begin(), job->prune.end());
+    batch.shred_keys.insert(batch.shred_keys.end(), job->shred_keys.begin(), job->shred_keys.end());
+  }
+  for (uint8_t level : dirty) batch.tiles.push_back(s.edge[level]);
+
+  uint64_t size = s.range.size();
+  bool due = size != s.last_checkpoint_size &&
+             now - s.last_checkpoint_at >= options_.checkpoint_interval_ms;
+  std::string note;
+  if (want_checkpoint || due) {
+    audit::Checkpoint cp{origin_, size, s.range.Root(s.hasher), {}};
+    auto signed_note = signer_->Sign(FormatCheckpoint(cp));
+    if (!signed_note) return fail(signed_note.error());
+    note = *signed_note;
+    batch.checkpoint = store::AuditCheckpoint{size, now, note};
+  }
+
+  auto committed = store_->Commit(batch);
+  if (!committed) return fail(committed.error());
+
+  s.last_recorded_at = now;
+  if (batch.checkpoint) {
+    s.last_checkpoint_at = now;
+    s.last_checkpoint_size = size;
+  }
+  if (!batch.shred_keys.empty()) {
+    std::lock_guard lock(keys_mu_);
+    for (const std::string& id : batch.shred_keys) keys_.erase(id);
+  }
+  for (Job* job : jobs) {
+    if (job->checkpoint) job->checkpoint_note = note;
+    if (!job->prune.empty() || !job->shred_keys.empty()) job->pruned = *committed;
+  }
+  return Ok();
+}
+
+Result<Appended> AuditLog::Append(std::string_view event_json) {
+  auto event = ParseEvent(event_json, options_.clock->Now());
+  if (!event) return std::unexpected(event.error());
+  std::vector<Event> events;
+  events.push_back(std::move(*event));
+  auto appended = AppendEvents(std::move(events));
+  if (!appended) return std::unexpected(appended.error());
+  return appended->front();
+}
+
+Result<std::vector<Appended>> AuditLog::AppendEvents(std::vector<Event> events) {
+  Job job;
+  job.events = std::move(events);
+  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
+  return std::move(job.appended);
+}
+
+Result<Appended> AuditLog::AppendInternal(std::string event_json) {
+  auto event = ParseEvent(event_json, options_.clock->Now());
+  if (!event) {
+    return std::unexpected(
+        Error::Internal("an audit event of the log itself is invalid: " + event.error().message()));
+  }
+  std::vector<Event> events;
+  events.push_back(std::move(*event));
+  auto appended = AppendEvents(std::move(events));
+  if (!appended) return std::unexpected(appended.error());
+  return appended->front();
+}
+
+Result<std::string> AuditLog::Checkpoint() {
+  Job job;
+  job.checkpoint = true;
+  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
+  return job.checkpoint_note;
+}
+
+Result<Hash> AuditLog::StoredNode(unsigned level, uint64_t index) {
+  TileNodes nodes(*store_);
+  return nodes.Node(level, index);
+}
+
+Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
+                                                      std::optional<uint64_t> size) {
+  uint64_t current = this->size();
+  uint64_t n = size.value_or(current);
+  if (n > current) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("tree size {} is larger than the log ({} entries)", n, current)));
+  }
+  if (index >= n) {
+    return std::unexpected(
+        Error::InvalidArgument(fmt::format("index {} is not in a tree of {} entries", index, n)));
+  }
+  TileNodes nodes(*store_);
+  TreeHasher hasher;
+  InclusionProofResult out{index, n, {}, {}, {}};
+  auto proof = InclusionProof(nodes, index, n, hasher);
+  if (!proof) return std::unexpected(proof.error());
+  out.proof = std::move(*proof);
+  auto leaf = nodes.Node(0, index);
+  if (!leaf) return std::unexpected(leaf.error());
+  out.leaf_hash = *leaf;
+  auto root = RootAt(nodes, n, hasher);
+  if (!root) return std::unexpected(root.error());
+  out.root = *root;
+  return out;
+}
+
+Result<ConsistencyProofResult> AuditLog::ProveConsistency(uint64_t from,
+                                                          std::optional<uint64_t> to) {
+  uint64_t current = this->size();
+  uint64_t n = to.value_or(current);
+  if (n > current) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("tree size {} is larger than the log ({} entries)", n, current)));
+  }
+  if (from == 0 || from > n) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("--from must be between 1 and {} (the --to size), got {}", n, from)));
+  }
+  TileNodes nodes(*store_);
+  TreeHasher hasher;
+  ConsistencyProofResult out{from, n, {}, {}, {}};
+  auto proof = ConsistencyProof(nodes, from, n, hasher);
+  if (!proof) return std::unexpected(proof.error());
+  out.proof = std::move(*proof);
+  auto from_root = RootAt(nodes, from, hasher);
+  if (!from_root) return std::unexpected(from_root.error());
+  auto to_root = RootAt(nodes, n, hasher);
+  if (!to_root) return std::unexpected(to_root.error());
+  out.from_root = *from_root;
+  out.to_root = *to_root;
+  return out;
+}
+
+Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& leaf_hash) {
+  Entry e;
+  e.index = record.index;
+  e.recorded_at = record.recorded_at;
+  e.retention_class = record.retention_class < kRetentionClasses
+                          ? kRetentionClassNames[record.retention_class]
+                          : "unknown";
+  e.leaf_hash = leaf_hash;
+  DataKey key;
+  {
+    std::lock_guard lock(keys_mu_);
+    auto it = keys_.find(record.key_id);
+    if (it == keys_.end() || !record.payload) {
+      e.pruned = true;  // payload deleted, or its key destroyed (crypto-shredded)
+      return e;
+    }
+    key = it->second;
+  }
+  auto leaf = audit::Open(key.key, *record.payload, RecordAad(record.index, record.key_id));
+  if (!leaf) {
+    return std::unexpected(Error::Corruption(fmt::format(
+        "record {}: the payload fails authentication (changed, or moved from another index)",
+        record.index)));
+  }
+  if (leaf->size() < kLeafHeaderSize || static_cast<uint8_t>((*leaf)[0]) != kLeafVersion) {
+    return std::unexpected(
+        Error::Corruption(fmt::format("record {}: leaf bytes of an unknown format", record.index)));
+  }
+  uint64_t named = GetBigEndian(std::string_view(*leaf).substr(1, 8));
+  if (named != record.index) {
+    return std::unexpected(Error::Corruption(fmt::format(
+        "record {}: its leaf bytes name index {} (records reordered)", record.index, named)));
+  }
+  e.event = leaf->substr(kLeafHeaderSize);
+  e.leaf = std::move(*leaf);
+  return e;
+}
+
+Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilter& filter) {
+  UnixMillis now = options_.clock->Now();
+  json read_event = {{"event_type", "audit_read"},
+                     {"actor", {{"type", reader.type}, {"id", reader.id}}},
+                     {"action", {{"type", "query"}, {"scope", ScopeName(reader.scope)}}}};
+  json& f = read_event["filter"] = json::object();
+  if (filter.actor) f["actor"] = *filter.actor;
+  if (filter.event_type) f["event_type"] = *filter.event_type;
+  if (filter.environment) f["environment"] = *filter.environment;
+  if (filter.since) f["since"] = FormatTimestamp(*filter.since);
+  if (filter.until) f["until"] = FormatTimestamp(*filter.until);
+  if (filter.from_index) f["from_index"] = filter.from_index;
+  if (filter.to_index) f["to_index"] = *filter.to_index;
+
+  // A refused read is recorded too, then refused.
+  auto refuse = [&](std::string why) -> Result<std::vector<Entry>> {
+    read_event["outcome"] = {{"status", "denied"}, {"reason", why}};
+    (void)AppendInternal(read_event.dump());
+    return std::unexpected(Error::PermissionDenied(std::move(why)));
+  };
+
+  if (reader.scope == ReadScope::kNone) {
+    return refuse(fmt::format("{} has no read access to the audit log", reader.id));
+  }
+  if (reader.needs_grant) {
+    auto grants = store_->Grants(reader.id);
+    if (!grants) return std::unexpected(grants.error());
+    bool active = std::any_of(grants->begin(), grants->end(),
+                              [&](const store::AuditGrant& g) { return g.expires_at > now; });
+    if (!active) {
+      return refuse(fmt::format(
+          "{} may read the audit log only within a time-limited grant, and has no unexpired "
+          "one (interlock audit grant --to {})",
+          reader.id, reader.id));
+    }
+  }
+
+  store::RecordFilter rf;
+  rf.from_index = filter.from_index;
+  rf.to_index = filter.to_index;
+  rf.since = filter.since;
+  rf.until = filter.until;
+  rf.event_type = filter.event_type;
+  rf.environment = filter.environment;
+  rf.limit = filter.limit;
+  std::vector<std::string> allowed;
+  if (reader.scope == ReadScope::kOwn) allowed = {reader.id};
+  if (reader.scope == ReadScope::kTeam) allowed = reader.team;
+  if (filter.actor) {
+    if (reader.scope != ReadScope::kAll &&
+        std::find(allowed.begin(), allowed.end(), *filter.actor) == allowed.end()) {
+      return refuse(fmt::format("{} may read only {} actions, not those of {}", reader.id,
+                                reader.scope == ReadScope::kOwn ? "their own" : "their team's",
+                                *filter.actor));
+    }
+    allowed = {*filter.actor};
+  }
+  if (reader.scope != ReadScope::kAll || filter.actor) {
+    rf.actor_tags.emplace();
+    for (const std::string& id : allowed) rf.actor_tags->push_back(ActorTag(id));
+  }
+
+  auto records = store_->QueryRecords(rf);
+  if (!records) return std::unexpected(records.error());
+  std::vector<Entry> entries;
+  entries.reserve(records->size());
+  TileNodes nodes(*store_);
+  for (const store::AuditRecord& r : *records) {
+    auto leaf_hash = nodes.Node(0, r.index);
+    if (!leaf_hash) return std::unexpected(leaf_hash.error());
+    auto entry = Decode(r, *leaf_hash);
+    if (!entry) return std::unexpected(entry.error());
+    entries.push_back(std::move(*entry));
+  }
+
+  read_event["outcome"] = {{"status", "success"}, {"records", entries.size()}};
+  if (!entries.empty()) {
+    read_event["outcome"]["first_index"] = entries.front().index;
+    read_event["outcome"]["last_index"] = entries.back().index;
+  }
+  if (auto logged = AppendInternal(read_event.dump()); !logged) {
+    return std::unexpected(
+        Error(logged.error().kind(),
+              "read refused: its access record could not be written: " + logged.error().message()));
+  }
+  return entries;
+}
+
+Result<Appended> AuditLog::Grant(const Reader& by, const std::string& to, int64_t duration_ms) {
+  if (by.scope != ReadScope::kAll || by.needs_grant) {
+    return std::unexpected(Error::PermissionDenied(fmt::format(
+        "{} may not grant audit access: only principals who read the whole log without a grant "
+        "may",
+        by.id)));
+  }
+  if (duration_ms <= 0) {
+    return std::unexpected(Error::InvalidArgument("a grant needs a positive duration"));
+  }
+  UnixMillis expires = options_.clock->Now() + duration_ms;
+  json event = {{"event_type", "audit_access_grant"},
+                {"actor", {{"type", by.type}, {"id", by.id}}},
+                {"action", {{"type", "grant_read"}, {"target", to}}},
+                {"expires_at", FormatTimestamp(expires)}};
+  auto parsed = ParseEvent(event.dump(), options_.clock->Now());
+  if (!parsed) return std::unexpected(parsed.error());
+  Job job;
+  job.events.push_back(std::move(*parsed));
+  job.grants.push_back({to, by.id, expires});
+  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
+  return job.appended.front();
+}
+
+Result<PruneReport> AuditLog::Prune(const RetentionPeriods& retention, const std::string& actor) {
+  UnixMillis now = options_.clock->Now();
+  Job job;
+  json classes = json::object();
+  for (uint8_t c = 0; c < kRetentionClasses; ++c) {
+    UnixMillis before = now - retention[c];
+    job.prune.push_back({c, before});
+    classes[kRetentionClassNames[c]] = {{"retention_days", retention[c] / 86'400'000},
+                                        {"recorded_before", FormatTimestamp(before)}};
+  }
+  {
+    std::lock_guard lock(keys_mu_);
+    for (const auto& [id, key] : keys_) {
+      if (key.period_end + retention[key.retention_class] <= now) job.shred_keys.push_back(id);
+    }
+  }
+  json event = {{"event_type", "audit_prune"},
+                {"actor", {{"type", "human"}, {"id", actor}}},
+                {"action", {{"type", "prune"}}},
+                {"retention", classes},
+                {"shredded_keys", job.shred_keys}};
+  auto parsed = ParseEvent(event.dump(), now);
+  if (!parsed) return std::unexpected(parsed.error());
+  job.events.push_back(std::move(*parsed));
+  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
+  PruneReport report;
+  report.payloads = job.pruned.payloads;
+  report.keys = job.pruned.keys;
+  report.shredded_keys = job.shred_keys;
+  report.record = job.appended.front();
+  return report;
+}
+
+Result<void> AuditLog::Backup(const std::string& path) {
+  if (options_.fs->Exists(path)) {
+    return std::unexpected(Error::AlreadyExists(fmt::format("{}: already exists", path)));
+  }
+  return store_->Backup(path);
+}
+
+}  // namespace interlock::audit
+
+namespace interlock::audit {
+
+Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
+  VerifyReport report;
+  auto meta = store_->Meta();
+  if (!meta) return std::unexpected(meta.error());
+  const uint64_t n = meta->size;
+  report.size = n;
+  auto bad = [&](std::optional<uint64_t> index, std::string problem) {
+    report.ok = false;
+    report.first_bad_index = index;
+    report.problem = std::move(problem);
+    return report;
+  };
+
+  auto verifier = NoteVerifier::Parse(options.verifier_key.value_or(signer_->VerifierKey()));
+  if (!verifier) return std::unexpected(verifier.error());
+
+  // Every tree head the log must still match: the stored checkpoints and the
+  // one the caller saved earlier.
+  struct Head {
+    uint64_t size;
+    Hash root;
+    std::string what;
+  };
+  std::vector<Head> heads;
+  auto add_head = [&](const std::string& note, const std::string& what) -> Result<bool> {
+    auto text = verifier->Verify(note);
+    if (!text) {
+      bad(std::nullopt, fmt::format("{}: {}", what, text.error().message()));
+      return false;
+    }
+    auto cp = ParseCheckpoint(*text);
+    if (!cp) {
+      bad(std::nullopt, fmt::format("{}: {}", what, cp.error().message()));
+      return false;
+    }
+    if (cp->origin != origin_) {
+      bad(std::nullopt, fmt::format("{} is for log {}, not {}", what, cp->origin, origin_));
+      return false;
+    }
+    Hash root;
+    std::copy(cp->root.begin(), cp->root.end(), root.begin());
+    heads.push_back({cp->size, root, what});
+    return true;
+  };
+  auto stored = store_->Checkpoints();
+  if (!stored) return std::unexpected(stored.error());
+  for (const store::AuditCheckpoint& c : *stored) {
+    auto ok = add_head(c.note, fmt::format("the stored checkpoint of size {}", c.size));
+    if (!ok) return std::unexpected(ok.error());
+    if (!*ok) return report;
+    if (heads.back().size != c.size) {
+      return bad(std::nullopt, fmt::format("the stored checkpoint of size {} says size {}", c.size,
+                                           heads.back().size));
+    }
+  }
+  report.checkpoints = heads.size();
+  if (options.checkpoint_note) {
+    auto ok = add_head(*options.checkpoint_note, "the checkpoint given");
+    if (!ok) return std::unexpected(ok.error());
+    if (!*ok) return report;
+  }
+  std::sort(heads.begin(), heads.end(),
+            [](const Head& a, const Head& b) { return a.size < b.size; });
+
+  TileNodes nodes(*store_);
+  TreeHasher hasher;
+  CompactRange range;
+  size_t next_head = 0;
+  uint64_t last_good_head = 0;
+  while (next_head < heads.size() && heads[next_head].size == 0) ++next_head;
+  std::optional<std::pair<unsigned, uint64_t>> node_mismatch;
+  Result<void> node_error = Ok();
+  auto check_node = [&](unsigned level, uint64_t index, const Hash& hash) {
+    if (level == 0 || node_mismatch || !node_error) return;
+    auto stored_node = nodes.Node(level, index);
+    if (!stored_node) {
+      node_error = std::unexpected(stored_node.error());
+    } else if (*stored_node != hash) {
+      node_mismatch = {level, index};
+    }
+  };
+
+  constexpr uint64_t kChunk = 4096;
+  uint64_t i = 0;
+  while (i < n) {
+    std::vector<store::AuditRecord> chunk;
+    auto scanned = store_->ScanRecords(i, std::min(n, i + kChunk), [&](store::AuditRecord& r) {
+      chunk.push_back(std::move(r));
+      return true;
+    });
+    if (!scanned) return std::unexpected(scanned.error());
+    if (chunk.empty()) return bad(i, fmt::format("record {} is missing", i));
+    for (const store::AuditRecord& r : chunk) {
+      if (r.index != i) return bad(i, fmt::format("record {} is missing", i));
+      auto stored_leaf = nodes.Node(0, i);
+      if (!stored_leaf)
+        return bad(i, fmt::format("record {}: {}", i, stored_leaf.error().message()));
+      Hash leaf_hash = *stored_leaf;
+      auto entry = Decode(r, *stored_leaf);
+      if (!entry) return bad(i, entry.error().message());
+      if (entry->pruned) {
+        ++report.pruned;
+      } else {
+        leaf_hash = hasher.Leaf(entry->leaf);
+        if (leaf_hash != *stored_leaf) {
+          return bad(i,
+                     fmt::format("record {}: its leaf hash differs from the one in the tree", i));
+        }
+      }
+      if (auto ok = range.Append(leaf_hash, hasher, check_node); !ok)
+        return bad(i, ok.error().message());
+      if (!node_error) return std::unexpected(node_error.error());
+      if (node_mismatch) {
+        auto [level, index] = *node_mismatch;
+        return bad(index << level,
+                   fmt::format("the stored tree node at level {}, index {} differs from the one "
+                               "recomputed from records {} to {}",
+                               level, index, index << level, ((index + 1) << level) - 1));
+      }
+      ++i;
+      while (next_head < heads.size() && heads[next_head].size == i) {
+        if (range.Root(hasher) != heads[next_head].root) {
+          return bad(last_good_head,
+                     fmt::format("the log no longer matches {} (size {}): an entry between "
+                                 "index {} and {} was changed",
+                                 heads[next_head].what, heads[next_head].size, last_good_head,
+                                 heads[next_head].size - 1));
+        }
+        last_good_head = heads[next_head].size;
+        ++next_head;
+      }
+      if (options.progress && (i % 65536 == 0 || i == n)) options.progress(i, n);
+    }
+  }
+  if (next_head < heads.size()) {
+    return bad(n, fmt::format("the log is truncated: it has {} entries, but {} covers {}", n,
+                              heads[next_head].what, heads[next_head].size));
+  }
+  report.root = range.Root(hasher);
+  return report;
+}
+
+}  // namespace interlock::audit

@@ -1,0 +1,223 @@
+// The audit trail: an append-only, encrypted RFC 9162 Merkle log with signed
+// checkpoints, kept in an AuditStore (SQLite by default).
+//
+// Appends are acknowledged only once durable. Concurrent appends are gathered
+// by one writer thread into one transaction and one fsync (group commit).
+// Each record's leaf bytes (docs/audit-format.md) are hashed into the tree and
+// stored sealed with AES-256-GCM under a data key of the record's retention
+// class and month; data keys are wrapped by the master key, which lives
+// outside the database. Pruning drops expired payloads and destroys data keys
+// whose whole period has expired, while leaf hashes stay, so every proof and
+// checkpoint still verifies.
+//
+// Access rules are the caller's: Query and Export take a Reader the layer
+// above built from the governance; the log enforces the scope it is given and
+// appends a record of every read before returning anything, refusing the read
+// if that record cannot be made durable.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/crypto.h"
+#include "audit/event.h"
+#include "audit/merkle.h"
+#include "audit/note.h"
+#include "core/clock.h"
+#include "core/fs.h"
+#include "core/random.h"
+#include "store/audit_store.h"
+
+namespace interlock::audit {
+
+inline constexpr size_t kRetentionClasses = kRetentionClassNames.size();
+inline constexpr int64_t kDay = 86'400'000;
+
+struct LogOptions {
+  std::string data_dir;
+  FileSystem* fs = nullptr;
+  const Clock* clock = nullptr;
+  Random* random = nullptr;
+  // Values of INTERLOCK_MASTER_KEY and INTERLOCK_MASTER_KEY_FILE ("" if unset).
+  std::string master_key_env;
+  std::string master_key_file_env;
+  const char* vfs = nullptr;  // SQLite VFS, for fault injection
+  // Retention per class (milliseconds, by RetentionClass), from the governance;
+  // a record whose event fits several classes is kept for the longest.
+  std::array<int64_t, 5> retention = {7 * 365 * kDay, 365 * kDay, 90 * kDay, 7 * 365 * kDay,
+                                      7 * 365 * kDay};
+  int64_t checkpoint_interval_ms = 1000;  // sign a checkpoint at most this often
+  size_t max_batch_records = 16384;
+};
+
+struct Appended {
+  uint64_t index = 0;
+  Hash leaf_hash{};
+};
+
+// One record as read back.
+struct Entry {
+  uint64_t index = 0;
+  UnixMillis recorded_at = 0;
+  std::string retention_class;
+  std::string event;  // canonical JSON; empty once pruned
+  std::string leaf;   // the exact leaf bytes; empty once pruned
+  Hash leaf_hash{};
+  bool pruned = false;
+};
+
+enum class ReadScope : uint8_t { kNone, kOwn, kTeam, kAll };
+
+// Who is reading, as the governance says.
+struct Reader {
+  std::string id;
+  std::string type = "human";
+  ReadScope scope = ReadScope::kNone;
+  std::vector<std::string> team;  // ids of the reader's team, the reader included
+  bool needs_grant = false;       // scope kAll only within an unexpired grant
+};
+
+struct QueryFilter {
+  std::optional<std::string> actor;
+  std::optional<std::string> event_type;
+  std::optional<std::string> environment;
+  std::optional<UnixMillis> since;
+  std::optional<UnixMillis> until;
+  uint64_t from_index = 0;
+  std::optional<uint64_t> to_index;
+  size_t limit = 1000;
+};
+
+struct InclusionProofResult {
+  uint64_t index = 0;
+  uint64_t tree_size = 0;
+  Hash leaf_hash{};
+  Hash root{};
+  std::vector<Hash> proof;
+};
+
+struct ConsistencyProofResult {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  Hash from_root{};
+  Hash to_root{};
+  std::vector<Hash> proof;
+};
+
+// Retention period of each class, indexed by RetentionClass.
+using RetentionPeriods = std::array<int64_t, kRetentionClasses>;
+
+struct PruneReport {
+  uint64_t payloads = 0;
+  uint64_t keys = 0;
+  std::vector<std::string> shredded_keys;
+  Appended record;  // the audit record of the pruning
+};
+
+struct VerifyOptions {
+  std::optional<std::string> checkpoint_note;  // a checkpoint saved earlier
+  std::optional<std::string> verifier_key;     // default: the log's own key
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t size = 0;
+  uint64_t pruned = 0;
+  uint64_t checkpoints = 0;
+  std::optional<uint64_t> first_bad_index;
+  std::string problem;  // empty when ok
+  Hash root{};
+};
+
+class AuditLog {
+ public:
+  static Result<std::unique_ptr<AuditLog>> Open(const LogOptions& options);
+  // Finishes pending appends and signs a final checkpoint.
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Validates and appends one event (JSON); returns once it is durable.
+  Result<Appended> Append(std::string_view event_json);
+  // Appends already validated events together, in order, all or none.
+  Result<std::vector<Appended>> AppendEvents(std::vector<Event> events);
+
+  // Signs and stores a checkpoint of the log as it is now; returns the note.
+  Result<std::string> Checkpoint();
+  std::string VerifierKey() const { return signer_->VerifierKey(); }
+  const std::string& origin() const { return origin_; }
+  uint64_t size() const;
+
+  Result<InclusionProofResult> ProveInclusion(uint64_t index, std::optional<uint64_t> size);
+  Result<ConsistencyProofResult> ProveConsistency(uint64_t from, std::optional<uint64_t> to);
+
+  // Records the reader may see, decrypted; appends the record of the read first.
+  Result<std::vector<Entry>> Query(const Reader& reader, const QueryFilter& filter);
+  // Gives `to` a time-limited read grant; `by` must read everything without one.
+  Result<Appended> Grant(const Reader& by, const std::string& to, int64_t duration_ms);
+
+  Result<PruneReport> Prune(const RetentionPeriods& retention, const std::string& actor);
+  Result<VerifyReport> Verify(const VerifyOptions& options);
+  Result<void> Backup(const std::string& path);
+
+  // Things the user should know (a master key file was just created...).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  struct Job;
+  struct DataKey {
+    Key256 key{};
+    uint8_t retention_class = 0;
+    UnixMillis period_end = 0;
+  };
+  struct WriterState;
+
+  AuditLog() = default;
+  Result<void> LoadTree();
+  Result<void> Submit(Job* job);
+  void WriterLoop();
+  Result<void> RunBatch(std::vector<Job*>& jobs);
+  Result<const DataKey*> KeyFor(uint8_t retention_class, UnixMillis at,
+                                std::vector<store::AuditKey>* created);
+  std::string ActorTag(std::string_view actor) const;
+  Result<Entry> Decode(const store::AuditRecord& record, const Hash& leaf_hash);
+  Result<Hash> StoredNode(unsigned level, uint64_t index);
+  Result<Appended> AppendInternal(std::string event_json);
+
+  LogOptions options_;
+  std::unique_ptr<store::AuditStore> store_;
+  std::string origin_;
+  std::optional<NoteSigner> signer_;
+  Key256 master_{};
+  std::string master_fingerprint_;
+  Key256 index_key_{};
+  std::vector<std::string> warnings_;
+
+  mutable std::mutex keys_mu_;
+  std::map<std::string, DataKey> keys_;  // by key id
+
+  // Writer state, owned by the writer thread once started.
+  std::unique_ptr<WriterState> state_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  uint64_t durable_size_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace interlock::audit

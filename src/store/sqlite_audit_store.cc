@@ -1,0 +1,389 @@
+#include "store/sqlite_audit_store.h"
+
+#include <fmt/format.h>
+
+namespace interlock::store {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS log (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  log_id TEXT NOT NULL,
+  size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  idx INTEGER PRIMARY KEY,
+  recorded_at INTEGER NOT NULL,
+  class INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  actor_tag BLOB NOT NULL,
+  payload BLOB
+);
+CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
+CREATE INDEX IF NOT EXISTS records_by_actor ON records (actor_tag, idx);
+CREATE TABLE IF NOT EXISTS tiles (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hashes BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys (
+  id TEXT PRIMARY KEY,
+  class INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  wrapped BLOB NOT NULL,
+  master TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  size INTEGER PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS grants (
+  principal TEXT NOT NULL,
+  granted_by TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::string_view kRecordColumns =
+    "idx, recorded_at, class, key_id, event_type, environment, actor_tag, payload";
+
+AuditRecord ReadRecord(const Statement& s) {
+  AuditRecord r;
+  r.index = static_cast<uint64_t>(s.Int(0));
+  r.recorded_at = s.Int(1);
+  r.retention_class = static_cast<uint8_t>(s.Int(2));
+  r.key_id = s.Text(3);
+  r.event_type = s.Text(4);
+  r.environment = s.Text(5);
+  r.actor_tag = s.Text(6);
+  if (!s.IsNull(7)) r.payload = s.Text(7);
+  return r;
+}
+
+// Runs `f` and, on any error, rolls the open transaction back.
+template <class F>
+auto InTransaction(Database& db, F&& f) -> decltype(f()) {
+  if (auto begun = db.Exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(begun.error());
+  auto result = f();
+  if (!result) {
+    (void)db.Exec("ROLLBACK");
+    return result;
+  }
+  if (auto committed = db.Exec("COMMIT"); !committed) {
+    (void)db.Exec("ROLLBACK");
+    return std::unexpected(committed.error());
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
+                                                                 const SqliteOptions& options) {
+  std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore());
+  store->path_ = path;
+  auto writer = Database::Open(path, true, options.vfs);
+  if (!writer) return std::unexpected(writer.error());
+  store->writer_ = std::move(*writer);
+  Database& w = store->writer_;
+  for (std::string_view pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF"}) {
+    if (auto ok = w.Exec(pragma); !ok) return std::unexpected(ok.error());
+  }
+  auto created = InTransaction(w, [&]() -> Result<void> {
+    if (auto ok = w.Exec(kSchema); !ok) return ok;
+    auto insert = w.Prepare("INSERT OR IGNORE INTO log (id, log_id, size) VALUES (1, ?, 0)");
+    if (!insert) return std::unexpected(insert.error());
+    insert->Bind(1, options.new_log_id);
+    return insert->Run();
+  });
+  if (!created) {
+    return std::unexpected(Error(
+        created.error().kind(),
+        fmt::format("{}: cannot create the audit schema: {}", path, created.error().message())));
+  }
+
+  struct {
+    Statement* stmt;
+    std::string_view sql;
+  } writes[] = {
+      {&store->insert_record_,
+       "INSERT INTO records (idx, recorded_at, class, key_id, event_type, environment, "
+       "actor_tag, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&store->upsert_tile_, "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)"},
+      {&store->insert_key_,
+       "INSERT INTO keys (id, class, period_end, wrapped, master) VALUES (?, ?, ?, ?, ?)"},
+      {&store->insert_checkpoint_,
+       "INSERT OR REPLACE INTO checkpoints (size, created_at, note) VALUES (?, ?, ?)"},
+      {&store->insert_grant_,
+       "INSERT INTO grants (principal, granted_by, expires_at) VALUES (?, ?, ?)"},
+      {&store->read_size_, "SELECT size FROM log WHERE id = 1"},
+      {&store->write_size_, "UPDATE log SET size = ? WHERE id = 1"},
+      {&store->prune_,
+       "UPDATE records SET payload = NULL WHERE class = ? AND recorded_at < ? AND payload IS NOT "
+       "NULL"},
+      {&store->shred_key_, "DELETE FROM keys WHERE id = ?"},
+      {&store->shred_payloads_,
+       "UPDATE records SET payload = NULL WHERE key_id = ? AND payload IS NOT NULL"},
+  };
+  for (auto& [stmt, sql] : writes) {
+    auto prepared = w.Prepare(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    *stmt = std::move(*prepared);
+  }
+
+  auto reader = Database::Open(path, false, options.vfs);
+  if (!reader) return std::unexpected(reader.error());
+  store->reader_ = std::move(*reader);
+  auto read_tile = store->reader_.Prepare("SELECT hashes FROM tiles WHERE level = ? AND idx = ?");
+  if (!read_tile) return std::unexpected(read_tile.error());
+  store->read_tile_ = std::move(*read_tile);
+  return store;
+}
+
+Result<AuditMeta> SqliteAuditStore::Meta() {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare("SELECT log_id, size FROM log WHERE id = 1");
+  if (!s) return std::unexpected(s.error());
+  auto row = s->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row)
+    return std::unexpected(Error::Corruption(fmt::format("{}: the log row is missing", path_)));
+  return AuditMeta{s->Text(0), static_cast<uint64_t>(s->Int(1))};
+}
+
+Result<PruneCounts> SqliteAuditStore::Commit(const AuditBatch& batch) {
+  std::lock_guard lock(write_mu_);
+  return InTransaction(writer_, [&] { return Apply(batch); });
+}
+
+Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
+  auto row = read_size_.Step();
+  if (!row) return std::unexpected(row.error());
+  uint64_t size = *row ? static_cast<uint64_t>(read_size_.Int(0)) : 0;
+  read_size_.Reset();
+  if (size != batch.base_size) {
+    return std::unexpected(Error::Unavailable(
+        fmt::format("the audit log grew to {} entries elsewhere (expected {}); reload and retry",
+                    size, batch.base_size)));
+  }
+  for (const AuditKey& k : batch.keys) {
+    insert_key_.Bind(1, k.id);
+    insert_key_.Bind(2, static_cast<int64_t>(k.retention_class));
+    insert_key_.Bind(3, k.period_end);
+    insert_key_.BindBlob(4, k.wrapped);
+    insert_key_.Bind(5, k.master_fingerprint);
+    if (auto ok = insert_key_.Run(); !ok) return std::unexpected(ok.error());
+  }
+  for (const AuditRecord& r : batch.records) {
+    insert_record_.Bind(1, static_cast<int64_t>(r.index));
+    insert_record_.Bind(2, r.recorded_at);
+    insert_record_.Bind(3, static_cast<int64_t>(r.retention_class));
+    insert_record_.Bind(4, r.key_id);
+    insert_record_.Bind(5, r.event_type);
+    insert_record_.Bind(6, r.environment);
+    insert_record_.BindBlob(7, r.actor_tag);
+    if (r.payload) {
+      insert_record_.BindBlob(8, *r.payload);
+    } else {
+      insert_record_.BindNull(8);
+    }
+    if (auto ok = insert_record_.Run(); !ok) return std::unexpected(ok.error());
+  }
+  for (const AuditTile& t : batch.tiles) {
+    upsert_tile_.Bind(1, static_cast<int64_t>(t.level));
+    upsert_tile_.Bind(2, static_cast<int64_t>(t.index));
+    upsert_tile_.BindBlob(3, t.hashes);
+    if (auto ok = upsert_tile_.Run(); !ok) return std::unexpected(ok.error());
+  }
+  if (batch.checkpoint) {
+    insert_checkpoint_.Bind(1, static_cast<int64_t>(batch.checkpoint->size));
+    insert_checkpoint_.Bind(2, batch.checkpoint->created_at);
+    insert_checkpoint_.Bind(3, batch.checkpoint->note);
+    if (auto ok = insert_checkpoint_.Run(); !ok) return std::unexpected(ok.error());
+  }
+  for (const AuditGrant& g : batch.grants) {
+    insert_grant_.Bind(1, g.principal);
+    insert_grant_.Bind(2, g.granted_by);
+    insert_grant_.Bind(3, g.expires_at);
+    if (auto ok = insert_grant_.Run(); !ok) return std::unexpected(ok.error());
+  }
+  PruneCounts counts;
+  for (const PruneRule& p : batch.prune) {
+    prune_.Bind(1, static_cast<int64_t>(p.retention_class));
+    prune_.Bind(2, p.recorded_before);
+    if (auto ok = prune_.Run(); !ok) return std::unexpected(ok.error());
+    counts.payloads += static_cast<uint64_t>(writer_.Changes());
+  }
+  for (const std::string& id : batch.shred_keys) {
+    shred_payloads_.Bind(1, id);
+    if (auto ok = shred_payloads_.Run(); !ok) return std::unexpected(ok.error());
+    counts.payloads += static_cast<uint64_t>(writer_.Changes());
+    shred_key_.Bind(1, id);
+    if (auto ok = shred_key_.Run(); !ok) return std::unexpected(ok.error());
+    counts.keys += static_cast<uint64_t>(writer_.Changes());
+  }
+  write_size_.Bind(1, static_cast<int64_t>(batch.base_size + batch.records.size()));
+  if (auto ok = write_size_.Run(); !ok) return std::unexpected(ok.error());
+  return counts;
+}
+
+Result<std::optional<std::string>> SqliteAuditStore::Tile(uint8_t level, uint64_t index) {
+  std::lock_guard lock(read_mu_);
+  read_tile_.Bind(1, static_cast<int64_t>(level));
+  read_tile_.Bind(2, static_cast<int64_t>(index));
+  auto row = read_tile_.Step();
+  std::optional<std::string> out;
+  if (row && *row) out = read_tile_.Text(0);
+  read_tile_.Reset();
+  if (!row) return std::unexpected(row.error());
+  return out;
+}
+
+Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare(
+      "SELECT t.level, t.idx, t.hashes FROM tiles t JOIN (SELECT level, MAX(idx) AS idx FROM "
+      "tiles GROUP BY level) m ON t.level = m.level AND t.idx = m.idx ORDER BY t.level");
+  if (!s) return std::unexpected(s.error());
+  std::vector<AuditTile> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({static_cast<uint8_t>(s->Int(0)), static_cast<uint64_t>(s->Int(1)), s->Text(2)});
+  }
+  return out;
+}
+
+Result<void> SqliteAuditStore::ScanRecords(uint64_t from, uint64_t to,
+                                           const std::function<bool(AuditRecord&)>& visit) {
+  std::lock_guard lock(read_mu_);
+  // One read transaction, so the scan sees one state of the log.
+  if (auto ok = reader_.Exec("BEGIN"); !ok) return ok;
+  auto s = reader_.Prepare(fmt::format(
+      "SELECT {} FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", kRecordColumns));
+  Result<void> result = Ok();
+  if (!s) {
+    result = std::unexpected(s.error());
+  } else {
+    s->Bind(1, static_cast<int64_t>(from));
+    s->Bind(2, static_cast<int64_t>(std::min<uint64_t>(to, INT64_MAX)));
+    for (;;) {
+      auto row = s->Step();
+      if (!row) {
+        result = std::unexpected(row.error());
+        break;
+      }
+      if (!*row) break;
+      AuditRecord r = ReadRecord(*s);
+      if (!visit(r)) break;
+    }
+  }
+  s = Statement();
+  (void)reader_.Exec("COMMIT");
+  return result;
+}
+
+Result<std::vector<AuditRecord>> SqliteAuditStore::QueryRecords(const RecordFilter& f) {
+  std::string sql = fmt::format("SELECT {} FROM records WHERE idx >= ?", kRecordColumns);
+  if (f.to_index) sql += " AND idx < ?";
+  if (f.since) sql += " AND recorded_at >= ?";
+  if (f.until) sql += " AND recorded_at < ?";
+  if (f.event_type) sql += " AND event_type = ?";
+  if (f.environment) sql += " AND environment = ?";
+  if (f.actor_tags) {
+    sql += " AND actor_tag IN (";
+    for (size_t i = 0; i < f.actor_tags->size(); ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+  }
+  sql += " ORDER BY idx LIMIT ?";
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare(sql);
+  if (!s) return std::unexpected(s.error());
+  int i = 1;
+  s->Bind(i++, static_cast<int64_t>(std::min<uint64_t>(f.from_index, INT64_MAX)));
+  if (f.to_index) s->Bind(i++, static_cast<int64_t>(std::min<uint64_t>(*f.to_index, INT64_MAX)));
+  if (f.since) s->Bind(i++, *f.since);
+  if (f.until) s->Bind(i++, *f.until);
+  if (f.event_type) s->Bind(i++, *f.event_type);
+  if (f.environment) s->Bind(i++, *f.environment);
+  if (f.actor_tags) {
+    for (const std::string& tag : *f.actor_tags) s->BindBlob(i++, tag);
+  }
+  s->Bind(i++, static_cast<int64_t>(std::min<size_t>(f.limit, INT64_MAX)));
+  std::vector<AuditRecord> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(ReadRecord(*s));
+  }
+  return out;
+}
+
+Result<std::vector<AuditKey>> SqliteAuditStore::Keys() {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare("SELECT id, class, period_end, wrapped, master FROM keys ORDER BY id");
+  if (!s) return std::unexpected(s.error());
+  std::vector<AuditKey> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({s->Text(0), static_cast<uint8_t>(s->Int(1)), s->Int(2), s->Text(3), s->Text(4)});
+  }
+  return out;
+}
+
+Result<std::vector<AuditCheckpoint>> SqliteAuditStore::Checkpoints() {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare("SELECT size, created_at, note FROM checkpoints ORDER BY size");
+  if (!s) return std::unexpected(s.error());
+  std::vector<AuditCheckpoint> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({static_cast<uint64_t>(s->Int(0)), s->Int(1), s->Text(2)});
+  }
+  return out;
+}
+
+Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& principal) {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare(
+      "SELECT principal, granted_by, expires_at FROM grants WHERE principal = ? ORDER BY "
+      "expires_at");
+  if (!s) return std::unexpected(s.error());
+  s->Bind(1, principal);
+  std::vector<AuditGrant> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({s->Text(0), s->Text(1), s->Int(2)});
+  }
+  return out;
+}
+
+Result<void> SqliteAuditStore::Backup(const std::string& path) {
+  auto target = Database::Open(path, true, nullptr);
+  if (!target) return std::unexpected(target.error());
+  std::lock_guard lock(read_mu_);
+  // One step copies every page inside one read transaction: a consistent
+  // snapshot even while batches commit.
+  sqlite3_backup* backup = sqlite3_backup_init(target->raw(), "main", reader_.raw(), "main");
+  if (!backup) return std::unexpected(target->ErrorFor(fmt::format("{}: backup", path), 1));
+  int rc = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE)
+    return std::unexpected(target->ErrorFor(fmt::format("{}: backup", path), rc));
+  return Ok();
+}
+
+}  // namespace interlock::store

@@ -1,0 +1,52 @@
+// The embedded audit store: one SQLite file in WAL mode with synchronous=FULL,
+// so a committed batch has been fsynced. One connection writes, one reads;
+// WAL lets reads run while a batch commits.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/audit_store.h"
+#include "store/sqlite.h"
+
+namespace interlock::store {
+
+struct SqliteOptions {
+  const char* vfs = nullptr;  // a SQLite VFS name, for fault injection in tests
+  std::string new_log_id;     // the log id recorded if the file is new
+};
+
+class SqliteAuditStore final : public AuditStore {
+ public:
+  // Opens the store at `path`, creating the file and schema if missing.
+  static Result<std::unique_ptr<SqliteAuditStore>> Open(const std::string& path,
+                                                        const SqliteOptions& options);
+
+  Result<AuditMeta> Meta() override;
+  Result<PruneCounts> Commit(const AuditBatch& batch) override;
+  Result<std::optional<std::string>> Tile(uint8_t level, uint64_t index) override;
+  Result<std::vector<AuditTile>> EdgeTiles() override;
+  Result<void> ScanRecords(uint64_t from, uint64_t to,
+                           const std::function<bool(AuditRecord&)>& visit) override;
+  Result<std::vector<AuditRecord>> QueryRecords(const RecordFilter& filter) override;
+  Result<std::vector<AuditKey>> Keys() override;
+  Result<std::vector<AuditCheckpoint>> Checkpoints() override;
+  Result<std::vector<AuditGrant>> Grants(const std::string& principal) override;
+  Result<void> Backup(const std::string& path) override;
+
+ private:
+  SqliteAuditStore() = default;
+  Result<PruneCounts> Apply(const AuditBatch& batch);
+
+  std::string path_;
+  std::mutex write_mu_;
+  Database writer_;
+  Statement insert_record_, upsert_tile_, insert_key_, insert_checkpoint_, insert_grant_,
+      read_size_, write_size_, prune_, shred_key_, shred_payloads_;
+  std::mutex read_mu_;
+  Database reader_;
+  Statement read_tile_;
+};
+
+}  // namespace interlock::store
