@@ -20,3 +20,18 @@ for request in examples/requests/*.json; do
   "$interlock" decide --governance "$dir" --request "$request" || status=$?
   echo "exit $status"
 done
+
+# The audit trail: record each decision, sign a checkpoint, verify, prove.
+data=.interlock
+echo
+echo "\$ interlock audit append --data $data   (one event per sample request)"
+for request in examples/requests/*.json; do
+  printf '{"event_type":"decision","actor":{"type":"service","id":"demo"},"action":{"type":"decide","target":"%s"},"environment":"dev"}\n' \
+    "$(basename "$request" .json)"
+done | "$interlock" audit append --data "$data"
+echo "\$ interlock audit checkpoint --data $data"
+"$interlock" audit checkpoint --data "$data" | tee "$data/demo-checkpoint.txt"
+echo "\$ interlock audit verify --data $data --checkpoint $data/demo-checkpoint.txt"
+"$interlock" audit verify --data "$data" --checkpoint "$data/demo-checkpoint.txt"
+echo "\$ interlock audit prove --data $data --index 0"
+"$interlock" audit prove --data "$data" --index 0

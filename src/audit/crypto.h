@@ -74,8 +74,10 @@ class Aead {
                            std::string_view aad);
   Result<std::string> Open(const Key256& key, std::string_view sealed, std::string_view aad);
 
-  // Seal with a caller-chosen nonce. Only for known-answer tests: reusing a
-  // nonce under one key destroys both confidentiality and integrity.
+  // Seal with a caller-chosen nonce, for known-answer tests and for callers
+  // that construct nonces unique per key (the audit log uses its record
+  // index). Reusing a nonce under one key destroys both confidentiality and
+  // integrity.
   Result<std::string> SealWithNonce(const Key256& key, std::span<const uint8_t, kNonceSize> nonce,
                                     std::string_view plaintext, std::string_view aad);
 

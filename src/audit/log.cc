@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "audit/tiles.h"
 #include "store/sqlite_audit_store.h"
@@ -128,7 +129,8 @@ struct AuditLog::WriterState {
   TreeHasher hasher;
   Aead aead;
   CompactRange range;
-  std::map<uint8_t, store::AuditTile> edge;  // newest tile of each tile level
+  std::map<uint8_t, store::AuditTile> edge;                 // newest tile of each tile level
+  std::unordered_map<std::string, std::string> actor_tags;  // a cache; HMAC setup is costly
   UnixMillis last_recorded_at = 0;
   UnixMillis last_checkpoint_at = 0;
   uint64_t last_checkpoint_size = 0;
@@ -254,14 +256,21 @@ Result<void> AuditLog::LoadTree() {
     s.last_checkpoint_at = checkpoints->back().created_at;
     s.last_checkpoint_size = checkpoints->back().size;
   }
+  Hash root = s.range.Root(s.hasher);
   std::lock_guard lock(mu_);
   durable_size_ = meta->size;
+  durable_root_ = root;
   return Ok();
 }
 
 uint64_t AuditLog::size() const {
   std::lock_guard lock(mu_);
   return durable_size_;
+}
+
+LogStats AuditLog::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
 }
 
 std::string AuditLog::ActorTag(std::string_view actor) const {
@@ -310,26 +319,32 @@ void AuditLog::WriterLoop() {
         }
         job->done = true;
       }
-      if (result) durable_size_ = state_->range.size();
+      if (result) {
+        uint64_t records = state_->range.size() - durable_size_;
+        durable_size_ = state_->range.size();
+        durable_root_ = state_->range.Root(state_->hasher);
+        stats_.batches += 1;
+        stats_.records += records;
+        stats_.largest_batch = std::max(stats_.largest_batch, records);
+      }
     }
     done_cv_.notify_all();
   }
 }
 
-Result<const AuditLog::DataKey*> AuditLog::KeyFor(uint8_t retention_class, UnixMillis at,
+Result<const AuditLog::DataKey*> AuditLog::KeyFor(uint8_t retention_class, const std::string& id,
+                                                  UnixMillis period_end,
                                                   std::vector<store::AuditKey>* created) {
-  Period period = PeriodOf(at);
-  std::string id = fmt::format("{}-{}", kRetentionClassNames[retention_class], period.name);
   std::lock_guard lock(keys_mu_);
   auto it = keys_.find(id);
   if (it != keys_.end()) return &it->second;
   DataKey key;
   key.retention_class = retention_class;
-  key.period_end = period.end;
+  key.period_end = period_end;
   if (auto ok = options_.random->Fill(key.key); !ok) return std::unexpected(ok.error());
   auto wrapped = WrapKey(master_, *options_.random, key.key, id);
   if (!wrapped) return std::unexpected(wrapped.error());
-  created->push_back({id, retention_class, period.end, std::move(*wrapped), master_fingerprint_});
+  created->push_back({id, retention_class, period_end, std::move(*wrapped), master_fingerprint_});
   // Known to readers only once committed; RunBatch removes it on failure.
   return &keys_.emplace(id, key).first->second;
 }
@@ -357,16 +372,30 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
   };
 
   auto place = [&](unsigned level, uint64_t index, const Hash& hash) {
+    // A batch can fill several tiles of a level: each one it leaves behind
+    // is complete and is written now; the newest is written at the end.
     TileSlot slot = SlotOf(level, index);
-    store::AuditTile& tile = s.edge[slot.tile_level];
-    if (tile.hashes.size() != kTileBytes || tile.index != slot.tile_index) {
-      tile.level = slot.tile_level;
-      tile.index = slot.tile_index;
-      tile.hashes.assign(kTileBytes, '\0');
+    auto it = s.edge.find(slot.tile_level);
+    if (it != s.edge.end() && it->second.index != slot.tile_index && dirty.count(slot.tile_level)) {
+      batch.tiles.push_back(it->second);
     }
-    std::copy(hash.begin(), hash.end(), tile.hashes.begin() + static_cast<ptrdiff_t>(slot.offset));
-    dirty.insert(slot.tile_level);
+    dirty.insert(PlaceNode(s.edge, level, index, hash));
   };
+
+  // Per batch: one time, so one data key per class, and one draw of randomness.
+  const Period period = PeriodOf(now);
+  std::array<const DataKey*, kRetentionClasses> class_keys{};
+  size_t records = 0;
+  for (Job* job : jobs) records += job->events.size();
+  // Per record: a 16-byte salt and the 4 random bytes of its nonce.
+  constexpr size_t kRandomPerRecord = kSaltSize + 4;
+  std::string random(records * kRandomPerRecord, '\0');
+  if (auto ok = options_.random->Fill(
+          std::span(reinterpret_cast<uint8_t*>(random.data()), random.size()));
+      !ok) {
+    return fail(ok.error());
+  }
+  size_t drawn = 0;
 
   std::string leaf;
   for (Job* job : jobs) {
@@ -383,25 +412,41 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
           cls = c;
         }
       }
-      auto key = KeyFor(cls, now, &batch.keys);
-      if (!key) return fail(key.error());
-      std::string key_id = fmt::format("{}-{}", kRetentionClassNames[cls], PeriodOf(now).name);
+      std::string key_id = fmt::format("{}-{}", kRetentionClassNames[cls], period.name);
+      if (!class_keys[cls]) {
+        auto key = KeyFor(cls, key_id, period.end, &batch.keys);
+        if (!key) return fail(key.error());
+        class_keys[cls] = *key;
+      }
+      std::string_view randomness = std::string_view(random).substr(drawn, kRandomPerRecord);
+      drawn += kRandomPerRecord;
 
       leaf.clear();
       leaf.push_back(static_cast<char>(kLeafVersion));
       PutBigEndian(&leaf, index);
       PutBigEndian(&leaf, static_cast<uint64_t>(now));
-      std::array<uint8_t, kSaltSize> salt;
-      if (auto ok = options_.random->Fill(salt); !ok) return fail(ok.error());
-      leaf.append(reinterpret_cast<const char*>(salt.data()), salt.size());
+      leaf.append(randomness.substr(0, kSaltSize));
       leaf.push_back(static_cast<char>(cls));
       leaf += event.canonical;
 
+      // The nonce is 4 random bytes and the index: unique per key even past
+      // the 2^32 records where random 96-bit nonces become unsafe, and a
+      // batch retried after a failure draws fresh random bytes.
+      std::array<uint8_t, kNonceSize> nonce;
+      std::copy_n(randomness.data() + kSaltSize, 4, nonce.begin());
+      for (int i = 0; i < 8; ++i) nonce[4 + i] = static_cast<uint8_t>(index >> (56 - 8 * i));
+
       Hash leaf_hash = s.hasher.Leaf(leaf);
-      auto sealed = s.aead.Seal((*key)->key, *options_.random, leaf, RecordAad(index, key_id));
+      auto sealed =
+          s.aead.SealWithNonce(class_keys[cls]->key, nonce, leaf, RecordAad(index, key_id));
       if (!sealed) return fail(sealed.error());
       if (auto ok = s.range.Append(leaf_hash, s.hasher, place); !ok) return fail(ok.error());
 
+      auto tag = s.actor_tags.find(event.actor_id);
+      if (tag == s.actor_tags.end()) {
+        if (s.actor_tags.size() > 4096) s.actor_tags.clear();
+        tag = s.actor_tags.emplace(event.actor_id, ActorTag(event.actor_id)).first;
+      }
       store::AuditRecord& r = batch.records.emplace_back();
       r.index = index;
       r.recorded_at = now;
@@ -409,7 +454,7 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
       r.key_id = std::move(key_id);
       r.event_type = event.event_type;
       r.environment = event.environment;
-      r.actor_tag = ActorTag(event.actor_id);
+      r.actor_tag = tag->second;
       r.payload = std::move(*sealed);
       job->appended.push_back({index, leaf_hash});
     }
@@ -492,9 +537,22 @@ Result<Hash> AuditLog::StoredNode(unsigned level, uint64_t index) {
   return nodes.Node(level, index);
 }
 
+// The root of the first `n` entries: the writer's when n is the current size.
+static Result<Hash> RootOf(NodeSource& nodes, uint64_t n, uint64_t current,
+                           const Hash& current_root, TreeHasher& hasher) {
+  if (n == current) return current_root;
+  return RootAt(nodes, n, hasher);
+}
+
 Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
                                                       std::optional<uint64_t> size) {
-  uint64_t current = this->size();
+  uint64_t current;
+  Hash current_root;
+  {
+    std::lock_guard lock(mu_);
+    current = durable_size_;
+    current_root = durable_root_;
+  }
   uint64_t n = size.value_or(current);
   if (n > current) {
     return std::unexpected(Error::InvalidArgument(
@@ -505,7 +563,7 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
         Error::InvalidArgument(fmt::format("index {} is not in a tree of {} entries", index, n)));
   }
   TileNodes nodes(*store_);
-  TreeHasher hasher;
+  thread_local TreeHasher hasher;
   InclusionProofResult out{index, n, {}, {}, {}};
   auto proof = InclusionProof(nodes, index, n, hasher);
   if (!proof) return std::unexpected(proof.error());
@@ -513,7 +571,7 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
   auto leaf = nodes.Node(0, index);
   if (!leaf) return std::unexpected(leaf.error());
   out.leaf_hash = *leaf;
-  auto root = RootAt(nodes, n, hasher);
+  auto root = RootOf(nodes, n, current, current_root, hasher);
   if (!root) return std::unexpected(root.error());
   out.root = *root;
   return out;
@@ -521,7 +579,13 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
 
 Result<ConsistencyProofResult> AuditLog::ProveConsistency(uint64_t from,
                                                           std::optional<uint64_t> to) {
-  uint64_t current = this->size();
+  uint64_t current;
+  Hash current_root;
+  {
+    std::lock_guard lock(mu_);
+    current = durable_size_;
+    current_root = durable_root_;
+  }
   uint64_t n = to.value_or(current);
   if (n > current) {
     return std::unexpected(Error::InvalidArgument(
@@ -532,21 +596,22 @@ Result<ConsistencyProofResult> AuditLog::ProveConsistency(uint64_t from,
         fmt::format("--from must be between 1 and {} (the --to size), got {}", n, from)));
   }
   TileNodes nodes(*store_);
-  TreeHasher hasher;
+  thread_local TreeHasher hasher;
   ConsistencyProofResult out{from, n, {}, {}, {}};
   auto proof = ConsistencyProof(nodes, from, n, hasher);
   if (!proof) return std::unexpected(proof.error());
   out.proof = std::move(*proof);
-  auto from_root = RootAt(nodes, from, hasher);
+  auto from_root = RootOf(nodes, from, current, current_root, hasher);
   if (!from_root) return std::unexpected(from_root.error());
-  auto to_root = RootAt(nodes, n, hasher);
+  auto to_root = RootOf(nodes, n, current, current_root, hasher);
   if (!to_root) return std::unexpected(to_root.error());
   out.from_root = *from_root;
   out.to_root = *to_root;
   return out;
 }
 
-Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& leaf_hash) {
+Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& leaf_hash,
+                               Aead& aead) {
   Entry e;
   e.index = record.index;
   e.recorded_at = record.recorded_at;
@@ -564,7 +629,7 @@ Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& lea
     }
     key = it->second;
   }
-  auto leaf = audit::Open(key.key, *record.payload, RecordAad(record.index, record.key_id));
+  auto leaf = aead.Open(key.key, *record.payload, RecordAad(record.index, record.key_id));
   if (!leaf) {
     return std::unexpected(Error::Corruption(fmt::format(
         "record {}: the payload fails authentication (changed, or moved from another index)",
@@ -651,10 +716,11 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
   std::vector<Entry> entries;
   entries.reserve(records->size());
   TileNodes nodes(*store_);
+  Aead aead;
   for (const store::AuditRecord& r : *records) {
     auto leaf_hash = nodes.Node(0, r.index);
     if (!leaf_hash) return std::unexpected(leaf_hash.error());
-    auto entry = Decode(r, *leaf_hash);
+    auto entry = Decode(r, *leaf_hash, aead);
     if (!entry) return std::unexpected(entry.error());
     entries.push_back(std::move(*entry));
   }
@@ -806,6 +872,7 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
 
   TileNodes nodes(*store_);
   TreeHasher hasher;
+  Aead aead;
   CompactRange range;
   size_t next_head = 0;
   uint64_t last_good_head = 0;
@@ -838,7 +905,7 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
       if (!stored_leaf)
         return bad(i, fmt::format("record {}: {}", i, stored_leaf.error().message()));
       Hash leaf_hash = *stored_leaf;
-      auto entry = Decode(r, *stored_leaf);
+      auto entry = Decode(r, *stored_leaf, aead);
       if (!entry) return bad(i, entry.error().message());
       if (entry->pruned) {
         ++report.pruned;

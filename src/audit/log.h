@@ -126,6 +126,13 @@ struct PruneReport {
   Appended record;  // the audit record of the pruning
 };
 
+// Group-commit figures since Open.
+struct LogStats {
+  uint64_t batches = 0;  // transactions committed
+  uint64_t records = 0;  // records appended
+  uint64_t largest_batch = 0;
+};
+
 struct VerifyOptions {
   std::optional<std::string> checkpoint_note;  // a checkpoint saved earlier
   std::optional<std::string> verifier_key;     // default: the log's own key
@@ -173,6 +180,8 @@ class AuditLog {
   Result<VerifyReport> Verify(const VerifyOptions& options);
   Result<void> Backup(const std::string& path);
 
+  LogStats stats() const;
+
   // Things the user should know (a master key file was just created...).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -190,10 +199,10 @@ class AuditLog {
   Result<void> Submit(Job* job);
   void WriterLoop();
   Result<void> RunBatch(std::vector<Job*>& jobs);
-  Result<const DataKey*> KeyFor(uint8_t retention_class, UnixMillis at,
-                                std::vector<store::AuditKey>* created);
+  Result<const DataKey*> KeyFor(uint8_t retention_class, const std::string& id,
+                                UnixMillis period_end, std::vector<store::AuditKey>* created);
   std::string ActorTag(std::string_view actor) const;
-  Result<Entry> Decode(const store::AuditRecord& record, const Hash& leaf_hash);
+  Result<Entry> Decode(const store::AuditRecord& record, const Hash& leaf_hash, Aead& aead);
   Result<Hash> StoredNode(unsigned level, uint64_t index);
   Result<Appended> AppendInternal(std::string event_json);
 
@@ -217,6 +226,8 @@ class AuditLog {
   std::deque<Job*> queue_;
   bool stopping_ = false;
   uint64_t durable_size_ = 0;
+  Hash durable_root_{};  // the root at durable_size_
+  LogStats stats_;
   std::thread writer_;
 };
 

@@ -9,8 +9,13 @@
 // rewrites at most one partial tile per tile level.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+
+#include "audit/merkle.h"
+#include "store/audit_store.h"
 
 namespace interlock::audit {
 
@@ -33,6 +38,23 @@ inline TileSlot SlotOf(unsigned level, uint64_t index) {
   uint64_t position = index - (tile_index << shift);
   return {static_cast<uint8_t>(level / kTileHeight), tile_index,
           (kLevelStart[within] + static_cast<size_t>(position)) * 32};
+}
+
+// Writes a newly completed node into the newest tile of its tile level in
+// `edge`, starting a fresh tile when the node belongs to the next one (nodes
+// of a level complete in index order, so tiles fill left to right). Returns
+// the tile level touched.
+inline uint8_t PlaceNode(std::map<uint8_t, store::AuditTile>& edge, unsigned level, uint64_t index,
+                         const Hash& hash) {
+  TileSlot slot = SlotOf(level, index);
+  store::AuditTile& tile = edge[slot.tile_level];
+  if (tile.hashes.size() != kTileBytes || tile.index != slot.tile_index) {
+    tile.level = slot.tile_level;
+    tile.index = slot.tile_index;
+    tile.hashes.assign(kTileBytes, '\0');
+  }
+  std::copy(hash.begin(), hash.end(), tile.hashes.begin() + static_cast<ptrdiff_t>(slot.offset));
+  return slot.tile_level;
 }
 
 }  // namespace interlock::audit

@@ -49,7 +49,7 @@ Result<UnixMillis> ParseTimestamp(std::string_view text) {
         "\"{}\" is not an RFC 3339 timestamp (expected e.g. 2024-01-15T10:30:00Z)", text)));
   };
   size_t pos = 0;
-  int y, mo, d, h, mi, s;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (!Digits(text, &pos, 4, &y) || !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &mo) ||
       !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &d) || !Expect(text, &pos, 'T') ||
       !Digits(text, &pos, 2, &h) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &mi) ||
@@ -74,7 +74,7 @@ Result<UnixMillis> ParseTimestamp(std::string_view text) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int sign = text[pos] == '+' ? 1 : -1;
     ++pos;
-    int oh, om;
+    int oh = 0, om = 0;
     if (!Digits(text, &pos, 2, &oh) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &om) ||
         oh > 23 || om > 59) {
       return bad();

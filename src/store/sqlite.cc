@@ -18,6 +18,13 @@ Database& Database::operator=(Database&& other) noexcept {
 }
 
 Result<Database> Database::Open(const std::string& path, bool create, const char* vfs) {
+  // Memory statistics take a global mutex on every allocation; Interlock
+  // does not read them. Must precede the library's initialisation.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
