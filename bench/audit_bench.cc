@@ -7,8 +7,11 @@
 //
 // Every append is durable (WAL, synchronous=FULL) before it is counted.
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -133,6 +136,28 @@ uint64_t Bulk(Env& env, const std::string& dir, int writers, double seconds) {
   fmt::print("bulk, batches of 1,000, {} writer{}:  {:9.0f} durable appends/s  ({} in {:.2f} s)\n",
              writers, writers == 1 ? " " : "s", done / elapsed, done.load(), elapsed);
   return log->size();
+}
+
+// The disk's durability latency: 4 KiB write + fdatasync, median of 50. With
+// W writers each waiting for durability, no log can commit more than
+// W / latency appends per second.
+double FsyncMicros(const std::string& dir) {
+  std::string path = dir + "/fsync-probe";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return 0;
+  std::vector<double> samples;
+  std::string block(4096, 'x');
+  for (int i = 0; i < 50; ++i) {
+    auto start = Stopwatch::now();
+    if (::pwrite(fd, block.data(), block.size(), static_cast<off_t>(i) * 4096) < 0) break;
+    if (::fdatasync(fd) != 0) break;
+    samples.push_back(Seconds(start) * 1e6);
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
 }
 
 // openssl speed's SHA-256 figure, bytes per second, for one block size.
@@ -262,6 +287,10 @@ int main(int argc, char** argv) {
   double seconds = smoke ? 0.2 : 3.0;
   auto want = [&](std::string_view part) { return only.empty() || only == part; };
   if (want("appends")) {
+    double fsync = FsyncMicros(root);
+    fmt::print("disk: 4 KiB write + fdatasync takes {:.0f} µs (median of 50), so {} writers each "
+               "waiting for durability can reach at most {:.0f} appends/s\n",
+               fsync, 64, fsync > 0 ? 64 / (fsync / 1e6) : 0.0);
     for (int writers : {1, 8, 64}) {
       Concurrent(env, fmt::format("{}/w{}", root, writers), writers, seconds);
     }
