@@ -130,7 +130,7 @@
 
 namespace interlock::audit {
 
-inline constexpr size_t kMaxEventBytes = 256 * 1024;
+inline constexpr size_t kMaxEventBytes = size_t{256} * 1024;
 inline constexpr int kMaxEventDepth = 32;
 
 // Retention periods (seed 000, section 5.1): production, security incidents

@@ -220,7 +220,8 @@ AuditLog::~AuditLog() {
     if (changed) {
       Job job;
       job.checkpoint = true;
-      (void)Submit(&job);
+      // A failed final checkpoint loses nothing: the next writer signs one.
+      [[maybe_unused]] auto signed_at_close = Submit(&job);
     }
     {
       std::lock_guard lock(mu_);
@@ -512,7 +513,7 @@ Result<std::vector<Appended>> AuditLog::AppendEvents(std::vector<Event> events) 
   return std::move(job.appended);
 }
 
-Result<Appended> AuditLog::AppendInternal(std::string event_json) {
+Result<Appended> AuditLog::AppendInternal(const std::string& event_json) {
   auto event = ParseEvent(event_json, options_.clock->Now());
   if (!event) {
     return std::unexpected(
@@ -666,7 +667,8 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
   // A refused read is recorded too, then refused.
   auto refuse = [&](std::string why) -> Result<std::vector<Entry>> {
     read_event["outcome"] = {{"status", "denied"}, {"reason", why}};
-    (void)AppendInternal(read_event.dump());
+    // Refused either way; the record of the attempt is best effort.
+    [[maybe_unused]] auto recorded = AppendInternal(read_event.dump());
     return std::unexpected(Error::PermissionDenied(std::move(why)));
   };
 
@@ -927,6 +929,8 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
                                level, index, index << level, ((index + 1) << level) - 1));
       }
       ++i;
+      // Several heads may share a size (a stored checkpoint and the one
+      // given): each is judged against the last matching head below it.
       while (next_head < heads.size() && heads[next_head].size == i) {
         if (range.Root(hasher) != heads[next_head].root) {
           return bad(last_good_head,
@@ -935,9 +939,9 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
                                  heads[next_head].what, heads[next_head].size, last_good_head,
                                  heads[next_head].size - 1));
         }
-        last_good_head = heads[next_head].size;
         ++next_head;
       }
+      if (next_head > 0 && heads[next_head - 1].size == i) last_good_head = i;
       if (options.progress && (i % 65536 == 0 || i == n)) options.progress(i, n);
     }
   }

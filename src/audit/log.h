@@ -56,8 +56,8 @@ struct LogOptions {
   const char* vfs = nullptr;  // SQLite VFS, for fault injection
   // Retention per class (milliseconds, by RetentionClass), from the governance;
   // a record whose event fits several classes is kept for the longest.
-  std::array<int64_t, 5> retention = {7 * 365 * kDay, 365 * kDay, 90 * kDay, 7 * 365 * kDay,
-                                      7 * 365 * kDay};
+  std::array<int64_t, 5> retention = {kDay * 7 * 365, kDay * 365, kDay * 90, kDay * 7 * 365,
+                                      kDay * 7 * 365};
   int64_t checkpoint_interval_ms = 1000;  // sign a checkpoint at most this often
   size_t max_batch_records = 16384;
 };
@@ -204,7 +204,7 @@ class AuditLog {
   std::string ActorTag(std::string_view actor) const;
   Result<Entry> Decode(const store::AuditRecord& record, const Hash& leaf_hash, Aead& aead);
   Result<Hash> StoredNode(unsigned level, uint64_t index);
-  Result<Appended> AppendInternal(std::string event_json);
+  Result<Appended> AppendInternal(const std::string& event_json);
 
   LogOptions options_;
   std::unique_ptr<store::AuditStore> store_;

@@ -164,25 +164,8 @@ json EntryJson(const audit::Entry& e, bool with_leaf) {
   return out;
 }
 
-Result<std::string> ReadInput(const std::string& path, Io& io, size_t limit) {
-  if (path != "-") {
-    RealFileSystem fs;
-    return fs.ReadFile(path, limit);
-  }
-  std::string text;
-  char buffer[1 << 16];
-  while (io.in.read(buffer, sizeof buffer) || io.in.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(io.in.gcount()));
-    if (text.size() > limit) {
-      return std::unexpected(
-          Error::InvalidArgument(fmt::format("input: larger than the limit of {} bytes", limit)));
-    }
-  }
-  return text;
-}
-
 int RunAppend(const AuditOptions& o, Io& io) {
-  auto text = ReadInput(o.event, io, size_t{1} << 30);
+  auto text = ReadInput(o.event, io.in, size_t{1} << 30, "events");
   if (!text) return Fail(io, text.error());
   // One JSON document, or JSON lines: validate all before writing any.
   SystemClock clock;
@@ -278,7 +261,7 @@ int RunQuery(const AuditOptions& o, Io& io, bool export_mode) {
 
 // Checks a bundle offline: signature, leaf hashes, inclusion proofs.
 int RunVerifyBundle(const AuditOptions& o, Io& io) {
-  auto text = ReadInput(*o.bundle_file, io, size_t{1} << 31);
+  auto text = ReadInput(*o.bundle_file, io.in, size_t{1} << 31, "bundle");
   if (!text) return Fail(io, text.error());
   json b = json::parse(*text, nullptr, false);
   auto invalid = [&](std::string what) {
@@ -297,7 +280,7 @@ int RunVerifyBundle(const AuditOptions& o, Io& io) {
   if (!verifier) return Fail(io, verifier.error());
   auto body = verifier->Verify(b["checkpoint"].get<std::string>());
   json report = {{"ok", false}};
-  auto finish = [&](std::optional<uint64_t> index, std::string problem) {
+  auto finish = [&](std::optional<uint64_t> index, const std::string& problem) {
     report["ok"] = problem.empty();
     if (index) report["first_bad_index"] = *index;
     if (!problem.empty()) report["problem"] = problem;

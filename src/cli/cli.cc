@@ -90,25 +90,6 @@ int RunCheck(const Options& o, Io& io) {
   return kExitOk;
 }
 
-Result<std::string> ReadRequestText(const std::string& path, std::istream& in, size_t limit) {
-  if (path != "-") {
-    RealFileSystem fs;
-    auto text = fs.ReadFile(path, limit);
-    if (!text) return std::unexpected(text.error());
-    return text;
-  }
-  std::string text;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(in.gcount()));
-    if (text.size() > limit) {
-      return std::unexpected(
-          Error::InvalidArgument(fmt::format("request: larger than the limit of {} bytes", limit)));
-    }
-  }
-  return text;
-}
-
 int RunDecide(const Options& o, Io& io) {
   RealFileSystem fs;
   auto g = governance::Load(fs, o.governance);
@@ -118,7 +99,7 @@ int RunDecide(const Options& o, Io& io) {
     return kExitInvalid;
   }
   decision::RequestLimits limits;
-  auto text = ReadRequestText(o.request, io.in, limits.max_bytes);
+  auto text = ReadInput(o.request, io.in, limits.max_bytes, "request");
   if (!text) {
     Print(io.err, "error: {}\n", text.error().message());
     return ExitCodeFor(text.error().kind());
@@ -177,6 +158,24 @@ const Command kCommands[] = {
 };
 
 }  // namespace
+
+Result<std::string> ReadInput(const std::string& path, std::istream& in, size_t limit,
+                              std::string_view what) {
+  if (path != "-") {
+    RealFileSystem fs;
+    return fs.ReadFile(path, limit);
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > limit) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("{}: larger than the limit of {} bytes", what, limit)));
+    }
+  }
+  return text;
+}
 
 int ExitCodeFor(ErrorKind kind) {
   switch (kind) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace CLI {
 class App;
 }
@@ -29,6 +31,11 @@ template <class... Args>
 void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... args) {
   stream << fmt::format(format, std::forward<Args>(args)...);
 }
+
+// Reads a whole file, or standard input for "-", refusing more than `limit`
+// bytes; `what` names the input in errors.
+Result<std::string> ReadInput(const std::string& path, std::istream& in, size_t limit,
+                              std::string_view what);
 
 // Adds `interlock audit ...`; the chosen subcommand stores its runner in *run.
 void AddAuditCommands(CLI::App* app, std::function<int(Io&)>* run);
