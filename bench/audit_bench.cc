@@ -6,8 +6,8 @@
 //   audit_bench --benchmark_min_time=...   a quick smoke run (the test command uses it)
 //
 // Every append is durable (WAL, synchronous=FULL) before it is counted.
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -288,9 +288,10 @@ int main(int argc, char** argv) {
   auto want = [&](std::string_view part) { return only.empty() || only == part; };
   if (want("appends")) {
     double fsync = FsyncMicros(root);
-    fmt::print("disk: 4 KiB write + fdatasync takes {:.0f} µs (median of 50), so {} writers each "
-               "waiting for durability can reach at most {:.0f} appends/s\n",
-               fsync, 64, fsync > 0 ? 64 / (fsync / 1e6) : 0.0);
+    fmt::print(
+        "disk: 4 KiB write + fdatasync takes {:.0f} µs (median of 50), so {} writers each "
+        "waiting for durability can reach at most {:.0f} appends/s\n",
+        fsync, 64, fsync > 0 ? 64 / (fsync / 1e6) : 0.0);
     for (int writers : {1, 8, 64}) {
       Concurrent(env, fmt::format("{}/w{}", root, writers), writers, seconds);
     }

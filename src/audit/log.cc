@@ -810,6 +810,10 @@ namespace interlock::audit {
 
 Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
   VerifyReport report;
+  // Checkpoints first: one is committed with the records it covers, so every
+  // checkpoint read before the size is within it, even while appends go on.
+  auto stored = store_->Checkpoints();
+  if (!stored) return std::unexpected(stored.error());
   auto meta = store_->Meta();
   if (!meta) return std::unexpected(meta.error());
   const uint64_t n = meta->size;
@@ -852,8 +856,6 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     heads.push_back({cp->size, root, what});
     return true;
   };
-  auto stored = store_->Checkpoints();
-  if (!stored) return std::unexpected(stored.error());
   for (const store::AuditCheckpoint& c : *stored) {
     auto ok = add_head(c.note, fmt::format("the stored checkpoint of size {}", c.size));
     if (!ok) return std::unexpected(ok.error());

@@ -317,6 +317,21 @@ int RunVerifyBundle(const AuditOptions& o, Io& io) {
       if (leaf->size() < 9 || named != index) {
         return finish(index, fmt::format("record {}: its leaf bytes name index {}", index, named));
       }
+      // The event shown must be the one the leaf commits to: the canonical
+      // JSON after the 34-byte header (docs/audit-format.md, section 1).
+      constexpr size_t kLeafHeaderSize = 34;
+      if (r.contains("event") && !r["event"].is_null()) {
+        auto committed = nlohmann::json::parse(
+            leaf->substr(std::min(leaf->size(), kLeafHeaderSize)), nullptr, false);
+        if (committed.is_discarded() || committed != nlohmann::json::parse(r["event"].dump())) {
+          return finish(
+              index, fmt::format("record {}: its event is not the one in its leaf bytes", index));
+        }
+      }
+    } else if (r.contains("event") && !r["event"].is_null()) {
+      return finish(
+          index,
+          fmt::format("record {}: its event comes without the leaf bytes that prove it", index));
     }
     std::vector<audit::Hash> proof;
     for (const json& h : r["proof"]) {
