@@ -58,31 +58,44 @@ Result<void> RealFileSystem::WriteFile(const std::string& path, const std::strin
 
 Result<void> RealFileSystem::CreatePrivateFile(const std::string& path,
                                                const std::string& contents) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST)
-      return std::unexpected(Error::AlreadyExists(fmt::format("{}: already exists", path)));
-    return std::unexpected(IoError("cannot create", path, errno));
-  }
+  // Written whole and fsynced under a temporary name, then linked into place:
+  // a crash never leaves a half-written key at `path`, and link() fails if
+  // another process created it first.
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return std::unexpected(IoError("cannot create", tmp, errno));
+  auto fail = [&](std::string_view what, int errnum) -> Result<void> {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return std::unexpected(IoError(what, path, errnum));
+  };
   size_t done = 0;
   while (done < contents.size()) {
     ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int errnum = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      return std::unexpected(IoError("write failed", path, errnum));
-    }
+    if (n < 0) return fail("write failed", errno);
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    int errnum = errno;
-    ::close(fd);
-    ::unlink(path.c_str());
-    return std::unexpected(IoError("fsync failed", path, errnum));
-  }
+  if (::fsync(fd) != 0) return fail("fsync failed", errno);
   ::close(fd);
+  int linked = ::link(tmp.c_str(), path.c_str());
+  int link_errno = errno;
+  ::unlink(tmp.c_str());
+  if (linked != 0) {
+    if (link_errno == EEXIST)
+      return std::unexpected(Error::AlreadyExists(fmt::format("{}: already exists", path)));
+    return std::unexpected(IoError("cannot create", path, link_errno));
+  }
+  // Make the new name durable too.
+  std::string dir = stdfs::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    int synced = ::fsync(dfd);
+    int sync_errno = errno;
+    ::close(dfd);
+    if (synced != 0)
+      return std::unexpected(IoError("fsync of its directory failed", path, sync_errno));
+  }
   return Ok();
 }
 
