@@ -263,7 +263,7 @@ std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::string_vie
 
 Result<std::string> HkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                std::string_view info, size_t length) {
-  if (length == 0 || length > 255 * 32) {
+  if (length == 0 || length > size_t{255} * 32) {
     return std::unexpected(Error::InvalidArgument(
         fmt::format("HKDF-SHA256 output length {} is outside 1..{}", length, 255 * 32)));
   }

@@ -79,7 +79,7 @@ Result<UnixMillis> ParseTimestamp(std::string_view text) {
         oh > 23 || om > 59) {
       return bad();
     }
-    offset_minutes = sign * (oh * 60 + om);
+    offset_minutes = static_cast<int64_t>(sign) * (oh * 60 + om);
   } else {
     return bad();
   }

@@ -68,13 +68,15 @@ AuditRecord ReadRecord(const Statement& s) {
 template <class F>
 auto InTransaction(Database& db, F&& f) -> decltype(f()) {
   if (auto begun = db.Exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(begun.error());
+  // A failed ROLLBACK leaves nothing to do: SQLite has already rolled back
+  // or will on the next open; the first error is the one to report.
   auto result = f();
   if (!result) {
-    (void)db.Exec("ROLLBACK");
+    [[maybe_unused]] auto rolled_back = db.Exec("ROLLBACK");
     return result;
   }
   if (auto committed = db.Exec("COMMIT"); !committed) {
-    (void)db.Exec("ROLLBACK");
+    [[maybe_unused]] auto rolled_back = db.Exec("ROLLBACK");
     return std::unexpected(committed.error());
   }
   return result;
@@ -293,7 +295,7 @@ Result<void> SqliteAuditStore::ScanRecords(uint64_t from, uint64_t to,
     }
   }
   s = Statement();
-  (void)reader_.Exec("COMMIT");
+  [[maybe_unused]] auto ended = reader_.Exec("COMMIT");  // a read: nothing to lose
   return result;
 }
 
