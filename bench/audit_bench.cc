@@ -85,38 +85,16 @@ void Check(const Result<std::vector<audit::Appended>>& r) {
   }
 }
 
-// `writers` threads each append one event at a time and wait for durability.
-void Concurrent(Env& env, const std::string& dir, int writers, double seconds) {
-  auto log = OpenLog(env, dir);
-  audit::Event event = TheEvent();
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> done{0};
-  std::vector<std::thread> threads;
-  auto start = Stopwatch::now();
-  for (int w = 0; w < writers; ++w) {
-    threads.emplace_back([&] {
-      while (!stop.load(std::memory_order_relaxed)) {
-        Check(log->AppendEvents({event}));
-        done.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (std::thread& t : threads) t.join();
-  double elapsed = Seconds(start);
-  audit::LogStats stats = log->stats();
-  fmt::print(
-      "appends, {:2} concurrent writers: {:9.0f} durable appends/s  ({} in {:.2f} s; {} "
-      "commits, mean batch {:.1f}, largest {})\n",
-      writers, done / elapsed, done.load(), elapsed, stats.batches,
-      stats.batches ? double(stats.records) / stats.batches : 0.0, stats.largest_batch);
-}
+struct Throughput {
+  uint64_t appended = 0;
+  double seconds = 0;
+  double per_second() const { return appended / seconds; }
+};
 
-// Batches of 1,000 events per call, from `writers` threads.
-uint64_t Bulk(Env& env, const std::string& dir, int writers, double seconds) {
-  auto log = OpenLog(env, dir);
-  std::vector<audit::Event> batch(1000, TheEvent());
+// `writers` threads append `batch` over and over, each waiting for
+// durability, for `seconds`.
+Throughput Drive(audit::AuditLog& log, int writers, double seconds,
+                 const std::vector<audit::Event>& batch) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
   std::vector<std::thread> threads;
@@ -124,7 +102,7 @@ uint64_t Bulk(Env& env, const std::string& dir, int writers, double seconds) {
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
-        Check(log->AppendEvents(batch));
+        Check(log.AppendEvents(batch));
         done.fetch_add(batch.size(), std::memory_order_relaxed);
       }
     });
@@ -132,10 +110,27 @@ uint64_t Bulk(Env& env, const std::string& dir, int writers, double seconds) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (std::thread& t : threads) t.join();
-  double elapsed = Seconds(start);
+  return {done.load(), Seconds(start)};
+}
+
+// `writers` threads each append one event at a time.
+void Concurrent(Env& env, const std::string& dir, int writers, double seconds) {
+  auto log = OpenLog(env, dir);
+  Throughput t = Drive(*log, writers, seconds, {TheEvent()});
+  audit::LogStats stats = log->stats();
+  fmt::print(
+      "appends, {:2} concurrent writers: {:9.0f} durable appends/s  ({} in {:.2f} s; {} "
+      "commits, mean batch {:.1f}, largest {})\n",
+      writers, t.per_second(), t.appended, t.seconds, stats.batches,
+      stats.batches ? double(stats.records) / stats.batches : 0.0, stats.largest_batch);
+}
+
+// Batches of 1,000 events per call, from `writers` threads.
+void Bulk(Env& env, const std::string& dir, int writers, double seconds) {
+  auto log = OpenLog(env, dir);
+  Throughput t = Drive(*log, writers, seconds, std::vector<audit::Event>(1000, TheEvent()));
   fmt::print("bulk, batches of 1,000, {} writer{}:  {:9.0f} durable appends/s  ({} in {:.2f} s)\n",
-             writers, writers == 1 ? " " : "s", done / elapsed, done.load(), elapsed);
-  return log->size();
+             writers, writers == 1 ? " " : "s", t.per_second(), t.appended, t.seconds);
 }
 
 // The disk's durability latency: 4 KiB write + fdatasync, median of 50. With

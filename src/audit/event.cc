@@ -6,6 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "core/text.h"
+
 namespace interlock::audit {
 namespace {
 
@@ -43,19 +45,6 @@ std::string Describe(const json& value) {
     default:
       return value.dump();
   }
-}
-
-// Line and column (both from 1, the column in bytes) of a byte offset.
-std::string Position(std::string_view text, size_t offset) {
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t index = 0; index < offset && index < text.size(); ++index) {
-    if (text[index] == '\n') {
-      ++line;
-      line_start = index + 1;
-    }
-  }
-  return fmt::format("line {}, column {}", line, offset - line_start + 1);
 }
 
 // The offset of the first byte that does not begin a well-formed UTF-8
@@ -132,7 +121,7 @@ class Builder final : public nlohmann::json_sax<json> {
       what.remove_prefix(start + 2);
     }
     // Only parse_error.101 messages carry a position of their own.
-    std::string where = e.id == 101 ? "" : fmt::format(" at {}", Position(text_, position));
+    std::string where = e.id == 101 ? "" : fmt::format(" at {}", TextPosition(text_, position));
     return Fail(fmt::format("event: malformed JSON{}: {}", where, what));
   }
 

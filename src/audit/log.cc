@@ -533,32 +533,40 @@ Result<std::string> AuditLog::Checkpoint() {
   return job.checkpoint_note;
 }
 
-Result<Hash> AuditLog::StoredNode(unsigned level, uint64_t index) {
-  TileNodes nodes(*store_);
-  return nodes.Node(level, index);
-}
+// The tree a proof is about: `size` entries (default: all durable ones), with
+// the durable size and root as the writer last published them.
+struct AuditLog::ProofTree {
+  uint64_t size = 0;
+  uint64_t durable_size = 0;
+  Hash durable_root{};
 
-// The root of the first `n` entries: the writer's when n is the current size.
-static Result<Hash> RootOf(NodeSource& nodes, uint64_t n, uint64_t current,
-                           const Hash& current_root, TreeHasher& hasher) {
-  if (n == current) return current_root;
-  return RootAt(nodes, n, hasher);
+  // The root of the first `n` entries: the published one when n is durable.
+  Result<Hash> Root(NodeSource& nodes, uint64_t n, TreeHasher& hasher) const {
+    if (n == durable_size) return durable_root;
+    return RootAt(nodes, n, hasher);
+  }
+};
+
+Result<AuditLog::ProofTree> AuditLog::TreeOfSize(std::optional<uint64_t> size) const {
+  ProofTree tree;
+  {
+    std::lock_guard lock(mu_);
+    tree.durable_size = durable_size_;
+    tree.durable_root = durable_root_;
+  }
+  tree.size = size.value_or(tree.durable_size);
+  if (tree.size > tree.durable_size) {
+    return std::unexpected(Error::InvalidArgument(fmt::format(
+        "tree size {} is larger than the log ({} entries)", tree.size, tree.durable_size)));
+  }
+  return tree;
 }
 
 Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
                                                       std::optional<uint64_t> size) {
-  uint64_t current;
-  Hash current_root;
-  {
-    std::lock_guard lock(mu_);
-    current = durable_size_;
-    current_root = durable_root_;
-  }
-  uint64_t n = size.value_or(current);
-  if (n > current) {
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("tree size {} is larger than the log ({} entries)", n, current)));
-  }
+  auto tree = TreeOfSize(size);
+  if (!tree) return std::unexpected(tree.error());
+  uint64_t n = tree->size;
   if (index >= n) {
     return std::unexpected(
         Error::InvalidArgument(fmt::format("index {} is not in a tree of {} entries", index, n)));
@@ -572,7 +580,7 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
   auto leaf = nodes.Node(0, index);
   if (!leaf) return std::unexpected(leaf.error());
   out.leaf_hash = *leaf;
-  auto root = RootOf(nodes, n, current, current_root, hasher);
+  auto root = tree->Root(nodes, n, hasher);
   if (!root) return std::unexpected(root.error());
   out.root = *root;
   return out;
@@ -580,18 +588,9 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(uint64_t index,
 
 Result<ConsistencyProofResult> AuditLog::ProveConsistency(uint64_t from,
                                                           std::optional<uint64_t> to) {
-  uint64_t current;
-  Hash current_root;
-  {
-    std::lock_guard lock(mu_);
-    current = durable_size_;
-    current_root = durable_root_;
-  }
-  uint64_t n = to.value_or(current);
-  if (n > current) {
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("tree size {} is larger than the log ({} entries)", n, current)));
-  }
+  auto tree = TreeOfSize(to);
+  if (!tree) return std::unexpected(tree.error());
+  uint64_t n = tree->size;
   if (from == 0 || from > n) {
     return std::unexpected(Error::InvalidArgument(
         fmt::format("--from must be between 1 and {} (the --to size), got {}", n, from)));
@@ -602,9 +601,9 @@ Result<ConsistencyProofResult> AuditLog::ProveConsistency(uint64_t from,
   auto proof = ConsistencyProof(nodes, from, n, hasher);
   if (!proof) return std::unexpected(proof.error());
   out.proof = std::move(*proof);
-  auto from_root = RootOf(nodes, from, current, current_root, hasher);
+  auto from_root = tree->Root(nodes, from, hasher);
   if (!from_root) return std::unexpected(from_root.error());
-  auto to_root = RootOf(nodes, n, current, current_root, hasher);
+  auto to_root = tree->Root(nodes, n, hasher);
   if (!to_root) return std::unexpected(to_root.error());
   out.from_root = *from_root;
   out.to_root = *to_root;

@@ -203,7 +203,8 @@ class AuditLog {
                                 UnixMillis period_end, std::vector<store::AuditKey>* created);
   std::string ActorTag(std::string_view actor) const;
   Result<Entry> Decode(const store::AuditRecord& record, const Hash& leaf_hash, Aead& aead);
-  Result<Hash> StoredNode(unsigned level, uint64_t index);
+  struct ProofTree;
+  Result<ProofTree> TreeOfSize(std::optional<uint64_t> size) const;
   Result<Appended> AppendInternal(const std::string& event_json);
 
   LogOptions options_;

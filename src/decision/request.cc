@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/semver.h"
+#include "core/text.h"
 #include "governance/fields.h"
 
 namespace interlock::decision {
@@ -19,19 +20,6 @@ namespace {
 using nlohmann::json;
 
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
-
-// Line and column of a byte offset, for messages.
-std::string Position(std::string_view text, size_t offset) {
-  int line = 1;
-  size_t line_start = 0;
-  for (size_t index = 0; index < offset && index < text.size(); ++index) {
-    if (text[index] == '\n') {
-      ++line;
-      line_start = index + 1;
-    }
-  }
-  return fmt::format("line {}, column {}", line, offset - line_start + 1);
-}
 
 // Rejects nesting deeper than max_depth before the parser sees it.
 Result<void> CheckDepth(std::string_view text, int max_depth) {
@@ -50,7 +38,7 @@ Result<void> CheckDepth(std::string_view text, int max_depth) {
     } else if (c == '{' || c == '[') {
       if (++depth > max_depth) {
         return std::unexpected(Invalid(fmt::format("request: nesting deeper than {} levels at {}",
-                                                   max_depth, Position(text, index))));
+                                                   max_depth, TextPosition(text, index))));
       }
     } else if (c == '}' || c == ']') {
       --depth;

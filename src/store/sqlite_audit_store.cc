@@ -64,6 +64,18 @@ AuditRecord ReadRecord(const Statement& s) {
   return r;
 }
 
+// Steps `s` to its end, turning each row into a value with `read`.
+template <class F>
+auto CollectRows(Statement& s, F&& read) -> Result<std::vector<decltype(read(s))>> {
+  std::vector<decltype(read(s))> out;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(read(s));
+  }
+}
+
 // Runs `f` and, on any error, rolls the open transaction back.
 template <class F>
 auto InTransaction(Database& db, F&& f) -> decltype(f()) {
@@ -260,14 +272,9 @@ Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
       "SELECT t.level, t.idx, t.hashes FROM tiles t JOIN (SELECT level, MAX(idx) AS idx FROM "
       "tiles GROUP BY level) m ON t.level = m.level AND t.idx = m.idx ORDER BY t.level");
   if (!s) return std::unexpected(s.error());
-  std::vector<AuditTile> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({static_cast<uint8_t>(s->Int(0)), static_cast<uint64_t>(s->Int(1)), s->Text(2)});
-  }
-  return out;
+  return CollectRows(*s, [](const Statement& r) -> AuditTile {
+    return {static_cast<uint8_t>(r.Int(0)), static_cast<uint64_t>(r.Int(1)), r.Text(2)};
+  });
 }
 
 Result<void> SqliteAuditStore::ScanRecords(uint64_t from, uint64_t to,
@@ -326,42 +333,25 @@ Result<std::vector<AuditRecord>> SqliteAuditStore::QueryRecords(const RecordFilt
     for (const std::string& tag : *f.actor_tags) s->BindBlob(i++, tag);
   }
   s->Bind(i++, static_cast<int64_t>(std::min<size_t>(f.limit, INT64_MAX)));
-  std::vector<AuditRecord> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(ReadRecord(*s));
-  }
-  return out;
+  return CollectRows(*s, ReadRecord);
 }
 
 Result<std::vector<AuditKey>> SqliteAuditStore::Keys() {
   std::lock_guard lock(read_mu_);
   auto s = reader_.Prepare("SELECT id, class, period_end, wrapped, master FROM keys ORDER BY id");
   if (!s) return std::unexpected(s.error());
-  std::vector<AuditKey> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({s->Text(0), static_cast<uint8_t>(s->Int(1)), s->Int(2), s->Text(3), s->Text(4)});
-  }
-  return out;
+  return CollectRows(*s, [](const Statement& r) -> AuditKey {
+    return {r.Text(0), static_cast<uint8_t>(r.Int(1)), r.Int(2), r.Text(3), r.Text(4)};
+  });
 }
 
 Result<std::vector<AuditCheckpoint>> SqliteAuditStore::Checkpoints() {
   std::lock_guard lock(read_mu_);
   auto s = reader_.Prepare("SELECT size, created_at, note FROM checkpoints ORDER BY size");
   if (!s) return std::unexpected(s.error());
-  std::vector<AuditCheckpoint> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({static_cast<uint64_t>(s->Int(0)), s->Int(1), s->Text(2)});
-  }
-  return out;
+  return CollectRows(*s, [](const Statement& r) -> AuditCheckpoint {
+    return {static_cast<uint64_t>(r.Int(0)), r.Int(1), r.Text(2)};
+  });
 }
 
 Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& principal) {
@@ -371,14 +361,9 @@ Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& prin
       "expires_at");
   if (!s) return std::unexpected(s.error());
   s->Bind(1, principal);
-  std::vector<AuditGrant> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({s->Text(0), s->Text(1), s->Int(2)});
-  }
-  return out;
+  return CollectRows(*s, [](const Statement& r) -> AuditGrant {
+    return {r.Text(0), r.Text(1), r.Int(2)};
+  });
 }
 
 Result<void> SqliteAuditStore::Backup(const std::string& path) {
