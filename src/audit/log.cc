@@ -111,6 +111,18 @@ std::string ScopeName(ReadScope s) {
 
 }  // namespace
 
+Result<LeafFields> ParseLeaf(std::string_view leaf) {
+  if (leaf.size() < kLeafHeaderSize || static_cast<uint8_t>(leaf[0]) != kLeafVersion) {
+    return std::unexpected(Error::Corruption("leaf bytes of an unknown format"));
+  }
+  LeafFields f;
+  f.index = GetBigEndian(leaf.substr(1, 8));
+  f.recorded_at = static_cast<UnixMillis>(GetBigEndian(leaf.substr(9, 8)));
+  f.retention_class = static_cast<uint8_t>(leaf[17 + kSaltSize]);
+  f.event = leaf.substr(kLeafHeaderSize);
+  return f;
+}
+
 struct AuditLog::Job {
   std::vector<Event> events;
   std::vector<store::AuditGrant> grants;
@@ -635,16 +647,17 @@ Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& lea
         "record {}: the payload fails authentication (changed, or moved from another index)",
         record.index)));
   }
-  if (leaf->size() < kLeafHeaderSize || static_cast<uint8_t>((*leaf)[0]) != kLeafVersion) {
+  auto fields = ParseLeaf(*leaf);
+  if (!fields) {
     return std::unexpected(
-        Error::Corruption(fmt::format("record {}: leaf bytes of an unknown format", record.index)));
+        Error::Corruption(fmt::format("record {}: {}", record.index, fields.error().message())));
   }
-  uint64_t named = GetBigEndian(std::string_view(*leaf).substr(1, 8));
-  if (named != record.index) {
-    return std::unexpected(Error::Corruption(fmt::format(
-        "record {}: its leaf bytes name index {} (records reordered)", record.index, named)));
+  if (fields->index != record.index) {
+    return std::unexpected(
+        Error::Corruption(fmt::format("record {}: its leaf bytes name index {} (records reordered)",
+                                      record.index, fields->index)));
   }
-  e.event = leaf->substr(kLeafHeaderSize);
+  e.event = std::string(fields->event);
   e.leaf = std::move(*leaf);
   return e;
 }

@@ -126,6 +126,16 @@ struct PruneReport {
   Appended record;  // the audit record of the pruning
 };
 
+// The fields of a record's leaf bytes (docs/audit-format.md, section 1).
+struct LeafFields {
+  uint64_t index = 0;
+  UnixMillis recorded_at = 0;
+  uint8_t retention_class = 0;
+  std::string_view event;  // canonical JSON, a view into the leaf bytes
+};
+// Fails with kCorruption if the bytes are too short or of an unknown version.
+Result<LeafFields> ParseLeaf(std::string_view leaf);
+
 // Group-commit figures since Open.
 struct LogStats {
   uint64_t batches = 0;  // transactions committed

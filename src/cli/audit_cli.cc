@@ -51,6 +51,16 @@ std::string GovernanceDir(const AuditOptions& o, Io& io) {
   return "governance";
 }
 
+// The governance's retention periods, by audit::RetentionClass.
+audit::RetentionPeriods RetentionOf(const governance::Governance& g) {
+  const governance::AuditPolicy& a = g.audit;
+  auto env = [&](Environment e) {
+    return a.retention_by_environment[static_cast<size_t>(e)].count();
+  };
+  return {env(Environment::kProduction), env(Environment::kStaging), env(Environment::kDev),
+          a.retention_security_incident.count(), a.retention_ai_agent_decision.count()};
+}
+
 struct Opened {
   RealFileSystem fs;
   SystemClock clock;
@@ -68,14 +78,7 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
   options.random = &opened->random;
   options.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   options.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
-  if (g) {
-    const governance::AuditPolicy& a = g->audit;
-    options.retention = {
-        a.retention_by_environment[static_cast<size_t>(Environment::kProduction)].count(),
-        a.retention_by_environment[static_cast<size_t>(Environment::kStaging)].count(),
-        a.retention_by_environment[static_cast<size_t>(Environment::kDev)].count(),
-        a.retention_security_incident.count(), a.retention_ai_agent_decision.count()};
-  }
+  if (g) options.retention = RetentionOf(*g);
   auto log = audit::AuditLog::Open(options);
   if (!log) return std::unexpected(log.error());
   opened->log = std::move(*log);
@@ -310,19 +313,16 @@ int RunVerifyBundle(const AuditOptions& o, Io& io) {
         return finish(index,
                       fmt::format("record {}: its leaf bytes do not hash to leaf_hash", index));
       }
-      uint64_t named = 0;
-      for (size_t i = 1; i < 9 && i < leaf->size(); ++i) {
-        named = (named << 8) | static_cast<uint8_t>((*leaf)[i]);
+      auto fields = audit::ParseLeaf(*leaf);
+      if (!fields)
+        return finish(index, fmt::format("record {}: {}", index, fields.error().message()));
+      if (fields->index != index) {
+        return finish(index,
+                      fmt::format("record {}: its leaf bytes name index {}", index, fields->index));
       }
-      if (leaf->size() < 9 || named != index) {
-        return finish(index, fmt::format("record {}: its leaf bytes name index {}", index, named));
-      }
-      // The event shown must be the one the leaf commits to: the canonical
-      // JSON after the 34-byte header (docs/audit-format.md, section 1).
-      constexpr size_t kLeafHeaderSize = 34;
+      // The event shown must be the one the leaf commits to.
       if (r.contains("event") && !r["event"].is_null()) {
-        auto committed = nlohmann::json::parse(
-            leaf->substr(std::min(leaf->size(), kLeafHeaderSize)), nullptr, false);
+        auto committed = nlohmann::json::parse(fields->event, nullptr, false);
         if (committed.is_discarded() || committed != nlohmann::json::parse(r["event"].dump())) {
           return finish(
               index, fmt::format("record {}: its event is not the one in its leaf bytes", index));
@@ -445,14 +445,7 @@ int RunPrune(const AuditOptions& o, Io& io) {
   }
   auto opened = OpenLog(o, io, &*g);
   if (!opened) return Fail(io, opened.error());
-  audit::RetentionPeriods retention;
-  // OpenLog took the periods from the governance; prune by the same.
-  const governance::AuditPolicy& a = g->audit;
-  retention = {a.retention_by_environment[static_cast<size_t>(Environment::kProduction)].count(),
-               a.retention_by_environment[static_cast<size_t>(Environment::kStaging)].count(),
-               a.retention_by_environment[static_cast<size_t>(Environment::kDev)].count(),
-               a.retention_security_incident.count(), a.retention_ai_agent_decision.count()};
-  auto report = (*opened)->log->Prune(retention, o.as);
+  auto report = (*opened)->log->Prune(RetentionOf(*g), o.as);
   if (!report) return Fail(io, report.error());
   Print(io.out, "{}\n",
         json{{"pruned_payloads", report->payloads},
