@@ -448,7 +448,7 @@ TEST_F(AuditLogTest, ReorderedRecordsAreFoundAtTheFirst) {
     RawDb db(Db());
     // Rows 3 and 11 trade everything but their index.
     const char* columns[] = {"recorded_at", "class",     "key_id", "event_type",
-                             "environment", "actor_tag", "payload"};
+                             "environment", "actor_tag", "tag",    "payload"};
     for (const char* column : columns) {
       std::string third =
           db.Bytes(fmt::format("SELECT quote({}) FROM records WHERE idx = 3", column));
@@ -463,7 +463,49 @@ TEST_F(AuditLogTest, ReorderedRecordsAreFoundAtTheFirst) {
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_index, 3u);
   EXPECT_EQ(report.problem,
-            "record 3: the payload fails authentication (changed, or moved from another index)");
+            "record 3: its row was altered (index, time, class, key id or query columns no "
+            "longer match the row tag)");
+}
+
+TEST_F(AuditLogTest, PayloadErasedWithoutAPruneIsFound) {
+  WriteEvents(20);
+  RawDb(Db()).Exec("UPDATE records SET payload = NULL WHERE idx = 13");
+  VerifyReport report = ReopenAndVerify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_index, 13u);
+  EXPECT_EQ(report.problem,
+            "record 13: its payload is gone, but no audit_prune in the log removed it (class "
+            "staging, recorded 2026-01-10T09:00:00.000Z)");
+}
+
+TEST_F(AuditLogTest, DataKeyDeletedWithoutAPruneIsFound) {
+  WriteEvents(20);
+  RawDb(Db()).Exec("DELETE FROM keys WHERE id = 'staging-2026-01'");
+  VerifyReport report = ReopenAndVerify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_index, 1u);  // the first staging record
+  EXPECT_EQ(report.problem,
+            "record 1: its data key is gone, but no audit_prune in the log removed it (class "
+            "staging, recorded 2026-01-10T09:00:00.000Z)");
+}
+
+TEST_F(AuditLogTest, RowMadeToLookExpiredIsFound) {
+  // Backdating a production record and calling it dev would make its erasure
+  // look like retention; the row tag says otherwise.
+  const char* edits[] = {"class = 2, recorded_at = 0, payload = NULL", "event_type = 'other'",
+                         "environment = 'dev'", "actor_tag = x'00'", "key_id = 'dev-2026-01'"};
+  for (const char* edit : edits) {
+    SCOPED_TRACE(edit);
+    std::filesystem::remove_all(data_);
+    WriteEvents(20);
+    RawDb(Db()).Exec(fmt::format("UPDATE records SET {} WHERE idx = 12", edit));
+    VerifyReport report = ReopenAndVerify();
+    EXPECT_FALSE(report.ok);
+    EXPECT_EQ(report.first_bad_index, 12u);
+    EXPECT_EQ(report.problem,
+              "record 12: its row was altered (index, time, class, key id or query columns no "
+              "longer match the row tag)");
+  }
 }
 
 TEST_F(AuditLogTest, TruncationIsFoundAgainstASavedCheckpoint) {

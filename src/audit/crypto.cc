@@ -209,6 +209,14 @@ Result<std::string> Aead::SealWithNonce(const Key256& key,
 }
 
 Result<std::string> Aead::Open(const Key256& key, std::string_view sealed, std::string_view aad) {
+  std::string plaintext;
+  if (auto ok = OpenInto(key, sealed, aad, plaintext); !ok) return std::unexpected(ok.error());
+  return plaintext;
+}
+
+Result<void> Aead::OpenInto(const Key256& key, std::string_view sealed, std::string_view aad,
+                            std::string& plaintext) {
+  plaintext.clear();
   if (sealed.size() < kNonceSize + kTagSize) {
     return std::unexpected(Error::InvalidArgument(
         fmt::format("sealed value is {} bytes; at least {} are needed for the nonce and the tag",
@@ -220,20 +228,22 @@ Result<std::string> Aead::Open(const Key256& key, std::string_view sealed, std::
   // SET_TAG takes a non-const pointer.
   std::array<uint8_t, kTagSize> tag;
   std::memcpy(tag.data(), sealed.data() + sealed.size() - kTagSize, kTagSize);
-  std::string plaintext(ciphertext.size(), '\0');
+  plaintext.resize(ciphertext.size());
   auto* out = reinterpret_cast<uint8_t*>(plaintext.data());
   if (EVP_CipherInit_ex(ctx, nullptr, nullptr, key.data(), Bytes(sealed), 0) != 1 ||
       !UpdateAad(ctx, aad) || !UpdateData(ctx, ciphertext, out) ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagSize, tag.data()) != 1) {
     Wipe(plaintext);
+    plaintext.clear();
     return std::unexpected(OpenSslFailed("decrypt with AES-256-GCM"));
   }
   int unused = 0;
   if (EVP_CipherFinal_ex(ctx, out + plaintext.size(), &unused) != 1) {
     Wipe(plaintext);
+    plaintext.clear();
     return std::unexpected(AuthenticationFailed());
   }
-  return plaintext;
+  return Ok();
 }
 
 Result<std::string> Seal(const Key256& key, Random& random, std::string_view plaintext,
@@ -249,13 +259,51 @@ Result<std::string> Open(const Key256& key, std::string_view sealed, std::string
 // MACs, key derivation, comparison
 
 std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::string_view message) {
-  std::array<uint8_t, 32> mac{};
-  size_t size = 0;
-  // Failure here means OpenSSL cannot compute HMAC-SHA256 at all.
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, NonNull(key), key.size(),
-                NonNull(AsBytes(message)), message.size(), mac.data(), mac.size(),
-                &size) == nullptr ||
-      size != mac.size()) {
+  return Hmac(key).Mac(message);
+}
+
+void Hmac::ContextFree::operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Hmac::Hmac(std::span<const uint8_t> key)
+    : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), work_(EVP_MD_CTX_new()) {
+  constexpr size_t kBlock = 64;
+  std::array<uint8_t, kBlock> block{};
+  if (key.size() > kBlock) {
+    Sha256Hasher hasher;
+    hasher.Update(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+    Sha256 digest = hasher.Finish();
+    std::copy(digest.begin(), digest.end(), block.begin());
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
+  }
+  std::array<uint8_t, kBlock> ipad, opad;
+  for (size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = block[i] ^ 0x36;
+    opad[i] = block[i] ^ 0x5c;
+  }
+  // Failure here means OpenSSL cannot compute SHA-256 at all.
+  if (!inner_ || !outer_ || !work_ || EVP_DigestInit_ex(inner_.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(inner_.get(), ipad.data(), kBlock) != 1 ||
+      EVP_DigestInit_ex(outer_.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(outer_.get(), opad.data(), kBlock) != 1) {
+    std::abort();
+  }
+  OPENSSL_cleanse(block.data(), kBlock);
+  OPENSSL_cleanse(ipad.data(), kBlock);
+  OPENSSL_cleanse(opad.data(), kBlock);
+}
+
+Hmac::~Hmac() = default;
+
+std::array<uint8_t, 32> Hmac::Mac(std::string_view message) {
+  std::array<uint8_t, 32> inner{}, mac{};
+  unsigned size = 0;
+  if (EVP_MD_CTX_copy_ex(work_.get(), inner_.get()) != 1 ||
+      EVP_DigestUpdate(work_.get(), message.data(), message.size()) != 1 ||
+      EVP_DigestFinal_ex(work_.get(), inner.data(), &size) != 1 ||
+      EVP_MD_CTX_copy_ex(work_.get(), outer_.get()) != 1 ||
+      EVP_DigestUpdate(work_.get(), inner.data(), inner.size()) != 1 ||
+      EVP_DigestFinal_ex(work_.get(), mac.data(), &size) != 1) {
     std::abort();
   }
   return mac;

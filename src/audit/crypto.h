@@ -23,6 +23,7 @@
 #include "core/status.h"
 
 struct evp_cipher_ctx_st;  // OpenSSL's EVP_CIPHER_CTX, kept out of this header
+struct evp_md_ctx_st;      // EVP_MD_CTX
 
 namespace interlock::audit {
 
@@ -73,6 +74,9 @@ class Aead {
   Result<std::string> Seal(const Key256& key, Random& random, std::string_view plaintext,
                            std::string_view aad);
   Result<std::string> Open(const Key256& key, std::string_view sealed, std::string_view aad);
+  // Open into `plaintext`, reusing its capacity; on failure it is left empty.
+  Result<void> OpenInto(const Key256& key, std::string_view sealed, std::string_view aad,
+                        std::string& plaintext);
 
   // Seal with a caller-chosen nonce, for known-answer tests and for callers
   // that construct nonces unique per key (the audit log uses its record
@@ -94,6 +98,26 @@ class Aead {
 
 // HMAC-SHA256 (RFC 2104, FIPS 198-1). Any key length is allowed.
 std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::string_view message);
+
+// HMAC-SHA256 under one key, for many messages: the key's inner and outer
+// blocks are hashed once, so each message costs only its own compression.
+// One instance per thread.
+class Hmac {
+ public:
+  explicit Hmac(std::span<const uint8_t> key);
+  ~Hmac();
+  Hmac(const Hmac&) = delete;
+  Hmac& operator=(const Hmac&) = delete;
+
+  std::array<uint8_t, 32> Mac(std::string_view message);
+
+ private:
+  struct ContextFree {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  using Context = std::unique_ptr<evp_md_ctx_st, ContextFree>;
+  Context inner_, outer_, work_;
+};
 
 // HKDF-SHA256 (RFC 5869) without salt: a 32-byte sub-key of `master` for
 // the purpose named by `info`. Different infos give independent keys.

@@ -281,6 +281,16 @@ TEST(HmacSha256Test, EmptyKeyAndMessageWork) {
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+TEST(HmacSha256Test, OneKeyServesManyMessages) {
+  std::string key(131, '\xaa');
+  Hmac mac(AsBytes(key));
+  for (std::string message : {std::string(), std::string("a"), std::string(64, 'b'),
+                              std::string(1000, 'c'), std::string("a")}) {
+    EXPECT_EQ(HexEncode(mac.Mac(message)), HexEncode(HmacSha256(AsBytes(key), message)))
+        << message.size() << " bytes";
+  }
+}
+
 TEST(HkdfTest, MatchesRfc5869TestCase1) {
   std::string ikm(22, '\x0b');
   std::string salt = Unhex("000102030405060708090a0b0c");

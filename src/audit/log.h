@@ -223,7 +223,8 @@ class AuditLog {
   std::optional<NoteSigner> signer_;
   Key256 master_{};
   std::string master_fingerprint_;
-  Key256 index_key_{};
+  Key256 index_key_{};  // actor tags
+  Key256 row_key_{};    // row tags
   std::vector<std::string> warnings_;
 
   mutable std::mutex keys_mu_;

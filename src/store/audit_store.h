@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,10 +31,11 @@ struct AuditRecord {
   uint64_t index = 0;
   UnixMillis recorded_at = 0;
   uint8_t retention_class = 0;
-  std::string key_id;                  // the data key that sealed the payload
-  std::string event_type;              // indexed, for queries
-  std::string environment;             // indexed, for queries ("" when none)
-  std::string actor_tag;               // keyed hash of the actor id, for queries without plaintext
+  std::string key_id;       // the data key that sealed the payload
+  std::string event_type;   // indexed, for queries
+  std::string environment;  // indexed, for queries ("" when none)
+  std::string actor_tag;    // keyed hash of the actor id, for queries without plaintext
+  std::string row_tag;      // keyed MAC of the fields above: they stay checkable once pruned
   std::optional<std::string> payload;  // sealed leaf bytes; absent once pruned
 };
 
@@ -113,13 +113,16 @@ class AuditStore {
   // Applies the batch atomically and durably; returns what pruning did.
   virtual Result<PruneCounts> Commit(const AuditBatch& batch) = 0;
 
-  virtual Result<std::optional<std::string>> Tile(uint8_t level, uint64_t index) = 0;
+  // The stored tiles of one level with from <= index < to, in index order,
+  // into `out` (its capacity reused); missing ones are simply absent.
+  virtual Result<void> ReadTiles(uint8_t level, uint64_t from, uint64_t to,
+                                 std::vector<AuditTile>& out) = 0;
   // The tile with the highest index on each level, lowest level first.
   virtual Result<std::vector<AuditTile>> EdgeTiles() = 0;
-  // Calls `visit` for each record with from <= index < to, in index order,
-  // until it returns false. Missing indices are simply not visited.
-  virtual Result<void> ScanRecords(uint64_t from, uint64_t to,
-                                   const std::function<bool(AuditRecord&)>& visit) = 0;
+  // Reads the records with from <= index < to into `out`, in index order,
+  // reusing its elements' capacity (sequential scans then allocate nothing).
+  // Missing indices are simply absent.
+  virtual Result<void> ReadRecords(uint64_t from, uint64_t to, std::vector<AuditRecord>& out) = 0;
   virtual Result<std::vector<AuditRecord>> QueryRecords(const RecordFilter& filter) = 0;
   virtual Result<std::vector<AuditKey>> Keys() = 0;
   // Every stored checkpoint, oldest first.

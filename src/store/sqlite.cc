@@ -102,11 +102,13 @@ Result<void> Statement::Run() {
   return Ok();
 }
 
-std::string Statement::Text(int col) const {
+std::string Statement::Text(int col) const { return std::string(View(col)); }
+
+std::string_view Statement::View(int col) const {
   const void* data = sqlite3_column_blob(stmt_, col);
   int n = sqlite3_column_bytes(stmt_, col);
   if (!data || n <= 0) return {};
-  return std::string(static_cast<const char*>(data), static_cast<size_t>(n));
+  return {static_cast<const char*>(data), static_cast<size_t>(n)};
 }
 
 }  // namespace interlock::store

@@ -78,6 +78,8 @@ class Statement {
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string Text(int col) const;  // text or blob bytes
+  // The same bytes without a copy, valid until the next Step or Reset.
+  std::string_view View(int col) const;
 
  private:
   friend class Database;

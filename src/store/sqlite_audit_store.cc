@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS records (
   event_type TEXT NOT NULL,
   environment TEXT NOT NULL,
   actor_tag BLOB NOT NULL,
+  tag BLOB NOT NULL,
   payload BLOB
 );
 CREATE INDEX IF NOT EXISTS records_by_time ON records (recorded_at);
@@ -48,19 +49,58 @@ CREATE TABLE IF NOT EXISTS grants (
 );
 )sql";
 
-constexpr std::string_view kRecordColumns =
-    "idx, recorded_at, class, key_id, event_type, environment, actor_tag, payload";
+// PRAGMA user_version of the layout above. Files of another version are refused.
+constexpr int64_t kSchemaVersion = 1;
 
-AuditRecord ReadRecord(const Statement& s) {
-  AuditRecord r;
+constexpr std::string_view kRecordColumns =
+    "idx, recorded_at, class, key_id, event_type, environment, actor_tag, tag, payload";
+
+// Assigning into `r` reuses the capacity of its strings.
+void ReadRecordInto(const Statement& s, AuditRecord& r) {
   r.index = static_cast<uint64_t>(s.Int(0));
   r.recorded_at = s.Int(1);
   r.retention_class = static_cast<uint8_t>(s.Int(2));
-  r.key_id = s.Text(3);
-  r.event_type = s.Text(4);
-  r.environment = s.Text(5);
-  r.actor_tag = s.Text(6);
-  if (!s.IsNull(7)) r.payload = s.Text(7);
+  r.key_id = s.View(3);
+  r.event_type = s.View(4);
+  r.environment = s.View(5);
+  r.actor_tag = s.View(6);
+  r.row_tag = s.View(7);
+  if (s.IsNull(8)) {
+    r.payload.reset();
+  } else if (r.payload) {
+    *r.payload = s.View(8);
+  } else {
+    r.payload.emplace(s.View(8));
+  }
+}
+
+// Runs `s` with integer parameters and reads its rows into `out` with
+// `read`, reusing the elements already there.
+template <class T, class F>
+Result<void> ReadRows(Statement& s, std::initializer_list<uint64_t> params, std::vector<T>& out,
+                      F&& read) {
+  int i = 1;
+  for (uint64_t p : params) s.Bind(i++, static_cast<int64_t>(std::min<uint64_t>(p, INT64_MAX)));
+  size_t n = 0;
+  Result<void> result = Ok();
+  for (;;) {
+    auto row = s.Step();
+    if (!row) {
+      result = std::unexpected(row.error());
+      break;
+    }
+    if (!*row) break;
+    if (n == out.size()) out.emplace_back();
+    read(s, out[n++]);
+  }
+  s.Reset();
+  out.resize(n);
+  return result;
+}
+
+AuditRecord ReadRecord(const Statement& s) {
+  AuditRecord r;
+  ReadRecordInto(s, r);
   return r;
 }
 
@@ -113,7 +153,23 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
     if (auto ok = w.Exec(pragma); !ok) return std::unexpected(ok.error());
   }
   auto created = InTransaction(w, [&]() -> Result<void> {
+    auto version = w.Prepare("PRAGMA user_version");
+    if (!version) return std::unexpected(version.error());
+    auto row = version->Step();
+    if (!row) return std::unexpected(row.error());
+    int64_t found = *row ? version->Int(0) : 0;
+    version->Reset();
+    auto tables = w.Prepare("SELECT count(*) FROM sqlite_master WHERE name = 'records'");
+    if (!tables) return std::unexpected(tables.error());
+    row = tables->Step();
+    if (!row) return std::unexpected(row.error());
+    bool existing = *row && tables->Int(0) > 0;
+    if (existing && found != kSchemaVersion) {
+      return std::unexpected(Error::InvalidArgument(fmt::format(
+          "the file has layout version {}; this build reads version {}", found, kSchemaVersion)));
+    }
     if (auto ok = w.Exec(kSchema); !ok) return ok;
+    if (auto ok = w.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)); !ok) return ok;
     auto insert = w.Prepare("INSERT OR IGNORE INTO log (id, log_id, size) VALUES (1, ?, 0)");
     if (!insert) return std::unexpected(insert.error());
     insert->Bind(1, options.new_log_id);
@@ -131,7 +187,7 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
   } writes[] = {
       {&store->insert_record_,
        "INSERT INTO records (idx, recorded_at, class, key_id, event_type, environment, "
-       "actor_tag, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+       "actor_tag, tag, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
       {&store->upsert_tile_, "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)"},
       {&store->insert_key_,
        "INSERT INTO keys (id, class, period_end, wrapped, master) VALUES (?, ?, ?, ?, ?)"},
@@ -161,9 +217,14 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
   for (std::string_view pragma : {"PRAGMA cache_size=-65536", "PRAGMA mmap_size=4294967296"}) {
     if (auto ok = store->reader_.Exec(pragma); !ok) return std::unexpected(ok.error());
   }
-  auto read_tile = store->reader_.Prepare("SELECT hashes FROM tiles WHERE level = ? AND idx = ?");
-  if (!read_tile) return std::unexpected(read_tile.error());
-  store->read_tile_ = std::move(*read_tile);
+  auto read_tiles = store->reader_.Prepare(
+      "SELECT idx, hashes FROM tiles WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
+  if (!read_tiles) return std::unexpected(read_tiles.error());
+  store->read_tiles_ = std::move(*read_tiles);
+  auto read_records = store->reader_.Prepare(fmt::format(
+      "SELECT {} FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", kRecordColumns));
+  if (!read_records) return std::unexpected(read_records.error());
+  store->read_records_ = std::move(*read_records);
   return store;
 }
 
@@ -209,10 +270,11 @@ Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
     insert_record_.Bind(5, r.event_type);
     insert_record_.Bind(6, r.environment);
     insert_record_.BindBlob(7, r.actor_tag);
+    insert_record_.BindBlob(8, r.row_tag);
     if (r.payload) {
-      insert_record_.BindBlob(8, *r.payload);
+      insert_record_.BindBlob(9, *r.payload);
     } else {
-      insert_record_.BindNull(8);
+      insert_record_.BindNull(9);
     }
     if (auto ok = insert_record_.Run(); !ok) return std::unexpected(ok.error());
   }
@@ -254,16 +316,14 @@ Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
   return counts;
 }
 
-Result<std::optional<std::string>> SqliteAuditStore::Tile(uint8_t level, uint64_t index) {
+Result<void> SqliteAuditStore::ReadTiles(uint8_t level, uint64_t from, uint64_t to,
+                                         std::vector<AuditTile>& out) {
   std::lock_guard lock(read_mu_);
-  read_tile_.Bind(1, static_cast<int64_t>(level));
-  read_tile_.Bind(2, static_cast<int64_t>(index));
-  auto row = read_tile_.Step();
-  std::optional<std::string> out;
-  if (row && *row) out = read_tile_.Text(0);
-  read_tile_.Reset();
-  if (!row) return std::unexpected(row.error());
-  return out;
+  return ReadRows(read_tiles_, {level, from, to}, out, [&](const Statement& s, AuditTile& t) {
+    t.level = level;
+    t.index = static_cast<uint64_t>(s.Int(0));
+    t.hashes = s.View(1);
+  });
 }
 
 Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
@@ -277,33 +337,10 @@ Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
   });
 }
 
-Result<void> SqliteAuditStore::ScanRecords(uint64_t from, uint64_t to,
-                                           const std::function<bool(AuditRecord&)>& visit) {
+Result<void> SqliteAuditStore::ReadRecords(uint64_t from, uint64_t to,
+                                           std::vector<AuditRecord>& out) {
   std::lock_guard lock(read_mu_);
-  // One read transaction, so the scan sees one state of the log.
-  if (auto ok = reader_.Exec("BEGIN"); !ok) return ok;
-  auto s = reader_.Prepare(fmt::format(
-      "SELECT {} FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", kRecordColumns));
-  Result<void> result = Ok();
-  if (!s) {
-    result = std::unexpected(s.error());
-  } else {
-    s->Bind(1, static_cast<int64_t>(from));
-    s->Bind(2, static_cast<int64_t>(std::min<uint64_t>(to, INT64_MAX)));
-    for (;;) {
-      auto row = s->Step();
-      if (!row) {
-        result = std::unexpected(row.error());
-        break;
-      }
-      if (!*row) break;
-      AuditRecord r = ReadRecord(*s);
-      if (!visit(r)) break;
-    }
-  }
-  s = Statement();
-  [[maybe_unused]] auto ended = reader_.Exec("COMMIT");  // a read: nothing to lose
-  return result;
+  return ReadRows(read_records_, {from, to}, out, ReadRecordInto);
 }
 
 Result<std::vector<AuditRecord>> SqliteAuditStore::QueryRecords(const RecordFilter& f) {

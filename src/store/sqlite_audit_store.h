@@ -25,10 +25,10 @@ class SqliteAuditStore final : public AuditStore {
 
   Result<AuditMeta> Meta() override;
   Result<PruneCounts> Commit(const AuditBatch& batch) override;
-  Result<std::optional<std::string>> Tile(uint8_t level, uint64_t index) override;
+  Result<void> ReadTiles(uint8_t level, uint64_t from, uint64_t to,
+                         std::vector<AuditTile>& out) override;
   Result<std::vector<AuditTile>> EdgeTiles() override;
-  Result<void> ScanRecords(uint64_t from, uint64_t to,
-                           const std::function<bool(AuditRecord&)>& visit) override;
+  Result<void> ReadRecords(uint64_t from, uint64_t to, std::vector<AuditRecord>& out) override;
   Result<std::vector<AuditRecord>> QueryRecords(const RecordFilter& filter) override;
   Result<std::vector<AuditKey>> Keys() override;
   Result<std::vector<AuditCheckpoint>> Checkpoints() override;
@@ -46,7 +46,7 @@ class SqliteAuditStore final : public AuditStore {
       read_size_, write_size_, prune_, shred_key_, shred_payloads_;
   std::mutex read_mu_;
   Database reader_;
-  Statement read_tile_;
+  Statement read_tiles_, read_records_;
 };
 
 }  // namespace interlock::store
