@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <span>
@@ -727,6 +729,83 @@ TEST_F(AuditLogFaultTest, ReadIsRefusedWhenItsRecordCannotBeWritten) {
   ASSERT_TRUE(entries.has_value()) << entries.error().message();
   EXPECT_EQ(entries->size(), 3u);
   EXPECT_EQ(log->size(), 4u);
+}
+
+TEST_F(AuditLogFaultTest, StateChangeFailsWithItsRecord) {
+  FaultsCleared cleared;
+  LogOptions options = Options(data_);
+  options.vfs = FaultVfs::Register();
+  ASSERT_NE(options.vfs, nullptr);
+  auto log = Open(options);
+  ASSERT_NE(log, nullptr);
+  auto event = [&](int n) { return *ParseEvent(Deploy("alice", "production", n), clock_.Now()); };
+  ASSERT_TRUE(log->Commit(event(0), {{"approval", "a1", "pending"}}).has_value());
+
+  FaultVfs::FailAfter(FaultOp::kSync, 0, SQLITE_IOERR_FSYNC, /*sticky=*/true);
+  auto failed = log->Commit(event(1), {{"approval", "a1", "approved"}});
+  FaultVfs::Clear();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(log->size(), 1u);
+  auto state = log->LoadState("approval");
+  ASSERT_TRUE(state.has_value()) << state.error().message();
+  EXPECT_EQ(*state, (std::vector<std::pair<std::string, std::string>>{{"a1", "pending"}}));
+}
+
+// ---------------------------------------------------------------------------
+// State kept beside the log
+
+TEST_F(AuditLogTest, StateIsCommittedWithItsRecordSealedAndSurvivesReopening) {
+  {
+    auto log = Open();
+    ASSERT_NE(log, nullptr);
+    auto event = [&](int n) { return *ParseEvent(Deploy("bob", "staging", n), clock_.Now()); };
+    auto first = log->Commit(event(0), {{"approval", "a1", "pending: the secret plan"},
+                                        {"approval", "a2", "pending"},
+                                        {"stop", "global", "inactive"}});
+    ASSERT_TRUE(first.has_value()) << first.error().message();
+    EXPECT_EQ(first->index, 0u);
+
+    // Asynchronous commits are answered from the writer once durable.
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<uint64_t> answered;
+    for (int i = 1; i <= 20; ++i) {
+      log->CommitAsync(event(i), {{"approval", "a2", fmt::format("revision {}", i)}},
+                       [&](Result<Appended> a) {
+                         ASSERT_TRUE(a.has_value()) << a.error().message();
+                         std::lock_guard lock(m);
+                         answered.push_back(a->index);
+                         cv.notify_all();
+                       });
+    }
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return answered.size() == 20; });
+    std::sort(answered.begin(), answered.end());
+    for (uint64_t i = 0; i < 20; ++i) EXPECT_EQ(answered[i], i + 1);
+    lock.unlock();
+    ASSERT_TRUE(log->Commit(event(21), {{"approval", "a1", std::nullopt}}).has_value());
+  }
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->size(), 22u);
+  auto approvals = log->LoadState("approval");
+  ASSERT_TRUE(approvals.has_value()) << approvals.error().message();
+  EXPECT_EQ(*approvals, (std::vector<std::pair<std::string, std::string>>{{"a2", "revision 20"}}));
+  auto stop = log->LoadState("stop");
+  ASSERT_TRUE(stop.has_value());
+  EXPECT_EQ(*stop, (std::vector<std::pair<std::string, std::string>>{{"global", "inactive"}}));
+  log.reset();
+
+  // Sealed at rest, and bound to its kind and id.
+  RawDb db(Db());
+  EXPECT_EQ(db.Int("SELECT count(*) FROM state WHERE instr(value, 'revision') > 0"), 0);
+  db.Exec("UPDATE state SET kind = 'approval', id = 'a9' WHERE kind = 'stop'");
+  db.Exec("DELETE FROM state WHERE id = 'a2'");
+  log = Open();
+  ASSERT_NE(log, nullptr);
+  auto moved = log->LoadState("approval");
+  ASSERT_FALSE(moved.has_value());
+  EXPECT_EQ(moved.error().message(), "state approval a9: the stored value fails authentication");
 }
 
 // ---------------------------------------------------------------------------

@@ -58,6 +58,15 @@ std::string RowTag(Hmac& mac, const store::AuditRecord& r, std::string& scratch)
   return std::string(reinterpret_cast<const char*>(tag.data()), kRowTagSize);
 }
 
+// A state value is bound to its kind and id, so it cannot be moved to another.
+std::string StateAad(std::string_view kind, std::string_view id) {
+  std::string aad("interlock state v1");
+  PutBigEndian(&aad, kind.size());
+  aad += kind;
+  aad += id;
+  return aad;
+}
+
 // Data keys cover one retention class for one calendar month (UTC), so a
 // month's key can be destroyed once the month plus the retention has passed.
 struct Period {
@@ -243,6 +252,9 @@ Result<LeafFields> ParseLeaf(std::string_view leaf) {
 
 struct AuditLog::Job {
   std::vector<Event> events;
+  std::vector<StateChange> state;
+  // Set for CommitAsync: called by the writer, which then deletes the job.
+  std::function<void(Result<Appended>)> on_done;
   std::vector<store::AuditGrant> grants;
   std::vector<store::PruneRule> prune;
   std::vector<std::string> shred_keys;
@@ -286,6 +298,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
   log->master_fingerprint_ = master->Fingerprint();
   log->index_key_ = DeriveKey(log->master_, "interlock audit actor index");
   log->row_key_ = DeriveKey(log->master_, "interlock audit row tag");
+  log->state_key_ = DeriveKey(log->master_, "interlock state");
 
   std::array<uint8_t, 8> id_bytes;
   if (auto ok = options.random->Fill(id_bytes); !ok) return std::unexpected(ok.error());
@@ -442,6 +455,7 @@ void AuditLog::WriterLoop() {
     if (!result && result.error().kind() == ErrorKind::kUnavailable) {
       if (LoadTree()) result = RunBatch(jobs);
     }
+    std::vector<Job*> finished_async;
     {
       std::lock_guard lock(mu_);
       for (Job* job : jobs) {
@@ -451,6 +465,7 @@ void AuditLog::WriterLoop() {
           job->appended.clear();
         }
         job->done = true;
+        if (job->on_done) finished_async.push_back(job);
       }
       if (result) {
         uint64_t records = state_->range.size() - durable_size_;
@@ -462,6 +477,14 @@ void AuditLog::WriterLoop() {
       }
     }
     done_cv_.notify_all();
+    for (Job* job : finished_async) {
+      std::unique_ptr<Job> owned(job);
+      if (job->error) {
+        job->on_done(std::unexpected(*job->error));
+      } else {
+        job->on_done(job->appended.front());
+      }
+    }
   }
 }
 
@@ -594,6 +617,16 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
     batch.grants.insert(batch.grants.end(), job->grants.begin(), job->grants.end());
     batch.prune.insert(batch.prune.end(), job->prune.begin(), job->prune.end());
     batch.shred_keys.insert(batch.shred_keys.end(), job->shred_keys.begin(), job->shred_keys.end());
+    for (const StateChange& change : job->state) {
+      store::StateRow& row = batch.state.emplace_back();
+      row.kind = change.kind;
+      row.id = change.id;
+      if (!change.value) continue;
+      auto sealed = s.aead.Seal(state_key_, *options_.random, *change.value,
+                                StateAad(change.kind, change.id));
+      if (!sealed) return fail(sealed.error());
+      row.value = std::move(*sealed);
+    }
   }
   for (uint8_t level : dirty) batch.tiles.push_back(s.edge[level]);
 
@@ -643,6 +676,49 @@ Result<std::vector<Appended>> AuditLog::AppendEvents(std::vector<Event> events) 
   job.events = std::move(events);
   if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
   return std::move(job.appended);
+}
+
+Result<Appended> AuditLog::Commit(Event event, std::vector<StateChange> changes) {
+  Job job;
+  job.events.push_back(std::move(event));
+  job.state = std::move(changes);
+  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
+  return job.appended.front();
+}
+
+void AuditLog::CommitAsync(Event event, std::vector<StateChange> changes,
+                           std::function<void(Result<Appended>)> done) {
+  auto job = std::make_unique<Job>();
+  job->events.push_back(std::move(event));
+  job->state = std::move(changes);
+  job->on_done = std::move(done);
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(job.release());
+      work_cv_.notify_one();
+      return;
+    }
+  }
+  job->on_done(std::unexpected(Error::Unavailable("the audit log is closing")));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> AuditLog::LoadState(
+    const std::string& kind) {
+  auto rows = store_->State(kind);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(rows->size());
+  Aead aead;
+  for (const store::StateRow& row : *rows) {
+    auto value = aead.Open(state_key_, row.value.value_or(""), StateAad(row.kind, row.id));
+    if (!value) {
+      return std::unexpected(Error::Corruption(
+          fmt::format("state {} {}: the stored value fails authentication", row.kind, row.id)));
+    }
+    out.emplace_back(row.id, std::move(*value));
+  }
+  return out;
 }
 
 Result<Appended> AuditLog::AppendInternal(const std::string& event_json) {

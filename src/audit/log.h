@@ -136,6 +136,16 @@ struct LeafFields {
 // Fails with kCorruption if the bytes are too short or of an unknown version.
 Result<LeafFields> ParseLeaf(std::string_view leaf);
 
+// A change to the durable state kept beside the log (approvals, the emergency
+// stop, tokens, the notification outbox), committed in the same transaction
+// as the audit record that explains it. Values are sealed at rest like
+// payloads; `value` absent deletes the row.
+struct StateChange {
+  std::string kind;
+  std::string id;
+  std::optional<std::string> value;
+};
+
 // Group-commit figures since Open.
 struct LogStats {
   uint64_t batches = 0;  // transactions committed
@@ -171,6 +181,15 @@ class AuditLog {
   Result<Appended> Append(std::string_view event_json);
   // Appends already validated events together, in order, all or none.
   Result<std::vector<Appended>> AppendEvents(std::vector<Event> events);
+  // Appends `event` and applies `changes` in one transaction; returns once
+  // both are durable, or neither happened.
+  Result<Appended> Commit(Event event, std::vector<StateChange> changes);
+  // The same without waiting: `done` is called once, on the writer thread,
+  // when the batch holding it is durable or has failed. Keep `done` short.
+  void CommitAsync(Event event, std::vector<StateChange> changes,
+                   std::function<void(Result<Appended>)> done);
+  // Every committed state row of one kind, as (id, value), by id.
+  Result<std::vector<std::pair<std::string, std::string>>> LoadState(const std::string& kind);
 
   // Signs and stores a checkpoint of the log as it is now; returns the note.
   Result<std::string> Checkpoint();
@@ -225,6 +244,7 @@ class AuditLog {
   std::string master_fingerprint_;
   Key256 index_key_{};  // actor tags
   Key256 row_key_{};    // row tags
+  Key256 state_key_{};  // sealed state values
   std::vector<std::string> warnings_;
 
   mutable std::mutex keys_mu_;

@@ -73,6 +73,15 @@ struct PruneRule {
   UnixMillis recorded_before = 0;
 };
 
+// A row of the durable state of the layers above the log (approvals, the
+// emergency stop, tokens, the notification outbox), written in the same
+// transaction as the audit record of the change. The value is opaque here.
+struct StateRow {
+  std::string kind;
+  std::string id;
+  std::optional<std::string> value;  // absent: delete the row
+};
+
 struct AuditBatch {
   uint64_t base_size = 0;            // the log size this batch extends
   std::vector<AuditRecord> records;  // indices base_size, base_size + 1, ...
@@ -82,6 +91,7 @@ struct AuditBatch {
   std::vector<AuditGrant> grants;
   std::vector<PruneRule> prune;
   std::vector<std::string> shred_keys;  // data keys to destroy
+  std::vector<StateRow> state;          // upserted or deleted, in order
 };
 
 struct PruneCounts {
@@ -128,6 +138,8 @@ class AuditStore {
   // Every stored checkpoint, oldest first.
   virtual Result<std::vector<AuditCheckpoint>> Checkpoints() = 0;
   virtual Result<std::vector<AuditGrant>> Grants(const std::string& principal) = 0;
+  // Every state row of one kind, by id.
+  virtual Result<std::vector<StateRow>> State(const std::string& kind) = 0;
   // A consistent copy of the whole store at `path`, taken while it is in use.
   virtual Result<void> Backup(const std::string& path) = 0;
 };

@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   created_at INTEGER NOT NULL,
   note TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS state (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS grants (
   principal TEXT NOT NULL,
   granted_by TEXT NOT NULL,
@@ -201,6 +207,8 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
        "UPDATE records SET payload = NULL WHERE class = ? AND recorded_at < ? AND payload IS NOT "
        "NULL"},
       {&store->shred_key_, "DELETE FROM keys WHERE id = ?"},
+      {&store->put_state_, "INSERT OR REPLACE INTO state (kind, id, value) VALUES (?, ?, ?)"},
+      {&store->delete_state_, "DELETE FROM state WHERE kind = ? AND id = ?"},
       {&store->shred_payloads_,
        "UPDATE records SET payload = NULL WHERE key_id = ? AND payload IS NOT NULL"},
   };
@@ -311,6 +319,13 @@ Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
     if (auto ok = shred_key_.Run(); !ok) return std::unexpected(ok.error());
     counts.keys += static_cast<uint64_t>(writer_.Changes());
   }
+  for (const StateRow& row : batch.state) {
+    Statement& s = row.value ? put_state_ : delete_state_;
+    s.Bind(1, row.kind);
+    s.Bind(2, row.id);
+    if (row.value) s.BindBlob(3, *row.value);
+    if (auto ok = s.Run(); !ok) return std::unexpected(ok.error());
+  }
   write_size_.Bind(1, static_cast<int64_t>(batch.base_size + batch.records.size()));
   if (auto ok = write_size_.Run(); !ok) return std::unexpected(ok.error());
   return counts;
@@ -400,6 +415,16 @@ Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& prin
   s->Bind(1, principal);
   return CollectRows(*s, [](const Statement& r) -> AuditGrant {
     return {r.Text(0), r.Text(1), r.Int(2)};
+  });
+}
+
+Result<std::vector<StateRow>> SqliteAuditStore::State(const std::string& kind) {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare("SELECT kind, id, value FROM state WHERE kind = ? ORDER BY id");
+  if (!s) return std::unexpected(s.error());
+  s->Bind(1, kind);
+  return CollectRows(*s, [](const Statement& r) -> StateRow {
+    return {r.Text(0), r.Text(1), r.Text(2)};
   });
 }
 

@@ -33,6 +33,7 @@ class SqliteAuditStore final : public AuditStore {
   Result<std::vector<AuditKey>> Keys() override;
   Result<std::vector<AuditCheckpoint>> Checkpoints() override;
   Result<std::vector<AuditGrant>> Grants(const std::string& principal) override;
+  Result<std::vector<StateRow>> State(const std::string& kind) override;
   Result<void> Backup(const std::string& path) override;
 
  private:
@@ -43,7 +44,7 @@ class SqliteAuditStore final : public AuditStore {
   std::mutex write_mu_;
   Database writer_;
   Statement insert_record_, upsert_tile_, insert_key_, insert_checkpoint_, insert_grant_,
-      read_size_, write_size_, prune_, shred_key_, shred_payloads_;
+      read_size_, write_size_, prune_, shred_key_, shred_payloads_, put_state_, delete_state_;
   std::mutex read_mu_;
   Database reader_;
   Statement read_tiles_, read_records_;
