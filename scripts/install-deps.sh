@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libyaml-dev libssl-dev libsqlite3-dev openssl libfmt-dev nlohmann-json3-dev libcli11-dev
+  libboost-dev                  # Beast and Asio (HTTP)
   libgtest-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev   # libFuzzer targets
   clang-tidy-19 clang-format    # lint (scripts/lint.sh)

@@ -6,11 +6,13 @@
 #include <sstream>
 
 #include "audit/crypto.h"
+#include "audit/json.h"
 #include "audit/log.h"
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "core/duration.h"
 #include "core/fs.h"
+#include "governance/audit_access.h"
 #include "governance/loader.h"
 
 namespace interlock::cli {
@@ -34,31 +36,13 @@ struct AuditOptions {
   bool quiet = false;
 };
 
-int Fail(Io& io, const Error& error) {
-  Print(io.err, "error: {}\n", error.message());
-  return ExitCodeFor(error.kind());
-}
-
-std::string DataDir(const AuditOptions& o, Io& io) {
-  if (!o.data.empty()) return o.data;
-  if (auto env = io.env("INTERLOCK_DATA"); env && !env->empty()) return *env;
-  return ".interlock";
-}
-
-std::string GovernanceDir(const AuditOptions& o, Io& io) {
-  if (!o.governance.empty()) return o.governance;
-  if (auto env = io.env("INTERLOCK_GOVERNANCE"); env && !env->empty()) return *env;
-  return "governance";
-}
-
-// The governance's retention periods, by audit::RetentionClass.
-audit::RetentionPeriods RetentionOf(const governance::Governance& g) {
-  const governance::AuditPolicy& a = g.audit;
-  auto env = [&](Environment e) {
-    return a.retention_by_environment[static_cast<size_t>(e)].count();
-  };
-  return {env(Environment::kProduction), env(Environment::kStaging), env(Environment::kDev),
-          a.retention_security_incident.count(), a.retention_ai_agent_decision.count()};
+// The reader's rights; `as` is the --as flag.
+Result<audit::Reader> ReaderAs(const governance::Governance& g, const std::string& as) {
+  if (as.empty()) {
+    return std::unexpected(
+        Error::InvalidArgument("--as PRINCIPAL is required: reads of the audit log are logged"));
+  }
+  return governance::ReaderFor(g, as);
 }
 
 struct Opened {
@@ -72,13 +56,13 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
                                         const governance::Governance* g) {
   auto opened = std::make_unique<Opened>();
   audit::LogOptions options;
-  options.data_dir = DataDir(o, io);
+  options.data_dir = DataDir(o.data, io);
   options.fs = &opened->fs;
   options.clock = &opened->clock;
   options.random = &opened->random;
   options.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   options.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
-  if (g) options.retention = RetentionOf(*g);
+  if (g) options.retention = governance::RetentionOf(*g);
   auto log = audit::AuditLog::Open(options);
   if (!log) return std::unexpected(log.error());
   opened->log = std::move(*log);
@@ -88,7 +72,7 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
 
 Result<governance::Governance> LoadGovernance(const AuditOptions& o, Io& io) {
   RealFileSystem fs;
-  std::string dir = GovernanceDir(o, io);
+  std::string dir = GovernanceDir(o.governance, io);
   auto g = governance::Load(fs, dir);
   if (!g) {
     return std::unexpected(Error::InvalidArgument(fmt::format(
@@ -97,40 +81,6 @@ Result<governance::Governance> LoadGovernance(const AuditOptions& o, Io& io) {
         dir, g.error().empty() ? "" : g.error().front().ToString(), dir)));
   }
   return std::move(*g);
-}
-
-// The reader's rights, from audit/retention.yml's access list.
-Result<audit::Reader> ReaderFor(const governance::Governance& g, const std::string& id) {
-  if (id.empty()) {
-    return std::unexpected(
-        Error::InvalidArgument("--as PRINCIPAL is required: reads of the audit log are logged"));
-  }
-  const governance::Principal* p = nullptr;
-  for (const governance::Principal& candidate : g.principals) {
-    if (candidate.id == id) p = &candidate;
-  }
-  if (!p) {
-    return std::unexpected(Error::NotFound(fmt::format("no principal {} in principals.yaml", id)));
-  }
-  audit::Reader r;
-  r.id = id;
-  r.type = Name(p->type);
-  bool all_without_grant = false, all_with_grant = false;
-  for (const governance::AuditAccess& a : g.audit.access) {
-    if (!p->roles.test(a.role)) continue;
-    audit::ReadScope scope = a.scope == governance::ReadScope::kAll    ? audit::ReadScope::kAll
-                             : a.scope == governance::ReadScope::kTeam ? audit::ReadScope::kTeam
-                                                                       : audit::ReadScope::kOwn;
-    if (scope == audit::ReadScope::kAll) {
-      (a.grant_duration.count() > 0 ? all_with_grant : all_without_grant) = true;
-    }
-    if (scope > r.scope) r.scope = scope;
-  }
-  r.needs_grant = r.scope == audit::ReadScope::kAll && !all_without_grant && all_with_grant;
-  for (const governance::Principal& q : g.principals) {
-    if (q.id == id || (!p->team.empty() && q.team == p->team)) r.team.push_back(q.id);
-  }
-  return r;
 }
 
 Result<std::optional<UnixMillis>> ParseTime(const std::optional<std::string>& text,
@@ -145,27 +95,6 @@ Result<std::optional<UnixMillis>> ParseTime(const std::optional<std::string>& te
 }
 
 std::string Hex(const audit::Hash& h) { return audit::HashHex(h); }
-
-json HexList(const std::vector<audit::Hash>& hashes) {
-  json out = json::array();
-  for (const audit::Hash& h : hashes) out.push_back(Hex(h));
-  return out;
-}
-
-json EntryJson(const audit::Entry& e, bool with_leaf) {
-  json out = {{"index", e.index}};
-  if (with_leaf) out["leaf"] = e.pruned ? json(nullptr) : json(audit::Base64Encode(e.leaf));
-  out["leaf_hash"] = Hex(e.leaf_hash);
-  out["recorded_at"] = FormatTimestamp(e.recorded_at);
-  out["retention_class"] = e.retention_class;
-  if (e.pruned) {
-    out["pruned"] = true;
-    out["event"] = nullptr;
-  } else {
-    out["event"] = json::parse(e.event, nullptr, false);
-  }
-  return out;
-}
 
 int RunAppend(const AuditOptions& o, Io& io) {
   auto text = ReadInput(o.event, io.in, size_t{1} << 30, "events");
@@ -208,7 +137,7 @@ int RunAppend(const AuditOptions& o, Io& io) {
 int RunQuery(const AuditOptions& o, Io& io, bool export_mode) {
   auto g = LoadGovernance(o, io);
   if (!g) return Fail(io, g.error());
-  auto reader = ReaderFor(*g, o.as);
+  auto reader = ReaderAs(*g, o.as);
   if (!reader) return Fail(io, reader.error());
   audit::QueryFilter f;
   f.actor = o.actor;
@@ -241,15 +170,16 @@ int RunQuery(const AuditOptions& o, Io& io, bool export_mode) {
   auto entries = log.Query(*reader, f);
   if (!entries) return Fail(io, entries.error());
   if (!(export_mode && o.bundle)) {
-    for (const audit::Entry& e : *entries) Print(io.out, "{}\n", EntryJson(e, export_mode).dump());
+    for (const audit::Entry& e : *entries)
+      Print(io.out, "{}\n", audit::EntryJson(e, export_mode).dump());
     return kExitOk;
   }
   json records = json::array();
   for (const audit::Entry& e : *entries) {
-    json r = EntryJson(e, true);
+    json r = audit::EntryJson(e, true);
     auto proof = log.ProveInclusion(e.index, tree_size);
     if (!proof) return Fail(io, proof.error());
-    r["proof"] = HexList(proof->proof);
+    r["proof"] = audit::HashList(proof->proof);
     records.push_back(std::move(r));
   }
   json bundle = {{"format", "interlock-audit-bundle/v1"},
@@ -391,13 +321,7 @@ int RunProve(const AuditOptions& o, Io& io) {
   if (!opened) return Fail(io, opened.error());
   auto p = (*opened)->log->ProveInclusion(*o.index, o.size);
   if (!p) return Fail(io, p.error());
-  Print(io.out, "{}\n",
-        json{{"index", p->index},
-             {"tree_size", p->tree_size},
-             {"leaf_hash", Hex(p->leaf_hash)},
-             {"root_hash", Hex(p->root)},
-             {"proof", HexList(p->proof)}}
-            .dump());
+  Print(io.out, "{}\n", audit::InclusionJson(*p).dump());
   return kExitOk;
 }
 
@@ -406,13 +330,7 @@ int RunConsistency(const AuditOptions& o, Io& io) {
   if (!opened) return Fail(io, opened.error());
   auto p = (*opened)->log->ProveConsistency(*o.from, o.to);
   if (!p) return Fail(io, p.error());
-  Print(io.out, "{}\n",
-        json{{"from", p->from},
-             {"to", p->to},
-             {"from_root", Hex(p->from_root)},
-             {"to_root", Hex(p->to_root)},
-             {"proof", HexList(p->proof)}}
-            .dump());
+  Print(io.out, "{}\n", audit::ConsistencyJson(*p).dump());
   return kExitOk;
 }
 
@@ -435,7 +353,7 @@ int RunPublicKey(const AuditOptions& o, Io& io) {
 int RunPrune(const AuditOptions& o, Io& io) {
   auto g = LoadGovernance(o, io);
   if (!g) return Fail(io, g.error());
-  auto reader = ReaderFor(*g, o.as);
+  auto reader = ReaderAs(*g, o.as);
   if (!reader) return Fail(io, reader.error());
   if (reader->scope != audit::ReadScope::kAll || reader->needs_grant) {
     return Fail(io, Error::PermissionDenied(fmt::format(
@@ -445,7 +363,7 @@ int RunPrune(const AuditOptions& o, Io& io) {
   }
   auto opened = OpenLog(o, io, &*g);
   if (!opened) return Fail(io, opened.error());
-  auto report = (*opened)->log->Prune(RetentionOf(*g), o.as);
+  auto report = (*opened)->log->Prune(governance::RetentionOf(*g), o.as);
   if (!report) return Fail(io, report.error());
   Print(io.out, "{}\n",
         json{{"pruned_payloads", report->payloads},
@@ -458,9 +376,9 @@ int RunPrune(const AuditOptions& o, Io& io) {
 int RunGrant(const AuditOptions& o, Io& io) {
   auto g = LoadGovernance(o, io);
   if (!g) return Fail(io, g.error());
-  auto by = ReaderFor(*g, o.as);
+  auto by = ReaderAs(*g, o.as);
   if (!by) return Fail(io, by.error());
-  auto to = ReaderFor(*g, o.grant_to);
+  auto to = governance::ReaderFor(*g, o.grant_to);
   if (!to) return Fail(io, to.error());
   // The grantee's own access entry says how long a grant lasts.
   Millis duration{0};

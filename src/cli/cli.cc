@@ -40,12 +40,7 @@ struct Command {
 
 void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics,
                       const std::string& dir, std::ostream& stream) {
-  for (const governance::Diagnostic& d : diagnostics) {
-    governance::Diagnostic shown = d;
-    // Paths relative to the current directory, so editors can jump to them.
-    if (!d.file.starts_with(dir)) shown.file = JoinPath(dir, d.file);
-    Print(stream, "{}\n", shown.ToString());
-  }
+  stream << governance::DiagnosticsText(diagnostics, dir);
 }
 
 int RunInit(const Options& o, Io& io) {
@@ -177,6 +172,23 @@ Result<std::string> ReadInput(const std::string& path, std::istream& in, size_t 
   return text;
 }
 
+int Fail(Io& io, const Error& error) {
+  Print(io.err, "error: {}\n", error.message());
+  return ExitCodeFor(error.kind());
+}
+
+std::string DataDir(const std::string& flag, Io& io) {
+  if (!flag.empty()) return flag;
+  if (auto env = io.env("INTERLOCK_DATA"); env && !env->empty()) return *env;
+  return ".interlock";
+}
+
+std::string GovernanceDir(const std::string& flag, Io& io) {
+  if (!flag.empty()) return flag;
+  if (auto env = io.env("INTERLOCK_GOVERNANCE"); env && !env->empty()) return *env;
+  return "governance";
+}
+
 int ExitCodeFor(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidArgument:
@@ -214,6 +226,7 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     });
   }
   AddAuditCommands(&app, &run);
+  AddServeCommands(&app, &run);
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(reversed);

@@ -37,7 +37,17 @@ void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... a
 Result<std::string> ReadInput(const std::string& path, std::istream& in, size_t limit,
                               std::string_view what);
 
+// Prints "error: <message>" and returns the exit code for its kind.
+int Fail(Io& io, const Error& error);
+
+// The data directory: the --data flag, else $INTERLOCK_DATA, else ./.interlock.
+std::string DataDir(const std::string& flag, Io& io);
+// The governance directory: the flag, else $INTERLOCK_GOVERNANCE, else ./governance.
+std::string GovernanceDir(const std::string& flag, Io& io);
+
 // Adds `interlock audit ...`; the chosen subcommand stores its runner in *run.
 void AddAuditCommands(CLI::App* app, std::function<int(Io&)>* run);
+// Adds `interlock serve` and `interlock token ...`.
+void AddServeCommands(CLI::App* app, std::function<int(Io&)>* run);
 
 }  // namespace interlock::cli

@@ -5,11 +5,24 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/fs.h"
+
 namespace interlock::governance {
 
 std::string Diagnostic::ToString() const {
   if (line == 0) return fmt::format("{}: {}", file, message);
   return fmt::format("{}:{}:{}: {}", file, line, column, message);
+}
+
+std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics, const std::string& dir) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) {
+    Diagnostic shown = d;
+    if (!d.file.starts_with(dir)) shown.file = JoinPath(dir, d.file);
+    out += shown.ToString();
+    out += '\n';
+  }
+  return out;
 }
 
 std::string DiagnosticsToJson(const std::vector<Diagnostic>& diagnostics) {

@@ -16,6 +16,10 @@ struct Diagnostic {
   std::string ToString() const;
 };
 
+// One line per diagnostic, each ending in "\n", with file paths prefixed by
+// `dir` (so editors can jump to them from the current directory).
+std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics, const std::string& dir);
+
 // All diagnostics as a JSON array of {file, line, column, message}.
 std::string DiagnosticsToJson(const std::vector<Diagnostic>& diagnostics);
 

@@ -1,0 +1,217 @@
+// `interlock serve` and `interlock token create|revoke`.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "cli/cli.h"
+#include "cli/command.h"
+#include "core/duration.h"
+#include "core/fs.h"
+#include "governance/loader.h"
+#include "server/http.h"
+#include "server/service.h"
+#include "server/tokens.h"
+
+namespace interlock::cli {
+namespace {
+
+struct ServeOptions {
+  std::string data;
+  std::string governance;
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert, tls_key;
+  size_t threads = 0;
+  size_t body_limit = size_t{1} << 20;
+  std::string principal;
+  std::string expires;
+  std::string token;
+};
+
+struct Surroundings {
+  RealFileSystem fs;
+  SystemClock clock;
+  SystemRandom random;
+};
+
+server::ServiceOptions ServiceOptionsFor(const ServeOptions& o, Io& io, Surroundings& s) {
+  server::ServiceOptions so;
+  so.governance_dir = GovernanceDir(o.governance, io);
+  so.data_dir = DataDir(o.data, io);
+  so.fs = &s.fs;
+  so.clock = &s.clock;
+  so.random = &s.random;
+  so.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
+  so.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
+  return so;
+}
+
+// Opens the service, telling the user what they should know (a master key
+// file was just created...).
+Result<std::unique_ptr<server::Service>> OpenService(const server::ServiceOptions& so, Io& io) {
+  auto service = server::Service::Open(so);
+  if (service) {
+    for (const std::string& w : (*service)->warnings()) Print(io.err, "warning: {}\n", w);
+  }
+  return service;
+}
+
+// Who runs a local command, for its audit record.
+std::string LocalOperator(Io& io) {
+  return "local:" + io.env("USER").value_or(io.env("LOGNAME").value_or("operator"));
+}
+
+int RunServe(const ServeOptions& o, Io& io) {
+  // Signals are taken by sigwait below: block them before any thread starts,
+  // so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Surroundings s;
+  server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  auto service = OpenService(so, io);
+  if (!service) return Fail(io, service.error());
+
+  server::ServerOptions http;
+  http.listen = o.listen;
+  http.tls_cert_file = o.tls_cert;
+  http.tls_key_file = o.tls_key;
+  http.threads = o.threads;
+  http.body_limit = o.body_limit;
+  http.log = [&io](std::string_view line) { Print(io.err, "interlock serve: {}\n", line); };
+  server::Service* svc = service->get();
+  auto started =
+      server::HttpServer::Start(http, [svc](server::HttpRequest r, server::Respond respond) {
+        svc->Handle(std::move(r), std::move(respond));
+      });
+  if (!started) return Fail(io, started.error());
+  server::HttpServer& srv = **started;
+  svc->SetHttpStats([&srv] { return srv.stats(); });
+  std::string scheme = o.tls_cert.empty() ? "http" : "https";
+  Print(io.out,
+        "interlock serve: listening on {}://{}\n"
+        "  governance {}, data {} (audit log of {} entries)\n"
+        "  health: curl {}://{}/healthz\n"
+        "  a token: interlock token create --data {} --governance {} --principal ID\n",
+        scheme, srv.address(), so.governance_dir, so.data_dir, svc->log().size(), scheme,
+        srv.address(), so.data_dir, so.governance_dir);
+  io.out.flush();
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      auto reloaded = svc->Reload("system:sighup");
+      if (reloaded) {
+        Print(io.err, "interlock serve: governance reloaded, version {}\n", *reloaded);
+      } else {
+        Print(io.err, "interlock serve: reload refused: {}\n", reloaded.error().message());
+      }
+      continue;
+    }
+    Print(io.err, "interlock serve: {} received; draining\n",
+          sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    srv.Shutdown(std::chrono::seconds(10));
+    svc->Drain();
+    service->reset();  // signs the final checkpoint
+    Print(io.err, "interlock serve: stopped\n");
+    return kExitOk;
+  }
+}
+
+int RunTokenCreate(const ServeOptions& o, Io& io) {
+  Surroundings s;
+  server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  auto g = governance::Load(s.fs, so.governance_dir);
+  if (!g) {
+    return Fail(io, Error::InvalidArgument(
+                        fmt::format("governance directory {} is invalid (run: interlock check {})",
+                                    so.governance_dir, so.governance_dir)));
+  }
+  bool known = false;
+  for (const governance::Principal& p : g->principals) known |= p.id == o.principal;
+  if (!known) {
+    return Fail(io, Error::NotFound(fmt::format("no principal {} in {}/principals.yaml",
+                                                o.principal, so.governance_dir)));
+  }
+  std::optional<int64_t> lifetime;
+  if (!o.expires.empty() && o.expires != "never") {
+    auto d = ParseDuration(o.expires);
+    if (!d || d->count() <= 0) {
+      return Fail(io, Error::InvalidArgument(fmt::format(
+                          "--expires: expected a duration such as 90d, 12h or never, got \"{}\"",
+                          o.expires)));
+    }
+    lifetime = d->count();
+  }
+  auto service = OpenService(so, io);
+  if (!service) return Fail(io, service.error());
+  auto created = (*service)->tokens().Create(o.principal, lifetime, LocalOperator(io));
+  if (!created) return Fail(io, created.error());
+  Print(io.out, "token {} for {} ({}), audit index {}; shown once, keep it secret:\n{}\n",
+        created->info.id, o.principal,
+        created->info.expires_at ? "expires " + FormatTimestamp(*created->info.expires_at)
+                                 : std::string("never expires"),
+        created->record.index, created->token);
+  return kExitOk;
+}
+
+int RunTokenRevoke(const ServeOptions& o, Io& io) {
+  Surroundings s;
+  server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  auto service = OpenService(so, io);
+  if (!service) return Fail(io, service.error());
+  auto revoked = (*service)->tokens().Revoke(o.token, LocalOperator(io));
+  if (!revoked) return Fail(io, revoked.error());
+  Print(io.out, "token {} of {} revoked at {}\n", revoked->id, revoked->principal,
+        FormatTimestamp(*revoked->revoked_at));
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommands(CLI::App* app, std::function<int(Io&)>* run) {
+  auto options = std::make_shared<ServeOptions>();
+  ServeOptions& o = *options;
+  auto dirs = [&](CLI::App* sub) {
+    sub->add_option("--data", o.data,
+                    "Data directory (default: $INTERLOCK_DATA, else ./.interlock)");
+    sub->add_option("--governance", o.governance,
+                    "Governance directory (default: $INTERLOCK_GOVERNANCE, else ./governance)");
+  };
+  auto bind = [run, options](CLI::App* sub, int (*f)(const ServeOptions&, Io&)) {
+    sub->callback([run, options, f] { *run = [options, f](Io& io) { return f(*options, io); }; });
+  };
+
+  CLI::App* serve = app->add_subcommand(
+      "serve", "Run the gate as an HTTP service (SIGHUP reloads the governance, SIGTERM drains)");
+  dirs(serve);
+  serve->add_option("--listen", o.listen, "Address to listen on: host:port or [v6]:port")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve TLS 1.3 only");
+  serve->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--threads", o.threads, "IO threads (default: one per core)");
+  serve->add_option("--body-limit", o.body_limit, "Largest request body in bytes")
+      ->capture_default_str();
+  bind(serve, RunServe);
+
+  CLI::App* token = app->add_subcommand("token", "Bearer tokens of principals");
+  token->require_subcommand(1);
+  CLI::App* create = token->add_subcommand(
+      "create", "Create a token for a principal; it is printed once, as the last word");
+  dirs(create);
+  create->add_option("--principal", o.principal, "A principal of principals.yaml")->required();
+  create->add_option("--expires", o.expires, "Lifetime, e.g. 90d, 12h, or never")
+      ->default_str("90d");
+  o.expires = "90d";
+  bind(create, RunTokenCreate);
+  CLI::App* revoke =
+      token->add_subcommand("revoke", "Revoke a token by its id or the token itself");
+  dirs(revoke);
+  revoke->add_option("TOKEN", o.token, "Token id or token")->required();
+  bind(revoke, RunTokenRevoke);
+}
+
+}  // namespace interlock::cli

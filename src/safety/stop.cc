@@ -1,0 +1,273 @@
+#include "safety/stop.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cctype>
+
+namespace interlock::safety {
+namespace {
+
+using json = nlohmann::ordered_json;
+using governance::Governance;
+using governance::Principal;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+Result<void> MustBeHuman(const Principal& actor, std::string_view what) {
+  if (actor.type != ActorType::kHuman) {
+    return std::unexpected(Error::PermissionDenied(
+        fmt::format("{} is an {} and cannot {}", actor.id, Name(actor.type), what)));
+  }
+  return Ok();
+}
+
+json Actor(const Principal& p) { return {{"type", Name(p.type)}, {"id", p.id}}; }
+
+json SignaturesJson(const std::vector<Signature>& signatures) {
+  json out = json::array();
+  for (const Signature& s : signatures) {
+    json fields = json::object();
+    for (const auto& [k, v] : s.fields) fields[k] = v;
+    out.push_back({{"principal", s.principal}, {"role", s.role}, {"fields", fields}, {"at", s.at}});
+  }
+  return out;
+}
+
+Result<std::vector<Signature>> SignaturesFrom(const json& j, std::string_view where) {
+  std::vector<Signature> out;
+  if (!j.is_array()) {
+    return std::unexpected(Error::Corruption(fmt::format("{}: expected an array", where)));
+  }
+  for (const json& s : j) {
+    if (!s.is_object() || !s.contains("principal") || !s["principal"].is_string() ||
+        !s.contains("role") || !s["role"].is_string() || !s.contains("at") ||
+        !s["at"].is_number_integer() || !s.contains("fields") || !s["fields"].is_object()) {
+      return std::unexpected(Error::Corruption(fmt::format("{}: a damaged signature", where)));
+    }
+    Signature sig{s["principal"].get<std::string>(),
+                  s["role"].get<std::string>(),
+                  {},
+                  s["at"].get<UnixMillis>()};
+    for (const auto& [k, v] : s["fields"].items()) {
+      if (!v.is_string()) {
+        return std::unexpected(
+            Error::Corruption(fmt::format("{}: field {} is not text", where, k)));
+      }
+      sig.fields[k] = v.get<std::string>();
+    }
+    out.push_back(std::move(sig));
+  }
+  return out;
+}
+
+}  // namespace
+
+json StopState::ToJson() const {
+  json j = {{"active", active},
+            {"reason", reason},
+            {"activated_by", activated_by},
+            {"activated_at", activated_at},
+            {"incident", incident},
+            {"signatures", SignaturesJson(signatures)},
+            {"ai_disabled", ai_disabled},
+            {"last_deactivation", SignaturesJson(last_deactivation)}};
+  if (deactivated_at) j["deactivated_at"] = *deactivated_at;
+  return j;
+}
+
+Result<StopState> StopState::FromJson(const json& j) {
+  auto bad = [](std::string_view field) {
+    return std::unexpected(
+        Error::Corruption(fmt::format("emergency stop state: {} is missing or damaged", field)));
+  };
+  if (!j.is_object()) return bad("the state");
+  StopState s;
+  for (const char* f : {"active", "ai_disabled"}) {
+    if (!j.contains(f) || !j[f].is_boolean()) return bad(f);
+  }
+  for (const char* f : {"reason", "activated_by", "incident"}) {
+    if (!j.contains(f) || !j[f].is_string()) return bad(f);
+  }
+  if (!j.contains("activated_at") || !j["activated_at"].is_number_integer()) {
+    return bad("activated_at");
+  }
+  s.active = j["active"].get<bool>();
+  s.ai_disabled = j["ai_disabled"].get<bool>();
+  s.reason = j["reason"].get<std::string>();
+  s.activated_by = j["activated_by"].get<std::string>();
+  s.incident = j["incident"].get<std::string>();
+  s.activated_at = j["activated_at"].get<UnixMillis>();
+  if (j.contains("deactivated_at")) {
+    if (!j["deactivated_at"].is_number_integer()) return bad("deactivated_at");
+    s.deactivated_at = j["deactivated_at"].get<UnixMillis>();
+  }
+  for (auto [field, into] : {std::pair{"signatures", &s.signatures},
+                             std::pair{"last_deactivation", &s.last_deactivation}}) {
+    if (!j.contains(field)) return bad(field);
+    auto sigs = SignaturesFrom(j[field], fmt::format("emergency stop state: {}", field));
+    if (!sigs) return std::unexpected(sigs.error());
+    *into = std::move(*sigs);
+  }
+  return s;
+}
+
+Result<StopChange> Activate(const Governance& g, const StopState& state, const Principal& actor,
+                            std::string_view reason, UnixMillis now) {
+  if (auto ok = MustBeHuman(actor, "activate the emergency stop"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const auto& policy = g.emergency_stop;
+  if ((actor.roles & policy.activate_roles).none()) {
+    return std::unexpected(Error::PermissionDenied(
+        fmt::format("{} holds none of the roles that may activate the emergency stop ({})",
+                    actor.id, g.RoleNames(policy.activate_roles))));
+  }
+  reason = Trim(reason);
+  if (reason.empty()) {
+    return std::unexpected(Error::InvalidArgument("reason: the emergency stop needs a reason"));
+  }
+  if (state.active) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("the emergency stop is already active, since {} by {}: {}",
+                    FormatTimestamp(state.activated_at), state.activated_by, state.reason)));
+  }
+  StopChange c;
+  StopState& n = c.next;
+  n = state;
+  n.active = true;
+  n.reason = std::string(reason);
+  n.activated_by = actor.id;
+  n.activated_at = now;
+  n.incident = fmt::format(
+      "{}-{}", policy.incident_severity.empty() ? "SEV-1" : policy.incident_severity, now);
+  n.signatures.clear();
+  n.ai_disabled = true;
+  n.deactivated_at.reset();
+  c.event = {{"event_type", "emergency_stop_activated"},
+             {"actor", Actor(actor)},
+             {"action", {{"type", "emergency_stop"}, {"target", "all"}}},
+             {"reason", n.reason},
+             {"incident", {{"id", n.incident}, {"severity", policy.incident_severity}}},
+             {"outcome", {{"status", "active"}}}};
+  c.summary = fmt::format("EMERGENCY STOP activated by {}: {} (incident {})", actor.id, n.reason,
+                          n.incident);
+  return c;
+}
+
+std::vector<std::string> PendingRoles(const Governance& g, const StopState& state) {
+  std::vector<std::string> pending;
+  for (size_t r = 0; r < g.roles.size(); ++r) {
+    if (!g.emergency_stop.deactivate_roles.test(r)) continue;
+    bool signed_for = false;
+    for (const Signature& s : state.signatures) signed_for |= s.role == g.roles[r].id;
+    if (!signed_for) pending.push_back(g.roles[r].id);
+  }
+  return pending;
+}
+
+Result<StopChange> Deactivate(const Governance& g, const StopState& state, const Principal& actor,
+                              const std::map<std::string, std::string>& fields, UnixMillis now) {
+  if (auto ok = MustBeHuman(actor, "deactivate the emergency stop"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const auto& policy = g.emergency_stop;
+  if (!state.active) {
+    return std::unexpected(Error::InvalidArgument("the emergency stop is not active"));
+  }
+  for (const Signature& s : state.signatures) {
+    if (s.principal == actor.id) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("{} has already signed the deactivation (as {}); another person must sign",
+                      actor.id, s.role)));
+    }
+  }
+  // The first role still unsigned that the actor holds.
+  std::optional<std::string> role;
+  for (const std::string& pending : PendingRoles(g, state)) {
+    auto index = g.FindRole(pending);
+    if (!role && index && actor.roles.test(*index)) role = pending;
+  }
+  if (!role) {
+    return std::unexpected(Error::PermissionDenied(
+        fmt::format("{} holds none of the deactivation roles still to sign ({})", actor.id,
+                    fmt::join(PendingRoles(g, state), ", "))));
+  }
+  Signature sig{actor.id, *role, {}, now};
+  for (const std::string& name : policy.deactivate_requires) {
+    auto it = fields.find(name);
+    if (it == fields.end() || Trim(it->second).empty()) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("{}: required to deactivate the emergency stop", name)));
+    }
+    sig.fields[name] = std::string(Trim(it->second));
+  }
+  StopChange c;
+  StopState& n = c.next;
+  n = state;
+  n.signatures.push_back(sig);
+  std::vector<std::string> still = PendingRoles(g, n);
+  json fields_json = json::object();
+  for (const auto& [k, v] : sig.fields) fields_json[k] = v;
+  c.event = {{"event_type", "emergency_stop_deactivation_signed"},
+             {"actor", Actor(actor)},
+             {"action", {{"type", "emergency_stop"}, {"target", "all"}}},
+             {"role", *role},
+             {"incident", {{"id", state.incident}}},
+             {"deactivation", fields_json},
+             {"pending_roles", still}};
+  if (still.empty() && static_cast<int>(n.signatures.size()) >= policy.deactivate_distinct_people) {
+    n.active = false;
+    n.deactivated_at = now;
+    n.last_deactivation = std::move(n.signatures);
+    n.signatures.clear();
+    c.event["event_type"] = "emergency_stop_deactivated";
+    c.event["outcome"] = {{"status", "inactive"}};
+    c.summary = fmt::format(
+        "Emergency stop deactivated ({} signed as {}); AI agents stay disabled until re-enabled",
+        actor.id, *role);
+  } else {
+    c.event["outcome"] = {{"status", "active"}};
+    c.summary = fmt::format("{} signed the emergency stop deactivation as {}; still needed: {}",
+                            actor.id, *role, fmt::join(still, ", "));
+  }
+  return c;
+}
+
+Result<StopChange> ReenableAiAgents(const Governance& g, const StopState& state,
+                                    const Principal& actor, std::string_view reason) {
+  if (auto ok = MustBeHuman(actor, "re-enable AI agents"); !ok) return std::unexpected(ok.error());
+  const auto& role = g.emergency_stop.ai_reenable_role;
+  if (!role || !actor.roles.test(*role)) {
+    return std::unexpected(Error::PermissionDenied(
+        fmt::format("{} may not re-enable AI agents (needs the role {})", actor.id,
+                    role ? g.roles[*role].id : std::string("named by ai_agents_reenabled_by"))));
+  }
+  if (state.active) {
+    return std::unexpected(Error::InvalidArgument(
+        "AI agents cannot be re-enabled while the emergency stop is active"));
+  }
+  if (!state.ai_disabled) {
+    return std::unexpected(Error::InvalidArgument("AI agents are not disabled"));
+  }
+  reason = Trim(reason);
+  if (reason.empty()) {
+    return std::unexpected(Error::InvalidArgument("reason: re-enabling AI agents needs a reason"));
+  }
+  StopChange c;
+  c.next = state;
+  c.next.ai_disabled = false;
+  c.event = {{"event_type", "ai_agents_reenabled"},
+             {"actor", Actor(actor)},
+             {"action", {{"type", "ai_agents_reenable"}}},
+             {"reason", std::string(reason)},
+             {"incident", {{"id", state.incident}}}};
+  c.summary = fmt::format("AI agents re-enabled by {}: {}", actor.id, reason);
+  return c;
+}
+
+}  // namespace interlock::safety

@@ -1,0 +1,75 @@
+// The emergency stop (seed 000, sections 3.2 and 3.3) as a pure state
+// machine: no I/O, no clock. Each action takes the current state and returns
+// the next one with the audit event that records it, so the caller commits
+// both in one transaction (audit::AuditLog::Commit).
+//
+// Rules, from the governance's safety/auto-rollback.yml `emergency_stop`:
+//  - Activation by a human holding one of activate_roles, with a reason.
+//    While active every decision is deny, AI agents are refused, approvals
+//    cannot complete, and an incident of incident_severity is opened.
+//  - Deactivation needs one signature per deactivation role (engineering
+//    lead and security lead by default), each by a different person, each
+//    carrying every field of deactivation.requires (post-incident review,
+//    root cause, prevention measures). Until the last signature the stop
+//    stays active, pending the others.
+//  - AI agents stay disabled after deactivation until a holder of
+//    ai_agents_reenabled_by re-enables them.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "governance/model.h"
+
+namespace interlock::safety {
+
+struct Signature {
+  std::string principal;
+  std::string role;                           // the deactivation role it fills
+  std::map<std::string, std::string> fields;  // post_incident_review, root_cause, ...
+  UnixMillis at = 0;
+};
+
+struct StopState {
+  bool active = false;
+  std::string reason;
+  std::string activated_by;
+  UnixMillis activated_at = 0;
+  std::string incident;               // "SEV-1-<activated_at>"; empty before the first activation
+  std::vector<Signature> signatures;  // toward deactivation, while active
+  bool ai_disabled = false;           // from activation until re-enabled
+  std::optional<UnixMillis> deactivated_at;
+  std::vector<Signature> last_deactivation;  // who ended the last stop, and why
+
+  nlohmann::ordered_json ToJson() const;
+  // Reads what ToJson wrote; kCorruption naming the field otherwise.
+  static Result<StopState> FromJson(const nlohmann::ordered_json& j);
+};
+
+struct StopChange {
+  StopState next;
+  nlohmann::ordered_json event;  // the audit event, for audit::ParseEvent
+  std::string summary;           // one line for notifications
+};
+
+// `actor` must be a principal of `g`. Errors: kPermissionDenied (role, AI
+// agent), kInvalidArgument (missing reason or field; already active;
+// already signed; not active).
+Result<StopChange> Activate(const governance::Governance& g, const StopState& state,
+                            const governance::Principal& actor, std::string_view reason,
+                            UnixMillis now);
+Result<StopChange> Deactivate(const governance::Governance& g, const StopState& state,
+                              const governance::Principal& actor,
+                              const std::map<std::string, std::string>& fields, UnixMillis now);
+Result<StopChange> ReenableAiAgents(const governance::Governance& g, const StopState& state,
+                                    const governance::Principal& actor, std::string_view reason);
+
+// The deactivation roles still missing a signature, by name.
+std::vector<std::string> PendingRoles(const governance::Governance& g, const StopState& state);
+
+}  // namespace interlock::safety

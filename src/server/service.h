@@ -1,0 +1,79 @@
+// The gate as a service: the routes of `interlock serve` (docs/api/openapi.yaml)
+// over the decision engine, the audit log, tokens and the emergency stop.
+//
+// Every request but GET /healthz carries a bearer token (server/tokens.h);
+// the principal it stands for is the actor of whatever the request does,
+// whatever the body claims, and every role check happens here. Every state
+// change is committed in one transaction with its audit record before it is
+// answered. Decisions take the asynchronous path of the audit log's group
+// commit, so IO threads never wait for a disk; state changes run one at a
+// time on the service's own thread, so concurrent actions on one thing see
+// each other and exactly one wins.
+//
+// Thread safety: Handle may be called from any number of threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/fs.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "server/http.h"
+
+namespace interlock::audit {
+class AuditLog;
+}
+
+namespace interlock::server {
+
+class Tokens;
+
+struct ServiceOptions {
+  std::string governance_dir;
+  std::string data_dir;
+  FileSystem* fs = nullptr;
+  const Clock* clock = nullptr;
+  Random* random = nullptr;
+  std::string master_key_env;       // INTERLOCK_MASTER_KEY
+  std::string master_key_file_env;  // INTERLOCK_MASTER_KEY_FILE
+  const char* vfs = nullptr;        // SQLite VFS, for fault injection in tests
+};
+
+class Service {
+ public:
+  // Loads and validates the governance directory, opens the audit log and
+  // the stored state. Fails if either is invalid, naming what and where.
+  static Result<std::unique_ptr<Service>> Open(const ServiceOptions& options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // The server's Handler.
+  void Handle(HttpRequest request, Respond respond);
+
+  // Reloads the governance directory: validated first; an invalid one
+  // leaves the current one in force and is answered with every error. Both
+  // outcomes are audited. Returns the new governance version.
+  Result<std::string> Reload(const std::string& by);
+
+  // Waits for work already accepted (state changes, pending decisions'
+  // audit records) to finish; called on SIGTERM after the HTTP server has
+  // drained.
+  void Drain();
+
+  // Counters of the HTTP layer, for /metrics.
+  void SetHttpStats(std::function<HttpStats()> stats);
+
+  audit::AuditLog& log();
+  Tokens& tokens();
+  const std::vector<std::string>& warnings() const;
+
+ private:
+  struct Impl;
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace interlock::server

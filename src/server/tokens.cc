@@ -1,0 +1,170 @@
+#include "server/tokens.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "audit/crypto.h"
+#include "core/digest.h"
+
+namespace interlock::server {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::string_view kKind = "token";
+constexpr std::string_view kPrefix = "itk_";
+constexpr size_t kIdHex = 16;
+constexpr size_t kSecretHex = 64;
+
+std::string HashSecret(std::string_view secret) {
+  Sha256Hasher h;
+  h.Update(secret);
+  return ToHex(h.Finish());
+}
+
+bool IsLowerHex(std::string_view s) {
+  return s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// "itk_<id>_<secret>" split into id and secret, or nullopt.
+std::optional<std::pair<std::string_view, std::string_view>> SplitToken(std::string_view t) {
+  if (t.size() != kPrefix.size() + kIdHex + 1 + kSecretHex || !t.starts_with(kPrefix) ||
+      t[kPrefix.size() + kIdHex] != '_') {
+    return std::nullopt;
+  }
+  std::string_view id = t.substr(kPrefix.size(), kIdHex);
+  std::string_view secret = t.substr(kPrefix.size() + kIdHex + 1);
+  if (!IsLowerHex(id) || !IsLowerHex(secret)) return std::nullopt;
+  return std::pair{id, secret};
+}
+
+std::string ToJson(const TokenInfo& info, const std::string& secret_hash) {
+  json j = {{"principal", info.principal},
+            {"secret_sha256", secret_hash},
+            {"created_at", info.created_at}};
+  if (info.expires_at) j["expires_at"] = *info.expires_at;
+  if (info.revoked_at) j["revoked_at"] = *info.revoked_at;
+  return j.dump();
+}
+
+json Event(std::string_view type, const TokenInfo& info, const std::string& by) {
+  json e = {{"event_type", type},
+            {"actor", {{"type", "human"}, {"id", by}}},
+            {"action", {{"type", type}, {"target", info.principal}}},
+            {"token", {{"id", info.id}, {"principal", info.principal}}}};
+  if (info.expires_at) e["token"]["expires_at"] = FormatTimestamp(*info.expires_at);
+  return e;
+}
+
+}  // namespace
+
+Tokens::Tokens(audit::AuditLog& log, const Clock& clock, Random& random)
+    : log_(log), clock_(clock), random_(random) {}
+
+Result<void> Tokens::Load() {
+  std::lock_guard lock(mu_);
+  return Reload();
+}
+
+Result<void> Tokens::Reload() {
+  auto rows = log_.LoadState(std::string(kKind));
+  if (!rows) return std::unexpected(rows.error());
+  std::map<std::string, Stored, std::less<>> tokens;
+  for (auto& [id, value] : *rows) {
+    json j = json::parse(value, nullptr, false);
+    if (!j.is_object() || !j.contains("principal") || !j["principal"].is_string() ||
+        !j.contains("secret_sha256") || !j["secret_sha256"].is_string() ||
+        !j.contains("created_at") || !j["created_at"].is_number_integer()) {
+      return std::unexpected(
+          Error::Corruption(fmt::format("token {}: stored value is damaged", id)));
+    }
+    Stored s;
+    s.info.id = id;
+    s.info.principal = j["principal"].get<std::string>();
+    s.info.created_at = j["created_at"].get<UnixMillis>();
+    if (j.contains("expires_at")) s.info.expires_at = j["expires_at"].get<UnixMillis>();
+    if (j.contains("revoked_at")) s.info.revoked_at = j["revoked_at"].get<UnixMillis>();
+    s.secret_hash = j["secret_sha256"].get<std::string>();
+    tokens.emplace(id, std::move(s));
+  }
+  tokens_ = std::move(tokens);
+  last_reload_ = clock_.Now();
+  return Ok();
+}
+
+Result<CreatedToken> Tokens::Create(const std::string& principal,
+                                    std::optional<int64_t> lifetime_ms, const std::string& by) {
+  std::array<uint8_t, kIdHex / 2 + kSecretHex / 2> bytes;
+  if (auto ok = random_.Fill(bytes); !ok) return std::unexpected(ok.error());
+  std::string id = ToHex(bytes.data(), kIdHex / 2);
+  std::string secret = ToHex(bytes.data() + kIdHex / 2, kSecretHex / 2);
+  CreatedToken out;
+  out.info.id = id;
+  out.info.principal = principal;
+  out.info.created_at = clock_.Now();
+  if (lifetime_ms) out.info.expires_at = out.info.created_at + *lifetime_ms;
+  out.token = fmt::format("{}{}_{}", kPrefix, id, secret);
+  std::string hash = HashSecret(secret);
+
+  auto event = audit::ParseEvent(Event("token_create", out.info, by).dump(), out.info.created_at);
+  if (!event) return std::unexpected(event.error());
+  auto record = log_.Commit(std::move(*event), {{std::string(kKind), id, ToJson(out.info, hash)}});
+  if (!record) return std::unexpected(record.error());
+  out.record = *record;
+  std::lock_guard lock(mu_);
+  tokens_[id] = Stored{out.info, hash};
+  return out;
+}
+
+Result<TokenInfo> Tokens::Revoke(std::string_view id_or_token, const std::string& by) {
+  std::string_view id = id_or_token;
+  if (auto parts = SplitToken(id_or_token)) id = parts->first;
+  std::lock_guard lock(mu_);
+  if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) {
+    return std::unexpected(Error::NotFound(fmt::format("no token with id \"{}\"", id)));
+  }
+  Stored s = it->second;
+  if (s.info.revoked_at) return s.info;
+  s.info.revoked_at = clock_.Now();
+  auto event = audit::ParseEvent(Event("token_revoke", s.info, by).dump(), *s.info.revoked_at);
+  if (!event) return std::unexpected(event.error());
+  auto record = log_.Commit(std::move(*event),
+                            {{std::string(kKind), s.info.id, ToJson(s.info, s.secret_hash)}});
+  if (!record) return std::unexpected(record.error());
+  it->second = s;
+  return s.info;
+}
+
+Result<std::string> Tokens::Authenticate(std::string_view token) {
+  auto parts = SplitToken(token);
+  if (!parts) {
+    return std::unexpected(
+        Error::PermissionDenied("the bearer token is malformed (expected itk_<id>_<secret>)"));
+  }
+  auto [id, secret] = *parts;
+  std::lock_guard lock(mu_);
+  // `interlock token create` and `revoke` may run while the server does:
+  // their changes are read again at most a second later.
+  if (clock_.Now() - last_reload_ >= 1000) {
+    if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
+  }
+  auto it = tokens_.find(id);
+  if (it == tokens_.end() ||
+      !audit::ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {
+    return std::unexpected(Error::PermissionDenied("the bearer token is not valid"));
+  }
+  const TokenInfo& info = it->second.info;
+  if (info.revoked_at) {
+    return std::unexpected(Error::PermissionDenied(fmt::format("token {} was revoked", info.id)));
+  }
+  if (info.expires_at && clock_.Now() >= *info.expires_at) {
+    return std::unexpected(Error::PermissionDenied(fmt::format("token {} has expired", info.id)));
+  }
+  return info.principal;
+}
+
+}  // namespace interlock::server

@@ -1,0 +1,73 @@
+// Bearer tokens for principals of the governance directory.
+//
+// A token reads "itk_<16 hex id>_<64 hex secret>". It is shown once, when it
+// is created; the log keeps only the SHA-256 of its secret, beside the
+// principal, creation time, expiry and revocation, as a state row committed
+// with the audit record of its creation or revocation.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "audit/log.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/status.h"
+
+namespace interlock::server {
+
+struct TokenInfo {
+  std::string id;
+  std::string principal;
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> expires_at;
+  std::optional<UnixMillis> revoked_at;
+};
+
+struct CreatedToken {
+  TokenInfo info;
+  std::string token;  // the bearer token; never stored
+  audit::Appended record;
+};
+
+class Tokens {
+ public:
+  Tokens(audit::AuditLog& log, const Clock& clock, Random& random);
+
+  // Loads the tokens already stored.
+  Result<void> Load();
+
+  // `by` is who asks (recorded in the audit event).
+  Result<CreatedToken> Create(const std::string& principal, std::optional<int64_t> lifetime_ms,
+                              const std::string& by);
+  // Revokes by token id, or by the whole token.
+  Result<TokenInfo> Revoke(std::string_view id_or_token, const std::string& by);
+
+  // The principal a bearer token stands for. kPermissionDenied (to be
+  // answered 401) when it is malformed, unknown, expired or revoked; the
+  // message says which without echoing the secret. Tokens created or revoked
+  // by another process take effect within a second.
+  Result<std::string> Authenticate(std::string_view token);
+
+ private:
+  Result<void> Reload();
+
+  audit::AuditLog& log_;
+  const Clock& clock_;
+  Random& random_;
+  std::mutex mu_;
+  struct Stored {
+    TokenInfo info;
+    std::string secret_hash;  // hex SHA-256 of the secret
+  };
+  std::map<std::string, Stored, std::less<>> tokens_;  // by id
+  UnixMillis last_reload_ = 0;
+};
+
+}  // namespace interlock::server
