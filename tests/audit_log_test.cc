@@ -770,11 +770,13 @@ TEST_F(AuditLogTest, StateIsCommittedWithItsRecordSealedAndSurvivesReopening) {
     std::condition_variable cv;
     std::vector<uint64_t> answered;
     for (int i = 1; i <= 20; ++i) {
-      log->CommitAsync(event(i), {{"approval", "a2", fmt::format("revision {}", i)}},
-                       [&](Result<Appended> a) {
+      std::vector<Event> events;
+      events.push_back(event(i));
+      log->CommitAsync(std::move(events), {{"approval", "a2", fmt::format("revision {}", i)}},
+                       [&](Result<std::vector<Appended>> a) {
                          ASSERT_TRUE(a.has_value()) << a.error().message();
                          std::lock_guard lock(m);
-                         answered.push_back(a->index);
+                         answered.push_back(a->front().index);
                          cv.notify_all();
                        });
     }

@@ -254,7 +254,7 @@ struct AuditLog::Job {
   std::vector<Event> events;
   std::vector<StateChange> state;
   // Set for CommitAsync: called by the writer, which then deletes the job.
-  std::function<void(Result<Appended>)> on_done;
+  std::function<void(Result<std::vector<Appended>>)> on_done;
   std::vector<store::AuditGrant> grants;
   std::vector<store::PruneRule> prune;
   std::vector<std::string> shred_keys;
@@ -482,7 +482,7 @@ void AuditLog::WriterLoop() {
       if (job->error) {
         job->on_done(std::unexpected(*job->error));
       } else {
-        job->on_done(job->appended.front());
+        job->on_done(std::move(job->appended));
       }
     }
   }
@@ -672,24 +672,30 @@ Result<Appended> AuditLog::Append(std::string_view event_json) {
 }
 
 Result<std::vector<Appended>> AuditLog::AppendEvents(std::vector<Event> events) {
+  return Commit(std::move(events), {});
+}
+
+Result<std::vector<Appended>> AuditLog::Commit(std::vector<Event> events,
+                                               std::vector<StateChange> changes) {
   Job job;
   job.events = std::move(events);
+  job.state = std::move(changes);
   if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
   return std::move(job.appended);
 }
 
 Result<Appended> AuditLog::Commit(Event event, std::vector<StateChange> changes) {
-  Job job;
-  job.events.push_back(std::move(event));
-  job.state = std::move(changes);
-  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
-  return job.appended.front();
+  std::vector<Event> events;
+  events.push_back(std::move(event));
+  auto appended = Commit(std::move(events), std::move(changes));
+  if (!appended) return std::unexpected(appended.error());
+  return appended->front();
 }
 
-void AuditLog::CommitAsync(Event event, std::vector<StateChange> changes,
-                           std::function<void(Result<Appended>)> done) {
+void AuditLog::CommitAsync(std::vector<Event> events, std::vector<StateChange> changes,
+                           std::function<void(Result<std::vector<Appended>>)> done) {
   auto job = std::make_unique<Job>();
-  job->events.push_back(std::move(event));
+  job->events = std::move(events);
   job->state = std::move(changes);
   job->on_done = std::move(done);
   {

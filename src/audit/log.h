@@ -181,13 +181,14 @@ class AuditLog {
   Result<Appended> Append(std::string_view event_json);
   // Appends already validated events together, in order, all or none.
   Result<std::vector<Appended>> AppendEvents(std::vector<Event> events);
-  // Appends `event` and applies `changes` in one transaction; returns once
-  // both are durable, or neither happened.
+  // Appends `events`, in order, and applies `changes` in one transaction;
+  // returns once both are durable, or neither happened.
+  Result<std::vector<Appended>> Commit(std::vector<Event> events, std::vector<StateChange> changes);
   Result<Appended> Commit(Event event, std::vector<StateChange> changes);
   // The same without waiting: `done` is called once, on the writer thread,
   // when the batch holding it is durable or has failed. Keep `done` short.
-  void CommitAsync(Event event, std::vector<StateChange> changes,
-                   std::function<void(Result<Appended>)> done);
+  void CommitAsync(std::vector<Event> events, std::vector<StateChange> changes,
+                   std::function<void(Result<std::vector<Appended>>)> done);
   // Every committed state row of one kind, as (id, value), by id.
   Result<std::vector<std::pair<std::string, std::string>>> LoadState(const std::string& kind);
 

@@ -99,9 +99,13 @@ int RunServe(const ServeOptions& o, Io& io) {
         srv.address(), so.data_dir, so.governance_dir);
   io.out.flush();
 
+  const timespec second{1, 0};
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    int sig = sigtimedwait(&signals, nullptr, &second);
+    if (sig < 0) {  // a second passed (or EINTR): run the timers
+      svc->Tick();
+      continue;
+    }
     if (sig == SIGHUP) {
       auto reloaded = svc->Reload("system:sighup");
       if (reloaded) {

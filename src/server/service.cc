@@ -17,6 +17,7 @@
 #include "audit/event.h"
 #include "audit/json.h"
 #include "audit/log.h"
+#include "core/digest.h"
 #include "core/text.h"
 #include "decision/engine.h"
 #include "decision/render.h"
@@ -26,6 +27,7 @@
 #include "governance/loader.h"
 #include "safety/stop.h"
 #include "server/tokens.h"
+#include "workflow/approval.h"
 
 namespace interlock::server {
 namespace {
@@ -37,6 +39,16 @@ using GovernancePtr = std::shared_ptr<const Governance>;
 
 constexpr std::string_view kStopKind = "emergency_stop";
 constexpr std::string_view kStopId = "global";
+constexpr std::string_view kApprovalKind = "approval";
+
+// An approval as the API shows it: its stored form plus what is still missing.
+json ApprovalJson(const workflow::ApprovalRequest& a) {
+  json out = workflow::ToJson(a);
+  out["missing_roles"] = workflow::MissingRoles(a);
+  out["approvals_needed"] =
+      std::max(0, a.required_approvals - static_cast<int>(a.approvals.size()));
+  return out;
+}
 
 HttpResponse JsonResponse(int status, const json& body) {
   HttpResponse r;
@@ -216,6 +228,11 @@ struct Service::Impl {
   std::mutex stop_mu;
   safety::StopState stop;
 
+  std::mutex approvals_mu;
+  std::map<std::string, workflow::ApprovalRequest> approvals;  // by id
+  std::atomic<uint64_t> approvals_finished{0};
+  std::atomic<uint64_t> approval_latency_ms{0};  // summed over the finished ones
+
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
   std::atomic<uint64_t> decision_failures{0};
   std::atomic<uint64_t> pending_decisions{0};
@@ -267,6 +284,9 @@ struct Service::Impl {
   void EmergencyStop(const HttpRequest& r, Respond respond, GovernancePtr g,
                      const Principal& actor);
   void Audit(const HttpRequest& r, Respond respond, GovernancePtr g, const Principal& actor);
+  void Approvals(const HttpRequest& r, Respond respond, GovernancePtr g, const Principal& actor);
+  // Stores `t`'s request with its audit event; holds approvals_mu.
+  Result<audit::Appended> CommitApproval(const workflow::Transition& t);
   HttpResponse Metrics();
 };
 
@@ -332,20 +352,52 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr 
   if (request->version) event["action"]["version"] = *request->version;
   if (request->ai_confidence) event["decision"]["confidence_score"] = *request->ai_confidence;
   if (request->summary) event["summary"] = *request->summary;
-  auto parsed = audit::ParseEvent(event.dump(), options.clock->Now());
+  UnixMillis now = options.clock->Now();
+  std::vector<audit::Event> events;
+  std::vector<audit::StateChange> changes;
+  std::optional<workflow::ApprovalRequest> approval;
+  if (d.kind == DecisionKind::kRequireApproval) {
+    std::array<uint8_t, 8> bytes;
+    if (auto ok = options.random->Fill(bytes); !ok) {
+      respond(ErrorResponse(ok.error()));
+      return;
+    }
+    auto opened = workflow::Open(*g, *request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
+    if (!opened) {
+      respond(ErrorResponse(400, "invalid_request",
+                            "the approval cannot be opened: " + opened.error().message()));
+      return;
+    }
+    event["approval"] = {{"required", true}, {"id", opened->request.id}};
+    approval = std::move(opened->request);
+    changes.push_back({std::string(kApprovalKind), approval->id, ToJson(*approval).dump()});
+    auto open_event = audit::ParseEvent(opened->audit_event.dump(), now);
+    if (!open_event) {
+      respond(ErrorResponse(500, "internal", open_event.error().message()));
+      return;
+    }
+    events.push_back(std::move(*open_event));
+  }
+  auto parsed = audit::ParseEvent(event.dump(), now);
   if (!parsed) {
     respond(ErrorResponse(500, "internal",
                           "the decision's audit event is invalid: " + parsed.error().message()));
     return;
   }
+  events.insert(events.begin(), std::move(*parsed));
   pending_decisions.fetch_add(1);
   log->CommitAsync(
-      std::move(*parsed), {},
-      [this, respond = std::move(respond), body = std::move(body),
-       kind = d.kind](Result<audit::Appended> appended) mutable {
+      std::move(events), std::move(changes),
+      [this, respond = std::move(respond), body = std::move(body), kind = d.kind,
+       approval = std::move(approval)](Result<std::vector<audit::Appended>> appended) mutable {
         if (appended) {
           decisions[static_cast<size_t>(kind)].fetch_add(1);
-          body["audit_index"] = appended->index;
+          body["audit_index"] = appended->front().index;
+          if (approval) {
+            body["approval_id"] = approval->id;
+            std::lock_guard lock(approvals_mu);
+            approvals[approval->id] = std::move(*approval);
+          }
           respond(JsonResponse(200, body));
         } else {
           // Fail closed: no durable record, no permission.
@@ -361,6 +413,119 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr 
         pending_decisions.fetch_sub(1);
         pending_cv.notify_all();
       });
+}
+
+Result<audit::Appended> Service::Impl::CommitApproval(const workflow::Transition& t) {
+  auto event = audit::ParseEvent(t.audit_event.dump(), options.clock->Now());
+  if (!event) return std::unexpected(event.error());
+  auto appended =
+      log->Commit(std::move(*event),
+                  {{std::string(kApprovalKind), t.request.id, workflow::ToJson(t.request).dump()}});
+  if (!appended) return std::unexpected(appended.error());
+  if (workflow::IsFinal(t.request.state)) {
+    approvals_finished.fetch_add(1);
+    approval_latency_ms.fetch_add(static_cast<uint64_t>(
+        std::max<UnixMillis>(0, options.clock->Now() - t.request.created_at)));
+  }
+  approvals[t.request.id] = t.request;
+  return appended;
+}
+
+void Service::Impl::Approvals(const HttpRequest& r, Respond respond, GovernancePtr g,
+                              const Principal& actor) {
+  // /v1/approvals, /v1/approvals/{id}, /v1/approvals/{id}/{action}
+  std::string_view rest = std::string_view(r.path).substr(std::string_view("/v1/approvals").size());
+  if (!rest.empty()) rest.remove_prefix(1);
+  std::string id(rest.substr(0, rest.find('/')));
+  std::string action =
+      rest.find('/') == std::string_view::npos ? "" : std::string(rest.substr(rest.find('/') + 1));
+  if (id.empty()) {
+    if (r.method != "GET") {
+      respond(ErrorResponse(405, "method_not_allowed", "/v1/approvals accepts GET only"));
+      return;
+    }
+    std::optional<std::string_view> wanted = r.Query("state");
+    if (wanted && !ParseEnum<workflow::ApprovalState>(*wanted)) {
+      respond(ErrorResponse(400, "invalid",
+                            fmt::format("state: expected one of {}, got \"{}\"",
+                                        fmt::join(workflow::kApprovalStateNames, ", "), *wanted)));
+      return;
+    }
+    json list = json::array();
+    std::lock_guard lock(approvals_mu);
+    for (const auto& [key, a] : approvals) {
+      if (!wanted || Name(a.state) == *wanted) list.push_back(ApprovalJson(a));
+    }
+    respond(JsonResponse(200, {{"approvals", list}}));
+    return;
+  }
+  if (action.empty()) {
+    if (r.method != "GET") {
+      respond(ErrorResponse(405, "method_not_allowed", "an approval accepts GET only"));
+      return;
+    }
+    std::lock_guard lock(approvals_mu);
+    auto it = approvals.find(id);
+    respond(it == approvals.end()
+                ? ErrorResponse(404, "not_found", fmt::format("no approval {}", id))
+                : JsonResponse(200, ApprovalJson(it->second)));
+    return;
+  }
+  if (r.method != "POST") {
+    respond(ErrorResponse(405, "method_not_allowed", "approval actions accept POST only"));
+    return;
+  }
+  auto act = ParseEnum<workflow::Action>(action);
+  if (!act || *act == workflow::Action::kOpen || *act == workflow::Action::kTimeout) {
+    respond(ErrorResponse(404, "not_found",
+                          fmt::format("no approval action \"{}\" (expected approve, reject, "
+                                      "request_changes, escalate, delegate or resubmit)",
+                                      action)));
+    return;
+  }
+  auto body = ParseBody(r.body, {"rationale", "to"});
+  if (!body) {
+    respond(ErrorResponse(body.error()));
+    return;
+  }
+  auto rationale = StringField(*body, "rationale", true);
+  auto to = StringField(*body, "to", *act == workflow::Action::kDelegate);
+  for (const auto* field : {&rationale, &to}) {
+    if (!*field) {
+      respond(ErrorResponse(field->error()));
+      return;
+    }
+  }
+  if (*act != workflow::Action::kDelegate && !to->empty()) {
+    respond(ErrorResponse(400, "invalid", "to: only a delegation names a person"));
+    return;
+  }
+  serial->Post([this, respond = std::move(respond), g, actor, id, act = *act,
+                rationale = *rationale, to = *to]() mutable {
+    bool stopped = Stop().active;
+    std::lock_guard lock(approvals_mu);
+    auto it = approvals.find(id);
+    if (it == approvals.end()) {
+      respond(ErrorResponse(404, "not_found", fmt::format("no approval {}", id)));
+      return;
+    }
+    auto t = workflow::Act(*g, it->second, actor, act, rationale,
+                           to.empty() ? std::nullopt : std::optional<std::string>(to),
+                           options.clock->Now(), stopped);
+    if (!t) {
+      respond(ErrorResponse(t.error()));
+      return;
+    }
+    auto appended = CommitApproval(*t);
+    if (!appended) {
+      respond(ErrorResponse(503, "audit_unavailable",
+                            "the action was not taken: " + appended.error().message()));
+      return;
+    }
+    json out = ApprovalJson(t->request);
+    out["audit_index"] = appended->index;
+    respond(JsonResponse(200, out));
+  });
 }
 
 void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, GovernancePtr g,
@@ -520,6 +685,19 @@ HttpResponse Service::Impl::Metrics() {
   metric("interlock_audit_largest_commit", "gauge",
          "Most records in one group commit since start.");
   out += fmt::format("interlock_audit_largest_commit {}\n", s.largest_batch);
+  size_t pending = 0;
+  {
+    std::lock_guard lock(approvals_mu);
+    for (const auto& [id, a] : approvals) pending += workflow::IsFinal(a.state) ? 0 : 1;
+  }
+  metric("interlock_approvals_pending", "gauge",
+         "Approval requests not yet approved, rejected or blocked.");
+  out += fmt::format("interlock_approvals_pending {}\n", pending);
+  metric("interlock_approval_latency_seconds", "summary",
+         "Time from opening to approval, rejection or blocking.");
+  out += fmt::format("interlock_approval_latency_seconds_sum {:.3f}\n",
+                     static_cast<double>(approval_latency_ms.load()) / 1000);
+  out += fmt::format("interlock_approval_latency_seconds_count {}\n", approvals_finished.load());
   metric("interlock_emergency_stop_active", "gauge", "1 while the emergency stop is active.");
   out += fmt::format("interlock_emergency_stop_active {}\n", st.active ? 1 : 0);
   if (http_stats) {
@@ -575,6 +753,16 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     if (!state) return std::unexpected(state.error());
     if (id == kStopId) impl->stop = std::move(*state);
   }
+  auto approvals = impl->log->LoadState(std::string(kApprovalKind));
+  if (!approvals) return std::unexpected(approvals.error());
+  for (const auto& [id, value] : *approvals) {
+    auto a = workflow::FromJson(nlohmann::json::parse(value, nullptr, false));
+    if (!a) {
+      return std::unexpected(
+          Error(a.error().kind(), fmt::format("approval {}: {}", id, a.error().message())));
+    }
+    impl->approvals[id] = std::move(*a);
+  }
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -598,9 +786,11 @@ void Service::Handle(HttpRequest request, Respond respond) {
     }
     return;
   }
-  bool known = path == "/metrics" || path == "/v1/decisions" || path == "/api/emergency-stop" ||
-               path == "/v1/audit/checkpoint" || path == "/v1/audit/proof" ||
-               path == "/v1/audit/consistency" || path == "/v1/audit/entries";
+  bool approvals = path == "/v1/approvals" || path.starts_with("/v1/approvals/");
+  bool known = approvals || path == "/metrics" || path == "/v1/decisions" ||
+               path == "/api/emergency-stop" || path == "/v1/audit/checkpoint" ||
+               path == "/v1/audit/proof" || path == "/v1/audit/consistency" ||
+               path == "/v1/audit/entries";
   if (!known) {
     respond(ErrorResponse(404, "not_found", fmt::format("no route {}", path)));
     return;
@@ -612,7 +802,9 @@ void Service::Handle(HttpRequest request, Respond respond) {
     return;
   }
   const Principal& p = **actor;
-  if (path == "/metrics") {
+  if (approvals) {
+    s.Approvals(request, std::move(respond), g, p);
+  } else if (path == "/metrics") {
     if (method_is({"GET"})) respond(s.Metrics());
   } else if (path == "/v1/decisions") {
     if (method_is({"POST"})) s.Decide(request, std::move(respond), g, p);
@@ -652,6 +844,18 @@ Result<std::string> Service::Reload(const std::string& by) {
   std::string version = g->version;
   s.governance.store(std::make_shared<const Governance>(std::move(*g)));
   return version;
+}
+
+void Service::Tick() {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.approvals_mu);
+  UnixMillis now = s.options.clock->Now();
+  std::vector<workflow::Transition> due;
+  for (const auto& [id, a] : s.approvals) {
+    if (auto t = workflow::OnTimeout(a, now)) due.push_back(std::move(*t));
+  }
+  // One that cannot be stored now is due again at the next tick.
+  for (const workflow::Transition& t : due) [[maybe_unused]] auto stored = s.CommitApproval(t);
 }
 
 void Service::Drain() {

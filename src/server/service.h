@@ -58,6 +58,10 @@ class Service {
   // outcomes are audited. Returns the new governance version.
   Result<std::string> Reload(const std::string& by);
 
+  // Escalates or blocks the approvals whose deadline has passed on the
+  // service's clock. `interlock serve` calls it every second.
+  void Tick();
+
   // Waits for work already accepted (state changes, pending decisions'
   // audit records) to finish; called on SIGTERM after the HTTP server has
   // drained.

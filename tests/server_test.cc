@@ -1,0 +1,533 @@
+// `interlock serve` end to end: the real service on the real HTTP server on a
+// loopback port, spoken to over TCP; time is a ManualClock.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/log.h"
+#include "core/clock.h"
+#include "core/fs.h"
+#include "core/random.h"
+#include "governance/defaults.h"
+#include "http_client.h"
+#include "server/http.h"
+#include "server/service.h"
+#include "server/tokens.h"
+#include "store/fault_vfs.h"
+#include "test_util.h"
+
+namespace interlock::server {
+namespace {
+
+using json = nlohmann::json;
+using testing::HttpAnswer;
+using testing::HttpClient;
+using testing::TempDir;
+
+constexpr const char* kMasterKey =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+std::string Request(const std::string& actor, const std::string& type, const std::string& env,
+                    const std::string& from, const std::string& to) {
+  return json{{"actor", {{"type", type}, {"id", actor}}},
+              {"change",
+               {{"type", "code"},
+                {"environment", env},
+                {"service", "api"},
+                {"version", to},
+                {"previous_version", from}}},
+              {"checks", {{"tests_passed", true}, {"security_scan", {{"passed", true}}}}},
+              {"ai", {{"confidence", 0.9}, {"rationale", "tests and canary are green"}}}}
+      .dump();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(governance::Scaffold(fs_, governance_, false).has_value());
+    Start();
+  }
+
+  void Start(const char* vfs = nullptr) {
+    ServiceOptions o;
+    o.governance_dir = governance_;
+    o.data_dir = data_;
+    o.fs = &fs_;
+    o.clock = &clock_;
+    o.random = &random_;
+    o.master_key_env = kMasterKey;
+    o.vfs = vfs;
+    auto service = Service::Open(o);
+    ASSERT_TRUE(service.has_value()) << service.error().message();
+    service_ = std::move(*service);
+    ServerOptions http;
+    http.listen = "127.0.0.1:0";
+    http.threads = 2;
+    Service* s = service_.get();
+    auto server = HttpServer::Start(
+        http, [s](HttpRequest r, Respond respond) { s->Handle(std::move(r), std::move(respond)); });
+    ASSERT_TRUE(server.has_value()) << server.error().message();
+    server_ = std::move(*server);
+    port_ = server_->port();
+  }
+
+  void Stop() {
+    server_.reset();
+    service_.reset();
+  }
+
+  std::string Token(const std::string& principal) {
+    auto it = tokens_.find(principal);
+    if (it != tokens_.end()) return it->second;
+    auto created = service_->tokens().Create(principal, 90 * 86'400'000LL, "test");
+    EXPECT_TRUE(created.has_value()) << created.error().message();
+    return tokens_[principal] = created ? created->token : "";
+  }
+
+  HttpAnswer Call(const std::string& method, const std::string& target,
+                  const std::string& principal, const std::string& body = "") {
+    HttpClient client(port_);
+    return client.Send(method, target, principal.empty() ? "" : Token(principal), body);
+  }
+
+  json Body(const HttpAnswer& a) { return json::parse(a.body, nullptr, false); }
+
+  HttpAnswer Decide(const std::string& principal, const std::string& body) {
+    return Call("POST", "/v1/decisions", principal, body);
+  }
+
+  HttpAnswer StopAction(const std::string& principal, const json& body) {
+    return Call("POST", "/api/emergency-stop", principal, body.dump());
+  }
+
+  static json Deactivation() {
+    return {{"action", "deactivate"},
+            {"post_incident_review", "PIR-7"},
+            {"root_cause", "a bad flag"},
+            {"prevention_measures", "flag review"}};
+  }
+
+  TempDir dir_;
+  std::string governance_ = dir_.path() + "/governance";
+  std::string data_ = dir_.path() + "/data";
+  RealFileSystem fs_;
+  ManualClock clock_{1'790'000'000'000};
+  SeededRandom random_{7};
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+  std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(ServerTest, HealthNeedsNoTokenAndEverythingElseDoes) {
+  HttpAnswer health = Call("GET", "/healthz", "");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(Body(health)["status"], "ok");
+  for (auto [method, path] :
+       {std::pair{"GET", "/metrics"}, std::pair{"POST", "/v1/decisions"},
+        std::pair{"GET", "/api/emergency-stop"}, std::pair{"GET", "/v1/audit/checkpoint"},
+        std::pair{"GET", "/v1/audit/entries"}}) {
+    SCOPED_TRACE(path);
+    HttpAnswer a = Call(method, path, "");
+    EXPECT_EQ(a.status, 401);
+    EXPECT_EQ(a.headers["www-authenticate"], "Bearer");
+    EXPECT_EQ(Body(a)["error"]["message"], "a bearer token is required");
+  }
+  HttpClient client(port_);
+  HttpAnswer bad = client.Send("GET", "/metrics", "itk_0000000000000000_" + std::string(64, '0'));
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(Body(bad)["error"]["message"], "the bearer token is not valid");
+  HttpAnswer malformed = client.Send("GET", "/metrics", "hunter2");
+  EXPECT_EQ(malformed.status, 401);
+  EXPECT_EQ(Body(malformed)["error"]["message"],
+            "the bearer token is malformed (expected itk_<id>_<secret>)");
+  EXPECT_EQ(Call("GET", "/nowhere", "alice").status, 404);
+  HttpAnswer wrong = Call("DELETE", "/v1/decisions", "alice");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.headers["allow"], "POST");
+}
+
+TEST_F(ServerTest, RevokedAndExpiredTokensAreRefused) {
+  EXPECT_EQ(Call("GET", "/metrics", "alice").status, 200);
+  auto revoked = service_->tokens().Revoke(Token("alice"), "test");
+  ASSERT_TRUE(revoked.has_value()) << revoked.error().message();
+  HttpAnswer a = Call("GET", "/metrics", "alice");
+  EXPECT_EQ(a.status, 401);
+  EXPECT_EQ(Body(a)["error"]["message"], fmt::format("token {} was revoked", revoked->id));
+
+  EXPECT_EQ(Call("GET", "/metrics", "bob").status, 200);
+  clock_.Advance(91 * 86'400'000LL);
+  HttpAnswer expired = Call("GET", "/metrics", "bob");
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_NE(Body(expired)["error"]["message"].get<std::string>().find("has expired"),
+            std::string::npos);
+}
+
+TEST_F(ServerTest, DecisionIsAnsweredWithItsDurableAuditRecord) {
+  HttpAnswer a = Decide("alice", Request("alice", "human", "staging", "1.2.0", "1.2.1"));
+  ASSERT_EQ(a.status, 200) << a.body;
+  json d = Body(a);
+  EXPECT_EQ(d["decision"], "allow");
+  ASSERT_TRUE(d["audit_index"].is_number_unsigned());
+  uint64_t index = d["audit_index"];
+
+  // The record is there, names the authenticated actor, and can be proved.
+  HttpAnswer entries = Call("GET", "/v1/audit/entries?event_type=decision", "erin");
+  ASSERT_EQ(entries.status, 200) << entries.body;
+  json list = Body(entries)["entries"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["index"], index);
+  EXPECT_EQ(list[0]["event"]["actor"]["id"], "alice");
+  EXPECT_EQ(list[0]["event"]["decision"]["outcome"], "allow");
+  HttpAnswer proof = Call("GET", fmt::format("/v1/audit/proof?index={}", index), "alice");
+  ASSERT_EQ(proof.status, 200) << proof.body;
+  EXPECT_EQ(Body(proof)["index"], index);
+  EXPECT_EQ(Body(proof)["leaf_hash"], list[0]["leaf_hash"]);
+  HttpAnswer checkpoint = Call("GET", "/v1/audit/checkpoint", "alice");
+  ASSERT_EQ(checkpoint.status, 200);
+  EXPECT_EQ(Body(checkpoint)["verifier_key"], service_->log().VerifierKey());
+
+  HttpAnswer metrics = Call("GET", "/metrics", "alice");
+  EXPECT_NE(metrics.body.find("interlock_decisions_total{outcome=\"allow\"} 1\n"),
+            std::string::npos)
+      << metrics.body;
+}
+
+TEST_F(ServerTest, TheActorIsTheTokensPrincipalNeverTheBodys) {
+  // Alice claims to be dave; so does an agent claiming to be human.
+  HttpAnswer a = Decide("alice", Request("dave", "human", "staging", "1.2.0", "1.2.1"));
+  EXPECT_EQ(a.status, 403);
+  EXPECT_EQ(Body(a)["error"]["message"],
+            "the request names actor dave (human), but the token belongs to alice (human)");
+  HttpAnswer agent = Decide("deployment-agent-01",
+                            Request("deployment-agent-01", "human", "dev", "1.0.0", "1.0.1"));
+  EXPECT_EQ(agent.status, 403);
+
+  // Roles come from principals.yaml: alice claiming engineering-lead does
+  // not make a production minor change hers to approve.
+  json claimed = json::parse(Request("alice", "human", "production", "1.2.0", "1.3.0"));
+  claimed["actor"]["roles"] = {"engineering-lead", "cto"};
+  HttpAnswer d = Decide("alice", claimed.dump());
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_EQ(Body(d)["decision"], "require_approval");
+}
+
+TEST_F(ServerTest, BadBodiesAreRefusedSayingWhere) {
+  HttpAnswer malformed = Decide("alice", "{\"actor\": {\"type\": \"human\",\n \"id\": }");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(Body(malformed)["error"]["code"], "invalid_request");
+  EXPECT_NE(Body(malformed)["error"]["message"].get<std::string>().find("line 2"),
+            std::string::npos)
+      << malformed.body;
+
+  json unknown = json::parse(Request("alice", "human", "staging", "1.2.0", "1.2.1"));
+  unknown["colour"] = "blue";
+  HttpAnswer u = Decide("alice", unknown.dump());
+  EXPECT_EQ(u.status, 400);
+  EXPECT_NE(Body(u)["error"]["message"].get<std::string>().find("colour"), std::string::npos)
+      << u.body;
+
+  HttpAnswer big = Decide("alice", std::string(2 << 20, ' '));
+  EXPECT_EQ(big.status, 413);
+
+  HttpAnswer stop = StopAction("carol", {{"action", "activate"}, {"reason", 7}});
+  EXPECT_EQ(stop.status, 400);
+  EXPECT_EQ(Body(stop)["error"]["message"], "reason: expected a string, found number");
+  HttpAnswer extra = StopAction("carol", {{"action", "activate"}, {"why", "x"}});
+  EXPECT_EQ(extra.status, 400);
+  HttpAnswer broken = Call("POST", "/api/emergency-stop", "carol", "{\"action\": ");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(Body(broken)["error"]["message"], "the body is not valid JSON at line 1, column 12");
+  // Nothing of it was recorded.
+  EXPECT_EQ(service_->log().size(), tokens_.size());
+}
+
+TEST_F(ServerTest, EmergencyStopDeniesEverythingUntilTwoPeopleEndIt) {
+  // Only the governance's roles may activate, and only humans.
+  HttpAnswer engineer = StopAction("alice", {{"action", "activate"}, {"reason", "x"}});
+  EXPECT_EQ(engineer.status, 403);
+  EXPECT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "  "}}).status, 400);
+  HttpAnswer on = StopAction("carol", {{"action", "activate"}, {"reason", "payments outage"}});
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_TRUE(Body(on)["active"].get<bool>());
+  EXPECT_EQ(Body(on)["activated_by"], "carol");
+
+  // Every decision is deny with the reason; AI agents are refused outright.
+  HttpAnswer d = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
+  ASSERT_EQ(d.status, 200);
+  EXPECT_EQ(Body(d)["decision"], "deny");
+  EXPECT_NE(d.body.find("payments outage"), std::string::npos);
+  HttpAnswer agent = Decide("deployment-agent-01",
+                            Request("deployment-agent-01", "ai_agent", "dev", "1.0.0", "1.0.1"));
+  EXPECT_EQ(agent.status, 423);
+
+  // Deactivation: one engineering lead and one security lead, distinct.
+  HttpAnswer first = StopAction("dave", Deactivation());
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(Body(first)["active"].get<bool>());
+  EXPECT_EQ(Body(first)["pending_deactivation"]["pending_roles"], json({"security-lead"}));
+  EXPECT_EQ(StopAction("dave", Deactivation()).status, 400);  // the same person again
+  json missing = Deactivation();
+  missing.erase("root_cause");
+  HttpAnswer incomplete = StopAction("erin", missing);
+  EXPECT_EQ(incomplete.status, 400);
+  EXPECT_EQ(Body(incomplete)["error"]["message"],
+            "root_cause: required to deactivate the emergency stop");
+  EXPECT_EQ(StopAction("trent", Deactivation()).status, 403);  // on-call: not a signer
+  HttpAnswer second = StopAction("erin", Deactivation());
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_FALSE(Body(second)["active"].get<bool>());
+
+  // Decisions flow again; AI agents stay disabled until an engineering lead
+  // re-enables them.
+  EXPECT_EQ(Body(Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1")))["decision"],
+            "allow");
+  EXPECT_EQ(Decide("deployment-agent-01",
+                   Request("deployment-agent-01", "ai_agent", "dev", "1.0.0", "1.0.1"))
+                .status,
+            423);
+  EXPECT_EQ(StopAction("erin", {{"action", "reenable_ai_agents"}, {"reason", "fixed"}}).status,
+            403);
+  EXPECT_EQ(StopAction("dave", {{"action", "reenable_ai_agents"}, {"reason", "fixed"}}).status,
+            200);
+  HttpAnswer ai = Decide("deployment-agent-01",
+                         Request("deployment-agent-01", "ai_agent", "dev", "1.0.0", "1.0.1"));
+  EXPECT_EQ(ai.status, 200) << ai.body;
+
+  // Every step is in the audit trail.
+  HttpAnswer trail = Call("GET", "/v1/audit/entries?actor=dave", "erin");
+  ASSERT_EQ(trail.status, 200) << trail.body;
+  std::vector<std::string> types;
+  json entries = Body(trail)["entries"];
+  for (const json& e : entries) types.push_back(e["event"]["event_type"]);
+  EXPECT_EQ(types, (std::vector<std::string>{"emergency_stop_deactivation_signed",
+                                             "ai_agents_reenabled"}));
+}
+
+TEST_F(ServerTest, EmergencyStopSurvivesARestart) {
+  ASSERT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "breach"}}).status, 200);
+  ASSERT_EQ(StopAction("dave", Deactivation()).status, 200);
+  Stop();
+  Start();
+  HttpAnswer state = Call("GET", "/api/emergency-stop", "alice");
+  ASSERT_EQ(state.status, 200);
+  json s = Body(state);
+  EXPECT_TRUE(s["active"].get<bool>());
+  EXPECT_EQ(s["reason"], "breach");
+  EXPECT_EQ(s["pending_deactivation"]["signatures"][0]["principal"], "dave");
+  EXPECT_EQ(Body(Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1")))["decision"],
+            "deny");
+}
+
+TEST_F(ServerTest, AuditReadsFollowTheReadersScope) {
+  ASSERT_EQ(Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1")).status, 200);
+  ASSERT_EQ(Decide("bob", Request("bob", "human", "dev", "1.0.0", "1.0.1")).status, 200);
+  // An engineer reads their own actions only.
+  HttpAnswer own = Call("GET", "/v1/audit/entries?event_type=decision", "alice");
+  ASSERT_EQ(own.status, 200) << own.body;
+  ASSERT_EQ(Body(own)["entries"].size(), 1u);
+  EXPECT_EQ(Body(own)["entries"][0]["event"]["actor"]["id"], "alice");
+  EXPECT_EQ(Call("GET", "/v1/audit/entries?actor=bob", "alice").status, 403);
+  // An auditor needs a grant.
+  EXPECT_EQ(Call("GET", "/v1/audit/entries", "oscar").status, 403);
+  EXPECT_EQ(Call("GET", "/v1/audit/proof?index=abc", "alice").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/audit/entries?since=yesterday", "erin").status, 400);
+}
+
+TEST_F(ServerTest, ConcurrentDecisionsAreEachRecordedOnce) {
+  constexpr int kThreads = 8, kEach = 25;
+  std::atomic<int> ok{0};
+  std::string token = Token("alice");
+  std::string body = Request("alice", "human", "dev", "1.0.0", "1.0.1");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      HttpClient client(port_);
+      for (int i = 0; i < kEach; ++i) {
+        HttpAnswer a = client.Send("POST", "/v1/decisions", token, body);
+        if (a.status == 200 && Body(a).contains("audit_index")) ++ok;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(service_->log().size(), tokens_.size() + kThreads * kEach);
+}
+
+// ---------------------------------------------------------------------------
+// Approvals
+
+class ServerApprovalTest : public ServerTest {
+ protected:
+  // alice's production minor change: two approvers, one a team lead
+  // (workflow production_deployment: team-lead or on-call-engineer, 30m).
+  std::string Raise() {
+    HttpAnswer a = Decide("alice", Request("alice", "human", "production", "1.2.0", "1.3.0"));
+    EXPECT_EQ(a.status, 200) << a.body;
+    json d = Body(a);
+    EXPECT_EQ(d["decision"], "require_approval");
+    return d.value("approval_id", "");
+  }
+  HttpAnswer Act(const std::string& id, const std::string& action, const std::string& who,
+                 json body = {{"rationale", "looks right"}}) {
+    return Call("POST", fmt::format("/v1/approvals/{}/{}", id, action), who, body.dump());
+  }
+  json Get(const std::string& id) { return Body(Call("GET", "/v1/approvals/" + id, "alice")); }
+};
+
+TEST_F(ServerApprovalTest, TwoDistinctHumansWithTheRightRolesComplete) {
+  std::string id = Raise();
+  ASSERT_FALSE(id.empty());
+  json listed = Body(Call("GET", "/v1/approvals?state=pending", "bob"));
+  ASSERT_EQ(listed["approvals"].size(), 1u);
+  EXPECT_EQ(listed["approvals"][0]["id"], id);
+  json a = Get(id);
+  EXPECT_EQ(a["state"], "pending");
+  EXPECT_EQ(a["requester"]["id"], "alice");
+  EXPECT_EQ(a["workflow"], "production_deployment");
+
+  HttpAnswer self = Act(id, "approve", "alice");
+  EXPECT_EQ(self.status, 403) << self.body;
+  EXPECT_EQ(Act(id, "approve", "deployment-agent-01").status, 403);
+  EXPECT_EQ(Act(id, "approve", "frank").status, 403);                // product owner: not eligible
+  EXPECT_EQ(Act(id, "approve", "bob", json::object()).status, 400);  // no rationale
+  HttpAnswer first = Act(id, "approve", "bob");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(Body(first)["state"], "pending");
+  ASSERT_EQ(Act(id, "approve", "bob").status, 200);  // counts once
+  EXPECT_EQ(Get(id)["approvals"].size(), 1u);
+  HttpAnswer second = Act(id, "approve", "carol");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(Body(second)["state"], "approved");
+  EXPECT_EQ(Act(id, "reject", "trent").status, 400);  // final
+  EXPECT_EQ(Call("GET", "/v1/approvals/apr_none", "bob").status, 404);
+  EXPECT_EQ(Act(id, "bless", "bob").status, 404);
+
+  HttpAnswer trail = Call("GET", "/v1/audit/entries?event_type=approval_approve", "erin");
+  ASSERT_EQ(trail.status, 200);
+  EXPECT_EQ(Body(trail)["entries"].size(), 3u);
+  HttpAnswer metrics = Call("GET", "/metrics", "alice");
+  EXPECT_NE(metrics.body.find("interlock_approvals_pending 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("interlock_approval_latency_seconds_count 1\n"), std::string::npos);
+}
+
+TEST_F(ServerApprovalTest, TimeoutsEscalateThenBlock) {
+  std::string id = Raise();
+  service_->Tick();
+  EXPECT_EQ(Get(id)["state"], "pending");
+  clock_.Advance(31 * 60'000);
+  service_->Tick();
+  json a = Get(id);
+  EXPECT_EQ(a["state"], "escalated");
+  EXPECT_NE(a["missing_roles"].dump().find("engineering-lead"), std::string::npos) << a.dump();
+  clock_.Advance(31 * 60'000);
+  service_->Tick();
+  EXPECT_EQ(Get(id)["state"], "blocked");
+  EXPECT_EQ(Act(id, "approve", "dave").status, 400);
+}
+
+TEST_F(ServerApprovalTest, APendingApprovalSurvivesARestart) {
+  std::string id = Raise();
+  ASSERT_EQ(Act(id, "approve", "bob").status, 200);
+  Stop();
+  Start();
+  json a = Get(id);
+  EXPECT_EQ(a["state"], "pending");
+  EXPECT_EQ(a["approvals"].size(), 1u);
+  HttpAnswer done = Act(id, "approve", "carol");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(Body(done)["state"], "approved");
+  // Its deadline was stored too.
+  std::string other = Raise();
+  Stop();
+  clock_.Advance(31 * 60'000);
+  Start();
+  service_->Tick();
+  EXPECT_EQ(Get(other)["state"], "escalated");
+}
+
+TEST_F(ServerApprovalTest, TheEmergencyStopKeepsApprovalsFromCompleting) {
+  std::string id = Raise();
+  ASSERT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "incident"}}).status, 200);
+  ASSERT_EQ(Act(id, "approve", "bob").status, 200);
+  HttpAnswer refused = Act(id, "approve", "trent");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("emergency stop"), std::string::npos) << refused.body;
+  EXPECT_EQ(Get(id)["state"], "pending");
+}
+
+TEST_F(ServerApprovalTest, OneOfManyConcurrentActionsWins) {
+  std::string id = Raise();
+  const char* approvers[] = {"bob", "carol", "peggy", "trent"};
+  for (const char* who : approvers) Token(who);
+  std::atomic<int> won{0}, lost{0};
+  std::vector<std::thread> threads;
+  for (const char* who : approvers) {
+    threads.emplace_back([&, who] {
+      HttpAnswer a = Act(id, "reject", who);
+      (a.status == 200 ? won : lost)++;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(lost.load(), 3);
+  EXPECT_EQ(Get(id)["state"], "rejected");
+}
+
+TEST_F(ServerApprovalTest, ChangesRequestedThenResubmittedStartsOver) {
+  std::string id = Raise();
+  ASSERT_EQ(Act(id, "approve", "bob").status, 200);
+  HttpAnswer changes = Act(id, "request_changes", "carol");
+  ASSERT_EQ(changes.status, 200) << changes.body;
+  EXPECT_EQ(Body(changes)["state"], "changes_requested");
+  EXPECT_EQ(Act(id, "resubmit", "bob").status, 403);  // only the requester
+  HttpAnswer again = Act(id, "resubmit", "alice", {{"rationale", "fixed the migration"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  json a = Body(again);
+  EXPECT_EQ(a["state"], "pending");
+  EXPECT_EQ(a["revision"], 2);
+  EXPECT_TRUE(a["approvals"].empty());
+  HttpAnswer delegated = Act(id, "delegate", "bob", {{"rationale", "on leave"}, {"to", "peggy"}});
+  EXPECT_EQ(delegated.status, 200) << delegated.body;
+  EXPECT_EQ(Act(id, "delegate", "bob", {{"rationale", "x"}, {"to", "deployment-agent-01"}}).status,
+            403);
+}
+
+class ServerFaultTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(governance::Scaffold(fs_, governance_, false).has_value());
+    vfs_ = store::FaultVfs::Register();
+    ASSERT_NE(vfs_, nullptr);
+    Start(vfs_);
+  }
+  void TearDown() override { store::FaultVfs::Clear(); }
+  const char* vfs_ = nullptr;
+};
+
+TEST_F(ServerFaultTest, ADecisionWhoseRecordCannotBeWrittenIsDeny) {
+  for (const char* p : {"alice", "carol"}) Token(p);
+  store::FaultVfs::FailAfter(store::FaultOp::kSync, 0, SQLITE_IOERR_FSYNC, /*sticky=*/true);
+  HttpAnswer a = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(Body(a)["decision"], "deny");
+  EXPECT_EQ(Body(a)["error"]["code"], "audit_unavailable");
+  HttpAnswer stop = StopAction("carol", {{"action", "activate"}, {"reason", "disk"}});
+  EXPECT_EQ(stop.status, 503);
+  store::FaultVfs::Clear();
+  EXPECT_FALSE(Body(Call("GET", "/api/emergency-stop", "alice"))["active"].get<bool>());
+  HttpAnswer again = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(Body(again)["decision"], "allow");
+}
+
+}  // namespace
+}  // namespace interlock::server
