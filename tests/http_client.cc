@@ -76,7 +76,10 @@ HttpAnswer HttpClient::Send(const std::string& method, const std::string& target
           }
           line = next;
         }
-        length = static_cast<size_t>(std::atoll(answer.headers["content-length"].c_str()));
+        // A HEAD answer names the length of a body it does not send.
+        length = method == "HEAD"
+                     ? 0
+                     : static_cast<size_t>(std::atoll(answer.headers["content-length"].c_str()));
       }
     }
     if (header_end != std::string::npos && in.size() >= header_end + 4 + length) break;

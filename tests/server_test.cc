@@ -153,6 +153,10 @@ TEST_F(ServerTest, HealthNeedsNoTokenAndEverythingElseDoes) {
   HttpAnswer wrong = Call("DELETE", "/v1/decisions", "alice");
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(wrong.headers["allow"], "POST");
+  EXPECT_EQ(Call("PUT", "/v1/approvals", "alice").headers["allow"], "GET");
+  HttpClient head(port_);
+  HttpAnswer h = head.Send("HEAD", "/healthz", "");
+  EXPECT_EQ(h.status, 200);
 }
 
 TEST_F(ServerTest, RevokedAndExpiredTokensAreRefused) {
@@ -235,6 +239,12 @@ TEST_F(ServerTest, BadBodiesAreRefusedSayingWhere) {
   EXPECT_NE(Body(u)["error"]["message"].get<std::string>().find("colour"), std::string::npos)
       << u.body;
 
+  // Invalid UTF-8 echoed in an error message is replaced, not fatal.
+  HttpAnswer bytes =
+      Decide("alice", "{\"actor\": {\"type\": \"human\", \"id\": \"alice\"}, \"\xff\": 1}");
+  EXPECT_EQ(bytes.status, 400) << bytes.body;
+  EXPECT_FALSE(Body(bytes).is_discarded()) << bytes.body;
+
   HttpAnswer big = Decide("alice", std::string(2 << 20, ' '));
   EXPECT_EQ(big.status, 413);
 
@@ -268,6 +278,7 @@ TEST_F(ServerTest, EmergencyStopDeniesEverythingUntilTwoPeopleEndIt) {
   HttpAnswer agent = Decide("deployment-agent-01",
                             Request("deployment-agent-01", "ai_agent", "dev", "1.0.0", "1.0.1"));
   EXPECT_EQ(agent.status, 423);
+  EXPECT_EQ(Call("GET", "/v1/approvals", "deployment-agent-01").status, 423);  // any request
 
   // Deactivation: one engineering lead and one security lead, distinct.
   HttpAnswer first = StopAction("dave", Deactivation());

@@ -6,6 +6,12 @@ namespace interlock::audit {
 
 using json = nlohmann::ordered_json;
 
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 json HashList(const std::vector<Hash>& hashes) {
   json out = json::array();
   for (const Hash& h : hashes) out.push_back(HashHex(h));

@@ -8,6 +8,11 @@
 
 namespace interlock::audit {
 
+// Serialises without throwing: invalid UTF-8 in a string (text that came
+// from outside) becomes U+FFFD instead of an exception.
+std::string Dump(const nlohmann::ordered_json& j);
+std::string Dump(const nlohmann::json& j);
+
 // [hex...]
 nlohmann::ordered_json HashList(const std::vector<Hash>& hashes);
 // {"index", ["leaf",] "leaf_hash", "recorded_at", "retention_class", "event"

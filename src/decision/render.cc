@@ -217,8 +217,8 @@ std::vector<std::string> Explain(const Governance& g, const Request& r) {
   return out;
 }
 
-std::string RenderDecision(const Governance& g, const Request& r, const SafetyState& safety,
-                           const Decision& d, bool explain) {
+nlohmann::ordered_json DecisionJson(const Governance& g, const Request& r,
+                                    const SafetyState& safety, const Decision& d, bool explain) {
   using Json = nlohmann::ordered_json;
   auto names = [&](const governance::RoleSet& set) {
     Json list = Json::array();
@@ -245,7 +245,13 @@ std::string RenderDecision(const Governance& g, const Request& r, const SafetySt
   out["reasons"] = ReasonTexts(g, r, safety, d);
   out["governance_version"] = g.version;
   if (explain) out["explain"] = Explain(g, r);
-  return out.dump(2, ' ', false, Json::error_handler_t::replace);
+  return out;
+}
+
+std::string RenderDecision(const Governance& g, const Request& r, const SafetyState& safety,
+                           const Decision& d, bool explain) {
+  return DecisionJson(g, r, safety, d, explain)
+      .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 int ExitCode(DecisionKind kind) {

@@ -1,6 +1,7 @@
 // Decisions as JSON and as words. Allocates; not on the hot path.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,10 @@ std::vector<std::string> ReasonTexts(const governance::Governance& g, const Requ
 // Every matrix row, tier and rule considered, and why it matched or not.
 std::vector<std::string> Explain(const governance::Governance& g, const Request& request);
 
-// The decision JSON of `interlock decide` (README.md), pretty-printed.
+// The decision JSON of `interlock decide` (README.md).
+nlohmann::ordered_json DecisionJson(const governance::Governance& g, const Request& request,
+                                    const SafetyState& safety, const Decision& d, bool explain);
+// The same, pretty-printed.
 // `explain` adds an "explain" array.
 std::string RenderDecision(const governance::Governance& g, const Request& request,
                            const SafetyState& safety, const Decision& d, bool explain);

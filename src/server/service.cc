@@ -53,7 +53,7 @@ json ApprovalJson(const workflow::ApprovalRequest& a) {
 HttpResponse JsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = audit::Dump(body);
   r.body += '\n';
   return r;
 }
@@ -62,6 +62,22 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
   HttpResponse r = JsonResponse(status, {{"error", {{"code", code}, {"message", message}}}});
   if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+// 405 with the Allow header RFC 9110 asks for.
+HttpResponse MethodNotAllowed(std::string_view path, std::string_view method,
+                              std::initializer_list<std::string_view> allowed) {
+  HttpResponse r = ErrorResponse(
+      405, "method_not_allowed",
+      fmt::format("{} does not accept {} (only {})", path, method, fmt::join(allowed, ", ")));
+  r.headers.emplace_back("Allow", fmt::format("{}", fmt::join(allowed, ", ")));
+  return r;
+}
+
+// Whether `method` is one of `allowed`; HEAD goes wherever GET does.
+bool MethodIn(std::string_view method, std::initializer_list<std::string_view> allowed) {
+  if (method == "HEAD") method = "GET";
+  return std::find(allowed.begin(), allowed.end(), method) != allowed.end();
 }
 
 // The HTTP answer to an expected failure.
@@ -280,28 +296,22 @@ struct Service::Impl {
     return stop;
   }
 
-  void Decide(const HttpRequest& r, Respond respond, GovernancePtr g, const Principal& actor);
-  void EmergencyStop(const HttpRequest& r, Respond respond, GovernancePtr g,
+  void Decide(const HttpRequest& r, Respond respond, const GovernancePtr& g,
+              const Principal& actor);
+  void EmergencyStop(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                      const Principal& actor);
-  void Audit(const HttpRequest& r, Respond respond, GovernancePtr g, const Principal& actor);
-  void Approvals(const HttpRequest& r, Respond respond, GovernancePtr g, const Principal& actor);
+  void Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g, const Principal& actor);
+  void Approvals(const HttpRequest& r, Respond respond, const GovernancePtr& g,
+                 const Principal& actor);
   // Stores `t`'s request with its audit event; holds approvals_mu.
   Result<audit::Appended> CommitApproval(const workflow::Transition& t);
   HttpResponse Metrics();
 };
 
-void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr g,
+void Service::Impl::Decide(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                            const Principal& actor) {
+  // AI agents were refused in Handle while the stop is on.
   safety::StopState stop = Stop();
-  if (actor.type == ActorType::kAiAgent && (stop.active || stop.ai_disabled)) {
-    respond(ErrorResponse(
-        423, "locked",
-        stop.active ? fmt::format("AI agents are refused while the emergency stop is active: {}",
-                                  stop.reason)
-                    : std::string("AI agents stay disabled after the emergency stop until they are "
-                                  "re-enabled")));
-    return;
-  }
   decision::RequestLimits limits;
   auto request = decision::ParseRequest(r.body, limits);
   if (!request) {
@@ -320,7 +330,7 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr 
   for (size_t i = 0; i < g->roles.size(); ++i) {
     if (actor.roles.test(i)) request->actor_roles.push_back(g->roles[i].id);
   }
-  if (!actor.team.empty()) request->actor_team = actor.team;
+  request->actor_team = actor.team.empty() ? std::nullopt : std::optional<std::string>(actor.team);
   if (auto ok = decision::CheckRequest(*g, *request); !ok) {
     respond(ErrorResponse(400, "invalid_request", ok.error().message()));
     return;
@@ -333,21 +343,24 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr 
   }
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
-  json body = json::parse(decision::RenderDecision(*g, *request, safety, d, false));
-  std::vector<std::string> why = decision::ReasonTexts(*g, *request, safety, d);
+  json body = decision::DecisionJson(*g, *request, safety, d, false);
+  std::string why;
+  for (const json& reason : body["reasons"]) {
+    if (!why.empty()) why += "; ";
+    why += reason.get<std::string>();
+  }
 
-  json event = {
-      {"event_type", "decision"},
-      {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
-      {"environment", Name(request->environment)},
-      {"action", {{"type", Name(request->change_type)}}},
-      {"decision",
-       {{"outcome", Name(d.kind)},
-        {"risk_level", Name(d.risk)},
-        {"rationale", request->ai_rationale.value_or(fmt::format("{}", fmt::join(why, " ")))}}},
-      {"reason", fmt::format("{}", fmt::join(why, " "))},
-      {"ai_agent", {{"involved", actor.type == ActorType::kAiAgent}}},
-      {"governance_version", g->version}};
+  json event = {{"event_type", "decision"},
+                {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
+                {"environment", Name(request->environment)},
+                {"action", {{"type", Name(request->change_type)}}},
+                {"decision",
+                 {{"outcome", Name(d.kind)},
+                  {"risk_level", Name(d.risk)},
+                  {"rationale", request->ai_rationale.value_or(why)}}},
+                {"reason", why},
+                {"ai_agent", {{"involved", actor.type == ActorType::kAiAgent}}},
+                {"governance_version", g->version}};
   if (request->service) event["action"]["service"] = *request->service;
   if (request->version) event["action"]["version"] = *request->version;
   if (request->ai_confidence) event["decision"]["confidence_score"] = *request->ai_confidence;
@@ -370,15 +383,15 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr 
     }
     event["approval"] = {{"required", true}, {"id", opened->request.id}};
     approval = std::move(opened->request);
-    changes.push_back({std::string(kApprovalKind), approval->id, ToJson(*approval).dump()});
-    auto open_event = audit::ParseEvent(opened->audit_event.dump(), now);
+    changes.push_back({std::string(kApprovalKind), approval->id, audit::Dump(ToJson(*approval))});
+    auto open_event = audit::ParseEvent(audit::Dump(opened->audit_event), now);
     if (!open_event) {
       respond(ErrorResponse(500, "internal", open_event.error().message()));
       return;
     }
     events.push_back(std::move(*open_event));
   }
-  auto parsed = audit::ParseEvent(event.dump(), now);
+  auto parsed = audit::ParseEvent(audit::Dump(event), now);
   if (!parsed) {
     respond(ErrorResponse(500, "internal",
                           "the decision's audit event is invalid: " + parsed.error().message()));
@@ -416,11 +429,10 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, GovernancePtr 
 }
 
 Result<audit::Appended> Service::Impl::CommitApproval(const workflow::Transition& t) {
-  auto event = audit::ParseEvent(t.audit_event.dump(), options.clock->Now());
+  auto event = audit::ParseEvent(audit::Dump(t.audit_event), options.clock->Now());
   if (!event) return std::unexpected(event.error());
-  auto appended =
-      log->Commit(std::move(*event),
-                  {{std::string(kApprovalKind), t.request.id, workflow::ToJson(t.request).dump()}});
+  auto appended = log->Commit(std::move(*event), {{std::string(kApprovalKind), t.request.id,
+                                                   audit::Dump(workflow::ToJson(t.request))}});
   if (!appended) return std::unexpected(appended.error());
   if (workflow::IsFinal(t.request.state)) {
     approvals_finished.fetch_add(1);
@@ -431,7 +443,7 @@ Result<audit::Appended> Service::Impl::CommitApproval(const workflow::Transition
   return appended;
 }
 
-void Service::Impl::Approvals(const HttpRequest& r, Respond respond, GovernancePtr g,
+void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                               const Principal& actor) {
   // /v1/approvals, /v1/approvals/{id}, /v1/approvals/{id}/{action}
   std::string_view rest = std::string_view(r.path).substr(std::string_view("/v1/approvals").size());
@@ -440,8 +452,8 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, GovernanceP
   std::string action =
       rest.find('/') == std::string_view::npos ? "" : std::string(rest.substr(rest.find('/') + 1));
   if (id.empty()) {
-    if (r.method != "GET") {
-      respond(ErrorResponse(405, "method_not_allowed", "/v1/approvals accepts GET only"));
+    if (!MethodIn(r.method, {"GET"})) {
+      respond(MethodNotAllowed(r.path, r.method, {"GET"}));
       return;
     }
     std::optional<std::string_view> wanted = r.Query("state");
@@ -460,8 +472,8 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, GovernanceP
     return;
   }
   if (action.empty()) {
-    if (r.method != "GET") {
-      respond(ErrorResponse(405, "method_not_allowed", "an approval accepts GET only"));
+    if (!MethodIn(r.method, {"GET"})) {
+      respond(MethodNotAllowed(r.path, r.method, {"GET"}));
       return;
     }
     std::lock_guard lock(approvals_mu);
@@ -472,7 +484,7 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, GovernanceP
     return;
   }
   if (r.method != "POST") {
-    respond(ErrorResponse(405, "method_not_allowed", "approval actions accept POST only"));
+    respond(MethodNotAllowed(r.path, r.method, {"POST"}));
     return;
   }
   auto act = ParseEnum<workflow::Action>(action);
@@ -528,9 +540,9 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, GovernanceP
   });
 }
 
-void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, GovernancePtr g,
+void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                                   const Principal& actor) {
-  if (r.method == "GET") {
+  if (MethodIn(r.method, {"GET"})) {
     respond(JsonResponse(200, StopJson(*g, Stop())));
     return;
   }
@@ -579,14 +591,13 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, Governa
       respond(ErrorResponse(change.error()));
       return;
     }
-    auto event = audit::ParseEvent(change->event.dump(), now);
+    auto event = audit::ParseEvent(audit::Dump(change->event), now);
     if (!event) {
       respond(ErrorResponse(500, "internal", event.error().message()));
       return;
     }
-    auto appended =
-        log->Commit(std::move(*event),
-                    {{std::string(kStopKind), std::string(kStopId), change->next.ToJson().dump()}});
+    auto appended = log->Commit(std::move(*event), {{std::string(kStopKind), std::string(kStopId),
+                                                     audit::Dump(change->next.ToJson())}});
     if (!appended) {
       respond(ErrorResponse(503, "audit_unavailable",
                             "the change was not made: " + appended.error().message()));
@@ -600,7 +611,7 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, Governa
   });
 }
 
-void Service::Impl::Audit(const HttpRequest& r, Respond respond, GovernancePtr g,
+void Service::Impl::Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                           const Principal& actor) {
   serial->Post([this, r, respond = std::move(respond), g, actor]() mutable {
     auto answer = [&]() -> Result<json> {
@@ -770,12 +781,8 @@ void Service::Handle(HttpRequest request, Respond respond) {
   Impl& s = *impl_;
   const std::string& path = request.path;
   auto method_is = [&](std::initializer_list<std::string_view> allowed) {
-    if (std::find(allowed.begin(), allowed.end(), request.method) != allowed.end()) return true;
-    HttpResponse r = ErrorResponse(405, "method_not_allowed",
-                                   fmt::format("{} does not accept {} (only {})", path,
-                                               request.method, fmt::join(allowed, ", ")));
-    r.headers.emplace_back("Allow", fmt::format("{}", fmt::join(allowed, ", ")));
-    respond(std::move(r));
+    if (MethodIn(request.method, allowed)) return true;
+    respond(MethodNotAllowed(path, request.method, allowed));
     return false;
   };
   if (path == "/healthz") {
@@ -802,6 +809,19 @@ void Service::Handle(HttpRequest request, Respond respond) {
     return;
   }
   const Principal& p = **actor;
+  if (p.type == ActorType::kAiAgent) {
+    safety::StopState stop = s.Stop();
+    if (stop.active || stop.ai_disabled) {
+      respond(ErrorResponse(
+          423, "locked",
+          stop.active
+              ? fmt::format("AI agents are refused while the emergency stop is active: {}",
+                            stop.reason)
+              : std::string("AI agents stay disabled after the emergency stop until they are "
+                            "re-enabled")));
+      return;
+    }
+  }
   if (approvals) {
     s.Approvals(request, std::move(respond), g, p);
   } else if (path == "/metrics") {
@@ -832,7 +852,7 @@ Result<std::string> Service::Reload(const std::string& by) {
     event["outcome"] = {{"status", "success"}};
     event["governance_version"] = g->version;
   }
-  auto parsed = audit::ParseEvent(event.dump(), now);
+  auto parsed = audit::ParseEvent(audit::Dump(event), now);
   if (!parsed) return std::unexpected(parsed.error());
   auto appended = s.log->Commit(std::move(*parsed), {});
   if (!appended) return std::unexpected(appended.error());

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/crypto.h"
+#include "audit/json.h"
 #include "core/digest.h"
 
 namespace interlock::server {
@@ -46,7 +47,7 @@ std::string ToJson(const TokenInfo& info, const std::string& secret_hash) {
             {"created_at", info.created_at}};
   if (info.expires_at) j["expires_at"] = *info.expires_at;
   if (info.revoked_at) j["revoked_at"] = *info.revoked_at;
-  return j.dump();
+  return audit::Dump(j);
 }
 
 json Event(std::string_view type, const TokenInfo& info, const std::string& by) {
@@ -108,7 +109,8 @@ Result<CreatedToken> Tokens::Create(const std::string& principal,
   out.token = fmt::format("{}{}_{}", kPrefix, id, secret);
   std::string hash = HashSecret(secret);
 
-  auto event = audit::ParseEvent(Event("token_create", out.info, by).dump(), out.info.created_at);
+  auto event =
+      audit::ParseEvent(audit::Dump(Event("token_create", out.info, by)), out.info.created_at);
   if (!event) return std::unexpected(event.error());
   auto record = log_.Commit(std::move(*event), {{std::string(kKind), id, ToJson(out.info, hash)}});
   if (!record) return std::unexpected(record.error());
@@ -130,7 +132,8 @@ Result<TokenInfo> Tokens::Revoke(std::string_view id_or_token, const std::string
   Stored s = it->second;
   if (s.info.revoked_at) return s.info;
   s.info.revoked_at = clock_.Now();
-  auto event = audit::ParseEvent(Event("token_revoke", s.info, by).dump(), *s.info.revoked_at);
+  auto event =
+      audit::ParseEvent(audit::Dump(Event("token_revoke", s.info, by)), *s.info.revoked_at);
   if (!event) return std::unexpected(event.error());
   auto record = log_.Commit(std::move(*event),
                             {{std::string(kKind), s.info.id, ToJson(s.info, s.secret_hash)}});

@@ -414,8 +414,9 @@ Result<Transition> Open(const Governance& g, const decision::Request& request,
 }
 
 Result<Transition> Act(const Governance& g, const ApprovalRequest& request, const Principal& actor,
-                       Action action, std::string_view rationale, std::optional<std::string> to,
-                       UnixMillis now, bool emergency_stop_active) {
+                       Action action, std::string_view rationale,
+                       const std::optional<std::string>& to, UnixMillis now,
+                       bool emergency_stop_active) {
   if (action == Action::kOpen || action == Action::kTimeout) {
     return std::unexpected(
         Invalid(fmt::format("'{}' is done by Interlock itself, not by a person", Name(action))));

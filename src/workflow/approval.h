@@ -210,8 +210,8 @@ Result<Transition> Open(const governance::Governance& g, const decision::Request
 //    deadline and returns the request to pending (escalated if it was).
 Result<Transition> Act(const governance::Governance& g, const ApprovalRequest& request,
                        const governance::Principal& actor, Action action,
-                       std::string_view rationale, std::optional<std::string> to, UnixMillis now,
-                       bool emergency_stop_active);
+                       std::string_view rationale, const std::optional<std::string>& to,
+                       UnixMillis now, bool emergency_stop_active);
 
 // If the deadline of a pending or escalated request has passed
 // (now >= deadline): pending escalates (as escalate does; blocked when
