@@ -351,6 +351,10 @@ TEST_F(ServerTest, AuditReadsFollowTheReadersScope) {
   EXPECT_EQ(Call("GET", "/v1/audit/entries", "oscar").status, 403);
   EXPECT_EQ(Call("GET", "/v1/audit/proof?index=abc", "alice").status, 400);
   EXPECT_EQ(Call("GET", "/v1/audit/entries?since=yesterday", "erin").status, 400);
+  // A filter of invalid UTF-8 is read and logged, not fatal.
+  HttpAnswer bytes = Call("GET", "/v1/audit/entries?event_type=%D9%D9", "erin");
+  EXPECT_EQ(bytes.status, 200) << bytes.body;
+  EXPECT_TRUE(Body(bytes)["entries"].empty());
 }
 
 TEST_F(ServerTest, ConcurrentDecisionsAreEachRecordedOnce) {

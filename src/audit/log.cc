@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "audit/json.h"
 #include "audit/tiles.h"
 #include "store/sqlite_audit_store.h"
 
@@ -868,7 +869,7 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
   auto refuse = [&](std::string why) -> Result<std::vector<Entry>> {
     read_event["outcome"] = {{"status", "denied"}, {"reason", why}};
     // Refused either way; the record of the attempt is best effort.
-    [[maybe_unused]] auto recorded = AppendInternal(read_event.dump());
+    [[maybe_unused]] auto recorded = AppendInternal(Dump(read_event));
     return std::unexpected(Error::PermissionDenied(std::move(why)));
   };
 
@@ -932,7 +933,7 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
     read_event["outcome"]["first_index"] = entries.front().index;
     read_event["outcome"]["last_index"] = entries.back().index;
   }
-  if (auto logged = AppendInternal(read_event.dump()); !logged) {
+  if (auto logged = AppendInternal(Dump(read_event)); !logged) {
     return std::unexpected(
         Error(logged.error().kind(),
               "read refused: its access record could not be written: " + logged.error().message()));
@@ -955,7 +956,7 @@ Result<Appended> AuditLog::Grant(const Reader& by, const std::string& to, int64_
                 {"actor", {{"type", by.type}, {"id", by.id}}},
                 {"action", {{"type", "grant_read"}, {"target", to}}},
                 {"expires_at", FormatTimestamp(expires)}};
-  auto parsed = ParseEvent(event.dump(), options_.clock->Now());
+  auto parsed = ParseEvent(Dump(event), options_.clock->Now());
   if (!parsed) return std::unexpected(parsed.error());
   Job job;
   job.events.push_back(std::move(*parsed));
@@ -985,7 +986,7 @@ Result<PruneReport> AuditLog::Prune(const RetentionPeriods& retention, const std
                 {"action", {{"type", "prune"}}},
                 {"retention", classes},
                 {"shredded_keys", job.shred_keys}};
-  auto parsed = ParseEvent(event.dump(), now);
+  auto parsed = ParseEvent(Dump(event), now);
   if (!parsed) return std::unexpected(parsed.error());
   job.events.push_back(std::move(*parsed));
   if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
