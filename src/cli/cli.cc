@@ -227,6 +227,7 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   }
   AddAuditCommands(&app, &run);
   AddServeCommands(&app, &run);
+  AddClientCommands(&app, &run);
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(reversed);

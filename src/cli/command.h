@@ -49,5 +49,7 @@ std::string GovernanceDir(const std::string& flag, Io& io);
 void AddAuditCommands(CLI::App* app, std::function<int(Io&)>* run);
 // Adds `interlock serve` and `interlock token ...`.
 void AddServeCommands(CLI::App* app, std::function<int(Io&)>* run);
+// Adds `interlock stop ...` and `interlock approvals ...`, clients of a running server.
+void AddClientCommands(CLI::App* app, std::function<int(Io&)>* run);
 
 }  // namespace interlock::cli

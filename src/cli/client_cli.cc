@@ -1,0 +1,218 @@
+// `interlock stop ...` and `interlock approvals ...`: clients of a running
+// `interlock serve`. Each sends one request as the principal of its token and
+// prints the server's JSON answer; the server decides who may do what.
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "cli/command.h"
+#include "server/client.h"
+
+namespace interlock::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr const char* kDefaultServer = "http://127.0.0.1:8080";
+
+// Flags of every client subcommand; each uses its own.
+struct ClientFlags {
+  std::string server;
+  std::string token;
+  std::string ca_file;
+  std::string reason;
+  std::string review, root_cause, prevention;
+  std::string state;
+  std::string id;
+  std::string rationale;
+  std::string to;
+};
+
+struct ApiRequest {
+  std::string method;
+  std::string target;
+  json body;  // null: none
+};
+
+using MakeRequest = std::function<ApiRequest(const ClientFlags&)>;
+
+// The exit code for an HTTP status the server answered.
+int ExitCodeForStatus(int status) {
+  if (status >= 200 && status < 300) return kExitOk;
+  if (status >= 400 && status < 500) return kExitInvalid;
+  return kExitFailure;
+}
+
+// `text` as one percent-encoded path segment or query value.
+std::string Encoded(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+// What the server said went wrong: the message of its {"error": {...}}
+// body, or, from something that is not Interlock (a proxy), the status and
+// the start of the body.
+std::string ErrorMessage(const std::string& server, const server::ClientAnswer& answer,
+                         const json& body) {
+  if (body.is_object() && body.contains("error") && body["error"].is_object() &&
+      body["error"].contains("message") && body["error"]["message"].is_string()) {
+    return body["error"]["message"].get<std::string>();
+  }
+  constexpr size_t kShown = 200;
+  std::string shown = answer.body.substr(0, kShown);
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  if (shown.empty()) return fmt::format("{} answered {} with an empty body", server, answer.status);
+  return fmt::format("{} answered {}: {}{}", server, answer.status, shown,
+                     answer.body.size() > kShown ? "..." : "");
+}
+
+int Send(const ClientFlags& flags, const ApiRequest& request, Io& io) {
+  server::ClientOptions options;
+  options.server = flags.server;
+  if (options.server.empty()) options.server = io.env("INTERLOCK_SERVER").value_or("");
+  if (options.server.empty()) options.server = kDefaultServer;
+  options.ca_file = flags.ca_file;
+  std::string token = flags.token.empty() ? io.env("INTERLOCK_TOKEN").value_or("") : flags.token;
+  if (token.empty()) {
+    return Fail(io, Error::InvalidArgument(
+                        "a token is required: pass --token or set INTERLOCK_TOKEN (interlock "
+                        "token create --principal ID makes one)"));
+  }
+  auto answer =
+      server::Call(options, {request.method, request.target, token,
+                             request.body.is_null() ? std::string() : request.body.dump()});
+  if (!answer) return Fail(io, answer.error());
+  json body = json::parse(answer->body, nullptr, false);
+  int code = ExitCodeForStatus(answer->status);
+  if (code != kExitOk) {
+    Print(io.err, "error: {}\n", ErrorMessage(options.server, *answer, body));
+    return code;
+  }
+  if (body.is_discarded()) {
+    return Fail(io, Error::Unavailable(fmt::format("{} answered {} with a body that is not JSON",
+                                                   options.server, answer->status)));
+  }
+  Print(io.out, "{}\n", body.dump(-1, ' ', false, json::error_handler_t::replace));
+  return kExitOk;
+}
+
+ApiRequest StopRequest(json body) { return {"POST", "/api/emergency-stop", std::move(body)}; }
+
+struct ApprovalAction {
+  const char* name;    // on the command line
+  const char* action;  // in the API
+  const char* description;
+};
+
+const ApprovalAction kApprovalActions[] = {
+    {"approve", "approve", "Approve an approval request (a human with an eligible role)"},
+    {"reject", "reject", "Reject an approval request"},
+    {"request-changes", "request_changes",
+     "Send an approval request back to its requester for changes"},
+    {"escalate", "escalate", "Escalate an approval request to the workflow's escalation role"},
+    {"resubmit", "resubmit", "Resubmit an approval request after changes (its requester)"},
+};
+
+}  // namespace
+
+void AddClientCommands(CLI::App* app, std::function<int(Io&)>* run) {
+  auto flags = std::make_shared<ClientFlags>();
+  ClientFlags& o = *flags;
+  // Adds a subcommand of `parent` that sends what `make` builds from the flags.
+  auto command = [run, flags](CLI::App* parent, const char* name, const char* description,
+                              MakeRequest make) {
+    CLI::App* sub = parent->add_subcommand(name, description);
+    sub->add_option("--server", flags->server,
+                    fmt::format("Server URL, http:// or https:// (default: $INTERLOCK_SERVER, "
+                                "else {})",
+                                kDefaultServer));
+    sub->add_option("--token", flags->token, "Bearer token (default: $INTERLOCK_TOKEN)");
+    sub->add_option("--ca-file", flags->ca_file,
+                    "PEM certificates to trust for https (default: the system's)");
+    sub->callback([run, flags, make = std::move(make)] {
+      *run = [flags, make](Io& io) { return Send(*flags, make(*flags), io); };
+    });
+    return sub;
+  };
+
+  CLI::App* stop = app->add_subcommand("stop", "The emergency stop of a running server");
+  stop->require_subcommand(1);
+  command(stop, "activate", "Activate the emergency stop: every decision is deny",
+          [](const ClientFlags& c) {
+            return StopRequest({{"action", "activate"}, {"reason", c.reason}});
+          })
+      ->add_option("--reason", o.reason, "Why")
+      ->required();
+  CLI::App* deactivate = command(
+      stop, "deactivate",
+      "Sign the deactivation of the emergency stop (it ends once every signer role has signed)",
+      [](const ClientFlags& c) {
+        return StopRequest({{"action", "deactivate"},
+                            {"post_incident_review", c.review},
+                            {"root_cause", c.root_cause},
+                            {"prevention_measures", c.prevention}});
+      });
+  deactivate->add_option("--review", o.review, "The post-incident review")->required();
+  deactivate->add_option("--root-cause", o.root_cause, "The root cause")->required();
+  deactivate->add_option("--prevention", o.prevention, "The prevention measures")->required();
+  command(stop, "reenable-ai", "Re-enable AI agents after the emergency stop",
+          [](const ClientFlags& c) {
+            return StopRequest({{"action", "reenable_ai_agents"}, {"reason", c.reason}});
+          })
+      ->add_option("--reason", o.reason, "Why")
+      ->required();
+  command(stop, "status", "Show the emergency stop", [](const ClientFlags&) {
+    return ApiRequest{"GET", "/api/emergency-stop", nullptr};
+  });
+
+  CLI::App* approvals = app->add_subcommand("approvals", "Approval requests of a running server");
+  approvals->require_subcommand(1);
+  command(approvals, "list", "List approval requests", [](const ClientFlags& c) {
+    std::string target = "/v1/approvals";
+    if (!c.state.empty()) target += "?state=" + Encoded(c.state);
+    return ApiRequest{"GET", target, nullptr};
+  })->add_option("--state", o.state, "Only those in STATE (pending, approved, ...)");
+  command(approvals, "show", "Show one approval request",
+          [](const ClientFlags& c) {
+            return ApiRequest{"GET", "/v1/approvals/" + Encoded(c.id), nullptr};
+          })
+      ->add_option("ID", o.id, "Approval id")
+      ->required();
+  for (const ApprovalAction& a : kApprovalActions) {
+    CLI::App* sub = command(approvals, a.name, a.description, [&a](const ClientFlags& c) {
+      return ApiRequest{"POST",
+                        fmt::format("/v1/approvals/{}/{}", Encoded(c.id), a.action),
+                        {{"rationale", c.rationale}}};
+    });
+    sub->add_option("ID", o.id, "Approval id")->required();
+    sub->add_option("--rationale", o.rationale, "Why")->required();
+  }
+  CLI::App* delegate =
+      command(approvals, "delegate", "Hand your review of an approval request to another principal",
+              [](const ClientFlags& c) {
+                return ApiRequest{"POST",
+                                  "/v1/approvals/" + Encoded(c.id) + "/delegate",
+                                  {{"rationale", c.rationale}, {"to", c.to}}};
+              });
+  delegate->add_option("ID", o.id, "Approval id")->required();
+  delegate->add_option("--to", o.to, "The principal who reviews instead")->required();
+  delegate->add_option("--rationale", o.rationale, "Why")->required();
+}
+
+}  // namespace interlock::cli
