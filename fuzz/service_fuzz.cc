@@ -73,12 +73,10 @@ struct Route {
   const char* path;
 };
 constexpr Route kRoutes[] = {
-    {"POST", "/v1/decisions"},        {"POST", "/api/emergency-stop"},
-    {"GET", "/api/emergency-stop"},   {"GET", "/v1/audit/entries"},
-    {"GET", "/v1/audit/proof"},       {"GET", "/v1/audit/consistency"},
-    {"GET", "/v1/approvals"},         {"POST", "/v1/approvals/"},
-    {"GET", "/v1/approvals/"},        {"GET", "/metrics"},
-    {"DELETE", "/v1/decisions"},      {"GET", "/healthz"},
+    {"POST", "/v1/decisions"},    {"POST", "/api/emergency-stop"}, {"GET", "/api/emergency-stop"},
+    {"GET", "/v1/audit/entries"}, {"GET", "/v1/audit/proof"},      {"GET", "/v1/audit/consistency"},
+    {"GET", "/v1/approvals"},     {"POST", "/v1/approvals/"},      {"GET", "/v1/approvals/"},
+    {"GET", "/metrics"},          {"DELETE", "/v1/decisions"},     {"GET", "/healthz"},
 };
 
 }  // namespace

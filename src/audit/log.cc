@@ -808,7 +808,7 @@ Result<ConsistencyProofResult> AuditLog::ProveConsistency(uint64_t from,
   uint64_t n = tree->size;
   if (from == 0 || from > n) {
     return std::unexpected(Error::InvalidArgument(
-        fmt::format("--from must be between 1 and {} (the --to size), got {}", n, from)));
+        fmt::format("from must be between 1 and {} (the size proved to), got {}", n, from)));
   }
   TileNodes nodes(*store_);
   thread_local TreeHasher hasher;

@@ -530,8 +530,11 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
     }
     auto appended = CommitApproval(*t);
     if (!appended) {
-      respond(ErrorResponse(503, "audit_unavailable",
-                            "the action was not taken: " + appended.error().message()));
+      const Error& e = appended.error();
+      bool storage = e.kind() == ErrorKind::kIo || e.kind() == ErrorKind::kUnavailable;
+      respond(storage ? ErrorResponse(503, "audit_unavailable",
+                                      "the action was not taken: " + e.message())
+                      : ErrorResponse(e));
       return;
     }
     json out = ApprovalJson(t->request);
