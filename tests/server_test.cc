@@ -12,15 +12,20 @@
 #include <thread>
 #include <vector>
 
+#include "audit/crypto.h"
 #include "audit/log.h"
 #include "core/clock.h"
+#include "core/digest.h"
 #include "core/fs.h"
 #include "core/random.h"
 #include "governance/defaults.h"
 #include "http_client.h"
+#include "http_receiver.h"
+#include "notify/notifier.h"
 #include "server/http.h"
 #include "server/service.h"
 #include "server/tokens.h"
+#include "smtp_receiver.h"
 #include "store/fault_vfs.h"
 #include "test_util.h"
 
@@ -65,6 +70,10 @@ class ServerTest : public ::testing::Test {
     o.random = &random_;
     o.master_key_env = kMasterKey;
     o.vfs = vfs;
+    o.env = [this](const std::string& name) {
+      auto it = env_.find(name);
+      return it == env_.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
     auto service = Service::Open(o);
     ASSERT_TRUE(service.has_value()) << service.error().message();
     service_ = std::move(*service);
@@ -125,6 +134,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   uint16_t port_ = 0;
   std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::string> env_;
 };
 
 TEST_F(ServerTest, HealthNeedsNoTokenAndEverythingElseDoes) {
@@ -542,6 +552,296 @@ TEST_F(ServerFaultTest, ADecisionWhoseRecordCannotBeWrittenIsDeny) {
   HttpAnswer again = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(Body(again)["decision"], "allow");
+}
+
+// ---------------------------------------------------------------------------
+// Notifications and Slack
+
+// Principals with e-mail addresses and Slack ids; delivery to local
+// receivers: Slack and PagerDuty over HTTP, e-mail over SMTP.
+class ServerNotifyTest : public ServerApprovalTest {
+ protected:
+  void SetUp() override {
+    testing::ScaffoldWithContacts(governance_);
+    env_["SLACK_SIGNING_SECRET"] = "8f742231b10e8888abcd99yyyzzz85a5";
+    dir_.Write("data/delivery.yaml", fmt::format(R"(version: 1
+channels:
+  slack:
+    url: {}
+  pagerduty:
+    url: {}
+    routing_key: R0UT1NG
+  email:
+    smtp_url: {}
+    starttls: false
+    from: interlock@example.com
+slack_commands:
+  signing_secret_env: SLACK_SIGNING_SECRET
+)",
+                                                 slack_.Url("/services/T0/B0/X"),
+                                                 pagerduty_.Url("/v2/enqueue"), smtp_.url()));
+    Start();
+  }
+
+  // Posts a slash command signed as Slack signs it, `age` seconds ago.
+  HttpAnswer Slash(const std::string& user, const std::string& command, const std::string& text,
+                   int64_t age = 0, const std::string& secret = "") {
+    std::string body = fmt::format(
+        "token=x&team_id=T0&user_id={}&command={}&text={}&response_url=https%3A%2F%2Fhooks.slack."
+        "com%2Fcommands%2F1",
+        user, command == "/approve" ? "%2Fapprove" : "%2Femergency-stop", Encode(text));
+    std::string timestamp = std::to_string(clock_.Now() / 1000 - age);
+    return SignedSlash(body, timestamp, secret);
+  }
+  HttpAnswer SignedSlash(const std::string& body, const std::string& timestamp,
+                         const std::string& secret = "") {
+    std::string key = secret.empty() ? env_["SLACK_SIGNING_SECRET"] : secret;
+    auto mac = audit::HmacSha256({reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+                                 "v0:" + timestamp + ":" + body);
+    HttpClient client(port_);
+    return client.Send("POST", "/slack/commands", "", body,
+                       {{"Content-Type", "application/x-www-form-urlencoded"},
+                        {"X-Slack-Request-Timestamp", timestamp},
+                        {"X-Slack-Signature", "v0=" + ToHex(mac.data(), mac.size())}});
+  }
+  static std::string Encode(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+      if (std::isalnum(c)) {
+        out += static_cast<char>(c);
+      } else if (c == ' ') {
+        out += '+';
+      } else {
+        out += fmt::format("%{:02X}", c);
+      }
+    }
+    return out;
+  }
+
+  testing::HttpReceiver slack_;
+  testing::HttpReceiver pagerduty_;
+  testing::SmtpReceiver smtp_;
+};
+
+TEST_F(ServerNotifyTest, ApprovalsAndTheStopReachEveryConfiguredChannel) {
+  // production_deployment notifies on slack and email.
+  std::string id = Raise();
+  auto posted = slack_.WaitFor(1);
+  ASSERT_EQ(posted.size(), 1u);
+  std::string text = json::parse(posted[0].body)["text"];
+  EXPECT_NE(text.find("<@UBOB>"), std::string::npos) << text;    // team-lead: eligible
+  EXPECT_NE(text.find("<@UCAROL>"), std::string::npos) << text;  // on-call: eligible
+  EXPECT_NE(text.find(id), std::string::npos) << text;
+  auto mails = smtp_.WaitFor(1, std::chrono::seconds(20));
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(std::find(mails[0].to.begin(), mails[0].to.end(), "bob@example.com"),
+            mails[0].to.end());
+
+  // The stop pages everyone the policy names (slack, email, pagerduty).
+  ASSERT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "db down"}}).status, 200);
+  auto paged = pagerduty_.WaitFor(1);
+  ASSERT_EQ(paged.size(), 1u);
+  json event = json::parse(paged[0].body);
+  EXPECT_EQ(event["routing_key"], "R0UT1NG");
+  EXPECT_EQ(event["payload"]["severity"], "critical");
+  EXPECT_NE(event["payload"]["summary"].get<std::string>().find("db down"), std::string::npos);
+  posted = slack_.WaitFor(2);
+  ASSERT_EQ(posted.size(), 2u);
+  EXPECT_NE(posted[1].body.find("EMERGENCY STOP ACTIVATED"), std::string::npos);
+  // Approvers of the pending request are told: bob holds team-lead only.
+  EXPECT_NE(posted[1].body.find("<@UBOB>"), std::string::npos) << posted[1].body;
+
+  for (int i = 0; i < 200 && service_->notifier().stats().pending > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  HttpAnswer trail = Call("GET", "/v1/audit/entries?event_type=notification_delivered", "erin");
+  EXPECT_EQ(Body(trail)["entries"].size(), 5u) << trail.body;
+  HttpAnswer metrics = Call("GET", "/metrics", "alice");
+  EXPECT_NE(metrics.body.find("interlock_notifications_total{result=\"delivered\"} 5\n"),
+            std::string::npos)
+      << metrics.body;
+}
+
+TEST_F(ServerNotifyTest, UndeliveredNotificationsSurviveARestart) {
+  slack_.AnswerWith(503);
+  std::string id = Raise();
+  slack_.WaitFor(1);
+  for (int i = 0; i < 200 && service_->notifier().stats().retried == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Stop();
+  slack_.AnswerWith(200);
+  clock_.Advance(60'000);
+  Start();
+  auto posted = slack_.WaitFor(2);
+  ASSERT_EQ(posted.size(), 2u);
+  EXPECT_EQ(posted[0].body, posted[1].body);
+  EXPECT_NE(posted[1].body.find(id), std::string::npos);
+}
+
+TEST_F(ServerNotifyTest, SlackCommandsStopApproveAndReport) {
+  HttpAnswer status = Slash("UALICE", "/emergency-stop", "status");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(Body(status)["text"], "The emergency stop is not active.");
+  EXPECT_EQ(Body(status)["response_type"], "ephemeral");
+
+  // alice is an engineer: refused, in words.
+  HttpAnswer refused = Slash("UALICE", "/emergency-stop", "activate bad deploy");
+  EXPECT_EQ(Body(refused)["response_type"], "ephemeral");
+  EXPECT_NE(Body(refused)["text"].get<std::string>().find("Refused: alice holds none"),
+            std::string::npos)
+      << refused.body;
+  HttpAnswer unknown = Slash("UNOBODY", "/emergency-stop", "activate x");
+  EXPECT_NE(Body(unknown)["text"].get<std::string>().find("not linked to a principal"),
+            std::string::npos);
+
+  std::string id = Raise();
+  HttpAnswer approved = Slash("UBOB", "/approve", id + " ship it");
+  ASSERT_EQ(approved.status, 200);
+  EXPECT_EQ(Body(approved)["response_type"], "in_channel");
+  EXPECT_EQ(Body(approved)["text"], fmt::format("bob approved {}: it is now pending", id));
+  json a = Get(id);
+  ASSERT_EQ(a["approvals"].size(), 1u);
+  EXPECT_EQ(a["approvals"][0]["principal"], "bob");
+  EXPECT_EQ(a["approvals"][0]["rationale"], "ship it");
+
+  HttpAnswer stop = Slash("UCAROL", "/emergency-stop", "activate payments are failing");
+  EXPECT_EQ(Body(stop)["response_type"], "in_channel");
+  EXPECT_NE(Body(stop)["text"].get<std::string>().find("EMERGENCY STOP activated by carol"),
+            std::string::npos);
+  json state = Body(Call("GET", "/api/emergency-stop", "alice"));
+  EXPECT_TRUE(state["active"].get<bool>());
+  EXPECT_EQ(state["reason"], "payments are failing");
+  clock_.Advance(1000);  // the same request in the same second would be a replay
+  HttpAnswer active = Slash("UALICE", "/emergency-stop", "status");
+  EXPECT_NE(Body(active).value("text", "").find("ACTIVE"), std::string::npos) << active.body;
+  HttpAnswer usage = Slash("UALICE", "/emergency-stop", "pause");
+  EXPECT_NE(Body(usage)["text"].get<std::string>().find("Usage"), std::string::npos);
+}
+
+TEST_F(ServerNotifyTest, SlackRequestsMustBeSignedFreshAndNew) {
+  HttpAnswer wrong = Slash("UCAROL", "/emergency-stop", "activate x", 0, "not-the-secret");
+  EXPECT_EQ(wrong.status, 401);
+  HttpAnswer old = Slash("UCAROL", "/emergency-stop", "activate x", 301);
+  EXPECT_EQ(old.status, 401);
+  EXPECT_NE(old.body.find("5 minutes"), std::string::npos);
+  EXPECT_EQ(Slash("UCAROL", "/emergency-stop", "activate x", -301).status, 401);
+  HttpAnswer unsigned_request = HttpClient(port_).Send("POST", "/slack/commands", "", "text=x");
+  EXPECT_EQ(unsigned_request.status, 401);
+  EXPECT_FALSE(Body(Call("GET", "/api/emergency-stop", "alice"))["active"].get<bool>());
+
+  // Signed and fresh: accepted once; the same bytes again are a replay.
+  std::string timestamp = std::to_string(clock_.Now() / 1000 - 10);
+  std::string body = "user_id=UALICE&command=%2Femergency-stop&text=status";
+  EXPECT_EQ(SignedSlash(body, timestamp).status, 200);
+  HttpAnswer replay = SignedSlash(body, timestamp);
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_NE(replay.body.find("already received"), std::string::npos);
+  // A body changed after signing.
+  std::string tampered = body;
+  HttpClient client(port_);
+  auto mac =
+      audit::HmacSha256({reinterpret_cast<const uint8_t*>(env_["SLACK_SIGNING_SECRET"].data()),
+                         env_["SLACK_SIGNING_SECRET"].size()},
+                        "v0:" + timestamp + ":" + body);
+  HttpAnswer changed = client.Send("POST", "/slack/commands", "",
+                                   "user_id=UCAROL&command=%2Femergency-stop&text=activate+x",
+                                   {{"X-Slack-Request-Timestamp", timestamp},
+                                    {"X-Slack-Signature", "v0=" + ToHex(mac.data(), mac.size())}});
+  EXPECT_EQ(changed.status, 401);
+}
+
+TEST_F(ServerTest, SlackCommandsAreOffWithoutASigningSecret) {
+  HttpAnswer a = HttpClient(port_).Send("POST", "/slack/commands", "", "text=status");
+  EXPECT_EQ(a.status, 404);
+  EXPECT_NE(a.body.find("signing_secret"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Scoped stops
+
+TEST_F(ServerTest, AnEnvironmentStopDeniesOnlyThatEnvironment) {
+  json scope = {{"environment", "production"}};
+  HttpAnswer on =
+      StopAction("carol", {{"action", "activate"}, {"reason", "prod db"}, {"scope", scope}});
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_EQ(Body(on)["scope"], scope);
+  HttpAnswer prod = Decide("alice", Request("alice", "human", "production", "1.2.0", "1.2.1"));
+  EXPECT_EQ(Body(prod)["decision"], "deny") << prod.body;
+  EXPECT_NE(prod.body.find("prod db"), std::string::npos);
+  HttpAnswer staging = Decide("alice", Request("alice", "human", "staging", "1.2.0", "1.2.1"));
+  EXPECT_NE(Body(staging)["decision"], "deny") << staging.body;
+  // AI agents: refused in production only.
+  HttpAnswer agent_prod = Decide("deployment-agent-01", Request("deployment-agent-01", "ai_agent",
+                                                                "production", "1.2.0", "1.2.1"));
+  EXPECT_EQ(agent_prod.status, 423) << agent_prod.body;
+  HttpAnswer agent_dev = Decide(
+      "deployment-agent-01", Request("deployment-agent-01", "ai_agent", "dev", "1.2.0", "1.2.1"));
+  EXPECT_EQ(agent_dev.status, 200) << agent_dev.body;
+
+  json state = Body(Call("GET", "/api/emergency-stop", "alice"));
+  EXPECT_FALSE(state["active"].get<bool>());
+  ASSERT_EQ(state["scoped"].size(), 1u);
+  EXPECT_EQ(state["scoped"][0]["scope"], scope);
+  EXPECT_TRUE(state["scoped"][0]["active"].get<bool>());
+
+  // The same two-person rule ends it; the global stop is untouched.
+  json off = Deactivation();
+  off["scope"] = scope;
+  EXPECT_EQ(StopAction("dave", off).status, 200);
+  EXPECT_TRUE(Body(Call("GET", "/api/emergency-stop", "alice"))["scoped"][0]["active"].get<bool>());
+  EXPECT_EQ(StopAction("dave", off).status, 400);  // the same person twice
+  ASSERT_EQ(StopAction("erin", off).status, 200);
+  EXPECT_NE(
+      Body(Decide("alice", Request("alice", "human", "production", "1.2.0", "1.2.1")))["decision"],
+      "deny");
+  // AI agents in production stay disabled until re-enabled.
+  EXPECT_EQ(Decide("deployment-agent-01",
+                   Request("deployment-agent-01", "ai_agent", "production", "1.2.0", "1.2.1"))
+                .status,
+            423);
+  ASSERT_EQ(
+      StopAction("dave", {{"action", "reenable_ai_agents"}, {"reason", "fixed"}, {"scope", scope}})
+          .status,
+      200);
+  EXPECT_EQ(Decide("deployment-agent-01",
+                   Request("deployment-agent-01", "ai_agent", "production", "1.2.0", "1.2.1"))
+                .status,
+            200);
+}
+
+TEST_F(ServerTest, AnAgentStopLocksOutThatAgentAndSurvivesARestart) {
+  json scope = {{"agent", "deployment-agent-01"}};
+  ASSERT_EQ(
+      StopAction("erin", {{"action", "activate"}, {"reason", "runaway"}, {"scope", scope}}).status,
+      200);
+  Token("deployment-agent-01");
+  Stop();
+  Start();
+  EXPECT_EQ(Call("GET", "/v1/approvals", "deployment-agent-01").status, 423);
+  HttpAnswer human = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
+  EXPECT_EQ(Body(human)["decision"], "allow");
+  for (const json& bad :
+       {json{{"agent", "alice"}}, json{{"environment", "prod"}}, json{{"service", "a b"}},
+        json{{"team", "x"}}, json{{"environment", "dev"}, {"service", "api"}}, json("all")}) {
+    HttpAnswer a = StopAction("erin", {{"action", "activate"}, {"reason", "x"}, {"scope", bad}});
+    EXPECT_EQ(a.status, 400) << bad.dump();
+    EXPECT_NE(a.body.find("scope"), std::string::npos) << a.body;
+  }
+}
+
+TEST_F(ServerTest, AServiceStopDeniesThatServiceOnly) {
+  ASSERT_EQ(StopAction("carol", {{"action", "activate"},
+                                 {"reason", "api melting"},
+                                 {"scope", {{"service", "api"}}}})
+                .status,
+            200);
+  // Request() names service "api".
+  EXPECT_EQ(Body(Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1")))["decision"],
+            "deny");
+  json other = json::parse(Request("alice", "human", "dev", "1.0.0", "1.0.1"));
+  other["change"]["service"] = "billing";
+  EXPECT_EQ(Body(Decide("alice", other.dump()))["decision"], "allow");
 }
 
 }  // namespace

@@ -38,18 +38,62 @@ std::string TempDir::Read(const std::string& relative) const {
   return buffer.str();
 }
 
-const governance::Governance& DefaultGovernance() {
-  static const governance::Governance* g = [] {
-    TempDir dir;
-    RealFileSystem fs;
-    if (!governance::Scaffold(fs, dir.path() + "/g", false)) std::abort();
-    auto loaded = governance::Load(fs, dir.path() + "/g");
-    if (!loaded) {
-      for (const auto& d : loaded.error()) fprintf(stderr, "%s\n", d.ToString().c_str());
-      std::abort();
+namespace {
+
+// Loads the governance that `make` writes into a fresh directory; aborts the
+// test binary if it is invalid.
+governance::Governance LoadOnce(void (*make)(const std::string& dir)) {
+  TempDir dir;
+  RealFileSystem fs;
+  make(dir.path() + "/g");
+  auto loaded = governance::Load(fs, dir.path() + "/g");
+  if (!loaded) {
+    for (const auto& d : loaded.error()) fprintf(stderr, "%s\n", d.ToString().c_str());
+    std::abort();
+  }
+  return std::move(*loaded);
+}
+
+void ScaffoldDefaults(const std::string& dir) {
+  RealFileSystem fs;
+  if (!governance::Scaffold(fs, dir, false)) std::abort();
+}
+
+}  // namespace
+
+void ScaffoldWithContacts(const std::string& dir) {
+  ScaffoldDefaults(dir);
+  auto edit = [&](const std::string& file, auto change) {
+    std::string path = dir + "/" + file;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string contents = text.str();
+    change(contents);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+  };
+  edit("principals.yaml", [](std::string& text) {
+    for (std::string who : {"alice", "bob", "carol", "dave", "erin", "trent"}) {
+      std::string line = "  - id: " + who + "\n";
+      size_t at = text.find(line);
+      if (at == std::string::npos) std::abort();
+      std::string upper = who;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      text.insert(at + line.size(),
+                  "    email: " + who + "@example.com\n    slack_id: U" + upper + "\n");
     }
-    return new governance::Governance(std::move(*loaded));
-  }();
+  });
+  edit("interlock.yaml", [](std::string& text) { text += "  - id: hooks\n    type: webhook\n"; });
+}
+
+const governance::Governance& ContactGovernance() {
+  static const governance::Governance* g =
+      new governance::Governance(LoadOnce(&ScaffoldWithContacts));
+  return *g;
+}
+
+const governance::Governance& DefaultGovernance() {
+  static const governance::Governance* g = new governance::Governance(LoadOnce(&ScaffoldDefaults));
   return *g;
 }
 

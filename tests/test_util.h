@@ -28,6 +28,14 @@ class TempDir {
 // once per test binary. Aborts the test binary if the defaults are invalid.
 const governance::Governance& DefaultGovernance();
 
+// Scaffolds the default governance into `dir`, then gives every human of
+// alice, bob, carol, dave, erin and trent an e-mail address (id@example.com)
+// and a Slack id ("U" + the id in capitals), and adds a channel "hooks" of
+// type webhook.
+void ScaffoldWithContacts(const std::string& dir);
+// That governance, loaded once per test binary.
+const governance::Governance& ContactGovernance();
+
 // Reads a file of the source tree (path relative to the repository root).
 std::string ReadSourceFile(const std::string& relative);
 

@@ -28,6 +28,7 @@ struct ClientFlags {
   std::string ca_file;
   std::string reason;
   std::string review, root_cause, prevention;
+  std::string environment, service, agent;  // a scoped stop
   std::string state;
   std::string id;
   std::string rationale;
@@ -112,7 +113,16 @@ int Send(const ClientFlags& flags, const ApiRequest& request, Io& io) {
   return kExitOk;
 }
 
-ApiRequest StopRequest(json body) { return {"POST", "/api/emergency-stop", std::move(body)}; }
+// A change of the global stop, or of the one scope the flags name (the
+// server refuses more than one).
+ApiRequest StopRequest(json body, const ClientFlags& c) {
+  json scope = json::object();
+  if (!c.environment.empty()) scope["environment"] = c.environment;
+  if (!c.service.empty()) scope["service"] = c.service;
+  if (!c.agent.empty()) scope["agent"] = c.agent;
+  if (!scope.empty()) body["scope"] = std::move(scope);
+  return {"POST", "/api/emergency-stop", std::move(body)};
+}
 
 struct ApprovalAction {
   const char* name;    // on the command line
@@ -153,12 +163,11 @@ void AddClientCommands(CLI::App* app, std::function<int(Io&)>* run) {
 
   CLI::App* stop = app->add_subcommand("stop", "The emergency stop of a running server");
   stop->require_subcommand(1);
-  command(stop, "activate", "Activate the emergency stop: every decision is deny",
-          [](const ClientFlags& c) {
-            return StopRequest({{"action", "activate"}, {"reason", c.reason}});
-          })
-      ->add_option("--reason", o.reason, "Why")
-      ->required();
+  CLI::App* activate =
+      command(stop, "activate", "Activate the emergency stop: every decision is deny",
+              [](const ClientFlags& c) {
+                return StopRequest({{"action", "activate"}, {"reason", c.reason}}, c);
+              });
   CLI::App* deactivate = command(
       stop, "deactivate",
       "Sign the deactivation of the emergency stop (it ends once every signer role has signed)",
@@ -166,17 +175,24 @@ void AddClientCommands(CLI::App* app, std::function<int(Io&)>* run) {
         return StopRequest({{"action", "deactivate"},
                             {"post_incident_review", c.review},
                             {"root_cause", c.root_cause},
-                            {"prevention_measures", c.prevention}});
+                            {"prevention_measures", c.prevention}},
+                           c);
       });
   deactivate->add_option("--review", o.review, "The post-incident review")->required();
   deactivate->add_option("--root-cause", o.root_cause, "The root cause")->required();
   deactivate->add_option("--prevention", o.prevention, "The prevention measures")->required();
-  command(stop, "reenable-ai", "Re-enable AI agents after the emergency stop",
-          [](const ClientFlags& c) {
-            return StopRequest({{"action", "reenable_ai_agents"}, {"reason", c.reason}});
-          })
-      ->add_option("--reason", o.reason, "Why")
-      ->required();
+  CLI::App* reenable =
+      command(stop, "reenable-ai", "Re-enable AI agents after the emergency stop",
+              [](const ClientFlags& c) {
+                return StopRequest({{"action", "reenable_ai_agents"}, {"reason", c.reason}}, c);
+              });
+  for (CLI::App* sub : {activate, reenable})
+    sub->add_option("--reason", o.reason, "Why")->required();
+  for (CLI::App* sub : {activate, deactivate, reenable}) {
+    sub->add_option("--environment", o.environment, "Only this environment's stop (a scoped stop)");
+    sub->add_option("--service", o.service, "Only this service's stop (a scoped stop)");
+    sub->add_option("--agent", o.agent, "Only this AI agent's stop (a scoped stop)");
+  }
   command(stop, "status", "Show the emergency stop", [](const ClientFlags&) {
     return ApiRequest{"GET", "/api/emergency-stop", nullptr};
   });

@@ -21,6 +21,7 @@ struct ServeOptions {
   std::string governance;
   std::string listen = "127.0.0.1:8080";
   std::string tls_cert, tls_key;
+  std::string delivery;
   size_t threads = 0;
   size_t body_limit = size_t{1} << 20;
   std::string principal;
@@ -43,6 +44,8 @@ server::ServiceOptions ServiceOptionsFor(const ServeOptions& o, Io& io, Surround
   so.random = &s.random;
   so.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   so.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
+  so.delivery_file = o.delivery;
+  so.env = [&io](const std::string& name) { return io.env(name.c_str()); };
   return so;
 }
 
@@ -196,6 +199,9 @@ void AddServeCommands(CLI::App* app, std::function<int(Io&)>* run) {
       ->capture_default_str();
   serve->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve TLS 1.3 only");
   serve->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--delivery", o.delivery,
+                    "Notification delivery settings (YAML; default: DATA/delivery.yaml if it "
+                    "exists)");
   serve->add_option("--threads", o.threads, "IO threads (default: one per core)");
   serve->add_option("--body-limit", o.body_limit, "Largest request body in bytes")
       ->capture_default_str();

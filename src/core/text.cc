@@ -16,4 +16,38 @@ std::string TextPosition(std::string_view text, size_t offset) {
   return fmt::format("line {}, column {}", line, offset - line_start + 1);
 }
 
+size_t FindInvalidUtf8(std::string_view text) {
+  size_t index = 0;
+  while (index < text.size()) {
+    auto lead = static_cast<unsigned char>(text[index]);
+    if (lead < 0x80) {
+      ++index;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return index;
+    }
+    if (text.size() - index < length) return index;
+    auto second = static_cast<unsigned char>(text[index + 1]);
+    if (second < low || second > high) return index;
+    for (size_t next = 2; next < length; ++next) {
+      if ((static_cast<unsigned char>(text[index + next]) & 0xC0) != 0x80) return index;
+    }
+    index += length;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace interlock

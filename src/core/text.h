@@ -10,4 +10,9 @@ namespace interlock {
 // "line L, column C" (both from 1, the column in bytes) of a byte offset.
 std::string TextPosition(std::string_view text, size_t offset);
 
+// The offset of the first byte that does not begin a well-formed UTF-8
+// sequence (RFC 3629, table 3-7 of Unicode: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or npos when all of `text` is.
+size_t FindInvalidUtf8(std::string_view text);
+
 }  // namespace interlock

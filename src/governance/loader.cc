@@ -327,7 +327,10 @@ std::optional<Outcome> Loader::ReadOutcome(Reader& r, const Node& map, std::stri
 }
 
 void Loader::LoadInterlock(Reader& r, const Node& root) {
-  if (!r.Mapping(root, {"version", "organisation", "roles", "channels"}, "interlock.yaml")) return;
+  if (!r.Mapping(root, {"version", "organisation", "roles", "channels", "reload_roles"},
+                 "interlock.yaml")) {
+    return;
+  }
   r.Version(root, true);
   g_.organisation = r.String(root.Find("organisation")).value_or("");
   std::map<std::string, yaml::Mark> seen;
@@ -351,14 +354,21 @@ void Loader::LoadInterlock(Reader& r, const Node& root) {
     if (!id || !type || !Unique(r, &seen, *id, item.mark(), "channel")) continue;
     g_.channels.push_back({*id, std::string(kChannelTypes[*type])});
   }
+  if (const Node* reload = root.Find("reload_roles")) {
+    g_.reload_roles = RoleSetRef(r, reload).value_or(RoleSet());
+  }
 }
 
 void Loader::LoadPrincipals(Reader& r, const Node& root) {
   if (!r.Mapping(root, {"version", "principals"}, "principals.yaml")) return;
   r.Version(root, false);
   std::map<std::string, yaml::Mark> seen;
+  std::map<std::string, yaml::Mark> seen_slack;
   for (const Node& item : r.List(root, "principals", "principals", true)) {
-    if (!r.Mapping(item, {"id", "name", "type", "roles", "team", "email"}, "a principal")) continue;
+    if (!r.Mapping(item, {"id", "name", "type", "roles", "team", "email", "slack_id"},
+                   "a principal")) {
+      continue;
+    }
     Principal p;
     auto id = r.String(r.Required(item, "id", "a principal"));
     auto type = r.Enum<ActorType>(r.Required(item, "type", "a principal"));
@@ -370,6 +380,23 @@ void Loader::LoadPrincipals(Reader& r, const Node& root) {
     p.roles = *roles;
     p.team = r.String(item.Find("team")).value_or("");
     p.email = r.String(item.Find("email")).value_or("");
+    if (const Node* slack = item.Find("slack_id")) {
+      // Slack user ids: U or W, then upper-case letters and digits.
+      auto text = r.String(slack);
+      bool valid = text && text->size() >= 3 && text->size() <= 32 &&
+                   (text->front() == 'U' || text->front() == 'W') &&
+                   std::all_of(text->begin(), text->end(), [](char c) {
+                     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                   });
+      if (text && !valid) {
+        r.Error(slack->mark(),
+                fmt::format("slack_id \"{}\" is not a Slack user id (U or W, then capital "
+                            "letters and digits, e.g. U012AB3CD)",
+                            *text));
+      } else if (text && Unique(r, &seen_slack, *text, slack->mark(), "slack_id")) {
+        p.slack_id = *text;
+      }
+    }
     p.origin = r.OriginOf(item);
     g_.principals.push_back(std::move(p));
   }

@@ -45,6 +45,7 @@ struct Principal {
   RoleSet roles;
   std::string team;
   std::string email;
+  std::string slack_id;  // the Slack user id for /emergency-stop and /approve
   Origin origin;
 };
 
@@ -209,6 +210,7 @@ struct Governance {
   std::vector<Role> roles;
   std::vector<Principal> principals;
   std::vector<Channel> channels;
+  RoleSet reload_roles;  // may reload the directory into a running server by API
   std::vector<Workflow> workflows;
   std::vector<MatrixRow> matrix;
   std::vector<RiskTier> tiers;  // sorted most severe first

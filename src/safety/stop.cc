@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace interlock::safety {
@@ -24,6 +26,11 @@ Result<void> MustBeHuman(const Principal& actor, std::string_view what) {
         fmt::format("{} is an {} and cannot {}", actor.id, Name(actor.type), what)));
   }
   return Ok();
+}
+
+// " (environment production)" for a scoped stop, "" for the global one.
+std::string Qualifier(const Scope& scope) {
+  return scope.kind == ScopeKind::kAll ? "" : fmt::format(" ({})", scope.Describe());
 }
 
 json Actor(const Principal& p) { return {{"type", Name(p.type)}, {"id", p.id}}; }
@@ -67,8 +74,103 @@ Result<std::vector<Signature>> SignaturesFrom(const json& j, std::string_view wh
 
 }  // namespace
 
+// The name of each scope kind, as keys, descriptions and the API spell it.
+constexpr std::array<std::string_view, 4> kScopeNames = {"all", "environment", "service", "agent"};
+
+std::string Scope::Key() const {
+  if (kind == ScopeKind::kAll) return "global";
+  return fmt::format("{}:{}", kScopeNames[static_cast<size_t>(kind)], value);
+}
+
+Result<Scope> Scope::FromKey(std::string_view key) {
+  if (key == "global") return Scope{};
+  size_t colon = key.find(':');
+  std::string_view kind = key.substr(0, colon);
+  std::string value(colon == std::string_view::npos ? "" : key.substr(colon + 1));
+  if (!value.empty()) {
+    if (kind == "environment" && ParseEnum<Environment>(value)) {
+      return Scope{ScopeKind::kEnvironment, value};
+    }
+    if (kind == "service") return Scope{ScopeKind::kService, value};
+    if (kind == "agent") return Scope{ScopeKind::kAgent, value};
+  }
+  return std::unexpected(
+      Error::Corruption(fmt::format("emergency stop state: \"{}\" is not a scope", key)));
+}
+
+std::string Scope::Describe() const {
+  if (kind == ScopeKind::kAll) return "all";
+  return fmt::format("{} {}", kScopeNames[static_cast<size_t>(kind)], value);
+}
+
+json Scope::ToJson() const {
+  if (kind == ScopeKind::kAll) return json::object();
+  return {{std::string(kScopeNames[static_cast<size_t>(kind)]), value}};
+}
+
+Result<Scope> Scope::FromJson(const Governance& g, const json& j) {
+  auto invalid = [](std::string m) {
+    return std::unexpected(Error::InvalidArgument(std::move(m)));
+  };
+  if (!j.is_object())
+    return invalid(fmt::format("scope: expected an object, found {}", j.type_name()));
+  if (j.empty()) return Scope{};
+  if (j.size() != 1) {
+    return invalid("scope: name exactly one of environment, service or agent");
+  }
+  auto member = j.begin();
+  const std::string& key = member.key();
+  const json& value = member.value();
+  if (!value.is_string()) {
+    return invalid(fmt::format("scope.{}: expected a string, found {}", key, value.type_name()));
+  }
+  std::string text = value.get<std::string>();
+  if (key == "environment") {
+    if (!ParseEnum<Environment>(text)) {
+      return invalid(
+          fmt::format("scope.environment: expected dev, staging or production, got \"{}\"", text));
+    }
+    return Scope{ScopeKind::kEnvironment, text};
+  }
+  if (key == "service") {
+    bool valid = !text.empty() && text.size() <= 128 &&
+                 std::all_of(text.begin(), text.end(), [](unsigned char c) {
+                   return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+                 });
+    if (!valid) {
+      return invalid(fmt::format(
+          "scope.service: \"{}\" is not a service name (1-128 of a-z A-Z 0-9 . _ -)", text));
+    }
+    return Scope{ScopeKind::kService, text};
+  }
+  if (key == "agent") {
+    for (const Principal& p : g.principals) {
+      if (p.id == text && p.type == ActorType::kAiAgent) return Scope{ScopeKind::kAgent, text};
+    }
+    return invalid(fmt::format("scope.agent: \"{}\" is not an ai_agent of principals.yaml", text));
+  }
+  return invalid(
+      fmt::format("scope: unknown field \"{}\" (expected environment, service or agent)", key));
+}
+
+bool Scope::Covers(Environment environment, const std::optional<std::string>& service,
+                   std::string_view actor) const {
+  switch (kind) {
+    case ScopeKind::kAll:
+      return true;
+    case ScopeKind::kEnvironment:
+      return Name(environment) == value;
+    case ScopeKind::kService:
+      return service && *service == value;
+    case ScopeKind::kAgent:
+      return actor == value;
+  }
+  return true;
+}
+
 json StopState::ToJson() const {
-  json j = {{"active", active},
+  json j = {{"scope", scope.Key()},
+            {"active", active},
             {"reason", reason},
             {"activated_by", activated_by},
             {"activated_at", activated_at},
@@ -87,6 +189,12 @@ Result<StopState> StopState::FromJson(const json& j) {
   };
   if (!j.is_object()) return bad("the state");
   StopState s;
+  if (j.contains("scope")) {
+    if (!j["scope"].is_string()) return bad("scope");
+    auto scope = Scope::FromKey(j["scope"].get<std::string>());
+    if (!scope) return std::unexpected(scope.error());
+    s.scope = std::move(*scope);
+  }
   for (const char* f : {"active", "ai_disabled"}) {
     if (!j.contains(f) || !j[f].is_boolean()) return bad(f);
   }
@@ -132,9 +240,9 @@ Result<StopChange> Activate(const Governance& g, const StopState& state, const P
     return std::unexpected(Error::InvalidArgument("reason: the emergency stop needs a reason"));
   }
   if (state.active) {
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("the emergency stop is already active, since {} by {}: {}",
-                    FormatTimestamp(state.activated_at), state.activated_by, state.reason)));
+    return std::unexpected(Error::InvalidArgument(fmt::format(
+        "the emergency stop{} is already active, since {} by {}: {}", Qualifier(state.scope),
+        FormatTimestamp(state.activated_at), state.activated_by, state.reason)));
   }
   StopChange c;
   StopState& n = c.next;
@@ -150,12 +258,13 @@ Result<StopChange> Activate(const Governance& g, const StopState& state, const P
   n.deactivated_at.reset();
   c.event = {{"event_type", "emergency_stop_activated"},
              {"actor", Actor(actor)},
-             {"action", {{"type", "emergency_stop"}, {"target", "all"}}},
+             {"action", {{"type", "emergency_stop"}, {"target", state.scope.Describe()}}},
+             {"scope", state.scope.ToJson()},
              {"reason", n.reason},
              {"incident", {{"id", n.incident}, {"severity", policy.incident_severity}}},
              {"outcome", {{"status", "active"}}}};
-  c.summary = fmt::format("EMERGENCY STOP activated by {}: {} (incident {})", actor.id, n.reason,
-                          n.incident);
+  c.summary = fmt::format("EMERGENCY STOP{} activated by {}: {} (incident {})",
+                          Qualifier(state.scope), actor.id, n.reason, n.incident);
   return c;
 }
 
@@ -177,7 +286,8 @@ Result<StopChange> Deactivate(const Governance& g, const StopState& state, const
   }
   const auto& policy = g.emergency_stop;
   if (!state.active) {
-    return std::unexpected(Error::InvalidArgument("the emergency stop is not active"));
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("the emergency stop{} is not active", Qualifier(state.scope))));
   }
   for (const Signature& s : state.signatures) {
     if (s.principal == actor.id) {
@@ -215,7 +325,8 @@ Result<StopChange> Deactivate(const Governance& g, const StopState& state, const
   for (const auto& [k, v] : sig.fields) fields_json[k] = v;
   c.event = {{"event_type", "emergency_stop_deactivation_signed"},
              {"actor", Actor(actor)},
-             {"action", {{"type", "emergency_stop"}, {"target", "all"}}},
+             {"action", {{"type", "emergency_stop"}, {"target", state.scope.Describe()}}},
+             {"scope", state.scope.ToJson()},
              {"role", *role},
              {"incident", {{"id", state.incident}}},
              {"deactivation", fields_json},
@@ -228,12 +339,12 @@ Result<StopChange> Deactivate(const Governance& g, const StopState& state, const
     c.event["event_type"] = "emergency_stop_deactivated";
     c.event["outcome"] = {{"status", "inactive"}};
     c.summary = fmt::format(
-        "Emergency stop deactivated ({} signed as {}); AI agents stay disabled until re-enabled",
-        actor.id, *role);
+        "Emergency stop{} deactivated ({} signed as {}); AI agents stay disabled until re-enabled",
+        Qualifier(state.scope), actor.id, *role);
   } else {
     c.event["outcome"] = {{"status", "active"}};
-    c.summary = fmt::format("{} signed the emergency stop deactivation as {}; still needed: {}",
-                            actor.id, *role, fmt::join(still, ", "));
+    c.summary = fmt::format("{} signed the emergency stop{} deactivation as {}; still needed: {}",
+                            actor.id, Qualifier(state.scope), *role, fmt::join(still, ", "));
   }
   return c;
 }
@@ -263,10 +374,12 @@ Result<StopChange> ReenableAiAgents(const Governance& g, const StopState& state,
   c.next.ai_disabled = false;
   c.event = {{"event_type", "ai_agents_reenabled"},
              {"actor", Actor(actor)},
-             {"action", {{"type", "ai_agents_reenable"}}},
+             {"action", {{"type", "ai_agents_reenable"}, {"target", state.scope.Describe()}}},
+             {"scope", state.scope.ToJson()},
              {"reason", std::string(reason)},
              {"incident", {{"id", state.incident}}}};
-  c.summary = fmt::format("AI agents re-enabled by {}: {}", actor.id, reason);
+  c.summary =
+      fmt::format("AI agents re-enabled{} by {}: {}", Qualifier(state.scope), actor.id, reason);
   return c;
 }
 

@@ -35,7 +35,37 @@ struct Signature {
   UnixMillis at = 0;
 };
 
+// What a stop covers: everything (the global stop), or one environment, one
+// service or one AI agent. Each scope is its own stop with the same rules.
+enum class ScopeKind : uint8_t { kAll, kEnvironment, kService, kAgent };
+
+struct Scope {
+  ScopeKind kind = ScopeKind::kAll;
+  std::string value;  // the environment, service or agent id; empty for kAll
+
+  // The stored id: "global", "environment:production", "service:payments",
+  // "agent:deployment-agent-01".
+  std::string Key() const;
+  static Result<Scope> FromKey(std::string_view key);
+  // For messages and audit targets: "all", "environment production", ...
+  std::string Describe() const;
+  // The API's form: {} for everything, else {"environment": "production"},
+  // {"service": "payments"} or {"agent": "deployment-agent-01"}.
+  nlohmann::ordered_json ToJson() const;
+  // Reads the API's form; InvalidArgument naming the field: exactly one of
+  // environment (dev, staging, production), service (1-128 characters of
+  // a-z A-Z 0-9 . _ -) or agent (an ai_agent principal of `g`).
+  static Result<Scope> FromJson(const governance::Governance& g, const nlohmann::ordered_json& j);
+
+  // Whether a decision request in `environment` for `service` by `actor`
+  // falls under this scope.
+  bool Covers(Environment environment, const std::optional<std::string>& service,
+              std::string_view actor) const;
+  bool operator==(const Scope&) const = default;
+};
+
 struct StopState {
+  Scope scope;
   bool active = false;
   std::string reason;
   std::string activated_by;

@@ -253,6 +253,7 @@ class Exchange {
       message.set(http::field::authorization, "Bearer " + request_.token);
     }
     if (!request_.body.empty()) message.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : request_.headers) message.set(BeastView(name), value);
     message.body() = request_.body;
     message.keep_alive(false);
     message.prepare_payload();
@@ -320,6 +321,17 @@ Result<ClientAnswer> Call(const ClientOptions& options, const ClientRequest& req
   if (!Visible(request.token)) {
     return std::unexpected(Error::InvalidArgument(
         "the token has spaces or control characters; a token is itk_<id>_<secret>"));
+  }
+  for (const auto& [name, value] : request.headers) {
+    bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '_';
+    });
+    bool text = std::all_of(value.begin(), value.end(),
+                            [](unsigned char c) { return c == ' ' || (c > 0x20 && c < 0x7f); });
+    if (!token || !text) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("the header \"{}\" has characters that cannot go into a request", name)));
+    }
   }
   try {
     return Exchange(options, request, std::move(*url)).Run();

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -44,6 +46,9 @@ struct ClientRequest {
   std::string token;
   // Sent with "Content-Type: application/json" unless empty.
   std::string body;
+  // More header fields, e.g. a signature. Names are tokens; values are
+  // visible ASCII and spaces.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct ClientAnswer {
@@ -54,8 +59,8 @@ struct ClientAnswer {
 // Sends `request` to `options.server` and reads the whole answer, whatever
 // its status. Fails with:
 //   kInvalidArgument  a server URL that is not http(s)://host[:port][/path]
-//                     (the message quotes it); a target, method or token
-//                     with characters that cannot go into a request; a CA
+//                     (the message quotes it); a target, method, token or
+//                     header with characters that cannot go into a request; a CA
 //                     file that cannot be loaded (the message names it)
 //   kUnavailable      the host cannot be resolved or reached, the TLS
 //                     handshake fails (an untrusted certificate, a host name

@@ -136,6 +136,26 @@ std::optional<std::string> PercentDecoded(std::string_view text, bool plus_is_sp
   return out;
 }
 
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    size_t amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    text = amp == text.npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    auto name = PercentDecoded(pair.substr(0, eq), true);
+    auto value = PercentDecoded(eq == pair.npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!name || !value) return std::nullopt;
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+namespace {
+
 // Fills request.path and request.query from request.target. False if the
 // target is not origin-form or absolute-form, or its encoding is invalid.
 bool ParseTarget(HttpRequest& request) {
@@ -155,17 +175,9 @@ bool ParseTarget(HttpRequest& request) {
   auto decoded_path = PercentDecoded(path, false);
   if (!decoded_path) return false;
   request.path = std::move(*decoded_path);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == query.npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    auto name = PercentDecoded(pair.substr(0, eq), true);
-    auto value = PercentDecoded(eq == pair.npos ? std::string_view() : pair.substr(eq + 1), true);
-    if (!name || !value) return false;
-    request.query.emplace_back(std::move(*name), std::move(*value));
-  }
+  auto pairs = ParseForm(query);
+  if (!pairs) return false;
+  request.query = std::move(*pairs);
   return true;
 }
 

@@ -74,6 +74,12 @@ struct HttpRequest {
   std::optional<std::string_view> Query(std::string_view name) const;
 };
 
+// Decodes application/x-www-form-urlencoded text (a query, or a form body):
+// name=value pairs separated by "&", percent-decoded with "+" as a space; a
+// name without "=" has the value "". Nullopt for a "%" not followed by two
+// hex digits.
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view text);
+
 struct HttpResponse {
   // Must be 200-599; anything else is replaced by a 500. 204 and 304 are sent
   // without a body.

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "audit/crypto.h"
 #include "audit/event.h"
 #include "audit/json.h"
 #include "audit/log.h"
@@ -25,6 +26,7 @@
 #include "governance/audit_access.h"
 #include "governance/diagnostic.h"
 #include "governance/loader.h"
+#include "notify/notifier.h"
 #include "safety/stop.h"
 #include "server/tokens.h"
 #include "workflow/approval.h"
@@ -38,7 +40,6 @@ using governance::Principal;
 using GovernancePtr = std::shared_ptr<const Governance>;
 
 constexpr std::string_view kStopKind = "emergency_stop";
-constexpr std::string_view kStopId = "global";
 constexpr std::string_view kApprovalKind = "approval";
 
 // An approval as the API shows it: its stored form plus what is still missing.
@@ -184,6 +185,24 @@ json StopJson(const Governance& g, const safety::StopState& s) {
   return out;
 }
 
+// The delivery settings for `g`: the file named in the options, else
+// DATA/delivery.yaml if it exists, else none.
+Result<notify::DeliveryConfig> LoadDelivery(const ServiceOptions& o, const Governance& g) {
+  std::string path = o.delivery_file;
+  if (path.empty()) {
+    path = JoinPath(o.data_dir, "delivery.yaml");
+    if (!o.fs->Exists(path)) return notify::NoDelivery(g);
+  }
+  auto text = o.fs->ReadFile(path, 1 << 20);
+  if (!text) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("delivery settings {}: {}", path, text.error().message())));
+  }
+  notify::EnvReader env =
+      o.env ? o.env : [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  return notify::ParseDelivery(path, *text, g, *o.fs, env);
+}
+
 // Runs tasks one at a time, in order, on its own thread.
 class Serial {
  public:
@@ -242,7 +261,9 @@ struct Service::Impl {
   std::unique_ptr<Tokens> tokens;
 
   std::mutex stop_mu;
-  safety::StopState stop;
+  // By scope key ("global", "environment:production", ...); the global one
+  // always present.
+  std::map<std::string, safety::StopState> stops = {{"global", {}}};
 
   std::mutex approvals_mu;
   std::map<std::string, workflow::ApprovalRequest> approvals;  // by id
@@ -255,6 +276,10 @@ struct Service::Impl {
   std::mutex pending_mu;
   std::condition_variable pending_cv;
   std::function<HttpStats()> http_stats;
+
+  std::vector<std::string> warnings;  // for the start-up messages
+  std::unique_ptr<notify::Sender> network_sender;
+  std::unique_ptr<notify::Notifier> notifier;  // after log: destroyed before it
 
   // Declared last: destroyed first, so no task outlives what it uses.
   std::unique_ptr<Serial> serial = std::make_unique<Serial>();
@@ -293,25 +318,94 @@ struct Service::Impl {
 
   safety::StopState Stop() {
     std::lock_guard lock(stop_mu);
-    return stop;
+    return stops.at("global");
+  }
+  std::map<std::string, safety::StopState> Stops() {
+    std::lock_guard lock(stop_mu);
+    return stops;
+  }
+  // The active stop covering a request (the global one first), if any.
+  std::optional<safety::StopState> Covering(Environment env,
+                                            const std::optional<std::string>& service,
+                                            std::string_view actor) {
+    std::lock_guard lock(stop_mu);
+    for (const auto& [key, st] : stops) {
+      if (st.active && st.scope.kind == safety::ScopeKind::kAll) return st;
+    }
+    for (const auto& [key, st] : stops) {
+      if (st.active && st.scope.Covers(env, service, actor)) return st;
+    }
+    return std::nullopt;
+  }
+  // Why an AI agent is refused (423) for a request in `env` for `service`,
+  // or nullopt: a stop covering it is active, or ended and AI agents in its
+  // scope were not re-enabled since. env nullopt: only the stops that cover
+  // every request of the agent (global, its own).
+  std::optional<std::string> AiRefusal(std::string_view agent, std::optional<Environment> env,
+                                       const std::optional<std::string>& service) {
+    std::lock_guard lock(stop_mu);
+    for (const auto& [key, st] : stops) {
+      bool covers = st.scope.kind == safety::ScopeKind::kAll ||
+                    (st.scope.kind == safety::ScopeKind::kAgent && st.scope.value == agent) ||
+                    (env && st.scope.Covers(*env, service, agent));
+      if (!covers || !(st.active || st.ai_disabled)) continue;
+      std::string scope =
+          st.scope.kind == safety::ScopeKind::kAll ? "" : fmt::format(" ({})", st.scope.Describe());
+      return st.active ? fmt::format(
+                             "AI agents are refused while the emergency stop{} is "
+                             "active: {}",
+                             scope, st.reason)
+                       : fmt::format(
+                             "AI agents stay disabled after the emergency stop{} until "
+                             "they are re-enabled",
+                             scope);
+    }
+    return std::nullopt;
   }
 
   void Decide(const HttpRequest& r, Respond respond, const GovernancePtr& g,
               const Principal& actor);
   void EmergencyStop(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                      const Principal& actor);
+  // A JSON answer, or the error response to send instead.
+  using Outcome = std::expected<json, HttpResponse>;
+  // Takes `action` (activate, deactivate, reenable_ai_agents) on the stop of
+  // `scope` on the service's thread, then calls `done`.
+  void StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
+                  const std::string& action, std::map<std::string, std::string> fields,
+                  std::function<void(Outcome)> done);
+  // Takes `act` on approval `id` on the service's thread, then calls `done`.
+  void ApprovalAction(const GovernancePtr& g, const Principal& actor, const std::string& id,
+                      workflow::Action act, std::string rationale, std::string to,
+                      std::function<void(Outcome)> done);
   void Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g, const Principal& actor);
   void Approvals(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                  const Principal& actor);
-  // Stores `t`'s request with its audit event; holds approvals_mu.
-  Result<audit::Appended> CommitApproval(const workflow::Transition& t);
+  // Stores `t`'s request with its audit event and its notifications;
+  // holds approvals_mu.
+  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t);
+  // The outbox messages for an approval's notifications, on its workflow's
+  // channels.
+  Result<std::vector<notify::Message>> Announce(const Governance& g,
+                                                const workflow::ApprovalRequest& a,
+                                                const std::vector<workflow::Notification>& ns);
+  // The outbox messages for a change of the emergency stop: on the stop
+  // policy's notify targets, to the roles that activate and deactivate it
+  // and every approver of a pending request (whose approvals cannot
+  // complete now).
+  Result<std::vector<notify::Message>> AnnounceStop(const Governance& g,
+                                                    const safety::StopChange& change,
+                                                    std::string_view action);
   HttpResponse Metrics();
+  // POST /slack/commands: Slack's slash commands, signed by Slack.
+  void Slack(const HttpRequest& r, Respond respond, const GovernancePtr& g);
+
+  std::mutex slack_mu;
+  std::map<std::string, int64_t> slack_seen;  // signature -> its timestamp, for 5 minutes
 };
 
 void Service::Impl::Decide(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                            const Principal& actor) {
-  // AI agents were refused in Handle while the stop is on.
-  safety::StopState stop = Stop();
   decision::RequestLimits limits;
   auto request = decision::ParseRequest(r.body, limits);
   if (!request) {
@@ -335,11 +429,26 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
     respond(ErrorResponse(400, "invalid_request", ok.error().message()));
     return;
   }
-  auto reason = std::make_shared<std::string>(stop.reason);
+  // AI agents under a global or their own stop were refused in Handle;
+  // those under an environment's or a service's are refused here.
+  if (actor.type == ActorType::kAiAgent) {
+    if (auto refusal = AiRefusal(actor.id, request->environment, request->service)) {
+      respond(ErrorResponse(423, "locked", *refusal));
+      return;
+    }
+  }
+  std::optional<safety::StopState> stop =
+      Covering(request->environment, request->service, actor.id);
+  // SafetyState holds a view: the reason lives here until the decision is
+  // rendered.
+  std::string stop_reason;
   decision::SafetyState safety;
-  if (stop.active) {
+  if (stop) {
+    stop_reason = stop->scope.kind == safety::ScopeKind::kAll
+                      ? stop->reason
+                      : fmt::format("{} ({})", stop->reason, stop->scope.Describe());
     safety.emergency_stop = true;
-    safety.stop_reason = *reason;
+    safety.stop_reason = stop_reason;
   }
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
@@ -369,6 +478,7 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
   std::vector<audit::Event> events;
   std::vector<audit::StateChange> changes;
   std::optional<workflow::ApprovalRequest> approval;
+  std::vector<notify::Message> outbox;
   if (d.kind == DecisionKind::kRequireApproval) {
     std::array<uint8_t, 8> bytes;
     if (auto ok = options.random->Fill(bytes); !ok) {
@@ -382,8 +492,15 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
       return;
     }
     event["approval"] = {{"required", true}, {"id", opened->request.id}};
+    auto messages = Announce(*g, opened->request, opened->notifications);
+    if (!messages) {
+      respond(ErrorResponse(messages.error()));
+      return;
+    }
     approval = std::move(opened->request);
     changes.push_back({std::string(kApprovalKind), approval->id, audit::Dump(ToJson(*approval))});
+    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+    outbox = std::move(*messages);
     auto open_event = audit::ParseEvent(audit::Dump(opened->audit_event), now);
     if (!open_event) {
       respond(ErrorResponse(500, "internal", open_event.error().message()));
@@ -402,7 +519,8 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
   log->CommitAsync(
       std::move(events), std::move(changes),
       [this, respond = std::move(respond), body = std::move(body), kind = d.kind,
-       approval = std::move(approval)](Result<std::vector<audit::Appended>> appended) mutable {
+       approval = std::move(approval),
+       outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
         if (appended) {
           decisions[static_cast<size_t>(kind)].fetch_add(1);
           body["audit_index"] = appended->front().index;
@@ -411,6 +529,7 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
             std::lock_guard lock(approvals_mu);
             approvals[approval->id] = std::move(*approval);
           }
+          notifier->Enqueue(std::move(outbox));
           respond(JsonResponse(200, body));
         } else {
           // Fail closed: no durable record, no permission.
@@ -428,12 +547,67 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
       });
 }
 
-Result<audit::Appended> Service::Impl::CommitApproval(const workflow::Transition& t) {
+Result<std::vector<notify::Message>> Service::Impl::Announce(
+    const Governance& g, const workflow::ApprovalRequest& a,
+    const std::vector<workflow::Notification>& ns) {
+  std::vector<std::string> channels;
+  if (auto w = g.FindWorkflow(a.workflow)) channels = g.workflows[*w].notification_channels;
+  bool urgent = a.state == workflow::ApprovalState::kEscalated ||
+                a.state == workflow::ApprovalState::kBlocked;
+  std::vector<notify::Message> out;
+  for (const workflow::Notification& n : ns) {
+    notify::Announcement an;
+    an.principals = n.principals;
+    an.roles = n.roles;
+    an.subject = fmt::format("Approval {} is {}", a.id, Name(a.state));
+    an.text = n.text;
+    an.severity = urgent ? "warning" : "info";
+    an.about = "approval " + a.id;
+    auto messages = notifier->Compose(g, an, channels);
+    if (!messages) return std::unexpected(messages.error());
+    for (notify::Message& m : *messages) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::vector<notify::Message>> Service::Impl::AnnounceStop(const Governance& g,
+                                                                 const safety::StopChange& change,
+                                                                 std::string_view action) {
+  notify::Announcement an;
+  governance::RoleSet roles = g.emergency_stop.activate_roles | g.emergency_stop.deactivate_roles;
+  for (size_t i = 0; i < g.roles.size(); ++i) {
+    if (roles.test(i)) an.roles.push_back(g.roles[i].id);
+  }
+  {
+    std::lock_guard lock(approvals_mu);
+    for (const auto& [id, a] : approvals) {
+      if (workflow::IsFinal(a.state)) continue;
+      for (const std::string& role : a.eligible_roles) an.roles.push_back(role);
+    }
+  }
+  const safety::StopState& next = change.next;
+  an.subject = action == "activate"     ? "EMERGENCY STOP ACTIVATED"
+               : next.active            ? "Emergency stop: deactivation signed"
+               : action == "deactivate" ? "Emergency stop deactivated"
+                                        : "AI agents re-enabled";
+  an.text = change.summary;
+  an.severity = action == "activate" ? "critical" : "warning";
+  an.about = fmt::format("emergency_stop {}", next.incident);
+  return notifier->Compose(g, an, g.emergency_stop.notify);
+}
+
+Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
+                                                      const workflow::Transition& t) {
   auto event = audit::ParseEvent(audit::Dump(t.audit_event), options.clock->Now());
   if (!event) return std::unexpected(event.error());
-  auto appended = log->Commit(std::move(*event), {{std::string(kApprovalKind), t.request.id,
-                                                   audit::Dump(workflow::ToJson(t.request))}});
+  auto messages = Announce(g, t.request, t.notifications);
+  if (!messages) return std::unexpected(messages.error());
+  std::vector<audit::StateChange> changes = {
+      {std::string(kApprovalKind), t.request.id, audit::Dump(workflow::ToJson(t.request))}};
+  for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+  auto appended = log->Commit(std::move(*event), std::move(changes));
   if (!appended) return std::unexpected(appended.error());
+  notifier->Enqueue(std::move(*messages));
   if (workflow::IsFinal(t.request.state)) {
     approvals_finished.fetch_add(1);
     approval_latency_ms.fetch_add(static_cast<uint64_t>(
@@ -512,41 +686,62 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
     respond(ErrorResponse(400, "invalid", "to: only a delegation names a person"));
     return;
   }
-  serial->Post([this, respond = std::move(respond), g, actor, id, act = *act,
-                rationale = *rationale, to = *to]() mutable {
-    bool stopped = Stop().active;
+  ApprovalAction(g, actor, id, *act, *rationale, *to,
+                 [respond = std::move(respond)](Outcome outcome) {
+                   respond(outcome ? JsonResponse(200, *outcome) : std::move(outcome.error()));
+                 });
+}
+
+void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& actor,
+                                   const std::string& id, workflow::Action act,
+                                   std::string rationale, std::string to,
+                                   std::function<void(Outcome)> done) {
+  serial->Post([this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
+                done = std::move(done)]() mutable {
     std::lock_guard lock(approvals_mu);
     auto it = approvals.find(id);
     if (it == approvals.end()) {
-      respond(ErrorResponse(404, "not_found", fmt::format("no approval {}", id)));
+      done(std::unexpected(ErrorResponse(404, "not_found", fmt::format("no approval {}", id))));
       return;
     }
+    const workflow::ChangeDetails& change = it->second.change;
+    bool stopped = Covering(change.environment, change.service, it->second.requester).has_value();
     auto t = workflow::Act(*g, it->second, actor, act, rationale,
                            to.empty() ? std::nullopt : std::optional<std::string>(to),
                            options.clock->Now(), stopped);
     if (!t) {
-      respond(ErrorResponse(t.error()));
+      done(std::unexpected(ErrorResponse(t.error())));
       return;
     }
-    auto appended = CommitApproval(*t);
+    auto appended = CommitApproval(*g, *t);
     if (!appended) {
       const Error& e = appended.error();
       bool storage = e.kind() == ErrorKind::kIo || e.kind() == ErrorKind::kUnavailable;
-      respond(storage ? ErrorResponse(503, "audit_unavailable",
-                                      "the action was not taken: " + e.message())
-                      : ErrorResponse(e));
+      done(std::unexpected(storage ? ErrorResponse(503, "audit_unavailable",
+                                                   "the action was not taken: " + e.message())
+                                   : ErrorResponse(e)));
       return;
     }
     json out = ApprovalJson(t->request);
     out["audit_index"] = appended->index;
-    respond(JsonResponse(200, out));
+    done(std::move(out));
   });
 }
 
 void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                                   const Principal& actor) {
   if (MethodIn(r.method, {"GET"})) {
-    respond(JsonResponse(200, StopJson(*g, Stop())));
+    std::map<std::string, safety::StopState> all = Stops();
+    json out = StopJson(*g, all.at("global"));
+    json scoped = json::array();
+    for (const auto& [key, st] : all) {
+      if (st.scope.kind == safety::ScopeKind::kAll) continue;
+      json one = {{"scope", st.scope.ToJson()}};
+      one.update(StopJson(*g, st));
+      scoped.push_back(std::move(one));
+    }
+    out["scoped"] = std::move(scoped);
+    respond(JsonResponse(200, out));
     return;
   }
   auto body = ParseBody(r.body, {"action", "reason", "scope", "post_incident_review", "root_cause",
@@ -560,11 +755,14 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
     respond(ErrorResponse(action.error()));
     return;
   }
+  safety::Scope scope;
   if (body->contains("scope")) {
-    respond(ErrorResponse(400, "invalid",
-                          "scope: scoped emergency stops are not supported; the stop covers "
-                          "everything"));
-    return;
+    auto parsed = safety::Scope::FromJson(*g, (*body)["scope"]);
+    if (!parsed) {
+      respond(ErrorResponse(parsed.error()));
+      return;
+    }
+    scope = std::move(*parsed);
   }
   std::map<std::string, std::string> fields;
   for (const char* name : {"reason", "post_incident_review", "root_cause", "prevention_measures"}) {
@@ -582,35 +780,55 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
                                       *action)));
     return;
   }
-  serial->Post([this, respond = std::move(respond), g, actor, action = *action,
-                fields = std::move(fields)]() mutable {
+  StopAction(g, actor, std::move(scope), *action, std::move(fields),
+             [respond = std::move(respond)](Outcome outcome) {
+               respond(outcome ? JsonResponse(200, *outcome) : std::move(outcome.error()));
+             });
+}
+
+void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
+                               const std::string& action, std::map<std::string, std::string> fields,
+                               std::function<void(Outcome)> done) {
+  serial->Post([this, g, actor, scope = std::move(scope), action, fields = std::move(fields),
+                done = std::move(done)]() mutable {
     std::lock_guard lock(stop_mu);
     UnixMillis now = options.clock->Now();
+    std::string key = scope.Key();
+    safety::StopState current = stops.count(key) ? stops[key] : safety::StopState{scope};
     std::string reason = fields.count("reason") ? fields["reason"] : "";
-    auto change = action == "activate"     ? safety::Activate(*g, stop, actor, reason, now)
-                  : action == "deactivate" ? safety::Deactivate(*g, stop, actor, fields, now)
-                                           : safety::ReenableAiAgents(*g, stop, actor, reason);
+    auto change = action == "activate"     ? safety::Activate(*g, current, actor, reason, now)
+                  : action == "deactivate" ? safety::Deactivate(*g, current, actor, fields, now)
+                                           : safety::ReenableAiAgents(*g, current, actor, reason);
     if (!change) {
-      respond(ErrorResponse(change.error()));
+      done(std::unexpected(ErrorResponse(change.error())));
       return;
     }
     auto event = audit::ParseEvent(audit::Dump(change->event), now);
     if (!event) {
-      respond(ErrorResponse(500, "internal", event.error().message()));
+      done(std::unexpected(ErrorResponse(500, "internal", event.error().message())));
       return;
     }
-    auto appended = log->Commit(std::move(*event), {{std::string(kStopKind), std::string(kStopId),
-                                                     audit::Dump(change->next.ToJson())}});
+    auto messages = AnnounceStop(*g, *change, action);
+    if (!messages) {
+      done(std::unexpected(ErrorResponse(messages.error())));
+      return;
+    }
+    std::vector<audit::StateChange> changes = {
+        {std::string(kStopKind), key, audit::Dump(change->next.ToJson())}};
+    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+    auto appended = log->Commit(std::move(*event), std::move(changes));
     if (!appended) {
-      respond(ErrorResponse(503, "audit_unavailable",
-                            "the change was not made: " + appended.error().message()));
+      done(std::unexpected(ErrorResponse(
+          503, "audit_unavailable", "the change was not made: " + appended.error().message())));
       return;
     }
-    stop = change->next;
-    json out = StopJson(*g, stop);
+    notifier->Enqueue(std::move(*messages));
+    stops[key] = change->next;
+    json out = StopJson(*g, change->next);
+    if (scope.kind != safety::ScopeKind::kAll) out["scope"] = scope.ToJson();
     out["audit_index"] = appended->index;
     out["message"] = change->summary;
-    respond(JsonResponse(200, out));
+    done(std::move(out));
   });
 }
 
@@ -674,6 +892,132 @@ void Service::Impl::Audit(const HttpRequest& r, Respond respond, const Governanc
   });
 }
 
+namespace {
+
+// Slack's answer to a slash command: shown to the user only, or posted in
+// the channel for everyone.
+HttpResponse SlackReply(bool in_channel, std::string_view text) {
+  return JsonResponse(200,
+                      {{"response_type", in_channel ? "in_channel" : "ephemeral"}, {"text", text}});
+}
+
+// The words of an error response, for a Slack reply.
+std::string ErrorText(const HttpResponse& r) {
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].contains("message") &&
+      body["error"]["message"].is_string()) {
+    return body["error"]["message"].get<std::string>();
+  }
+  return fmt::format("failed with status {}", r.status);
+}
+
+}  // namespace
+
+void Service::Impl::Slack(const HttpRequest& r, Respond respond, const GovernancePtr& g) {
+  std::string secret = notifier->delivery().slack_signing_secret;
+  if (secret.empty()) {
+    respond(ErrorResponse(404, "not_found",
+                          "Slack commands are off: the delivery settings name no "
+                          "slack_commands.signing_secret"));
+    return;
+  }
+  if (r.method != "POST") {
+    respond(MethodNotAllowed(r.path, r.method, {"POST"}));
+    return;
+  }
+  // Slack's v0 signature: HMAC-SHA256 of "v0:<timestamp>:<body>".
+  auto timestamp = r.Header("x-slack-request-timestamp");
+  auto signature = r.Header("x-slack-signature");
+  if (!timestamp || !signature) {
+    respond(ErrorResponse(401, "unauthorized",
+                          "X-Slack-Request-Timestamp and X-Slack-Signature are required"));
+    return;
+  }
+  int64_t sent = 0;
+  auto [end, ec] = std::from_chars(timestamp->data(), timestamp->data() + timestamp->size(), sent);
+  int64_t now = options.clock->Now() / 1000;
+  if (ec != std::errc() || end != timestamp->data() + timestamp->size() ||
+      std::abs(now - sent) > 300) {
+    respond(ErrorResponse(401, "unauthorized",
+                          "X-Slack-Request-Timestamp is not within 5 minutes of now; the request "
+                          "is refused as a possible replay"));
+    return;
+  }
+  auto mac = audit::HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()},
+                               fmt::format("v0:{}:{}", *timestamp, r.body));
+  if (!audit::ConstantTimeEqual("v0=" + ToHex(mac.data(), mac.size()), *signature)) {
+    respond(ErrorResponse(401, "unauthorized", "the Slack signature does not match the body"));
+    return;
+  }
+  {
+    // A signed request replayed inside the 5 minutes is refused too.
+    std::lock_guard lock(slack_mu);
+    std::erase_if(slack_seen, [&](const auto& seen) { return seen.second < now - 300; });
+    if (!slack_seen.emplace(std::string(*signature), sent).second) {
+      respond(ErrorResponse(401, "unauthorized", "this Slack request was already received"));
+      return;
+    }
+  }
+  auto form = ParseForm(r.body);
+  if (!form) {
+    respond(ErrorResponse(400, "invalid", "the body is not application/x-www-form-urlencoded"));
+    return;
+  }
+  std::string user, command, text;
+  for (const auto& [name, value] : *form) {
+    if (name == "user_id") user = value;
+    if (name == "command") command = value;
+    if (name == "text") text = value;
+  }
+  const Principal* actor = nullptr;
+  for (const Principal& p : g->principals) {
+    if (!p.slack_id.empty() && p.slack_id == user) actor = &p;
+  }
+  if (!actor) {
+    respond(SlackReply(false, fmt::format("Your Slack user {} is not linked to a principal: add "
+                                          "slack_id: {} to principals.yaml",
+                                          user, user)));
+    return;
+  }
+  std::string_view rest = text;
+  while (rest.starts_with(' ')) rest.remove_prefix(1);
+  std::string word(rest.substr(0, rest.find(' ')));
+  rest.remove_prefix(word.size());
+  while (rest.starts_with(' ')) rest.remove_prefix(1);
+  auto reply = [respond](bool in_channel, std::function<std::string(const json&)> say) {
+    return [respond, in_channel, say = std::move(say)](Outcome outcome) {
+      respond(outcome ? SlackReply(in_channel, say(*outcome))
+                      : SlackReply(false, "Refused: " + ErrorText(outcome.error())));
+    };
+  };
+  if (command == "/emergency-stop" && word == "status") {
+    safety::StopState st = Stop();
+    respond(SlackReply(
+        false, st.active
+                   ? fmt::format("The emergency stop is ACTIVE since {} by {}: {}{}",
+                                 FormatTimestamp(st.activated_at), st.activated_by, st.reason,
+                                 st.signatures.empty()
+                                     ? ""
+                                     : fmt::format(" (deactivation pending: {})",
+                                                   fmt::join(safety::PendingRoles(*g, st), ", ")))
+                   : "The emergency stop is not active."));
+  } else if (command == "/emergency-stop" && word == "activate") {
+    StopAction(g, *actor, {}, "activate", {{"reason", std::string(rest)}},
+               reply(true, [](const json& out) { return out["message"].get<std::string>(); }));
+  } else if (command == "/approve" && !word.empty()) {
+    ApprovalAction(g, *actor, word, workflow::Action::kApprove, std::string(rest), "",
+                   reply(true, [actor](const json& out) {
+                     return fmt::format("{} approved {}: it is now {}", actor->id,
+                                        out["id"].get<std::string>(),
+                                        out["state"].get<std::string>());
+                   }));
+  } else {
+    respond(SlackReply(false,
+                       "Usage: /emergency-stop activate <reason> | /emergency-stop status | "
+                       "/approve <approval id> <rationale>"));
+  }
+}
+
 HttpResponse Service::Impl::Metrics() {
   audit::LogStats s = log->stats();
   safety::StopState st = Stop();
@@ -714,6 +1058,15 @@ HttpResponse Service::Impl::Metrics() {
   out += fmt::format("interlock_approval_latency_seconds_count {}\n", approvals_finished.load());
   metric("interlock_emergency_stop_active", "gauge", "1 while the emergency stop is active.");
   out += fmt::format("interlock_emergency_stop_active {}\n", st.active ? 1 : 0);
+  notify::NotifierStats n = notifier->stats();
+  metric(
+      "interlock_notifications_total", "counter",
+      "Notification deliveries since start, by result (retried: failed attempts to be retried).");
+  out += fmt::format("interlock_notifications_total{{result=\"delivered\"}} {}\n", n.delivered);
+  out += fmt::format("interlock_notifications_total{{result=\"failed\"}} {}\n", n.failed);
+  out += fmt::format("interlock_notifications_total{{result=\"retried\"}} {}\n", n.retried);
+  metric("interlock_notifications_pending", "gauge", "Notifications in the outbox.");
+  out += fmt::format("interlock_notifications_pending {}\n", n.pending);
   if (http_stats) {
     HttpStats h = http_stats();
     metric("interlock_http_requests_total", "counter", "HTTP responses written.");
@@ -753,9 +1106,23 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   lo.master_key_file_env = options.master_key_file_env;
   lo.vfs = options.vfs;
   lo.retention = governance::RetentionOf(*shared);
+  auto delivery = LoadDelivery(options, *shared);
+  if (!delivery) return std::unexpected(delivery.error());
   auto log = audit::AuditLog::Open(lo);
   if (!log) return std::unexpected(log.error());
   impl->log = std::move(*log);
+  notify::Sender* sender = options.sender;
+  if (!sender) {
+    impl->network_sender = notify::NewNetworkSender();
+    sender = impl->network_sender.get();
+  }
+  for (const std::string& channel : delivery->undelivered) {
+    impl->warnings.push_back(fmt::format(
+        "channel {} has no delivery settings; its notifications are not sent", channel));
+  }
+  impl->notifier = std::make_unique<notify::Notifier>(*impl->log, *options.clock, *options.random,
+                                                      *sender, std::move(*delivery));
+  if (auto ok = impl->notifier->Load(); !ok) return std::unexpected(ok.error());
   impl->governance.store(std::move(shared));
   impl->tokens = std::make_unique<Tokens>(*impl->log, *options.clock, *options.random);
   if (auto ok = impl->tokens->Load(); !ok) return std::unexpected(ok.error());
@@ -765,7 +1132,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     json j = json::parse(value, nullptr, false);
     auto state = safety::StopState::FromJson(j);
     if (!state) return std::unexpected(state.error());
-    if (id == kStopId) impl->stop = std::move(*state);
+    impl->stops[state->scope.Key()] = std::move(*state);
   }
   auto approvals = impl->log->LoadState(std::string(kApprovalKind));
   if (!approvals) return std::unexpected(approvals.error());
@@ -777,6 +1144,9 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     }
     impl->approvals[id] = std::move(*a);
   }
+  impl->notifier->Start();
+  impl->warnings.insert(impl->warnings.begin(), impl->log->warnings().begin(),
+                        impl->log->warnings().end());
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -796,11 +1166,15 @@ void Service::Handle(HttpRequest request, Respond respond) {
     }
     return;
   }
+  if (path == "/slack/commands") {
+    s.Slack(request, std::move(respond), s.governance.load());
+    return;
+  }
   bool approvals = path == "/v1/approvals" || path.starts_with("/v1/approvals/");
-  bool known = approvals || path == "/metrics" || path == "/v1/decisions" ||
-               path == "/api/emergency-stop" || path == "/v1/audit/checkpoint" ||
-               path == "/v1/audit/proof" || path == "/v1/audit/consistency" ||
-               path == "/v1/audit/entries";
+  bool known = approvals || path == "/metrics" || path == "/v1/decisions" || path == "/v1/me" ||
+               path == "/v1/governance/reload" || path == "/api/emergency-stop" ||
+               path == "/v1/audit/checkpoint" || path == "/v1/audit/proof" ||
+               path == "/v1/audit/consistency" || path == "/v1/audit/entries";
   if (!known) {
     respond(ErrorResponse(404, "not_found", fmt::format("no route {}", path)));
     return;
@@ -813,15 +1187,8 @@ void Service::Handle(HttpRequest request, Respond respond) {
   }
   const Principal& p = **actor;
   if (p.type == ActorType::kAiAgent) {
-    safety::StopState stop = s.Stop();
-    if (stop.active || stop.ai_disabled) {
-      respond(ErrorResponse(
-          423, "locked",
-          stop.active
-              ? fmt::format("AI agents are refused while the emergency stop is active: {}",
-                            stop.reason)
-              : std::string("AI agents stay disabled after the emergency stop until they are "
-                            "re-enabled")));
+    if (auto refusal = s.AiRefusal(p.id, std::nullopt, std::nullopt)) {
+      respond(ErrorResponse(423, "locked", *refusal));
       return;
     }
   }
@@ -829,6 +1196,41 @@ void Service::Handle(HttpRequest request, Respond respond) {
     s.Approvals(request, std::move(respond), g, p);
   } else if (path == "/metrics") {
     if (method_is({"GET"})) respond(s.Metrics());
+  } else if (path == "/v1/me") {
+    if (method_is({"GET"})) {
+      std::vector<std::string> roles;
+      for (size_t i = 0; i < g->roles.size(); ++i) {
+        if (p.roles.test(i)) roles.push_back(g->roles[i].id);
+      }
+      respond(JsonResponse(200, {{"id", p.id},
+                                 {"name", p.name},
+                                 {"type", Name(p.type)},
+                                 {"roles", roles},
+                                 {"team", p.team},
+                                 {"governance_version", g->version}}));
+    }
+  } else if (path == "/v1/governance/reload") {
+    if (!method_is({"POST"})) return;
+    if ((p.roles & g->reload_roles).none()) {
+      respond(ErrorResponse(
+          403, "forbidden",
+          fmt::format("{} holds none of the roles that may reload the governance ({})", p.id,
+                      g->reload_roles.none()
+                          ? std::string("reload_roles in interlock.yaml names none")
+                          : g->RoleNames(g->reload_roles))));
+      return;
+    }
+    s.serial->Post([this, respond = std::move(respond), id = p.id]() mutable {
+      auto version = Reload(id);
+      if (version) {
+        respond(JsonResponse(200, {{"governance_version", *version}}));
+      } else if (version.error().kind() == ErrorKind::kInvalidArgument) {
+        respond(ErrorResponse(422, "invalid_governance", version.error().message()));
+      } else {
+        respond(ErrorResponse(503, "audit_unavailable",
+                              "the reload was not made: " + version.error().message()));
+      }
+    });
   } else if (path == "/v1/decisions") {
     if (method_is({"POST"})) s.Decide(request, std::move(respond), g, p);
   } else if (path == "/api/emergency-stop") {
@@ -841,6 +1243,8 @@ void Service::Handle(HttpRequest request, Respond respond) {
 Result<std::string> Service::Reload(const std::string& by) {
   Impl& s = *impl_;
   auto g = governance::Load(*s.options.fs, s.options.governance_dir);
+  std::optional<Result<notify::DeliveryConfig>> delivery;
+  if (g) delivery = LoadDelivery(s.options, *g);
   UnixMillis now = s.options.clock->Now();
   json event = {{"actor", {{"type", "human"}, {"id", by}}},
                 {"action", {{"type", "governance_reload"}, {"target", s.options.governance_dir}}}};
@@ -850,6 +1254,11 @@ Result<std::string> Service::Reload(const std::string& by) {
     event["event_type"] = "governance_reload_refused";
     event["outcome"] = {{"status", "refused"}};
     event["reason"] = fmt::format("{} error(s); the governance in force stays", g.error().size());
+  } else if (!*delivery) {
+    text = delivery->error().message();
+    event["event_type"] = "governance_reload_refused";
+    event["outcome"] = {{"status", "refused"}};
+    event["reason"] = "the delivery settings are invalid; the governance in force stays";
   } else {
     event["event_type"] = "governance_reloaded";
     event["outcome"] = {{"status", "success"}};
@@ -864,6 +1273,12 @@ Result<std::string> Service::Reload(const std::string& by) {
         fmt::format("governance directory {} is invalid; the one in force stays:\n{}",
                     s.options.governance_dir, text)));
   }
+  if (!*delivery) {
+    return std::unexpected(Error::InvalidArgument(fmt::format(
+        "the delivery settings are invalid; the governance and settings in force stay:\n{}",
+        text)));
+  }
+  s.notifier->SetDelivery(std::move(**delivery));
   std::string version = g->version;
   s.governance.store(std::make_shared<const Governance>(std::move(*g)));
   return version;
@@ -878,7 +1293,8 @@ void Service::Tick() {
     if (auto t = workflow::OnTimeout(a, now)) due.push_back(std::move(*t));
   }
   // One that cannot be stored now is due again at the next tick.
-  for (const workflow::Transition& t : due) [[maybe_unused]] auto stored = s.CommitApproval(t);
+  GovernancePtr g = s.governance.load();
+  for (const workflow::Transition& t : due) [[maybe_unused]] auto stored = s.CommitApproval(*g, t);
 }
 
 void Service::Drain() {
@@ -894,6 +1310,7 @@ void Service::SetHttpStats(std::function<HttpStats()> stats) {
 
 audit::AuditLog& Service::log() { return *impl_->log; }
 Tokens& Service::tokens() { return *impl_->tokens; }
-const std::vector<std::string>& Service::warnings() const { return impl_->log->warnings(); }
+const std::vector<std::string>& Service::warnings() const { return impl_->warnings; }
+notify::Notifier& Service::notifier() { return *impl_->notifier; }
 
 }  // namespace interlock::server

@@ -20,11 +20,16 @@
 #include "core/fs.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "notify/delivery.h"
 #include "server/http.h"
 
 namespace interlock::audit {
 class AuditLog;
 }
+namespace interlock::notify {
+class Notifier;
+class Sender;
+}  // namespace interlock::notify
 
 namespace interlock::server {
 
@@ -39,6 +44,11 @@ struct ServiceOptions {
   std::string master_key_env;       // INTERLOCK_MASTER_KEY
   std::string master_key_file_env;  // INTERLOCK_MASTER_KEY_FILE
   const char* vfs = nullptr;        // SQLite VFS, for fault injection in tests
+  // The delivery settings (notify/delivery.h); empty: DATA/delivery.yaml if
+  // it exists, else nothing is delivered. Read again on every Reload.
+  std::string delivery_file;
+  notify::EnvReader env;             // for the settings' *_env secrets
+  notify::Sender* sender = nullptr;  // default: the network
 };
 
 class Service {
@@ -53,9 +63,10 @@ class Service {
   // The server's Handler.
   void Handle(HttpRequest request, Respond respond);
 
-  // Reloads the governance directory: validated first; an invalid one
-  // leaves the current one in force and is answered with every error. Both
-  // outcomes are audited. Returns the new governance version.
+  // Reloads the governance directory and the delivery settings: both
+  // validated first; if either is invalid, both in force stay and the
+  // answer lists every error. Both outcomes are audited. Returns the new
+  // governance version.
   Result<std::string> Reload(const std::string& by);
 
   // Escalates or blocks the approvals whose deadline has passed on the
@@ -72,6 +83,7 @@ class Service {
 
   audit::AuditLog& log();
   Tokens& tokens();
+  notify::Notifier& notifier();
   const std::vector<std::string>& warnings() const;
 
  private:

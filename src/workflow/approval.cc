@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <limits>
 
+#include "core/text.h"
+
 namespace interlock::workflow {
 namespace {
 
@@ -33,44 +35,6 @@ std::string_view Trim(std::string_view text) {
   size_t first = text.find_first_not_of(kSpace);
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
-
-// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. The
-// audit log refuses anything else, and nlohmann::json cannot serialize it.
-bool ValidUtf8(std::string_view text) {
-  constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
-  size_t index = 0;
-  while (index < text.size()) {
-    auto lead = static_cast<unsigned char>(text[index]);
-    size_t extra = 0;
-    uint32_t code = 0;
-    if (lead < 0x80) {
-      ++index;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      extra = 1;
-      code = lead & 0x1Fu;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2;
-      code = lead & 0x0Fu;
-    } else if ((lead & 0xF8) == 0xF0) {
-      extra = 3;
-      code = lead & 0x07u;
-    } else {
-      return false;
-    }
-    if (text.size() - index <= extra) return false;
-    for (size_t next = 1; next <= extra; ++next) {
-      auto byte = static_cast<unsigned char>(text[index + next]);
-      if ((byte & 0xC0) != 0x80) return false;
-      code = (code << 6) | (byte & 0x3Fu);
-    }
-    if (code < kSmallest[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    index += extra + 1;
-  }
-  return true;
 }
 
 // The ids of the roles in `set`, in definition order.
@@ -458,7 +422,8 @@ Result<Transition> Act(const Governance& g, const ApprovalRequest& request, cons
         Invalid(fmt::format("the rationale is {} bytes long; at most {} are allowed",
                             trimmed.size(), kMaxRationaleBytes)));
   }
-  if (!ValidUtf8(trimmed)) return std::unexpected(Invalid("the rationale is not valid UTF-8"));
+  if (FindInvalidUtf8(trimmed) != std::string_view::npos)
+    return std::unexpected(Invalid("the rationale is not valid UTF-8"));
   if (to && action != Action::kDelegate) {
     return std::unexpected(Invalid(fmt::format(
         "only delegate names a principal to hand the review to, not {}", Name(action))));
