@@ -374,6 +374,43 @@ uint8_t Classes(const json& event, const Event& fields) {
 
 }  // namespace
 
+namespace {
+
+// Fills `event` from a parsed document: validates it, adds the timestamp
+// when missing, and writes the canonical form.
+Result<Event> Finish(json& document, UnixMillis now) {
+  Event event;
+  if (auto ok = Validate(document); !ok) return std::unexpected(ok.error());
+  event.event_type = EventType(document);
+  const json* actor = Member(&document, "actor");
+  event.actor_id = Text(actor, "id");
+  event.actor_type = Text(actor, "type");
+  event.environment = Text(&document, "environment");
+  if (event.environment.empty()) {
+    std::string target = Text(Member(&document, "action"), "target");
+    if (ParseEnum<Environment>(target)) event.environment = std::move(target);
+  }
+  event.classes = Classes(document, event);
+
+  if (const json* timestamp = Member(&document, "timestamp")) {
+    event.timestamp = *ParseTimestamp(timestamp->get_ref<const std::string&>());
+  } else {
+    // The canonical text must parse again to the same event.
+    std::string formatted = FormatTimestamp(now);
+    auto parsed = ParseTimestamp(formatted);
+    if (!parsed || *parsed != now) {
+      return std::unexpected(
+          Invalid(fmt::format("now: {} ms is outside the years 0000-9999", now)));
+    }
+    event.timestamp = now;
+    document["timestamp"] = std::move(formatted);
+  }
+  event.canonical = document.dump();
+  return event;
+}
+
+}  // namespace
+
 Result<Event> ParseEvent(std::string_view text, UnixMillis now) {
   if (text.size() > kMaxEventBytes) {
     return std::unexpected(
@@ -382,45 +419,36 @@ Result<Event> ParseEvent(std::string_view text, UnixMillis now) {
   if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
     return std::unexpected(Invalid(fmt::format("event: invalid UTF-8 at byte offset {}", bad)));
   }
-  Event event;
   try {
     Builder builder(text);
     if (!json::sax_parse(text.begin(), text.end(), &builder)) {
       return std::unexpected(Invalid(builder.error()));
     }
-    json& document = builder.document();
-    if (auto ok = Validate(document); !ok) return std::unexpected(ok.error());
-
-    event.event_type = EventType(document);
-    const json* actor = Member(&document, "actor");
-    event.actor_id = Text(actor, "id");
-    event.actor_type = Text(actor, "type");
-    event.environment = Text(&document, "environment");
-    if (event.environment.empty()) {
-      std::string target = Text(Member(&document, "action"), "target");
-      if (ParseEnum<Environment>(target)) event.environment = std::move(target);
-    }
-    event.classes = Classes(document, event);
-
-    if (const json* timestamp = Member(&document, "timestamp")) {
-      event.timestamp = *ParseTimestamp(timestamp->get_ref<const std::string&>());
-    } else {
-      // The canonical text must parse again to the same event.
-      std::string formatted = FormatTimestamp(now);
-      auto parsed = ParseTimestamp(formatted);
-      if (!parsed || *parsed != now) {
-        return std::unexpected(
-            Invalid(fmt::format("now: {} ms is outside the years 0000-9999", now)));
-      }
-      event.timestamp = now;
-      document["timestamp"] = std::move(formatted);
-    }
     // Input is valid UTF-8, so dump() cannot meet a string it must refuse.
-    event.canonical = document.dump();
+    return Finish(builder.document(), now);
   } catch (const std::exception& e) {
     return std::unexpected(Error::Internal(fmt::format("event: {}", e.what())));
   }
-  return event;
+}
+
+Result<Event> MakeEvent(json document, UnixMillis now) {
+  if (!document.is_object()) {
+    return std::unexpected(
+        Invalid(fmt::format("event: expected a JSON object, got {}", Describe(document))));
+  }
+  try {
+    auto event = Finish(document, now);
+    if (event && event->canonical.size() > kMaxEventBytes) {
+      return std::unexpected(
+          Invalid(fmt::format("event: larger than the limit of {} bytes", kMaxEventBytes)));
+    }
+    return event;
+  } catch (const json::type_error& e) {
+    // dump() refuses a string that is not UTF-8.
+    return std::unexpected(Invalid(fmt::format("event: {}", e.what())));
+  } catch (const std::exception& e) {
+    return std::unexpected(Error::Internal(fmt::format("event: {}", e.what())));
+  }
 }
 
 }  // namespace interlock::audit

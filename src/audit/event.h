@@ -121,6 +121,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -177,6 +178,14 @@ struct Event {
 // REQUIRES: `now` is in the years 0000-9999 (an InvalidArgument otherwise).
 // Never throws.
 Result<Event> ParseEvent(std::string_view json, UnixMillis now);
+
+// The same for an event built in memory rather than read from text: the
+// checks of "Accepted input" that concern values (types, names, limits,
+// valid UTF-8 in every string) apply; a JSON object cannot hold a key twice,
+// and the nesting depth is the caller's to keep small.
+// For the server's own events, which skip a serialise-and-parse round trip.
+// Never throws.
+Result<Event> MakeEvent(nlohmann::json document, UnixMillis now);
 
 }  // namespace interlock::audit
 

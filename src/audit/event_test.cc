@@ -627,5 +627,39 @@ TEST(EventTest, EveryByteFlipOfACanonicalEventIsRefusedOrParsesToItsOwnCanonical
   }
 }
 
+TEST(EventTest, MakeEventGivesWhatParsingTheTextGives) {
+  for (std::string_view text :
+       {kSeedDeployment,
+        std::string_view(R"({"event_type":"x","b":[1,2.5,"\u00e9"],"a":{"z":null}})")}) {
+    auto parsed = ParseEvent(text, kNow);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+    auto made = MakeEvent(nlohmann::json::parse(text), kNow);
+    ASSERT_TRUE(made.has_value()) << made.error().message();
+    EXPECT_EQ(made->canonical, parsed->canonical);
+    EXPECT_EQ(made->timestamp, parsed->timestamp);
+    EXPECT_EQ(made->event_type, parsed->event_type);
+    EXPECT_EQ(made->actor_id, parsed->actor_id);
+    EXPECT_EQ(made->environment, parsed->environment);
+    EXPECT_EQ(made->classes, parsed->classes);
+  }
+}
+
+TEST(EventTest, MakeEventRefusesWhatParsingRefuses) {
+  auto bad_type =
+      MakeEvent({{"event_type", "x"}, {"actor", {{"id", "a"}, {"type", "robot"}}}}, kNow);
+  ASSERT_FALSE(bad_type.has_value());
+  EXPECT_EQ(bad_type.error().message(),
+            "/actor/type: expected one of human, ai_agent, service, got \"robot\"");
+  auto not_object = MakeEvent(nlohmann::json::array(), kNow);
+  ASSERT_FALSE(not_object.has_value());
+  EXPECT_EQ(not_object.error().kind(), ErrorKind::kInvalidArgument);
+  auto bad_text = MakeEvent({{"event_type", "x"}, {"reason", std::string("\xff\xfe")}}, kNow);
+  ASSERT_FALSE(bad_text.has_value());
+  EXPECT_EQ(bad_text.error().kind(), ErrorKind::kInvalidArgument);
+  auto huge = MakeEvent({{"event_type", "x"}, {"reason", std::string(kMaxEventBytes, 'a')}}, kNow);
+  ASSERT_FALSE(huge.has_value());
+  EXPECT_NE(huge.error().message().find("larger than the limit"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace interlock::audit

@@ -143,7 +143,7 @@ struct Notifier::Impl {
       return true;
     }
     std::string why = sent ? "" : sent.error().message();
-    auto event = audit::ParseEvent(audit::Dump(Event(m, sent.has_value(), why)), now);
+    auto event = audit::MakeEvent(Event(m, sent.has_value(), why), now);
     if (!event) return false;
     if (!log.Commit(std::move(*event), {{std::string(kOutboxKind), m.id, std::nullopt}})) {
       return false;

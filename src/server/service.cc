@@ -459,17 +459,19 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
     why += reason.get<std::string>();
   }
 
-  json event = {{"event_type", "decision"},
-                {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
-                {"environment", Name(request->environment)},
-                {"action", {{"type", Name(request->change_type)}}},
-                {"decision",
-                 {{"outcome", Name(d.kind)},
-                  {"risk_level", Name(d.risk)},
-                  {"rationale", request->ai_rationale.value_or(why)}}},
-                {"reason", why},
-                {"ai_agent", {{"involved", actor.type == ActorType::kAiAgent}}},
-                {"governance_version", g->version}};
+  // Built as the audit log's own JSON type, so that it is validated and
+  // made canonical without being written out and parsed again.
+  nlohmann::json event = {{"event_type", "decision"},
+                          {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
+                          {"environment", Name(request->environment)},
+                          {"action", {{"type", Name(request->change_type)}}},
+                          {"decision",
+                           {{"outcome", Name(d.kind)},
+                            {"risk_level", Name(d.risk)},
+                            {"rationale", request->ai_rationale.value_or(why)}}},
+                          {"reason", why},
+                          {"ai_agent", {{"involved", actor.type == ActorType::kAiAgent}}},
+                          {"governance_version", g->version}};
   if (request->service) event["action"]["service"] = *request->service;
   if (request->version) event["action"]["version"] = *request->version;
   if (request->ai_confidence) event["decision"]["confidence_score"] = *request->ai_confidence;
@@ -501,14 +503,14 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
     changes.push_back({std::string(kApprovalKind), approval->id, audit::Dump(ToJson(*approval))});
     for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
     outbox = std::move(*messages);
-    auto open_event = audit::ParseEvent(audit::Dump(opened->audit_event), now);
+    auto open_event = audit::MakeEvent(std::move(opened->audit_event), now);
     if (!open_event) {
       respond(ErrorResponse(500, "internal", open_event.error().message()));
       return;
     }
     events.push_back(std::move(*open_event));
   }
-  auto parsed = audit::ParseEvent(audit::Dump(event), now);
+  auto parsed = audit::MakeEvent(std::move(event), now);
   if (!parsed) {
     respond(ErrorResponse(500, "internal",
                           "the decision's audit event is invalid: " + parsed.error().message()));
@@ -598,7 +600,7 @@ Result<std::vector<notify::Message>> Service::Impl::AnnounceStop(const Governanc
 
 Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
                                                       const workflow::Transition& t) {
-  auto event = audit::ParseEvent(audit::Dump(t.audit_event), options.clock->Now());
+  auto event = audit::MakeEvent(t.audit_event, options.clock->Now());
   if (!event) return std::unexpected(event.error());
   auto messages = Announce(g, t.request, t.notifications);
   if (!messages) return std::unexpected(messages.error());

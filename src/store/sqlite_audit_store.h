@@ -1,11 +1,15 @@
 // The embedded audit store: one SQLite file in WAL mode with synchronous=FULL,
 // so a committed batch has been fsynced. One connection writes, one reads;
-// WAL lets reads run while a batch commits.
+// WAL lets reads run while a batch commits. A third connection, on its own
+// thread, copies the WAL into the database file (a passive checkpoint) once
+// the WAL passes 16 MiB, so that the copy and its fsync never stall a commit.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "store/audit_store.h"
 #include "store/sqlite.h"
@@ -36,9 +40,14 @@ class SqliteAuditStore final : public AuditStore {
   Result<std::vector<StateRow>> State(const std::string& kind) override;
   Result<void> Backup(const std::string& path) override;
 
+  ~SqliteAuditStore() override;
+
  private:
   SqliteAuditStore() = default;
   Result<PruneCounts> Apply(const AuditBatch& batch);
+  // sqlite3_wal_hook: called on the writer after each commit.
+  static int OnWalCommit(void* store, sqlite3* db, const char* name, int pages);
+  void RunCheckpoints();
 
   std::string path_;
   std::mutex write_mu_;
@@ -48,6 +57,13 @@ class SqliteAuditStore final : public AuditStore {
   std::mutex read_mu_;
   Database reader_;
   Statement read_tiles_, read_records_;
+
+  Database checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace interlock::store
