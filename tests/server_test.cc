@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -552,6 +553,64 @@ TEST_F(ServerFaultTest, ADecisionWhoseRecordCannotBeWrittenIsDeny) {
   HttpAnswer again = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(Body(again)["decision"], "allow");
+}
+
+// Every route for every principal of the default governance: who gets in.
+TEST_F(ServerApprovalTest, AuthorizationMatrix) {
+  const std::set<std::string> approvers = {"bob", "carol", "peggy", "trent"};
+  const std::set<std::string> stoppers = {"carol", "dave", "erin", "judy", "mallory", "trent"};
+  const std::set<std::string> readers = {"alice",       "carol",   "deployment-agent-01",
+                                         "ci-pipeline", "bob",     "peggy",
+                                         "erin",        "mallory", "ivan"};
+  const std::set<std::string> reloaders = {"dave", "erin"};
+  std::vector<std::string> everyone;
+  for (const governance::Principal& p : testing::DefaultGovernance().principals) {
+    everyone.push_back(p.id);
+  }
+  ASSERT_EQ(everyone.size(), 16u);
+  for (const std::string& who : everyone) {
+    SCOPED_TRACE(who);
+    auto expect = [&](int want, const HttpAnswer& a, const char* route) {
+      EXPECT_EQ(a.status, want) << route << ": " << a.body;
+    };
+    bool agent = who == "deployment-agent-01";
+    std::string type = agent ? "ai_agent" : who == "ci-pipeline" ? "service" : "human";
+    expect(200, Call("GET", "/v1/me", who), "GET /v1/me");
+    expect(200, Call("GET", "/metrics", who), "GET /metrics");
+    expect(200, Decide(who, Request(who, type, "dev", "1.0.0", "1.0.1")), "POST /v1/decisions");
+    std::string id = Raise();
+    expect(200, Call("GET", "/v1/approvals", who), "GET /v1/approvals");
+    expect(200, Call("GET", "/v1/approvals/" + id, who), "GET /v1/approvals/{id}");
+    expect(approvers.count(who) ? 200 : 403, Act(id, "approve", who), "approve");
+    expect(200, Call("GET", "/api/emergency-stop", who), "GET /api/emergency-stop");
+    expect(stoppers.count(who) ? 200 : 403,
+           StopAction(who, {{"action", "activate"},
+                            {"reason", "matrix"},
+                            {"scope", {{"service", "svc-" + who}}}}),
+           "POST /api/emergency-stop");
+    expect(readers.count(who) ? 200 : 403, Call("GET", "/v1/audit/entries?limit=5", who),
+           "GET /v1/audit/entries");
+    expect(200, Call("GET", "/v1/audit/checkpoint", who), "GET /v1/audit/checkpoint");
+    expect(200, Call("GET", "/v1/audit/proof?index=0", who), "GET /v1/audit/proof");
+    expect(200, Call("GET", "/v1/audit/consistency?from=1", who), "GET /v1/audit/consistency");
+    expect(reloaders.count(who) ? 200 : 403, Call("POST", "/v1/governance/reload", who),
+           "POST /v1/governance/reload");
+  }
+}
+
+TEST_F(ServerTest, AReloadByApiIsValidatedAndAudited) {
+  HttpAnswer ok = Call("POST", "/v1/governance/reload", "dave");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Body(ok)["governance_version"],
+            Body(Call("GET", "/v1/me", "dave"))["governance_version"]);
+  dir_.Write("governance/interlock.yaml", "version: 1\nroles: [\n");
+  HttpAnswer bad = Call("POST", "/v1/governance/reload", "erin");
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("interlock.yaml"), std::string::npos) << bad.body;
+  // The governance in force stays: erin still holds her role.
+  EXPECT_EQ(Body(Call("GET", "/v1/me", "erin"))["roles"], json::array({"security-lead"}));
+  HttpAnswer trail = Call("GET", "/v1/audit/entries?event_type=governance_reload_refused", "erin");
+  EXPECT_EQ(Body(trail)["entries"].size(), 1u) << trail.body;
 }
 
 // ---------------------------------------------------------------------------

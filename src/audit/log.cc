@@ -856,6 +856,11 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
   json read_event = {{"event_type", "audit_read"},
                      {"actor", {{"type", reader.type}, {"id", reader.id}}},
                      {"action", {{"type", "query"}, {"scope", ScopeName(reader.scope)}}}};
+  if (reader.type == "ai_agent") {
+    // The log asks every AI agent's event for a rationale; a read carries
+    // none of its own.
+    read_event["decision"] = {{"rationale", "a read of the audit log; no rationale is given"}};
+  }
   json& f = read_event["filter"] = json::object();
   if (filter.actor) f["actor"] = *filter.actor;
   if (filter.event_type) f["event_type"] = *filter.event_type;
