@@ -445,6 +445,29 @@ TEST_F(ServerApprovalTest, TwoDistinctHumansWithTheRightRolesComplete) {
   EXPECT_NE(metrics.body.find("interlock_approval_latency_seconds_count 1\n"), std::string::npos);
 }
 
+TEST_F(ServerApprovalTest, RejectEscalateAndDelegateOverHttp) {
+  std::string rejected = Raise();
+  HttpAnswer no = Act(rejected, "reject", "bob", {{"rationale", "no rollback plan"}});
+  ASSERT_EQ(no.status, 200) << no.body;
+  EXPECT_EQ(Body(no)["state"], "rejected");
+
+  std::string id = Raise();
+  HttpAnswer up = Act(id, "escalate", "carol", {{"rationale", "needs a lead"}});
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(Body(up)["state"], "escalated");
+  EXPECT_NE(Body(up)["missing_roles"].dump().find("engineering-lead"), std::string::npos);
+  EXPECT_EQ(Act(id, "delegate", "bob", {{"rationale", "away"}}).status, 400);  // no "to"
+  // Never to the requester.
+  EXPECT_EQ(Act(id, "delegate", "bob", {{"rationale", "away"}, {"to", "alice"}}).status, 403);
+  HttpAnswer handed = Act(id, "delegate", "bob", {{"rationale", "on leave"}, {"to", "peggy"}});
+  ASSERT_EQ(handed.status, 200) << handed.body;
+  EXPECT_EQ(Body(handed)["delegations"].size(), 1u);
+  EXPECT_EQ(Body(handed)["delegations"][0]["to"], "peggy");
+  ASSERT_EQ(Act(id, "approve", "peggy").status, 200);
+  ASSERT_EQ(Act(id, "approve", "dave").status, 200);
+  EXPECT_EQ(Get(id)["state"], "approved");
+}
+
 TEST_F(ServerApprovalTest, TimeoutsEscalateThenBlock) {
   std::string id = Raise();
   service_->Tick();
@@ -719,6 +742,24 @@ TEST_F(ServerNotifyTest, ApprovalsAndTheStopReachEveryConfiguredChannel) {
   EXPECT_NE(metrics.body.find("interlock_notifications_total{result=\"delivered\"} 5\n"),
             std::string::npos)
       << metrics.body;
+}
+
+TEST_F(ServerNotifyTest, TimeoutsTellTheStakeholdersEachTime) {
+  std::string id = Raise();
+  slack_.WaitFor(1);
+  clock_.Advance(31 * 60'000);
+  service_->Tick();
+  auto posted = slack_.WaitFor(2);
+  ASSERT_EQ(posted.size(), 2u);
+  std::string text = json::parse(posted[1].body)["text"];
+  EXPECT_NE(text.find("is escalated"), std::string::npos) << text;
+  EXPECT_NE(text.find("<@UDAVE>"), std::string::npos) << text;  // the escalation role
+  clock_.Advance(31 * 60'000);
+  service_->Tick();
+  posted = slack_.WaitFor(3);
+  ASSERT_EQ(posted.size(), 3u);
+  EXPECT_NE(posted[2].body.find("is blocked"), std::string::npos) << posted[2].body;
+  EXPECT_NE(posted[2].body.find("<@UALICE>"), std::string::npos) << posted[2].body;  // requester
 }
 
 TEST_F(ServerNotifyTest, UndeliveredNotificationsSurviveARestart) {

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/fs.h"
 #include "governance/loader.h"
+#include "notify/notifier.h"
 #include "server/http.h"
 #include "server/service.h"
 #include "server/tokens.h"
@@ -76,6 +77,10 @@ int RunServe(const ServeOptions& o, Io& io) {
   server::ServiceOptions so = ServiceOptionsFor(o, io, s);
   auto service = OpenService(so, io);
   if (!service) return Fail(io, service.error());
+  for (const std::string& channel : (*service)->notifier().delivery().undelivered) {
+    Print(io.err, "warning: channel {} has no delivery settings; its notifications are not sent\n",
+          channel);
+  }
 
   server::ServerOptions http;
   http.listen = o.listen;

@@ -277,7 +277,6 @@ struct Service::Impl {
   std::condition_variable pending_cv;
   std::function<HttpStats()> http_stats;
 
-  std::vector<std::string> warnings;  // for the start-up messages
   std::unique_ptr<notify::Sender> network_sender;
   std::unique_ptr<notify::Notifier> notifier;  // after log: destroyed before it
 
@@ -1118,10 +1117,6 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     impl->network_sender = notify::NewNetworkSender();
     sender = impl->network_sender.get();
   }
-  for (const std::string& channel : delivery->undelivered) {
-    impl->warnings.push_back(fmt::format(
-        "channel {} has no delivery settings; its notifications are not sent", channel));
-  }
   impl->notifier = std::make_unique<notify::Notifier>(*impl->log, *options.clock, *options.random,
                                                       *sender, std::move(*delivery));
   if (auto ok = impl->notifier->Load(); !ok) return std::unexpected(ok.error());
@@ -1147,8 +1142,6 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     impl->approvals[id] = std::move(*a);
   }
   impl->notifier->Start();
-  impl->warnings.insert(impl->warnings.begin(), impl->log->warnings().begin(),
-                        impl->log->warnings().end());
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -1312,7 +1305,7 @@ void Service::SetHttpStats(std::function<HttpStats()> stats) {
 
 audit::AuditLog& Service::log() { return *impl_->log; }
 Tokens& Service::tokens() { return *impl_->tokens; }
-const std::vector<std::string>& Service::warnings() const { return impl_->warnings; }
+const std::vector<std::string>& Service::warnings() const { return impl_->log->warnings(); }
 notify::Notifier& Service::notifier() { return *impl_->notifier; }
 
 }  // namespace interlock::server
