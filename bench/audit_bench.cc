@@ -5,6 +5,10 @@
 //   audit_bench --only=NAME     one part: appends, bulk (with SQLite's own ceiling), verify,
 //                               proofs
 //   audit_bench --benchmark_min_time=...   a quick smoke run (the test command uses it)
+//   audit_bench --dir=PATH      build the logs under PATH and keep them; a later run with the
+//                               same PATH verifies the log already there instead of appending
+//                               again, so runs before and after a change verify the same log
+//   audit_bench --repeat=N      verify N times (default 1)
 //
 // Every append is durable (WAL, synchronous=FULL) before it is counted.
 #include <fcntl.h>
@@ -325,16 +329,21 @@ void SqliteCeiling(const std::string& dir, double seconds) {
 
 int main(int argc, char** argv) {
   bool smoke = false, full = false;
-  std::string only;
+  std::string only, dir;
+  int repeat = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--benchmark_min_time", 0) == 0) smoke = true;
     if (a == "--full") full = true;
     if (a.rfind("--only=", 0) == 0) only = a.substr(7);
+    if (a.rfind("--dir=", 0) == 0) dir = a.substr(6);
+    if (a.rfind("--repeat=", 0) == 0) repeat = std::max(1, std::atoi(a.c_str() + 9));
   }
   char pattern[] = "/tmp/interlock-audit-bench-XXXXXX";
-  if (!mkdtemp(pattern)) return 1;
-  std::string root = pattern;
+  if (dir.empty() && !mkdtemp(pattern)) return 1;
+  std::string root = dir.empty() ? std::string(pattern) : dir;
+  const bool keep = !dir.empty();
+  const bool reuse_verify_log = keep && std::filesystem::exists(root + "/bulk1/audit.db");
   Env env;
   double seconds = smoke ? 0.2 : 3.0;
   auto want = [&](std::string_view part) { return only.empty() || only == part; };
@@ -348,14 +357,18 @@ int main(int argc, char** argv) {
       Concurrent(env, fmt::format("{}/w{}", root, writers), writers, seconds);
     }
   }
-  if (want("bulk") || want("verify")) Bulk(env, root + "/bulk1", 1, seconds);
+  if (want("bulk") || (want("verify") && !reuse_verify_log)) {
+    Bulk(env, root + "/bulk1", 1, seconds);
+  }
   if (want("bulk")) Bulk(env, root + "/bulk2", 2, seconds);
   if (want("bulk")) SqliteCeiling(root + "/ceiling", seconds);
-  if (want("verify")) VerifyThroughput(env, root + "/bulk1");
+  if (want("verify")) {
+    for (int r = 0; r < repeat; ++r) VerifyThroughput(env, root + "/bulk1");
+  }
   if (want("proofs")) {
     Proofs(env, root + "/proofs1m", smoke ? 10'000 : 1'000'000, smoke ? 100 : 5000);
     if (full) Proofs(env, root + "/proofs10m", 10'000'000, 5000);
   }
-  std::filesystem::remove_all(root);
+  if (!keep) std::filesystem::remove_all(root);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -433,6 +434,62 @@ TEST_F(AuditLogTest, ChangedPayloadIsFoundAtItsIndex) {
   EXPECT_EQ(report.first_bad_index, 13u);
   EXPECT_EQ(report.problem,
             "record 13: the payload fails authentication (changed, or moved from another index)");
+}
+
+// Verification checks slices of 1,024 leaves on worker threads: a log of
+// several slices finds damage at the same index, with the same words, as a
+// small one.
+TEST_F(AuditLogTest, DamageInALogOfManySlicesIsFoundAtItsIndex) {
+  std::string note = WriteEvents(4500);
+  VerifyReport intact = ReopenAndVerify(note);
+  EXPECT_TRUE(intact.ok) << intact.problem;
+  EXPECT_EQ(intact.size, 4500u);
+  std::string pristine = dir_.path() + "/pristine.db";
+  std::filesystem::copy_file(Db(), pristine);
+  struct Damage {
+    std::function<void(RawDb&)> apply;
+    uint64_t index;
+    std::string problem;  // empty: any words
+  };
+  std::vector<Damage> damages = {
+      {[](RawDb& db) {
+         std::string payload = db.Bytes("SELECT payload FROM records WHERE idx = 4100");
+         payload[20] ^= 0x01;
+         db.Write("UPDATE records SET payload = ? WHERE idx = 4100", {payload});
+       },
+       4100,
+       "record 4100: the payload fails authentication (changed, or moved from another index)"},
+      {[](RawDb& db) { db.Exec("DELETE FROM records WHERE idx = 2048"); }, 2048,
+       "record 2048 is missing"},
+      {[](RawDb& db) { db.Exec("DELETE FROM records WHERE idx = 1023"); }, 1023,
+       "record 1023 is missing"},
+      {[](RawDb& db) {
+         // A stored node of the first tile level, inside the third slice.
+         std::string hashes = db.Bytes("SELECT hashes FROM tiles WHERE level = 0 AND idx = 150");
+         hashes[0] ^= 0x01;
+         db.Write("UPDATE tiles SET hashes = ? WHERE level = 0 AND idx = 150", {hashes});
+       },
+       2400, ""},
+  };
+  for (const Damage& damage : damages) {
+    SCOPED_TRACE(damage.index);
+    std::filesystem::copy_file(pristine, Db(), std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::remove(Db() + "-wal");
+    {
+      RawDb db(Db());
+      damage.apply(db);
+    }
+    VerifyReport report = ReopenAndVerify();
+    EXPECT_FALSE(report.ok);
+    ASSERT_TRUE(report.first_bad_index.has_value()) << report.problem;
+    if (damage.problem.empty()) {
+      EXPECT_GE(*report.first_bad_index, damage.index) << report.problem;
+      EXPECT_LT(*report.first_bad_index, damage.index + 16) << report.problem;
+    } else {
+      EXPECT_EQ(*report.first_bad_index, damage.index);
+      EXPECT_EQ(report.problem, damage.problem);
+    }
+  }
 }
 
 TEST_F(AuditLogTest, DeletedRecordIsFoundAtItsIndex) {

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -40,16 +42,24 @@ uint64_t GetBigEndian(std::string_view bytes) {
 // A record's row bytes (docs/audit-format.md, section 6): the columns stored
 // in the clear beside its sealed payload. They are the payload's associated
 // data, and the row tag is their MAC, so they stay checkable once the
-// payload is pruned.
+// payload is pruned. Built in place: a verification builds one per record.
 void RowBytes(const store::AuditRecord& r, std::string& out) {
-  out.assign(kRowLabel);
-  PutBigEndian(&out, r.index);
-  PutBigEndian(&out, static_cast<uint64_t>(r.recorded_at));
-  out.push_back(static_cast<char>(r.retention_class));
-  for (std::string_view field : {std::string_view(r.key_id), std::string_view(r.event_type),
-                                 std::string_view(r.environment), std::string_view(r.actor_tag)}) {
-    PutBigEndian(&out, field.size());
-    out += field;
+  const std::string_view fields[] = {r.key_id, r.event_type, r.environment, r.actor_tag};
+  size_t size = kRowLabel.size() + 8 + 8 + 1;
+  for (std::string_view field : fields) size += 8 + field.size();
+  out.resize(size);
+  char* at = std::copy(kRowLabel.begin(), kRowLabel.end(), out.data());
+  auto put = [&at](uint64_t v) {
+    if constexpr (std::endian::native == std::endian::little) v = std::byteswap(v);
+    std::memcpy(at, &v, sizeof v);
+    at += sizeof v;
+  };
+  put(r.index);
+  put(static_cast<uint64_t>(r.recorded_at));
+  *at++ = static_cast<char>(r.retention_class);
+  for (std::string_view field : fields) {
+    put(field.size());
+    at = std::copy(field.begin(), field.end(), at);
   }
 }
 
@@ -86,6 +96,12 @@ Period PeriodOf(UnixMillis t) {
       duration_cast<milliseconds>(end.time_since_epoch()).count()};
 }
 
+Error TileMissing(const TileSlot& slot, unsigned level, uint64_t index) {
+  return Error::Corruption(
+      fmt::format("tree tile ({}, {}) holding node ({}, {}) is missing or damaged", slot.tile_level,
+                  slot.tile_index, level, index));
+}
+
 // Proof nodes read from the stored tiles, keeping the last tile read on each
 // tile level (a proof or a scan walks up and down the levels).
 class TileNodes final : public NodeSource {
@@ -109,9 +125,7 @@ class TileNodes final : public NodeSource {
       tile = c.Find(slot.tile_index);
     }
     if (!tile || tile->hashes.size() != kTileBytes) {
-      return std::unexpected(Error::Corruption(
-          fmt::format("tree tile ({}, {}) holding node ({}, {}) is missing or damaged",
-                      slot.tile_level, slot.tile_index, level, index)));
+      return std::unexpected(TileMissing(slot, level, index));
     }
     Hash h;
     std::copy_n(tile->hashes.data() + slot.offset, h.size(), reinterpret_cast<char*>(h.data()));
@@ -132,6 +146,45 @@ class TileNodes final : public NodeSource {
   store::AuditStore& store_;
   uint64_t readahead_;
   std::array<Cached, 17> cache_;  // 64 levels / 4 per tile, plus one
+};
+
+// The stored tiles of one tile level under a run of leaves, read at once, for
+// a worker that checks every node under them.
+class TileSpan {
+ public:
+  // Reads tiles (level, from .. to - 1). A read error is kept and returned
+  // for every node asked for, as a NodeSource would return it.
+  void Read(store::AuditStore& store, uint8_t level, uint64_t from, uint64_t to) {
+    first_ = from;
+    by_index_.assign(to - from, nullptr);
+    error_.reset();
+    if (auto read = store.ReadTiles(level, from, to, tiles_); !read) {
+      error_ = read.error();
+      return;
+    }
+    for (const store::AuditTile& t : tiles_) {
+      if (t.index >= from && t.index < to && t.hashes.size() == kTileBytes) {
+        by_index_[t.index - from] = &t;
+      }
+    }
+  }
+
+  // The 32 bytes of node (level, index), which must be on this tile level.
+  Result<const char*> Node(unsigned level, uint64_t index) const {
+    if (error_) return std::unexpected(*error_);
+    TileSlot slot = SlotOf(level, index);
+    const uint64_t at = slot.tile_index - first_;  // wraps when below first_
+    if (at >= by_index_.size() || by_index_[at] == nullptr) {
+      return std::unexpected(TileMissing(slot, level, index));
+    }
+    return by_index_[at]->hashes.data() + slot.offset;
+  }
+
+ private:
+  uint64_t first_ = 0;
+  std::vector<store::AuditTile> tiles_;
+  std::vector<const store::AuditTile*> by_index_;  // null where missing or damaged
+  std::optional<Error> error_;
 };
 
 // Opens a record's payload into `leaf` and checks that it belongs in its row:
@@ -1105,34 +1158,75 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     h.Finish();
     return h;
   };
-  auto history = load_history();
-  if (!history) return std::unexpected(history.error());
+  // Read when the first record missing its payload or key is met: a full
+  // scan, which a log with nothing pruned never needs.
+  std::optional<PruneHistory> history;
   bool history_reloaded = false;
+
+  // The log is checked in slices of 2^10 leaves aligned in the tree, on
+  // worker threads: each reads a slice's records and tiles, checks every
+  // record (row tag, decryption, leaf hash against the stored one) and
+  // recomputes the slice's subtree from the stored leaf hashes, comparing
+  // each of its nodes with the stored one. This thread then walks the slices
+  // in order, meets their findings in the order a scan appending leaf by leaf
+  // would, and folds one subtree root per slice into the tree.
+  constexpr unsigned kSliceLevels = 10;
+  constexpr uint64_t kSliceRecords = uint64_t{1} << kSliceLevels;
 
   // What a worker finds in one record.
   struct RecordCheck {
-    Hash leaf_hash{};                    // recomputed from the payload
     bool missing = false;                // its payload or data key is gone
+    bool leaf_differs = false;           // its leaf hash is not the stored one
     std::optional<std::string> problem;  // it is damaged
   };
-  auto check_record = [&](const store::AuditRecord& r, Aead& aead, Hmac& row_mac,
-                          TreeHasher& leaf_hasher, std::string& scratch,
-                          std::string& leaf) -> RecordCheck {
+  // The first stored node of a slice, in the order appending leaf by leaf
+  // completes them (by last leaf, then bottom up), that differs from the one
+  // recomputed or cannot be read.
+  struct NodeProblem {
+    uint64_t last_leaf;
+    unsigned level;
+    uint64_t index;
+    std::optional<Error> error;  // unreadable; otherwise it differs
+  };
+  struct Slice {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    Result<void> read = Ok();
+    std::vector<store::AuditRecord> records;
+    std::vector<RecordCheck> checks;
+    // By level: the stored leaf hashes that could be read, from `begin` on,
+    // then the nodes recomputed over them.
+    std::array<std::vector<Hash>, kSliceLevels + 1> nodes;
+    std::optional<std::string> leaf_problem;  // why the next stored leaf could not be read
+    std::optional<NodeProblem> node_problem;
+    bool ready = false;
+  };
+  struct Worker {
+    explicit Worker(const Key256& row_key) : row_mac(row_key) {}
+    Aead aead;
+    Hmac row_mac;
+    TreeHasher hasher;
+    std::string scratch, leaf;
+    std::array<TileSpan, 3> tiles;  // tile levels 0 to 2 hold tree levels 0 to 11
+  };
+
+  auto check_record = [&](const store::AuditRecord& r, const Hash* stored_leaf,
+                          Worker& w) -> RecordCheck {
     // A payload authenticates its row; only a row without one, or one that
     // fails, needs the row tag to tell what was altered.
     RecordCheck c;
     auto key = keys.find(r.key_id);
     if (r.payload && key != keys.end()) {
-      auto fields = OpenRecord(aead, key->second.key, r, leaf, scratch);
+      auto fields = OpenRecord(w.aead, key->second.key, r, w.leaf, w.scratch);
       if (fields) {
-        c.leaf_hash = leaf_hasher.Leaf(leaf);
+        c.leaf_differs = stored_leaf != nullptr && w.hasher.Leaf(w.leaf) != *stored_leaf;
         return c;
       }
       c.problem = fields.error().message();
     } else {
       c.missing = true;
     }
-    if (!ConstantTimeEqual(RowTag(row_mac, r, scratch), r.row_tag)) {
+    if (!ConstantTimeEqual(RowTag(w.row_mac, r, w.scratch), r.row_tag)) {
       c.problem = fmt::format(
           "record {}: its row was altered (index, time, class, key id or query columns no longer "
           "match the row tag)",
@@ -1141,46 +1235,99 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     return c;
   };
 
-  // Records are read in slices on this thread, checked (row tag, decryption,
-  // leaf hash) by workers on every core, and folded into the tree here, in order.
-  struct Slice {
-    std::vector<store::AuditRecord> records;
-    std::vector<RecordCheck> checks;
-    bool ready = false;
+  auto check_slice = [&](Slice& slice, Worker& w) {
+    slice.read = store_->ReadRecords(slice.begin, slice.end, slice.records);
+    if (!slice.read) return;
+    for (size_t t = 0; t < w.tiles.size(); ++t) {
+      const unsigned shift = kTileHeight * (t + 1u);  // a tile of level t spans 16^(t+1) leaves
+      w.tiles[t].Read(*store_, static_cast<uint8_t>(t), slice.begin >> shift,
+                      ((slice.end - 1) >> shift) + 1);
+    }
+    std::vector<Hash>& leaves = slice.nodes[0];
+    leaves.clear();
+    slice.leaf_problem.reset();
+    for (uint64_t i = slice.begin; i < slice.end; ++i) {
+      auto stored = w.tiles[0].Node(0, i);
+      if (!stored) {
+        slice.leaf_problem = fmt::format("record {}: {}", i, stored.error().message());
+        break;
+      }
+      Hash& h = leaves.emplace_back();
+      std::memcpy(h.data(), *stored, h.size());
+    }
+
+    slice.checks.resize(slice.records.size());
+    for (size_t k = 0; k < slice.records.size(); ++k) {
+      const store::AuditRecord& r = slice.records[k];
+      const bool aligned = r.index == slice.begin + k && k < leaves.size();
+      slice.checks[k] = check_record(r, aligned ? &leaves[k] : nullptr, w);
+    }
+
+    // The subtree over the leaves read, level by level: the slice starts on a
+    // multiple of 2^kSliceLevels, so nodes pair up within each level.
+    slice.node_problem.reset();
+    for (unsigned level = 1; level <= kSliceLevels; ++level) {
+      const std::vector<Hash>& below = slice.nodes[level - 1];
+      std::vector<Hash>& here = slice.nodes[level];
+      here.resize(below.size() / 2);
+      for (size_t j = 0; j < here.size(); ++j) {
+        here[j] = w.hasher.Node(below[2 * j], below[2 * j + 1]);
+      }
+      const uint64_t first = slice.begin >> level;
+      for (size_t j = 0; j < here.size(); ++j) {
+        const uint64_t index = first + j;
+        const uint64_t last_leaf = ((index + 1) << level) - 1;
+        // Levels go up, so a problem already found completes no later.
+        if (slice.node_problem && slice.node_problem->last_leaf <= last_leaf) break;
+        auto stored = w.tiles[level / kTileHeight].Node(level, index);
+        if (!stored) {
+          slice.node_problem = NodeProblem{last_leaf, level, index, stored.error()};
+        } else if (std::memcmp(*stored, here[j].data(), here[j].size()) != 0) {
+          slice.node_problem = NodeProblem{last_leaf, level, index, std::nullopt};
+        }
+        if (slice.node_problem) break;
+      }
+    }
   };
-  constexpr uint64_t kSliceRecords = 1024;
-  constexpr size_t kSlices = 8;
-  std::array<Slice, kSlices> slices;
+
+  // One worker more than cores: the store has one reader, so a core would
+  // otherwise idle while its worker waits to read. Reads take about a third
+  // of the work, so beyond a few cores more workers would only wait (and
+  // hold a slice, about 1 MB, each). Each may run a slice ahead of the one
+  // this thread waits for.
+  constexpr uint64_t kMaxWorkers = 8;
+  const uint64_t slice_count = (n + kSliceRecords - 1) / kSliceRecords;
+  const uint64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers(std::min({cores + 1, kMaxWorkers, slice_count}));
+  std::vector<Slice> slices(2 * workers.size());
   std::mutex m;
-  std::condition_variable cv;
-  std::deque<Slice*> todo;
+  std::condition_variable claim_cv, done_cv;
+  uint64_t claimed = 0;   // slices handed to workers
+  uint64_t consumed = 0;  // slices this thread is done with
   bool quit = false;
   auto work = [&] {
-    Aead aead;
-    Hmac row_mac(row_key_);
-    TreeHasher hasher;
-    std::string scratch, leaf;
+    Worker w(row_key_);
     for (;;) {
       Slice* slice;
       {
         std::unique_lock lock(m);
-        cv.wait(lock, [&] { return quit || !todo.empty(); });
+        claim_cv.wait(lock, [&] {
+          return quit || (claimed < slice_count && claimed < consumed + slices.size());
+        });
         if (quit) return;
-        slice = todo.front();
-        todo.pop_front();
+        slice = &slices[claimed % slices.size()];
+        slice->begin = claimed * kSliceRecords;
+        slice->end = std::min(n, slice->begin + kSliceRecords);
+        ++claimed;
       }
-      slice->checks.resize(slice->records.size());
-      for (size_t k = 0; k < slice->records.size(); ++k) {
-        slice->checks[k] = check_record(slice->records[k], aead, row_mac, hasher, scratch, leaf);
-      }
+      check_slice(*slice, w);
       {
         std::lock_guard lock(m);
         slice->ready = true;
       }
-      cv.notify_all();
+      done_cv.notify_one();
     }
   };
-  std::vector<std::thread> workers(std::max(1u, std::thread::hardware_concurrency()));
   for (std::thread& t : workers) t = std::thread(work);
   struct Stop {
     std::function<void()> f;
@@ -1190,11 +1337,11 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
       std::lock_guard lock(m);
       quit = true;
     }
-    cv.notify_all();
+    claim_cv.notify_all();
     for (std::thread& t : workers) t.join();
   }};
 
-  TileNodes nodes(*store_, kSliceRecords / kTileWidth);
+  TileNodes nodes(*store_, kSliceRecords / kTileWidth);  // the levels above the slices
   TreeHasher hasher;
   CompactRange range;
   size_t next_head = 0;
@@ -1203,7 +1350,7 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
   std::optional<std::pair<unsigned, uint64_t>> node_mismatch;
   Result<void> node_error = Ok();
   auto check_node = [&](unsigned level, uint64_t index, const Hash& hash) {
-    if (level == 0 || node_mismatch || !node_error) return;
+    if (node_mismatch || !node_error) return;
     auto stored_node = nodes.Node(level, index);
     if (!stored_node) {
       node_error = std::unexpected(stored_node.error());
@@ -1211,49 +1358,53 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
       node_mismatch = {level, index};
     }
   };
-
-  uint64_t next_read = 0;
-  size_t issued = 0;
-  uint64_t i = 0;
-  for (size_t consumed = 0; i < n; ++consumed) {
-    while (issued - consumed < kSlices && next_read < n) {
-      Slice& slice = slices[issued % kSlices];
-      uint64_t to = std::min(n, next_read + kSliceRecords);
-      if (auto ok = store_->ReadRecords(next_read, to, slice.records); !ok) {
-        return std::unexpected(ok.error());
-      }
-      {
-        std::lock_guard lock(m);
-        slice.ready = false;
-        todo.push_back(&slice);
-      }
-      cv.notify_all();
-      next_read = to;
-      ++issued;
+  auto node_differs = [&](unsigned level, uint64_t index) {
+    return bad(index << level,
+               fmt::format("the stored tree node at level {}, index {} differs from the one "
+                           "recomputed from records {} to {}",
+                           level, index, index << level, ((index + 1) << level) - 1));
+  };
+  // Appends to `tree`, whose size is slice.begin, the complete subtrees of
+  // the slice's first `count` < 2^kSliceLevels leaves, largest first: each is
+  // aligned, so none can fail, and they complete nothing above the slice.
+  auto append_within = [&](CompactRange& tree, const Slice& slice, uint64_t count) {
+    uint64_t at = slice.begin;
+    for (unsigned level = kSliceLevels + 1; level-- > 0;) {
+      if ((count >> level & 1) == 0) continue;
+      const Hash& node = slice.nodes[level][(at - slice.begin) >> level];
+      [[maybe_unused]] auto appended =
+          tree.AppendSubtree(level, node, hasher, [](unsigned, uint64_t, const Hash&) {});
+      at += uint64_t{1} << level;
     }
-    Slice& slice = slices[consumed % kSlices];
+  };
+
+  for (uint64_t s = 0; s < slice_count; ++s) {
+    Slice& slice = slices[s % slices.size()];
     {
       std::unique_lock lock(m);
-      cv.wait(lock, [&] { return slice.ready; });
+      done_cv.wait(lock, [&] { return slice.ready; });
     }
-    uint64_t slice_end = std::min(n, i + kSliceRecords);
-    size_t k = 0;
-    for (; i < slice_end; ++i, ++k) {
+    if (!slice.read) return std::unexpected(slice.read.error());
+    for (uint64_t i = slice.begin; i < slice.end; ++i) {
+      const size_t k = i - slice.begin;
       if (k >= slice.records.size() || slice.records[k].index != i) {
         return bad(i, fmt::format("record {} is missing", i));
       }
+      if (k >= slice.nodes[0].size()) return bad(i, *slice.leaf_problem);
       const store::AuditRecord& r = slice.records[k];
       const RecordCheck& check = slice.checks[k];
-      auto stored_leaf = nodes.Node(0, i);
-      if (!stored_leaf)
-        return bad(i, fmt::format("record {}: {}", i, stored_leaf.error().message()));
-      Hash leaf_hash = *stored_leaf;
       if (check.problem) return bad(i, *check.problem);
       if (check.missing) {
+        if (!history) {
+          auto loaded = load_history();
+          if (!loaded) return std::unexpected(loaded.error());
+          history = std::move(*loaded);
+        }
         // A prune that ran while this verification did is logged past its end.
         if (!history->Explains(r) && !history_reloaded) {
-          history = load_history();
-          if (!history) return std::unexpected(history.error());
+          auto loaded = load_history();
+          if (!loaded) return std::unexpected(loaded.error());
+          history = std::move(*loaded);
           history_reloaded = true;
         }
         if (!history->Explains(r)) {
@@ -1266,23 +1417,33 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
                                     FormatTimestamp(r.recorded_at)));
         }
         ++report.pruned;
-      } else if (check.leaf_hash != *stored_leaf) {
+      } else if (check.leaf_differs) {
         return bad(i, fmt::format("record {}: its leaf hash differs from the one in the tree", i));
       }
-      if (auto ok = range.Append(leaf_hash, hasher, check_node); !ok)
-        return bad(i, ok.error().message());
-      if (!node_error) return std::unexpected(node_error.error());
-      if (node_mismatch) {
-        auto [level, index] = *node_mismatch;
-        return bad(index << level,
-                   fmt::format("the stored tree node at level {}, index {} differs from the one "
-                               "recomputed from records {} to {}",
-                               level, index, index << level, ((index + 1) << level) - 1));
+      if (slice.node_problem && slice.node_problem->last_leaf == i) {
+        const NodeProblem& p = *slice.node_problem;
+        if (p.error) return std::unexpected(*p.error);
+        return node_differs(p.level, p.index);
+      }
+      if (i + 1 == slice.begin + kSliceRecords) {
+        auto ok =
+            range.AppendSubtree(kSliceLevels, slice.nodes[kSliceLevels][0], hasher, check_node);
+        if (!ok) return bad(i, ok.error().message());
+        if (!node_error) return std::unexpected(node_error.error());
+        if (node_mismatch) return node_differs(node_mismatch->first, node_mismatch->second);
       }
       // Several heads may share a size (a stored checkpoint and the one
       // given): each is judged against the last matching head below it.
       while (next_head < heads.size() && heads[next_head].size == i + 1) {
-        if (range.Root(hasher) != heads[next_head].root) {
+        Hash root;
+        if (range.size() == i + 1) {
+          root = range.Root(hasher);
+        } else {
+          CompactRange partial = range;
+          append_within(partial, slice, i + 1 - slice.begin);
+          root = partial.Root(hasher);
+        }
+        if (root != heads[next_head].root) {
           return bad(last_good_head,
                      fmt::format("the log no longer matches {} (size {}): an entry between "
                                  "index {} and {} was changed",
@@ -1294,6 +1455,13 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
       if (next_head > 0 && heads[next_head - 1].size == i + 1) last_good_head = i + 1;
       if (options.progress && ((i + 1) % 65536 == 0 || i + 1 == n)) options.progress(i + 1, n);
     }
+    if (range.size() != slice.end) append_within(range, slice, slice.end - slice.begin);
+    {
+      std::lock_guard lock(m);
+      slice.ready = false;
+      ++consumed;
+    }
+    claim_cv.notify_one();
   }
   if (next_head < heads.size()) {
     return bad(n, fmt::format("the log is truncated: it has {} entries, but {} covers {}", n,

@@ -230,6 +230,25 @@ Result<CompactRange> CompactRange::Load(NodeSource& source, uint64_t size) {
   return CompactRange(size, std::move(nodes));
 }
 
+Result<void> CompactRange::CheckSubtree(uint64_t size, unsigned level) {
+  if (level >= 63) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("a subtree of 2^{} leaves exceeds the maximum tree size", level)));
+  }
+  const uint64_t leaves = uint64_t{1} << level;
+  if (size % leaves != 0) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("a subtree of 2^{} leaves cannot be appended to a tree of {} leaves: the "
+                    "tree's size must be a multiple of {}",
+                    level, size, leaves)));
+  }
+  if (size > kMaxTreeSize - leaves) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("the tree is full: a subtree of 2^{} leaves does not fit", level)));
+  }
+  return Ok();
+}
+
 Hash CompactRange::Root(TreeHasher& hasher) const {
   if (nodes_.empty()) return hasher.Empty();
   Hash root = nodes_.back();

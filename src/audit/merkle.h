@@ -137,11 +137,28 @@ class CompactRange {
   template <class OnComplete>
   Result<void> Append(const Hash& leaf_hash, TreeHasher& hasher, OnComplete&& on_complete);
 
+  // Appends the 2^level leaves of a complete subtree at once, given its root
+  // (node (level, size() >> level) of the grown tree): the same as appending
+  // them one by one, except that on_complete is called only for the nodes
+  // above `level` that the subtree completes, bottom up, not for the subtree
+  // itself or the nodes inside it, which the caller has checked or stored.
+  // on_complete is called synchronously and must not throw. Costs one hash
+  // per node completed, so a verifier that checks each subtree elsewhere
+  // folds 2^level leaves here for about one hash.
+  // InvalidArgument, with nothing changed, unless level < 63, size() is a
+  // multiple of 2^level, and size() + 2^level <= kMaxTreeSize.
+  template <class OnComplete>
+  Result<void> AppendSubtree(unsigned level, const Hash& root, TreeHasher& hasher,
+                             OnComplete&& on_complete);
+
   // The RFC 9162 root (MTH) of the whole tree; SHA-256("") when empty.
   Hash Root(TreeHasher& hasher) const;
 
  private:
   CompactRange(uint64_t size, std::vector<Hash> nodes) : size_(size), nodes_(std::move(nodes)) {}
+  // InvalidArgument unless a subtree of 2^level leaves can be appended to a
+  // tree of `size`.
+  static Result<void> CheckSubtree(uint64_t size, unsigned level);
 
   uint64_t size_ = 0;
   std::vector<Hash> nodes_;
@@ -190,12 +207,21 @@ Result<void> CompactRange::Append(const Hash& leaf_hash, TreeHasher& hasher,
   if (size_ == kMaxTreeSize) {
     return std::unexpected(Error::InvalidArgument("the tree is full: it has the maximum size"));
   }
-  // Every trailing one bit of the old size is a complete subtree on the edge
-  // whose right sibling the new leaf just completed; merge them bottom up.
-  uint64_t index = size_;
-  unsigned level = 0;
-  Hash node = leaf_hash;
-  on_complete(level, index, std::as_const(node));
+  // The leaf is a subtree of level 0: it completes its left siblings.
+  on_complete(0u, size_, leaf_hash);
+  return AppendSubtree(0, leaf_hash, hasher, std::forward<OnComplete>(on_complete));
+}
+
+template <class OnComplete>
+Result<void> CompactRange::AppendSubtree(unsigned level, const Hash& root, TreeHasher& hasher,
+                                         OnComplete&& on_complete) {
+  if (auto fits = CheckSubtree(size_, level); !fits) return fits;
+  const uint64_t leaves = uint64_t{1} << level;
+  // The subtree is node (level, size_ >> level); every trailing one bit of
+  // that index is a complete subtree on the edge, its left sibling, which
+  // it completes: merge them bottom up.
+  uint64_t index = size_ >> level;
+  Hash node = root;
   while ((index & 1) != 0) {
     node = hasher.Node(nodes_.back(), node);
     nodes_.pop_back();
@@ -204,7 +230,7 @@ Result<void> CompactRange::Append(const Hash& leaf_hash, TreeHasher& hasher,
     on_complete(level, index, std::as_const(node));
   }
   nodes_.push_back(node);
-  ++size_;
+  size_ += leaves;
   return Ok();
 }
 

@@ -693,6 +693,94 @@ TEST(MerkleTest, LoadedRangeContinuesLikeTheOriginal) {
   EXPECT_EQ(range->nodes().size(), 1u);
 }
 
+TEST(MerkleTest, AppendSubtreeEqualsAppendingItsLeaves) {
+  // Every aligned subtree that fits, from every size below kExhaustiveSize.
+  ReferenceTree tree(ManyLeaves(kExhaustiveSize));
+  TreeHasher hasher;
+  using Reported = std::tuple<unsigned, uint64_t, std::string>;
+  CompactRange before;  // the range of `size` leaves
+  int checked = 0;
+  for (uint64_t size = 0; size < kExhaustiveSize; ++size) {
+    for (unsigned level = 0;
+         size % (uint64_t{1} << level) == 0 && size + (uint64_t{1} << level) <= kExhaustiveSize;
+         ++level) {
+      const uint64_t leaves = uint64_t{1} << level;
+      SCOPED_TRACE(fmt::format("2^{} leaves appended to {}", level, size));
+      // Given the range grown leaf by leaf, keeping the nodes above the subtree.
+      CompactRange one_by_one = before;
+      std::vector<Reported> want;
+      for (uint64_t leaf = size; leaf < size + leaves; ++leaf) {
+        ASSERT_TRUE(one_by_one.Append(tree.MTH(leaf, leaf + 1), hasher,
+                                      [&](unsigned l, uint64_t index, const Hash& hash) {
+                                        if (l > level) want.emplace_back(l, index, HashHex(hash));
+                                      }));
+      }
+      // When the subtree is appended whole,
+      CompactRange whole = before;
+      std::vector<Reported> reported;
+      Result<void> appended =
+          whole.AppendSubtree(level, tree.MTH(size, size + leaves), hasher,
+                              [&](unsigned l, uint64_t index, const Hash& hash) {
+                                reported.emplace_back(l, index, HashHex(hash));
+                              });
+      // Then it is the same range, and the same nodes above it completed.
+      ASSERT_TRUE(appended) << appended.error().message();
+      EXPECT_EQ(reported, want);
+      EXPECT_EQ(whole.size(), size + leaves);
+      EXPECT_EQ(Hex(whole.nodes()), Hex(one_by_one.nodes()));
+      EXPECT_EQ(HashHex(whole.Root(hasher)), HashHex(tree.MTH(0, size + leaves)));
+      ++checked;
+    }
+    ASSERT_TRUE(
+        before.Append(tree.MTH(size, size + 1), hasher, [](unsigned, uint64_t, const Hash&) {}));
+  }
+  EXPECT_GT(checked, 390);  // 200 single leaves, 100 pairs, 50 quads...
+
+  // A range built of subtrees only, as a verifier folds whole slices of a log.
+  CompactRange slices;
+  for (uint64_t begin = 0; begin + 16 <= 192; begin += 16) {
+    ASSERT_TRUE(slices.AppendSubtree(4, tree.MTH(begin, begin + 16), hasher,
+                                     [](unsigned, uint64_t, const Hash&) {}));
+  }
+  EXPECT_EQ(HashHex(slices.Root(hasher)), HashHex(tree.MTH(0, 192)));
+}
+
+TEST(MerkleTest, AppendSubtreeRefusesMisalignedOrOversizedSubtrees) {
+  TreeHasher hasher;
+  int reported = 0;
+  auto count = [&](unsigned, uint64_t, const Hash&) { ++reported; };
+  CompactRange range;
+  for (int leaf = 0; leaf < 6; ++leaf) ASSERT_TRUE(range.Append(Hash{}, hasher, count));
+  const std::vector<Hash> nodes = range.nodes();
+  reported = 0;
+
+  Result<void> misaligned = range.AppendSubtree(2, Hash{}, hasher, count);
+  ASSERT_FALSE(misaligned);
+  EXPECT_EQ(misaligned.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(misaligned.error().message(),
+            "a subtree of 2^2 leaves cannot be appended to a tree of 6 leaves: the tree's size "
+            "must be a multiple of 4");
+  Result<void> huge = range.AppendSubtree(63, Hash{}, hasher, count);
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(huge.error().message(), "a subtree of 2^63 leaves exceeds the maximum tree size");
+  EXPECT_EQ(range.size(), 6u);
+  EXPECT_EQ(range.nodes(), nodes);
+  EXPECT_EQ(reported, 0);
+
+  // 2^62 leaves fit in an empty tree, but not twice, nor 2^61 after them.
+  CompactRange big;
+  ASSERT_TRUE(big.AppendSubtree(62, Hash{}, hasher, count));
+  EXPECT_EQ(big.size(), uint64_t{1} << 62);
+  Result<void> full = big.AppendSubtree(62, Hash{}, hasher, count);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().message(), "the tree is full: a subtree of 2^62 leaves does not fit");
+  ASSERT_TRUE(big.AppendSubtree(61, Hash{}, hasher, count));
+  EXPECT_EQ(big.size(), (uint64_t{1} << 62) + (uint64_t{1} << 61));
+  EXPECT_EQ(big.nodes().size(), 2u);
+  EXPECT_EQ(reported, 0);
+}
+
 TEST(MerkleTest, FromNodesChecksTheNodeCount) {
   Result<CompactRange> range = CompactRange::FromNodes(5, std::vector<Hash>(3));
   ASSERT_FALSE(range);

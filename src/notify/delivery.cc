@@ -83,7 +83,7 @@ class Checker {
     }
     auto file_path = String(*file, fmt::format("{}: {}_file", where, name));
     if (!file_path) return std::nullopt;
-    auto contents = fs_.ReadFile(*file_path, 64 * 1024);
+    auto contents = fs_.ReadFile(*file_path, size_t{64} << 10);
     if (!contents) {
       Error(file->mark(), fmt::format("{}: {}_file: {}", where, name, contents.error().message()));
       return std::nullopt;

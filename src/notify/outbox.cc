@@ -152,7 +152,7 @@ std::vector<Message> Compose(const governance::Governance& g, const Announcement
 
 UnixMillis NextAttempt(int attempts, UnixMillis now, uint64_t jitter) {
   constexpr int64_t kFirst = 5'000;
-  constexpr int64_t kMost = 15 * 60 * 1000;
+  constexpr int64_t kMost = int64_t{15} * 60 * 1000;
   int64_t delay = kFirst;
   for (int i = 1; i < attempts && delay < kMost; ++i) delay *= 2;
   delay = std::min(delay, kMost);

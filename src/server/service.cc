@@ -397,7 +397,7 @@ struct Service::Impl {
                                                     std::string_view action);
   HttpResponse Metrics();
   // POST /slack/commands: Slack's slash commands, signed by Slack.
-  void Slack(const HttpRequest& r, Respond respond, const GovernancePtr& g);
+  void Slack(const HttpRequest& r, const Respond& respond, const GovernancePtr& g);
 
   std::mutex slack_mu;
   std::map<std::string, int64_t> slack_seen;  // signature -> its timestamp, for 5 minutes
@@ -914,7 +914,7 @@ std::string ErrorText(const HttpResponse& r) {
 
 }  // namespace
 
-void Service::Impl::Slack(const HttpRequest& r, Respond respond, const GovernancePtr& g) {
+void Service::Impl::Slack(const HttpRequest& r, const Respond& respond, const GovernancePtr& g) {
   std::string secret = notifier->delivery().slack_signing_secret;
   if (secret.empty()) {
     respond(ErrorResponse(404, "not_found",
@@ -1162,7 +1162,7 @@ void Service::Handle(HttpRequest request, Respond respond) {
     return;
   }
   if (path == "/slack/commands") {
-    s.Slack(request, std::move(respond), s.governance.load());
+    s.Slack(request, respond, s.governance.load());
     return;
   }
   bool approvals = path == "/v1/approvals" || path.starts_with("/v1/approvals/");
