@@ -178,7 +178,20 @@ Aead::Aead() : ctx_(EVP_CIPHER_CTX_new()) {
   }
 }
 
-Aead::~Aead() = default;
+Aead::~Aead() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+bool Aead::Init(const Key256& key, const uint8_t* nonce, int encrypt) {
+  if (direction_ == encrypt && key == key_) {
+    return EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, nullptr, nonce, encrypt) == 1;
+  }
+  direction_ = -1;
+  if (EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, key.data(), nonce, encrypt) != 1) {
+    return false;
+  }
+  key_ = key;
+  direction_ = encrypt;
+  return true;
+}
 Aead::Aead(Aead&&) noexcept = default;
 Aead& Aead::operator=(Aead&&) noexcept = default;
 
@@ -198,8 +211,8 @@ Result<std::string> Aead::SealWithNonce(const Key256& key,
   auto* out = reinterpret_cast<uint8_t*>(sealed.data());
   std::memcpy(out, nonce.data(), kNonceSize);
   int unused = 0;
-  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, key.data(), nonce.data(), 1) != 1 ||
-      !UpdateAad(ctx, aad) || !UpdateData(ctx, plaintext, out + kNonceSize) ||
+  if (!Init(key, nonce.data(), 1) || !UpdateAad(ctx, aad) ||
+      !UpdateData(ctx, plaintext, out + kNonceSize) ||
       EVP_CipherFinal_ex(ctx, out + kNonceSize + plaintext.size(), &unused) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSize,
                           out + kNonceSize + plaintext.size()) != 1) {
@@ -230,8 +243,7 @@ Result<void> Aead::OpenInto(const Key256& key, std::string_view sealed, std::str
   std::memcpy(tag.data(), sealed.data() + sealed.size() - kTagSize, kTagSize);
   plaintext.resize(ciphertext.size());
   auto* out = reinterpret_cast<uint8_t*>(plaintext.data());
-  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, key.data(), Bytes(sealed), 0) != 1 ||
-      !UpdateAad(ctx, aad) || !UpdateData(ctx, ciphertext, out) ||
+  if (!Init(key, Bytes(sealed), 0) || !UpdateAad(ctx, aad) || !UpdateData(ctx, ciphertext, out) ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagSize, tag.data()) != 1) {
     Wipe(plaintext);
     plaintext.clear();

@@ -89,8 +89,17 @@ class Aead {
   struct ContextFree {
     void operator()(evp_cipher_ctx_st* ctx) const;
   };
+  // Sets the nonce, and the key unless the context already holds it for the
+  // same direction (expanding an AES key is a large part of opening a short
+  // record). False if OpenSSL fails.
+  bool Init(const Key256& key, const uint8_t* nonce, int encrypt);
+
   // Null if OpenSSL could not set up a context; every call then fails.
   std::unique_ptr<evp_cipher_ctx_st, ContextFree> ctx_;
+  // The key the context holds, and for which direction (-1: none yet).
+  // Wiped on destruction.
+  Key256 key_{};
+  int direction_ = -1;
 };
 
 // ---------------------------------------------------------------------------

@@ -76,6 +76,33 @@ TEST(AeadTest, SealThenOpenReturnsThePlaintext) {
   }
 }
 
+// One Aead keeps the expanded key between calls: switching keys and
+// directions, and failing in between, must never leave a stale key in use.
+TEST(AeadTest, OneInstanceAcrossKeysDirectionsAndFailures) {
+  SeededRandom random(3);
+  Aead aead;
+  Key256 a = FilledKey(1), b = FilledKey(2);
+  auto sealed_a = aead.Seal(a, random, "for a", "x");
+  auto sealed_b = aead.Seal(b, random, "for b", "x");
+  ASSERT_TRUE(sealed_a && sealed_b);
+  std::string out;
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(aead.OpenInto(a, *sealed_a, "x", out).has_value());
+    EXPECT_EQ(out, "for a");
+    EXPECT_TRUE(aead.OpenInto(a, *sealed_a, "x", out).has_value());   // the same key again
+    EXPECT_FALSE(aead.OpenInto(a, *sealed_b, "x", out).has_value());  // b's value, a's key
+    EXPECT_FALSE(aead.OpenInto(a, *sealed_a, "y", out).has_value());  // a failure in between
+    EXPECT_TRUE(aead.OpenInto(b, *sealed_b, "x", out).has_value());
+    EXPECT_EQ(out, "for b");
+    auto again = aead.Seal(a, random, "sealed in between", "x");
+    ASSERT_TRUE(again.has_value());
+    auto opened = aead.Open(a, *again, "x");
+    ASSERT_TRUE(opened.has_value());
+    EXPECT_EQ(*opened, "sealed in between");
+    EXPECT_EQ(Open(a, *again, "x").value_or(""), "sealed in between");  // a fresh instance agrees
+  }
+}
+
 TEST(AeadTest, SealedValueStartsWithTheNonceFromRandom) {
   SeededRandom random(42);
   SeededRandom same(42);
