@@ -9,6 +9,7 @@ packages=(
   libyaml-dev libssl-dev libsqlite3-dev openssl libfmt-dev nlohmann-json3-dev libcli11-dev
   libboost-dev                  # Beast and Asio (HTTP)
   libcurl4-openssl-dev          # SMTP (e-mail notifications)
+  wrk curl                      # bench/load.sh
   libgtest-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev   # libFuzzer targets
   clang-tidy-19 clang-format    # lint (scripts/lint.sh)
