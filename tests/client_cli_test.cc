@@ -264,6 +264,20 @@ TEST_F(ClientCliTest, StopIsActivatedAndEndedByTwoPeople) {
   EXPECT_FALSE(As("alice", {"stop", "status"}).Json()["active"].get<bool>());
 }
 
+TEST_F(ClientCliTest, AScopedStopIsNamedByItsFlag) {
+  Serve();
+  Ran on = As("carol", {"stop", "activate", "--reason", "db", "--environment", "production"});
+  ExpectOneLine(on);
+  EXPECT_EQ(on.Json()["scope"], json({{"environment", "production"}}));
+  Ran status = As("alice", {"stop", "status"});
+  EXPECT_FALSE(status.Json()["active"].get<bool>());
+  EXPECT_TRUE(status.Json()["scoped"][0]["active"].get<bool>());
+  Ran two = As("carol",
+               {"stop", "activate", "--reason", "x", "--environment", "dev", "--service", "api"});
+  EXPECT_EQ(two.code, kExitInvalid);
+  EXPECT_NE(two.err.find("scope: name exactly one"), std::string::npos) << two.err;
+}
+
 TEST_F(ClientCliTest, AForbiddenActionExitsTwoWithTheServersMessage) {
   Serve();
   Ran ran = As("alice", {"stop", "activate", "--reason", "x"});
