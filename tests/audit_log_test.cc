@@ -436,6 +436,25 @@ TEST_F(AuditLogTest, ChangedPayloadIsFoundAtItsIndex) {
             "record 13: the payload fails authentication (changed, or moved from another index)");
 }
 
+// Checkpoints run beside the commits, and the writer steps in when they fall
+// behind: under steady appends the WAL stays bounded and the database file
+// receives the records.
+TEST_F(AuditLogTest, TheWalStaysBoundedUnderSteadyAppends) {
+  LogOptions options = Options(data_);
+  options.wal_checkpoint_pages = 8;
+  auto log = Open(options);
+  ASSERT_NE(log, nullptr);
+  for (int i = 0; i < 1500; ++i) MustAppend(*log, Deploy("alice", "dev", i));
+  uintmax_t wal = std::filesystem::file_size(Db() + "-wal");
+  uintmax_t db = std::filesystem::file_size(Db());
+  EXPECT_LT(wal, uintmax_t{1} << 20) << "WAL of " << wal << " bytes";
+  EXPECT_GT(db, uintmax_t{200} << 10) << "database of " << db << " bytes";
+  log.reset();
+  VerifyReport report = ReopenAndVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.size, 1500u);
+}
+
 // Verification checks slices of 1,024 leaves on worker threads: a log of
 // several slices finds damage at the same index, with the same words, as a
 // small one.

@@ -357,7 +357,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
   std::array<uint8_t, 8> id_bytes;
   if (auto ok = options.random->Fill(id_bytes); !ok) return std::unexpected(ok.error());
   std::string db_path = JoinPath(options.data_dir, "audit.db");
-  auto store = store::SqliteAuditStore::Open(db_path, {options.vfs, HexEncode(id_bytes)});
+  auto store = store::SqliteAuditStore::Open(
+      db_path, {options.vfs, HexEncode(id_bytes), options.wal_checkpoint_pages});
   if (!store) return std::unexpected(store.error());
   log->store_ = std::move(*store);
   auto meta = log->store_->Meta();

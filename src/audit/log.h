@@ -60,6 +60,9 @@ struct LogOptions {
                                       kDay * 7 * 365};
   int64_t checkpoint_interval_ms = 1000;  // sign a checkpoint at most this often
   size_t max_batch_records = 16384;
+  // WAL pages (4 KiB) that start a background checkpoint of the SQLite
+  // store (store/sqlite_audit_store.h); small in tests.
+  int wal_checkpoint_pages = 4096;
 };
 
 struct Appended {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace interlock::store {
 namespace {
 
@@ -237,6 +239,12 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
   auto checkpointer = Database::Open(path, false, options.vfs);
   if (!checkpointer) return std::unexpected(checkpointer.error());
   store->checkpointer_ = std::move(*checkpointer);
+  // A connection learns that the file is in WAL mode when it first reads
+  // it; until then a checkpoint does nothing.
+  if (auto ok = store->checkpointer_.Exec("SELECT count(*) FROM log"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  store->checkpoint_pages_ = std::max(1, options.checkpoint_pages);
   sqlite3_wal_hook(w.raw(), &SqliteAuditStore::OnWalCommit, store.get());
   store->checkpoint_thread_ = std::thread([s = store.get()] { s->RunCheckpoints(); });
   return store;
@@ -252,11 +260,14 @@ SqliteAuditStore::~SqliteAuditStore() {
   if (writer_.raw()) sqlite3_wal_hook(writer_.raw(), nullptr, nullptr);
 }
 
-int SqliteAuditStore::OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
-  // 4096 pages of 4 KiB: 16 MiB of WAL.
-  constexpr int kCheckpointPages = 4096;
-  if (pages >= kCheckpointPages) {
-    auto* store = static_cast<SqliteAuditStore*>(arg);
+int SqliteAuditStore::OnWalCommit(void* arg, sqlite3* db, const char*, int pages) {
+  auto* store = static_cast<SqliteAuditStore*>(arg);
+  if (pages >= 4 * store->checkpoint_pages_) {
+    // Between two commits, on the writer: copies what the background
+    // checkpoints have not, and lets the next commit restart the WAL. A
+    // failure leaves the WAL as it was; the next commit tries again.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= store->checkpoint_pages_) {
     {
       std::lock_guard lock(store->checkpoint_mu_);
       store->checkpoint_wanted_ = true;

@@ -2,7 +2,11 @@
 // so a committed batch has been fsynced. One connection writes, one reads;
 // WAL lets reads run while a batch commits. A third connection, on its own
 // thread, copies the WAL into the database file (a passive checkpoint) once
-// the WAL passes 16 MiB, so that the copy and its fsync never stall a commit.
+// the WAL passes checkpoint_pages, so that the copy and its fsync mostly
+// happen beside the commits. A background checkpoint cannot restart a WAL
+// that keeps growing, so at four times that size the writer checkpoints
+// itself between two commits (what is left to copy is little by then) and
+// the WAL starts over: it stays bounded under any load.
 #pragma once
 
 #include <condition_variable>
@@ -19,6 +23,8 @@ namespace interlock::store {
 struct SqliteOptions {
   const char* vfs = nullptr;  // a SQLite VFS name, for fault injection in tests
   std::string new_log_id;     // the log id recorded if the file is new
+  // WAL pages (4 KiB) that start a background checkpoint. Default: 4096.
+  int checkpoint_pages = 4096;
 };
 
 class SqliteAuditStore final : public AuditStore {
@@ -63,6 +69,7 @@ class SqliteAuditStore final : public AuditStore {
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
+  int checkpoint_pages_ = 4096;
   std::thread checkpoint_thread_;
 };
 
