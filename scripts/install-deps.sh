@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Interlock needs to build, test and fuzz, from Debian
 # bookworm packages. Safe to run again: it installs only what is missing.
-#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh          build + test dependencies (Node.js packages
+#                                    for the browser tests come from npm, in
+#                                    tests/e2e/run.sh)
 set -euo pipefail
 
 packages=(
@@ -13,7 +15,13 @@ packages=(
   libgtest-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev   # libFuzzer targets
   clang-tidy-19 clang-format    # lint (scripts/lint.sh)
+  chromium                      # dashboard browser tests (tests/e2e)
 )
+# Node.js and npm run the browser tests' driver (playwright-core, from npm).
+# The machine's own Node.js is used when there is one; otherwise Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

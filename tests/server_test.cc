@@ -26,6 +26,7 @@
 #include "server/http.h"
 #include "server/service.h"
 #include "server/tokens.h"
+#include "server/web.h"
 #include "smtp_receiver.h"
 #include "store/fault_vfs.h"
 #include "test_util.h"
@@ -603,7 +604,13 @@ TEST_F(ServerApprovalTest, AuthorizationMatrix) {
     expect(200, Decide(who, Request(who, type, "dev", "1.0.0", "1.0.1")), "POST /v1/decisions");
     std::string id = Raise();
     expect(200, Call("GET", "/v1/approvals", who), "GET /v1/approvals");
-    expect(200, Call("GET", "/v1/approvals/" + id, who), "GET /v1/approvals/{id}");
+    HttpAnswer view = Call("GET", "/v1/approvals/" + id, who);
+    expect(200, view, "GET /v1/approvals/{id}");
+    // What the dashboard offers agrees with what the server then allows.
+    json offered = Body(view)["your_actions"];
+    EXPECT_EQ(std::find(offered.begin(), offered.end(), "approve") != offered.end(),
+              approvers.count(who) == 1)
+        << offered;
     expect(approvers.count(who) ? 200 : 403, Act(id, "approve", who), "approve");
     expect(200, Call("GET", "/api/emergency-stop", who), "GET /api/emergency-stop");
     expect(stoppers.count(who) ? 200 : 403,
@@ -618,6 +625,11 @@ TEST_F(ServerApprovalTest, AuthorizationMatrix) {
     expect(200, Call("GET", "/v1/audit/consistency?from=1", who), "GET /v1/audit/consistency");
     expect(reloaders.count(who) ? 200 : 403, Call("POST", "/v1/governance/reload", who),
            "POST /v1/governance/reload");
+    expect(
+        200,
+        Call("POST", "/v1/decisions/simulate", who, Request("x", "human", "dev", "1.0.0", "1.0.1")),
+        "POST /v1/decisions/simulate");
+    expect(200, Call("GET", "/v1/stats", who), "GET /v1/stats");
   }
 }
 
@@ -634,6 +646,192 @@ TEST_F(ServerTest, AReloadByApiIsValidatedAndAudited) {
   EXPECT_EQ(Body(Call("GET", "/v1/me", "erin"))["roles"], json::array({"security-lead"}));
   HttpAnswer trail = Call("GET", "/v1/audit/entries?event_type=governance_reload_refused", "erin");
   EXPECT_EQ(Body(trail)["entries"].size(), 1u) << trail.body;
+}
+
+// ---------------------------------------------------------------------------
+// The dashboard and the routes it uses
+
+TEST_F(ServerTest, TheDashboardIsServedWithoutATokenUnderAStrictPolicy) {
+  ASSERT_GT(kWebFilesCount, 0u);
+  HttpAnswer page = Call("GET", "/", "");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_EQ(page.body, testing::ReadSourceFile("web/index.html"));
+  EXPECT_EQ(page.headers["content-security-policy"], kWebContentSecurityPolicy);
+  EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
+  EXPECT_EQ(page.headers["cache-control"], "no-cache");
+  // Every file of web/ is served as it is in the source tree, so the binary
+  // is never behind it.
+  for (size_t i = 0; i < kWebFilesCount; ++i) {
+    std::string path(kWebFiles[i].path);
+    if (path == "index.html") continue;
+    HttpAnswer a = Call("GET", "/assets/" + path, "");
+    EXPECT_EQ(a.status, 200) << path;
+    EXPECT_EQ(a.body, testing::ReadSourceFile("web/" + path)) << path;
+    if (path.ends_with(".js")) {
+      EXPECT_EQ(a.headers["content-type"], "text/javascript; charset=utf-8");
+    }
+  }
+  // Revalidation: the same ETag is 304 without a body; another one is 200.
+  std::string etag = page.headers["etag"];
+  ASSERT_FALSE(etag.empty());
+  HttpClient client(port_);
+  HttpAnswer same = client.Send("GET", "/", "", "", {{"If-None-Match", "\"other\", " + etag}});
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(client.Send("GET", "/", "", "", {{"If-None-Match", "\"other\""}}).status, 200);
+
+  HttpAnswer missing = Call("GET", "/assets/no-such-file.js", "");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(Body(missing)["error"]["code"], "not_found");
+  HttpAnswer post = Call("POST", "/", "", "{}");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.headers["allow"], "GET");
+  // The API behind the pages still wants a token.
+  EXPECT_EQ(Call("GET", "/v1/me", "").status, 401);
+}
+
+TEST_F(ServerTest, MeSaysWhatThePrincipalMayDo) {
+  auto may = [&](const std::string& who) { return Body(Call("GET", "/v1/me", who))["may"]; };
+  json alice = may("alice");
+  EXPECT_FALSE(alice["activate_emergency_stop"].get<bool>());
+  EXPECT_FALSE(alice["deactivate_emergency_stop"].get<bool>());
+  EXPECT_FALSE(alice["reload_governance"].get<bool>());
+  EXPECT_EQ(alice["read_audit"], "own");
+  EXPECT_TRUE(may("carol")["activate_emergency_stop"].get<bool>());
+  EXPECT_FALSE(may("deployment-agent-01")["activate_emergency_stop"].get<bool>());
+  EXPECT_TRUE(may("dave")["reload_governance"].get<bool>());
+  EXPECT_TRUE(may("erin")["deactivate_emergency_stop"].get<bool>());
+  EXPECT_EQ(may("erin")["read_audit"], "all");
+
+  ASSERT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "incident"}}).status, 200);
+  ASSERT_EQ(StopAction("erin", Deactivation()).status, 200);
+  // erin has signed: she may not sign again; dave's signature is missing.
+  EXPECT_FALSE(may("erin")["deactivate_emergency_stop"].get<bool>());
+  EXPECT_TRUE(may("dave")["deactivate_emergency_stop"].get<bool>());
+  EXPECT_FALSE(may("alice")["deactivate_emergency_stop"].get<bool>());
+}
+
+TEST_F(ServerTest, ASimulationDecidesExplainsAndRecordsNothing) {
+  for (const char* p : {"alice", "carol"}) Token(p);
+  uint64_t size = service_->log().size();
+  // Any actor may be simulated, an AI agent included, with its governance roles.
+  HttpAnswer a = Call("POST", "/v1/decisions/simulate", "alice",
+                      Request("deployment-agent-01", "ai_agent", "staging", "1.2.0", "1.3.0"));
+  ASSERT_EQ(a.status, 200) << a.body;
+  json d = Body(a);
+  EXPECT_EQ(d["decision"], "require_approval");
+  EXPECT_EQ(d["ai_agent_role"], "recommend");
+  EXPECT_TRUE(d["simulated"].get<bool>());
+  EXPECT_FALSE(d["explain"].empty());
+  EXPECT_FALSE(d.contains("approval_id"));
+  EXPECT_EQ(service_->log().size(), size);
+  EXPECT_TRUE(Body(Call("GET", "/v1/approvals", "alice"))["approvals"].empty());
+
+  HttpAnswer bad = Call("POST", "/v1/decisions/simulate", "alice", R"({"actor": 1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(Body(bad)["error"]["message"].get<std::string>().find("actor"), std::string::npos)
+      << bad.body;
+  EXPECT_EQ(Call("GET", "/v1/decisions/simulate", "alice").status, 405);
+
+  ASSERT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "db on fire"}}).status, 200);
+  size = service_->log().size();
+  json stopped = Body(Call("POST", "/v1/decisions/simulate", "alice",
+                           Request("alice", "human", "dev", "1.0.0", "1.0.1")));
+  EXPECT_EQ(stopped["decision"], "deny");
+  EXPECT_NE(stopped.dump().find("db on fire"), std::string::npos) << stopped;
+  EXPECT_EQ(service_->log().size(), size);
+}
+
+TEST_F(ServerTest, StatsCountDecisionsByHourAndSurviveARestart) {
+  EXPECT_EQ(Call("GET", "/v1/stats?hours=0", "alice").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/stats?hours=169", "alice").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/stats?hours=x", "alice").status, 400);
+  auto hours = [&](int n) {
+    HttpAnswer a = Call("GET", fmt::format("/v1/stats?hours={}", n), "alice");
+    EXPECT_EQ(a.status, 200) << a.body;
+    json list = Body(a)["decisions_per_hour"];
+    EXPECT_EQ(list.size(), static_cast<size_t>(n));
+    return list;
+  };
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1")).status, 200);
+  }
+  ASSERT_EQ(Decide("alice", Request("alice", "human", "production", "1.2.0", "1.3.0")).status, 200);
+  json now = hours(3).back();
+  EXPECT_EQ(now["allow"], 2);
+  EXPECT_EQ(now["require_approval"], 1);
+  EXPECT_EQ(now["deny"], 0);
+  EXPECT_EQ(now["hour"], FormatTimestamp(clock_.Now() / 3'600'000 * 3'600'000));
+
+  // An hour later the counts are in the hour before.
+  clock_.Advance(3'600'000);
+  json later = hours(3);
+  EXPECT_EQ(later[1]["allow"], 2);
+  EXPECT_EQ(later[2]["allow"], 0);
+
+  // Stored by the once-a-minute tick, they outlive a crash (no drain).
+  service_->Tick();
+  Stop();
+  Start();
+  EXPECT_EQ(hours(3)[1]["allow"], 2);
+  // And those counted after the last tick are stored at a clean shutdown.
+  ASSERT_EQ(Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.2")).status, 200);
+  service_->Drain();
+  Stop();
+  Start();
+  json kept = hours(2);
+  EXPECT_EQ(kept[0]["allow"], 2);
+  EXPECT_EQ(kept[1]["allow"], 1);
+}
+
+TEST_F(ServerApprovalTest, StatsGiveTheLatencyOfFinishedApprovals) {
+  std::string id = Raise();
+  json empty = Body(Call("GET", "/v1/stats", "alice"))["approval_latency"];
+  EXPECT_TRUE(empty["finished"].empty());
+  EXPECT_TRUE(empty["p50_seconds"].is_null());
+  clock_.Advance(90'000);
+  ASSERT_EQ(Act(id, "approve", "bob").status, 200);
+  ASSERT_EQ(Act(id, "approve", "carol").status, 200);
+  std::string rejected = Raise();
+  clock_.Advance(30'000);
+  ASSERT_EQ(Act(rejected, "reject", "bob").status, 200);
+  json latency = Body(Call("GET", "/v1/stats", "alice"))["approval_latency"];
+  ASSERT_EQ(latency["finished"].size(), 2u) << latency;
+  EXPECT_EQ(latency["finished"][0]["id"], id);
+  EXPECT_EQ(latency["finished"][0]["state"], "approved");
+  EXPECT_EQ(latency["finished"][0]["seconds"], 90.0);
+  EXPECT_EQ(latency["finished"][1]["seconds"], 30.0);
+  EXPECT_EQ(latency["p50_seconds"], 30.0);
+  EXPECT_EQ(latency["p90_seconds"], 90.0);
+  // A day later they are outside the default window of 24 hours.
+  clock_.Advance(25 * 3'600'000LL);
+  EXPECT_TRUE(Body(Call("GET", "/v1/stats", "alice"))["approval_latency"]["finished"].empty());
+}
+
+TEST_F(ServerApprovalTest, EachPrincipalIsOfferedTheActionsTheRulesAllow) {
+  std::string id = Raise();
+  auto view = [&](const std::string& who) { return Body(Call("GET", "/v1/approvals/" + id, who)); };
+  EXPECT_EQ(view("alice")["your_actions"], json::array());  // the requester
+  EXPECT_EQ(view("deployment-agent-01")["your_actions"], json::array());
+  json bob = view("bob");
+  EXPECT_EQ(bob["your_actions"],
+            json::array({"approve", "reject", "request_changes", "escalate", "delegate"}));
+  json candidates = bob["delegate_candidates"];
+  EXPECT_NE(std::find(candidates.begin(), candidates.end(), "peggy"), candidates.end());
+  for (const char* never : {"alice", "bob", "deployment-agent-01"}) {
+    EXPECT_EQ(std::find(candidates.begin(), candidates.end(), never), candidates.end()) << never;
+  }
+  // Once bob approved, approving again is not offered; the list says the same.
+  ASSERT_EQ(Act(id, "approve", "bob").status, 200);
+  EXPECT_EQ(view("bob")["your_actions"],
+            json::array({"reject", "request_changes", "escalate", "delegate"}));
+  json listed = Body(Call("GET", "/v1/approvals", "bob"))["approvals"][0];
+  EXPECT_EQ(listed["your_actions"], view("bob")["your_actions"]);
+  EXPECT_FALSE(listed.contains("delegate_candidates"));
+  ASSERT_EQ(Act(id, "request_changes", "carol").status, 200);
+  EXPECT_EQ(view("alice")["your_actions"], json::array({"resubmit"}));
+  EXPECT_EQ(view("bob")["your_actions"], json::array());
 }
 
 // ---------------------------------------------------------------------------

@@ -101,10 +101,11 @@ int RunServe(const ServeOptions& o, Io& io) {
   Print(io.out,
         "interlock serve: listening on {}://{}\n"
         "  governance {}, data {} (audit log of {} entries)\n"
+        "  dashboard: {}://{}/ (sign in with a token)\n"
         "  health: curl {}://{}/healthz\n"
         "  a token: interlock token create --data {} --governance {} --principal ID\n",
         scheme, srv.address(), so.governance_dir, so.data_dir, svc->log().size(), scheme,
-        srv.address(), so.data_dir, so.governance_dir);
+        srv.address(), scheme, srv.address(), so.data_dir, so.governance_dir);
   io.out.flush();
 
   const timespec second{1, 0};

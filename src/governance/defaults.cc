@@ -18,7 +18,7 @@ Result<std::vector<std::string>> Scaffold(FileSystem& fs, const std::string& dir
     }
   }
   std::vector<std::string> written;
-  for (size_t index = 0; index < kDefaultFileCount; ++index) {
+  for (size_t index = 0; index < kDefaultFilesCount; ++index) {
     const EmbeddedFile& file = kDefaultFiles[index];
     std::string path = JoinPath(dir, std::string(file.path));
     size_t slash = path.rfind('/');

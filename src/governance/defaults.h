@@ -7,18 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/embedded.h"
 #include "core/fs.h"
 #include "core/status.h"
 
 namespace interlock::governance {
 
-struct EmbeddedFile {
-  std::string_view path;  // relative, '/'-separated
-  std::string_view contents;
-};
-
 extern const EmbeddedFile kDefaultFiles[];
-extern const size_t kDefaultFileCount;
+extern const size_t kDefaultFilesCount;
 
 // Writes the default governance directory to `dir` and returns the paths
 // written. Refuses a directory that exists and is not empty unless `force`,

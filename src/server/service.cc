@@ -4,9 +4,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -29,6 +31,7 @@
 #include "notify/notifier.h"
 #include "safety/stop.h"
 #include "server/tokens.h"
+#include "server/web.h"
 #include "workflow/approval.h"
 
 namespace interlock::server {
@@ -41,6 +44,11 @@ using GovernancePtr = std::shared_ptr<const Governance>;
 
 constexpr std::string_view kStopKind = "emergency_stop";
 constexpr std::string_view kApprovalKind = "approval";
+// The dashboard's hourly decision counts: one state row of this kind.
+constexpr std::string_view kStatsKind = "dashboard";
+constexpr std::string_view kStatsId = "decisions_per_hour";
+constexpr int64_t kStatsHours = 168;  // a week
+constexpr UnixMillis kHourMs = 3'600'000;
 
 // An approval as the API shows it: its stored form plus what is still missing.
 json ApprovalJson(const workflow::ApprovalRequest& a) {
@@ -48,6 +56,42 @@ json ApprovalJson(const workflow::ApprovalRequest& a) {
   out["missing_roles"] = workflow::MissingRoles(a);
   out["approvals_needed"] =
       std::max(0, a.required_approvals - static_cast<int>(a.approvals.size()));
+  return out;
+}
+
+// Whom `actor` may hand `a` to now: every principal a delegation to would
+// be accepted for. Empty if `actor` may not delegate.
+std::vector<std::string> DelegateCandidates(const Governance& g, const workflow::ApprovalRequest& a,
+                                            const Principal& actor, UnixMillis now, bool stopped) {
+  std::vector<std::string> out;
+  for (const Principal& to : g.principals) {
+    if (workflow::Act(g, a, actor, workflow::Action::kDelegate, "dry run", to.id, now, stopped)) {
+      out.push_back(to.id);
+    }
+  }
+  return out;
+}
+
+// The actions `actor` may take on `a` now, tried against the workflow rules
+// without committing anything, so the dashboard shows only those.
+std::vector<std::string> ActionsFor(const Governance& g, const workflow::ApprovalRequest& a,
+                                    const Principal& actor, UnixMillis now, bool stopped) {
+  std::vector<std::string> out;
+  for (workflow::Action act :
+       {workflow::Action::kApprove, workflow::Action::kReject, workflow::Action::kRequestChanges,
+        workflow::Action::kEscalate, workflow::Action::kResubmit}) {
+    // A repeated approval is accepted but changes nothing: not offered.
+    bool approved =
+        std::any_of(a.approvals.begin(), a.approvals.end(),
+                    [&](const workflow::Approval& x) { return x.principal == actor.id; });
+    if (act == workflow::Action::kApprove && approved) continue;
+    if (workflow::Act(g, a, actor, act, "dry run", std::nullopt, now, stopped)) {
+      out.emplace_back(Name(act));
+    }
+  }
+  if (!DelegateCandidates(g, a, actor, now, stopped).empty()) {
+    out.emplace_back(Name(workflow::Action::kDelegate));
+  }
   return out;
 }
 
@@ -271,6 +315,12 @@ struct Service::Impl {
   std::atomic<uint64_t> approval_latency_ms{0};  // summed over the finished ones
 
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
+  // Decisions by hour (hours since 1970) and DecisionKind, the last
+  // kStatsHours hours, for the dashboard's chart.
+  std::mutex stats_mu;
+  std::map<int64_t, std::array<uint64_t, 3>> hourly;
+  bool hourly_dirty = false;
+  UnixMillis hourly_saved_at = 0;
   std::atomic<uint64_t> decision_failures{0};
   std::atomic<uint64_t> pending_decisions{0};
   std::mutex pending_mu;
@@ -362,8 +412,48 @@ struct Service::Impl {
     return std::nullopt;
   }
 
+  // An approval as `actor` sees it: with "your_actions", the actions they
+  // may take now, and with `candidates` "delegate_candidates", whom they may
+  // hand it to. Takes stop_mu; the caller holds approvals_mu.
+  json ApprovalView(const Governance& g, const workflow::ApprovalRequest& a, const Principal& actor,
+                    bool candidates) {
+    json out = ApprovalJson(a);
+    UnixMillis now = options.clock->Now();
+    bool stopped = Covering(a.change.environment, a.change.service, a.requester).has_value();
+    out["your_actions"] = ActionsFor(g, a, actor, now, stopped);
+    if (candidates) out["delegate_candidates"] = DelegateCandidates(g, a, actor, now, stopped);
+    return out;
+  }
+
+  // The decision engine's view of the stop covering a request; `reason`
+  // holds the text the state points to.
+  static decision::SafetyState SafetyOf(const std::optional<safety::StopState>& stop,
+                                        std::string& reason) {
+    decision::SafetyState safety;
+    if (stop) {
+      reason = stop->scope.kind == safety::ScopeKind::kAll
+                   ? stop->reason
+                   : fmt::format("{} ({})", stop->reason, stop->scope.Describe());
+      safety.emergency_stop = true;
+      safety.stop_reason = reason;
+    }
+    return safety;
+  }
+
   void Decide(const HttpRequest& r, Respond respond, const GovernancePtr& g,
               const Principal& actor);
+  // POST /v1/decisions/simulate: the decision for any request, explained;
+  // nothing is recorded and no approval is opened.
+  void Simulate(const HttpRequest& r, const Respond& respond, const Governance& g);
+  // GET /v1/me: who the token belongs to and what they may do.
+  json Me(const Governance& g, const Principal& p);
+  // GET /v1/stats: decisions per hour and approval latency, for the charts.
+  Result<json> Stats(const HttpRequest& r);
+  // Counts a decision answered at `at` in its hour.
+  void CountDecision(DecisionKind kind, UnixMillis at);
+  // Stores the hourly counts if they changed (at most once a minute unless
+  // `force`), so a restart keeps the charts.
+  void SaveStats(bool force);
   void EmergencyStop(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                      const Principal& actor);
   // A JSON answer, or the error response to send instead.
@@ -438,17 +528,8 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
   }
   std::optional<safety::StopState> stop =
       Covering(request->environment, request->service, actor.id);
-  // SafetyState holds a view: the reason lives here until the decision is
-  // rendered.
   std::string stop_reason;
-  decision::SafetyState safety;
-  if (stop) {
-    stop_reason = stop->scope.kind == safety::ScopeKind::kAll
-                      ? stop->reason
-                      : fmt::format("{} ({})", stop->reason, stop->scope.Describe());
-    safety.emergency_stop = true;
-    safety.stop_reason = stop_reason;
-  }
+  decision::SafetyState safety = SafetyOf(stop, stop_reason);
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
   json body = decision::DecisionJson(*g, *request, safety, d, false);
@@ -519,11 +600,12 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
   pending_decisions.fetch_add(1);
   log->CommitAsync(
       std::move(events), std::move(changes),
-      [this, respond = std::move(respond), body = std::move(body), kind = d.kind,
+      [this, respond = std::move(respond), body = std::move(body), kind = d.kind, now,
        approval = std::move(approval),
        outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
         if (appended) {
           decisions[static_cast<size_t>(kind)].fetch_add(1);
+          CountDecision(kind, now);
           body["audit_index"] = appended->front().index;
           if (approval) {
             body["approval_id"] = approval->id;
@@ -641,7 +723,7 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
     json list = json::array();
     std::lock_guard lock(approvals_mu);
     for (const auto& [key, a] : approvals) {
-      if (!wanted || Name(a.state) == *wanted) list.push_back(ApprovalJson(a));
+      if (!wanted || Name(a.state) == *wanted) list.push_back(ApprovalView(*g, a, actor, false));
     }
     respond(JsonResponse(200, {{"approvals", list}}));
     return;
@@ -655,7 +737,7 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
     auto it = approvals.find(id);
     respond(it == approvals.end()
                 ? ErrorResponse(404, "not_found", fmt::format("no approval {}", id))
-                : JsonResponse(200, ApprovalJson(it->second)));
+                : JsonResponse(200, ApprovalView(*g, it->second, actor, true)));
     return;
   }
   if (r.method != "POST") {
@@ -831,6 +913,169 @@ void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, s
     out["message"] = change->summary;
     done(std::move(out));
   });
+}
+
+void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const Governance& g) {
+  auto request = decision::ParseRequest(r.body, decision::RequestLimits{});
+  if (!request) {
+    respond(ErrorResponse(400, "invalid_request", request.error().message()));
+    return;
+  }
+  // A principal of principals.yaml named without roles is simulated with
+  // the roles and team the governance gives it.
+  if (const Principal* p = FindPrincipal(g, request->actor_id); p && request->actor_roles.empty()) {
+    for (size_t i = 0; i < g.roles.size(); ++i) {
+      if (p->roles.test(i)) request->actor_roles.push_back(g.roles[i].id);
+    }
+    if (!request->actor_team && !p->team.empty()) request->actor_team = p->team;
+  }
+  if (auto ok = decision::CheckRequest(g, *request); !ok) {
+    respond(ErrorResponse(400, "invalid_request", ok.error().message()));
+    return;
+  }
+  std::string stop_reason;
+  decision::SafetyState safety =
+      SafetyOf(Covering(request->environment, request->service, request->actor_id), stop_reason);
+  decision::Decision d;
+  decision::Decide(g, *request, safety, &d);
+  json body = decision::DecisionJson(g, *request, safety, d, true);
+  body["simulated"] = true;
+  respond(JsonResponse(200, body));
+}
+
+json Service::Impl::Me(const Governance& g, const Principal& p) {
+  std::vector<std::string> roles;
+  for (size_t i = 0; i < g.roles.size(); ++i) {
+    if (p.roles.test(i)) roles.push_back(g.roles[i].id);
+  }
+  // What the dashboard may offer: the stop's own rules, tried without
+  // committing anything.
+  UnixMillis now = options.clock->Now();
+  safety::StopState current = Stop();
+  const governance::EmergencyStopPolicy& policy = g.emergency_stop;
+  bool human = p.type == ActorType::kHuman;
+  std::map<std::string, std::string> fields;
+  for (const std::string& f : policy.deactivate_requires) fields[f] = "dry run";
+  bool deactivate = current.active ? safety::Deactivate(g, current, p, fields, now).has_value()
+                                   : human && (p.roles & policy.deactivate_roles).any();
+  std::string read_audit = "none";
+  if (auto reader = governance::ReaderFor(g, p.id)) {
+    read_audit = reader->needs_grant                        ? "grant"
+                 : reader->scope == audit::ReadScope::kAll  ? "all"
+                 : reader->scope == audit::ReadScope::kTeam ? "team"
+                 : reader->scope == audit::ReadScope::kOwn  ? "own"
+                                                            : "none";
+  }
+  return {{"id", p.id},
+          {"name", p.name},
+          {"type", Name(p.type)},
+          {"roles", roles},
+          {"team", p.team},
+          {"governance_version", g.version},
+          {"may",
+           {{"activate_emergency_stop",
+             safety::Activate(g, safety::StopState{}, p, "dry run", now).has_value()},
+            {"deactivate_emergency_stop", deactivate},
+            {"reenable_ai_agents",
+             human && policy.ai_reenable_role && p.roles.test(*policy.ai_reenable_role)},
+            {"reload_governance", (p.roles & g.reload_roles).any()},
+            {"read_audit", read_audit}}}};
+}
+
+void Service::Impl::CountDecision(DecisionKind kind, UnixMillis at) {
+  std::lock_guard lock(stats_mu);
+  int64_t hour = at / kHourMs;
+  ++hourly[hour][static_cast<size_t>(kind)];
+  hourly_dirty = true;
+  while (!hourly.empty() && hourly.begin()->first <= hour - kStatsHours) {
+    hourly.erase(hourly.begin());
+  }
+}
+
+void Service::Impl::SaveStats(bool force) {
+  UnixMillis now = options.clock->Now();
+  nlohmann::json value = {{"format", 1}, {"hours", nlohmann::json::object()}};
+  {
+    std::lock_guard lock(stats_mu);
+    if (!hourly_dirty || (!force && now - hourly_saved_at < 60'000)) return;
+    for (const auto& [hour, counts] : hourly) value["hours"][std::to_string(hour)] = counts;
+    hourly_dirty = false;
+    hourly_saved_at = now;
+  }
+  auto saved = log->Commit(std::vector<audit::Event>{},
+                           {{std::string(kStatsKind), std::string(kStatsId), audit::Dump(value)}});
+  if (!saved) {
+    std::lock_guard lock(stats_mu);
+    hourly_dirty = true;  // again at the next tick
+  }
+}
+
+Result<json> Service::Impl::Stats(const HttpRequest& r) {
+  auto hours = IndexParam(r, "hours", false);
+  if (!hours) return std::unexpected(hours.error());
+  uint64_t n = hours->value_or(24);
+  if (n < 1 || n > kStatsHours) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("query parameter hours: expected 1 to {}, got {}", kStatsHours, n)));
+  }
+  UnixMillis now = options.clock->Now();
+  int64_t current = now / kHourMs;
+  json per_hour = json::array();
+  {
+    std::lock_guard lock(stats_mu);
+    for (int64_t h = current - static_cast<int64_t>(n) + 1; h <= current; ++h) {
+      auto it = hourly.find(h);
+      std::array<uint64_t, 3> c = it == hourly.end() ? std::array<uint64_t, 3>{} : it->second;
+      per_hour.push_back(
+          {{"hour", FormatTimestamp(h * kHourMs)},
+           {"allow", c[static_cast<size_t>(DecisionKind::kAllow)]},
+           {"require_approval", c[static_cast<size_t>(DecisionKind::kRequireApproval)]},
+           {"deny", c[static_cast<size_t>(DecisionKind::kDeny)]}});
+    }
+  }
+  // Approvals that ended inside the window, by when they ended.
+  struct Finished {
+    UnixMillis at;
+    json item;
+    double seconds;
+  };
+  std::vector<Finished> finished;
+  {
+    std::lock_guard lock(approvals_mu);
+    for (const auto& [id, a] : approvals) {
+      if (!workflow::IsFinal(a.state) || a.history.empty()) continue;
+      UnixMillis end = a.history.back().at;
+      if (end <= now - static_cast<int64_t>(n) * kHourMs) continue;
+      double seconds = static_cast<double>(std::max<UnixMillis>(0, end - a.created_at)) / 1000;
+      finished.push_back({end,
+                          {{"id", id},
+                           {"state", Name(a.state)},
+                           {"opened_at", FormatTimestamp(a.created_at)},
+                           {"finished_at", FormatTimestamp(end)},
+                           {"seconds", seconds}},
+                          seconds});
+    }
+  }
+  std::sort(finished.begin(), finished.end(),
+            [](const Finished& a, const Finished& b) { return a.at < b.at; });
+  std::vector<double> seconds;
+  json list = json::array();
+  for (Finished& f : finished) {
+    seconds.push_back(f.seconds);
+    list.push_back(std::move(f.item));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  // Nearest rank.
+  auto percentile = [&](double p) -> json {
+    if (seconds.empty()) return nullptr;
+    size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(seconds.size())));
+    return seconds[std::clamp<size_t>(rank, 1, seconds.size()) - 1];
+  };
+  return json{
+      {"now", FormatTimestamp(now)},
+      {"decisions_per_hour", per_hour},
+      {"approval_latency",
+       {{"finished", list}, {"p50_seconds", percentile(0.5)}, {"p90_seconds", percentile(0.9)}}}};
 }
 
 void Service::Impl::Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g,
@@ -1131,6 +1376,24 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     if (!state) return std::unexpected(state.error());
     impl->stops[state->scope.Key()] = std::move(*state);
   }
+  auto stats = impl->log->LoadState(std::string(kStatsKind));
+  if (!stats) return std::unexpected(stats.error());
+  for (const auto& [id, value] : *stats) {
+    // Only a chart: counts that cannot be read are started again.
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (id != kStatsId || !j.is_object() || !j.contains("hours") || !j["hours"].is_object())
+      continue;
+    for (const auto& item : j["hours"].items()) {
+      const nlohmann::json& c = item.value();
+      int64_t hour = 0;
+      auto [end, ec] =
+          std::from_chars(item.key().data(), item.key().data() + item.key().size(), hour);
+      if (ec != std::errc() || !c.is_array() || c.size() != 3) continue;
+      for (size_t k = 0; k < 3; ++k) {
+        if (c[k].is_number_unsigned()) impl->hourly[hour][k] = c[k].get<uint64_t>();
+      }
+    }
+  }
   auto approvals = impl->log->LoadState(std::string(kApprovalKind));
   if (!approvals) return std::unexpected(approvals.error());
   for (const auto& [id, value] : *approvals) {
@@ -1153,6 +1416,14 @@ void Service::Handle(HttpRequest request, Respond respond) {
     respond(MethodNotAllowed(path, request.method, allowed));
     return false;
   };
+  if (IsWebPath(path)) {
+    if (method_is({"GET"})) {
+      auto file = WebResponse(request);
+      respond(file ? std::move(*file)
+                   : ErrorResponse(404, "not_found", fmt::format("no dashboard file {}", path)));
+    }
+    return;
+  }
   if (path == "/healthz") {
     if (method_is({"GET"})) {
       respond(JsonResponse(200, {{"status", "ok"},
@@ -1169,7 +1440,8 @@ void Service::Handle(HttpRequest request, Respond respond) {
   bool known = approvals || path == "/metrics" || path == "/v1/decisions" || path == "/v1/me" ||
                path == "/v1/governance/reload" || path == "/api/emergency-stop" ||
                path == "/v1/audit/checkpoint" || path == "/v1/audit/proof" ||
-               path == "/v1/audit/consistency" || path == "/v1/audit/entries";
+               path == "/v1/audit/consistency" || path == "/v1/audit/entries" ||
+               path == "/v1/decisions/simulate" || path == "/v1/stats";
   if (!known) {
     respond(ErrorResponse(404, "not_found", fmt::format("no route {}", path)));
     return;
@@ -1192,17 +1464,13 @@ void Service::Handle(HttpRequest request, Respond respond) {
   } else if (path == "/metrics") {
     if (method_is({"GET"})) respond(s.Metrics());
   } else if (path == "/v1/me") {
+    if (method_is({"GET"})) respond(JsonResponse(200, s.Me(*g, p)));
+  } else if (path == "/v1/decisions/simulate") {
+    if (method_is({"POST"})) s.Simulate(request, respond, *g);
+  } else if (path == "/v1/stats") {
     if (method_is({"GET"})) {
-      std::vector<std::string> roles;
-      for (size_t i = 0; i < g->roles.size(); ++i) {
-        if (p.roles.test(i)) roles.push_back(g->roles[i].id);
-      }
-      respond(JsonResponse(200, {{"id", p.id},
-                                 {"name", p.name},
-                                 {"type", Name(p.type)},
-                                 {"roles", roles},
-                                 {"team", p.team},
-                                 {"governance_version", g->version}}));
+      auto stats = s.Stats(request);
+      respond(stats ? JsonResponse(200, *stats) : ErrorResponse(stats.error()));
     }
   } else if (path == "/v1/governance/reload") {
     if (!method_is({"POST"})) return;
@@ -1281,22 +1549,30 @@ Result<std::string> Service::Reload(const std::string& by) {
 
 void Service::Tick() {
   Impl& s = *impl_;
-  std::lock_guard lock(s.approvals_mu);
-  UnixMillis now = s.options.clock->Now();
-  std::vector<workflow::Transition> due;
-  for (const auto& [id, a] : s.approvals) {
-    if (auto t = workflow::OnTimeout(a, now)) due.push_back(std::move(*t));
+  {
+    std::lock_guard lock(s.approvals_mu);
+    UnixMillis now = s.options.clock->Now();
+    std::vector<workflow::Transition> due;
+    for (const auto& [id, a] : s.approvals) {
+      if (auto t = workflow::OnTimeout(a, now)) due.push_back(std::move(*t));
+    }
+    // One that cannot be stored now is due again at the next tick.
+    GovernancePtr g = s.governance.load();
+    for (const workflow::Transition& t : due) {
+      [[maybe_unused]] auto stored = s.CommitApproval(*g, t);
+    }
   }
-  // One that cannot be stored now is due again at the next tick.
-  GovernancePtr g = s.governance.load();
-  for (const workflow::Transition& t : due) [[maybe_unused]] auto stored = s.CommitApproval(*g, t);
+  s.SaveStats(false);
 }
 
 void Service::Drain() {
   Impl& s = *impl_;
   if (s.serial) s.serial->Drain();
-  std::unique_lock lock(s.pending_mu);
-  s.pending_cv.wait(lock, [&] { return s.pending_decisions.load() == 0; });
+  {
+    std::unique_lock lock(s.pending_mu);
+    s.pending_cv.wait(lock, [&] { return s.pending_decisions.load() == 0; });
+  }
+  s.SaveStats(true);
 }
 
 void Service::SetHttpStats(std::function<HttpStats()> stats) {

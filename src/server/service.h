@@ -1,7 +1,8 @@
 // The gate as a service: the routes of `interlock serve` (docs/api/openapi.yaml)
 // over the decision engine, the audit log, tokens and the emergency stop.
 //
-// Every request but GET /healthz carries a bearer token (server/tokens.h);
+// Every request but GET /healthz and the dashboard's files (server/web.h)
+// carries a bearer token (server/tokens.h);
 // the principal it stands for is the actor of whatever the request does,
 // whatever the body claims, and every role check happens here. Every state
 // change is committed in one transaction with its audit record before it is
@@ -70,12 +71,13 @@ class Service {
   Result<std::string> Reload(const std::string& by);
 
   // Escalates or blocks the approvals whose deadline has passed on the
-  // service's clock. `interlock serve` calls it every second.
+  // service's clock, and stores the dashboard's hourly decision counts once
+  // a minute when they changed. `interlock serve` calls it every second.
   void Tick();
 
   // Waits for work already accepted (state changes, pending decisions'
-  // audit records) to finish; called on SIGTERM after the HTTP server has
-  // drained.
+  // audit records) to finish, and stores the hourly decision counts;
+  // called on SIGTERM after the HTTP server has drained.
   void Drain();
 
   // Counters of the HTTP layer, for /metrics.
