@@ -646,6 +646,13 @@ TEST_F(ServerTest, AReloadByApiIsValidatedAndAudited) {
   EXPECT_EQ(Body(Call("GET", "/v1/me", "erin"))["roles"], json::array({"security-lead"}));
   HttpAnswer trail = Call("GET", "/v1/audit/entries?event_type=governance_reload_refused", "erin");
   EXPECT_EQ(Body(trail)["entries"].size(), 1u) << trail.body;
+  // On SIGHUP the process itself is the actor.
+  EXPECT_FALSE(service_->Reload("system:sighup").has_value());
+  json refused = Body(
+      Call("GET", "/v1/audit/entries?event_type=governance_reload_refused", "erin"))["entries"];
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0]["event"]["actor"], json({{"type", "human"}, {"id", "erin"}}));
+  EXPECT_EQ(refused[1]["event"]["actor"], json({{"type", "service"}, {"id", "system:sighup"}}));
 }
 
 // ---------------------------------------------------------------------------

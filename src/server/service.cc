@@ -1509,7 +1509,9 @@ Result<std::string> Service::Reload(const std::string& by) {
   std::optional<Result<notify::DeliveryConfig>> delivery;
   if (g) delivery = LoadDelivery(s.options, *g);
   UnixMillis now = s.options.clock->Now();
-  json event = {{"actor", {{"type", "human"}, {"id", by}}},
+  // A principal through the API, or the process itself on SIGHUP.
+  const Principal* p = FindPrincipal(*s.governance.load(), by);
+  json event = {{"actor", {{"type", p ? Name(p->type) : "service"}, {"id", by}}},
                 {"action", {{"type", "governance_reload"}, {"target", s.options.governance_dir}}}};
   std::string text;
   if (!g) {
