@@ -1291,11 +1291,11 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     }
   };
 
-  // One worker more than cores: the store has one reader, so a core would
-  // otherwise idle while its worker waits to read. Reads take about a third
-  // of the work, so beyond a few cores more workers would only wait (and
-  // hold a slice, about 1 MB, each). Each may run a slice ahead of the one
-  // this thread waits for.
+  // One worker more than cores, so that a core does not idle while its
+  // worker waits for the disk; the store reads ranges on a few connections
+  // at once. Beyond a few cores more workers would only wait (and hold a
+  // slice, about 1 MB, each). Each may run a slice ahead of the one this
+  // thread waits for.
   constexpr uint64_t kMaxWorkers = 8;
   const uint64_t slice_count = (n + kSliceRecords - 1) / kSliceRecords;
   const uint64_t cores = std::max(1u, std::thread::hardware_concurrency());

@@ -218,21 +218,34 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
     *stmt = std::move(*prepared);
   }
 
-  auto reader = Database::Open(path, false, options.vfs);
+  // A reading connection. Proofs read tiles at random: keep many pages
+  // cached and map the file.
+  auto open_reader = [&]() -> Result<Database> {
+    auto db = Database::Open(path, false, options.vfs);
+    if (!db) return std::unexpected(db.error());
+    for (std::string_view pragma : {"PRAGMA cache_size=-65536", "PRAGMA mmap_size=4294967296"}) {
+      if (auto ok = db->Exec(pragma); !ok) return std::unexpected(ok.error());
+    }
+    return db;
+  };
+  auto reader = open_reader();
   if (!reader) return std::unexpected(reader.error());
   store->reader_ = std::move(*reader);
-  // Proofs read tiles at random: keep many pages cached and map the file.
-  for (std::string_view pragma : {"PRAGMA cache_size=-65536", "PRAGMA mmap_size=4294967296"}) {
-    if (auto ok = store->reader_.Exec(pragma); !ok) return std::unexpected(ok.error());
+  for (size_t i = 0; i < kRangeReaders; ++i) {
+    auto r = std::make_unique<RangeReader>();
+    auto db = open_reader();
+    if (!db) return std::unexpected(db.error());
+    r->db = std::move(*db);
+    auto tiles = r->db.Prepare(
+        "SELECT idx, hashes FROM tiles WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
+    if (!tiles) return std::unexpected(tiles.error());
+    r->tiles = std::move(*tiles);
+    auto records = r->db.Prepare(fmt::format(
+        "SELECT {} FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", kRecordColumns));
+    if (!records) return std::unexpected(records.error());
+    r->records = std::move(*records);
+    store->range_readers_.push_back(std::move(r));
   }
-  auto read_tiles = store->reader_.Prepare(
-      "SELECT idx, hashes FROM tiles WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx");
-  if (!read_tiles) return std::unexpected(read_tiles.error());
-  store->read_tiles_ = std::move(*read_tiles);
-  auto read_records = store->reader_.Prepare(fmt::format(
-      "SELECT {} FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", kRecordColumns));
-  if (!read_records) return std::unexpected(read_records.error());
-  store->read_records_ = std::move(*read_records);
 
   // Checkpoints leave the writer: the hook replaces SQLite's automatic
   // checkpoint, which would copy the WAL inside a commit.
@@ -388,10 +401,20 @@ Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
   return counts;
 }
 
+std::pair<SqliteAuditStore::RangeReader*, std::unique_lock<std::mutex>>
+SqliteAuditStore::TakeRangeReader() {
+  for (auto& r : range_readers_) {
+    std::unique_lock lock(r->mu, std::try_to_lock);
+    if (lock.owns_lock()) return {r.get(), std::move(lock)};
+  }
+  RangeReader* r = range_readers_[next_range_reader_.fetch_add(1) % range_readers_.size()].get();
+  return {r, std::unique_lock(r->mu)};
+}
+
 Result<void> SqliteAuditStore::ReadTiles(uint8_t level, uint64_t from, uint64_t to,
                                          std::vector<AuditTile>& out) {
-  std::lock_guard lock(read_mu_);
-  return ReadRows(read_tiles_, {level, from, to}, out, [&](const Statement& s, AuditTile& t) {
+  auto [reader, lock] = TakeRangeReader();
+  return ReadRows(reader->tiles, {level, from, to}, out, [&](const Statement& s, AuditTile& t) {
     t.level = level;
     t.index = static_cast<uint64_t>(s.Int(0));
     t.hashes = s.View(1);
@@ -411,8 +434,8 @@ Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
 
 Result<void> SqliteAuditStore::ReadRecords(uint64_t from, uint64_t to,
                                            std::vector<AuditRecord>& out) {
-  std::lock_guard lock(read_mu_);
-  return ReadRows(read_records_, {from, to}, out, ReadRecordInto);
+  auto [reader, lock] = TakeRangeReader();
+  return ReadRows(reader->records, {from, to}, out, ReadRecordInto);
 }
 
 Result<std::vector<AuditRecord>> SqliteAuditStore::QueryRecords(const RecordFilter& f) {

@@ -9,11 +9,13 @@
 // the WAL starts over: it stays bounded under any load.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/audit_store.h"
 #include "store/sqlite.h"
@@ -62,7 +64,20 @@ class SqliteAuditStore final : public AuditStore {
       read_size_, write_size_, prune_, shred_key_, shred_payloads_, put_state_, delete_state_;
   std::mutex read_mu_;
   Database reader_;
-  Statement read_tiles_, read_records_;
+
+  // Range reads of records and tiles, which verification makes from several
+  // threads at once and proofs make often: each on a connection of its own
+  // (WAL readers do not wait for each other), taken from a small pool.
+  struct RangeReader {
+    std::mutex mu;
+    Database db;  // declared before the statements: closed after them
+    Statement tiles, records;
+  };
+  static constexpr size_t kRangeReaders = 4;
+  std::vector<std::unique_ptr<RangeReader>> range_readers_;
+  std::atomic<size_t> next_range_reader_{0};
+  // A free reader, else the next one in turn, locked.
+  std::pair<RangeReader*, std::unique_lock<std::mutex>> TakeRangeReader();
 
   Database checkpointer_;
   std::mutex checkpoint_mu_;
