@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run):
 #   1. installs dependencies (Debian packages),
-#   2. builds with ASan + UBSan and runs every test (ctest), then lints
-#      (clang-format, clang-tidy),
+#   2. builds with ASan + UBSan and runs every test (ctest), then the
+#      dashboard's end-to-end tests in headless Chromium against the same
+#      binary (tests/e2e/run.sh), then lints (clang-format, clang-tidy),
 #   3. builds the libFuzzer targets with clang and runs each for a bounded time,
 #   4. builds the benchmarks optimised and runs each briefly, so they stay runnable.
 # FUZZ_SECONDS (default 45) bounds each fuzz target.
@@ -16,6 +17,9 @@ echo "== tests (ASan + UBSan)"
 bash scripts/build.sh asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j "$(nproc)" --timeout 300)
+
+echo "== dashboard in headless Chromium (tests/e2e; screenshots in build/e2e-artifacts)"
+bash tests/e2e/run.sh build/asan/interlock build/e2e-artifacts
 
 echo "== lint"
 bash scripts/lint.sh 2>&1 | grep -v "warnings generated" || exit 1

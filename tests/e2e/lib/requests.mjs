@@ -1,0 +1,49 @@
+// Decision requests the tests raise through POST /v1/decisions. The actor
+// must be the token's principal (the server takes its roles from
+// principals.yaml of `interlock init`).
+//
+// Principals of `interlock init` the tests use:
+//   alice               engineer (payments): a requester; may not approve, may not stop
+//   bob                 team-lead (payments): first approver (the mandatory team-lead)
+//   carol               on-call-engineer: second approver, completing production_deployment
+//   trent               on-call-engineer: activates the emergency stop
+//   dave                engineering-lead: first deactivation signature
+//   erin                security-lead: second deactivation signature; reads the whole audit log
+//   deployment-agent-01 ai_agent: never approves, never stops
+
+// code x production x minor: require_approval, 2 approvers with a team-lead
+// (workflow production_deployment). examples/requests/2-human-production-minor.json.
+export const PRODUCTION_MINOR = {
+  actor: { type: 'human', id: 'alice', roles: ['engineer'], team: 'payments' },
+  change: {
+    type: 'code', environment: 'production', service: 'api-gateway',
+    version: '2.6.0', previous_version: '2.5.4', summary: 'Add per-tenant rate limits',
+  },
+  checks: { tests_passed: true, security_scan: { passed: true, max_severity: 'low' } },
+  metadata: {
+    change_id: 'CHANGE-42', author: 'alice', owner: 'bob', rationale: 'Tenants exhaust shared capacity',
+    rollback_plan: 'Re-deploy 2.5.4', risk_level: 'medium',
+  },
+};
+
+// An AI agent's production patch: require_approval (the agent may only
+// recommend), workflow production_deployment.
+export const AI_PRODUCTION_PATCH = {
+  actor: { type: 'ai_agent', id: 'deployment-agent-01' },
+  change: {
+    type: 'code', environment: 'production', service: 'checkout',
+    version: '4.1.3', previous_version: '4.1.2', summary: 'Fix currency rounding',
+  },
+  ai: { confidence: 0.91, rationale: 'Patch release; all tests and the canary are green' },
+  checks: { tests_passed: true, security_scan: { passed: true, max_severity: 'none' } },
+};
+
+// code x dev x patch by a human: allow.
+export const DEV_PATCH = {
+  actor: { type: 'human', id: 'alice' },
+  change: {
+    type: 'code', environment: 'dev', service: 'api-gateway',
+    version: '2.5.4', previous_version: '2.5.3', summary: 'Fix retry backoff',
+  },
+  checks: { tests_passed: true, security_scan: { passed: true, max_severity: 'none' } },
+};
