@@ -343,6 +343,7 @@ int main(int argc, char** argv) {
   if (dir.empty() && !mkdtemp(pattern)) return 1;
   std::string root = dir.empty() ? std::string(pattern) : dir;
   const bool keep = !dir.empty();
+  std::filesystem::create_directories(root);
   const bool reuse_verify_log = keep && std::filesystem::exists(root + "/bulk1/audit.db");
   Env env;
   double seconds = smoke ? 0.2 : 3.0;
