@@ -1,6 +1,6 @@
 // The embedded audit store: one SQLite file in WAL mode with synchronous=FULL,
-// so a committed batch has been fsynced. One connection writes, one reads;
-// WAL lets reads run while a batch commits. A third connection, on its own
+// so a committed batch has been fsynced. One connection writes, others read;
+// WAL lets reads run while a batch commits. One more connection, on its own
 // thread, copies the WAL into the database file (a passive checkpoint) once
 // the WAL passes checkpoint_pages, so that the copy and its fsync mostly
 // happen beside the commits. A background checkpoint cannot restart a WAL
@@ -25,8 +25,8 @@ namespace interlock::store {
 struct SqliteOptions {
   const char* vfs = nullptr;  // a SQLite VFS name, for fault injection in tests
   std::string new_log_id;     // the log id recorded if the file is new
-  // WAL pages (4 KiB) that start a background checkpoint. Default: 4096.
-  int checkpoint_pages = 4096;
+  // WAL pages (4 KiB) that start a background checkpoint. Default: 256.
+  int checkpoint_pages = 256;
 };
 
 class SqliteAuditStore final : public AuditStore {
@@ -84,7 +84,7 @@ class SqliteAuditStore final : public AuditStore {
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
-  int checkpoint_pages_ = 4096;
+  int checkpoint_pages_ = 256;
   std::thread checkpoint_thread_;
 };
 
