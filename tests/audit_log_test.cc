@@ -113,6 +113,16 @@ class RawDb {
     EXPECT_EQ(db_.Changes(), 1) << sql;
   }
 
+  // Flips the lowest bit of byte `offset` of one blob: `column` of the row
+  // of `table` that `where` selects.
+  void FlipByte(const std::string& table, const std::string& column, const std::string& where,
+                size_t offset) {
+    std::string bytes = Bytes(fmt::format("SELECT {} FROM {} WHERE {}", column, table, where));
+    ASSERT_GT(bytes.size(), offset) << table << "." << column << " where " << where;
+    bytes[offset] ^= 0x01;
+    Write(fmt::format("UPDATE {} SET {} = ? WHERE {}", table, column, where), {bytes});
+  }
+
  private:
   store::Database db_;
 };
@@ -422,13 +432,7 @@ TEST_F(AuditLogTest, IntactLogVerifies) {
 
 TEST_F(AuditLogTest, ChangedPayloadIsFoundAtItsIndex) {
   WriteEvents(20);
-  {
-    RawDb db(Db());
-    std::string payload = db.Bytes("SELECT payload FROM records WHERE idx = 13");
-    ASSERT_GT(payload.size(), 20u);
-    payload[20] ^= 0x01;
-    db.Write("UPDATE records SET payload = ? WHERE idx = 13", {payload});
-  }
+  RawDb(Db()).FlipByte("records", "payload", "idx = 13", 20);
   VerifyReport report = ReopenAndVerify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_index, 13u);
@@ -471,24 +475,14 @@ TEST_F(AuditLogTest, DamageInALogOfManySlicesIsFoundAtItsIndex) {
     std::string problem;  // empty: any words
   };
   std::vector<Damage> damages = {
-      {[](RawDb& db) {
-         std::string payload = db.Bytes("SELECT payload FROM records WHERE idx = 4100");
-         payload[20] ^= 0x01;
-         db.Write("UPDATE records SET payload = ? WHERE idx = 4100", {payload});
-       },
-       4100,
+      {[](RawDb& db) { db.FlipByte("records", "payload", "idx = 4100", 20); }, 4100,
        "record 4100: the payload fails authentication (changed, or moved from another index)"},
       {[](RawDb& db) { db.Exec("DELETE FROM records WHERE idx = 2048"); }, 2048,
        "record 2048 is missing"},
       {[](RawDb& db) { db.Exec("DELETE FROM records WHERE idx = 1023"); }, 1023,
        "record 1023 is missing"},
-      {[](RawDb& db) {
-         // A stored node of the first tile level, inside the third slice.
-         std::string hashes = db.Bytes("SELECT hashes FROM tiles WHERE level = 0 AND idx = 150");
-         hashes[0] ^= 0x01;
-         db.Write("UPDATE tiles SET hashes = ? WHERE level = 0 AND idx = 150", {hashes});
-       },
-       2400, ""},
+      // A stored node of the first tile level, inside the third slice.
+      {[](RawDb& db) { db.FlipByte("tiles", "hashes", "level = 0 AND idx = 150", 0); }, 2400, ""},
   };
   for (const Damage& damage : damages) {
     SCOPED_TRACE(damage.index);
@@ -667,13 +661,8 @@ TEST_F(AuditLogTest, ChangedLeafHashInATileIsFoundAtThatLeaf) {
 
 TEST_F(AuditLogTest, ChangedInteriorNodeIsFoundAtItsFirstLeaf) {
   WriteEvents(20);
-  {
-    RawDb db(Db());
-    std::string tile = db.Bytes("SELECT hashes FROM tiles WHERE level = 0 AND idx = 0");
-    ASSERT_EQ(tile.size(), kTileBytes);
-    tile[SlotOf(1, 2).offset] ^= 0x01;  // the node over leaves 4 and 5
-    db.Write("UPDATE tiles SET hashes = ? WHERE level = 0 AND idx = 0", {tile});
-  }
+  // The node over leaves 4 and 5.
+  RawDb(Db()).FlipByte("tiles", "hashes", "level = 0 AND idx = 0", SlotOf(1, 2).offset);
   VerifyReport report = ReopenAndVerify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_index, 4u);
