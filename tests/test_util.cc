@@ -97,6 +97,8 @@ const governance::Governance& DefaultGovernance() {
   return *g;
 }
 
+governance::Governance FreshDefaultGovernance() { return LoadOnce(&ScaffoldDefaults); }
+
 std::string ReadSourceFile(const std::string& relative) {
   std::ifstream in(std::string(INTERLOCK_SOURCE_DIR) + "/" + relative, std::ios::binary);
   std::stringstream buffer;

@@ -27,6 +27,8 @@ class TempDir {
 // The default governance, scaffolded into a temporary directory and loaded
 // once per test binary. Aborts the test binary if the defaults are invalid.
 const governance::Governance& DefaultGovernance();
+// A copy of its own (Governance cannot be copied), for tests that change it.
+governance::Governance FreshDefaultGovernance();
 
 // Scaffolds the default governance into `dir`, then gives every human of
 // alice, bob, carol, dave, erin and trent an e-mail address (id@example.com)

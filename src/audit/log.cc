@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "audit/json.h"
+#include "audit/state_binding.h"
 #include "audit/tiles.h"
 #include "store/sqlite_audit_store.h"
 
@@ -70,6 +71,9 @@ std::string RowTag(Hmac& mac, const store::AuditRecord& r, std::string& scratch)
 }
 
 // A state value is bound to its kind and id, so it cannot be moved to another.
+// Read grants are state rows of this kind, with id "<principal>@<expiry>".
+constexpr std::string_view kGrantKind = "audit_grant";
+
 std::string StateAad(std::string_view kind, std::string_view id) {
   std::string aad("interlock state v1");
   PutBigEndian(&aad, kind.size());
@@ -313,6 +317,12 @@ struct AuditLog::Job {
   std::vector<store::PruneRule> prune;
   std::vector<std::string> shred_keys;
   bool checkpoint = false;
+  // With checkpoint: the latest signed checkpoint will do when the log has
+  // not grown since, or when it is younger than checkpoint_interval_ms.
+  bool checkpoint_reuse = false;
+  // A "state_changed" record was added to carry `state` (which came
+  // without events): not again on a retry.
+  bool state_event_added = false;
 
   std::vector<Appended> appended;
   store::PruneCounts pruned;
@@ -333,6 +343,8 @@ struct AuditLog::WriterState {
   UnixMillis last_recorded_at = 0;
   UnixMillis last_checkpoint_at = 0;
   uint64_t last_checkpoint_size = 0;
+  std::string last_checkpoint_note;
+  StateBindings bindings;  // the state rows as committed (audit/state_binding.h)
 };
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
@@ -408,6 +420,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
 
   log->state_ = std::make_unique<WriterState>(log->row_key_);
   if (auto loaded = log->LoadTree(); !loaded) return std::unexpected(loaded.error());
+  // Refuse to run on state rows that are not what the log commits to.
+  if (auto problem = log->CheckState(); !problem) {
+    return std::unexpected(problem.error());
+  } else if (*problem) {
+    return std::unexpected(Error::Corruption(
+        fmt::format("{}: {}; the state was changed outside Interlock (run interlock audit verify)",
+                    db_path, **problem)));
+  }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
 }
@@ -438,6 +458,9 @@ Result<void> AuditLog::LoadTree() {
   auto meta = store_->Meta();
   if (!meta) return std::unexpected(meta.error());
   WriterState& s = *state_;
+  auto bindings = CurrentBindings();
+  if (!bindings) return std::unexpected(bindings.error());
+  s.bindings = std::move(*bindings);
   s.edge.clear();
   auto edge = store_->EdgeTiles();
   if (!edge) return std::unexpected(edge.error());
@@ -456,6 +479,7 @@ Result<void> AuditLog::LoadTree() {
   if (!checkpoints->empty()) {
     s.last_checkpoint_at = checkpoints->back().created_at;
     s.last_checkpoint_size = checkpoints->back().size;
+    s.last_checkpoint_note = checkpoints->back().note;
   }
   Hash root = s.range.Root(s.hasher);
   std::lock_guard lock(mu_);
@@ -572,8 +596,65 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
   UnixMillis now = std::max(options_.clock->Now(), s.last_recorded_at);
   std::set<uint8_t> dirty;
   bool want_checkpoint = false;
+  bool want_latest = false;
+
+  // Bind the batch's state changes to its records: each job's changes to its
+  // last event (a "state_changed" record when it has none), the root of
+  // every row after the batch to the batch's last event.
+  std::vector<std::pair<StateBindings::Key, std::optional<Sha256>>> undo_bindings;
+  auto undo = [&] {
+    for (auto it = undo_bindings.rbegin(); it != undo_bindings.rend(); ++it) {
+      s.bindings.Apply(it->first.first, it->first.second, it->second);
+    }
+  };
+  Job* last_with_events = nullptr;
+  for (Job* job : jobs) {
+    if (job->state.empty()) {
+      if (!job->events.empty()) last_with_events = job;
+      continue;
+    }
+    std::vector<StateRowChange> changes;
+    for (const StateChange& change : job->state) {
+      std::optional<Sha256> digest;
+      if (change.value) digest = StateDigest(*change.value);
+      auto old = s.bindings.rows().find({change.kind, change.id});
+      undo_bindings.push_back(
+          {{change.kind, change.id},
+           old == s.bindings.rows().end() ? std::nullopt : std::optional<Sha256>(old->second)});
+      s.bindings.Apply(change.kind, change.id, digest);
+      changes.push_back({change.kind, change.id, digest});
+    }
+    if (job->events.empty() && !job->state_event_added) {
+      json carrier = {{"event_type", "state_changed"},
+                      {"actor", {{"type", "service"}, {"id", "interlock"}}},
+                      {"action", {{"type", "store_state"}}}};
+      auto made = MakeEvent(std::move(carrier), now);
+      if (!made) {
+        undo();
+        return std::unexpected(made.error());
+      }
+      job->events.push_back(std::move(*made));
+      job->state_event_added = true;
+    }
+    auto bound = BindEvent(job->events.back(), changes, std::nullopt);
+    if (!bound) {
+      undo();
+      return std::unexpected(bound.error());
+    }
+    job->events.back() = std::move(*bound);
+    last_with_events = job;
+  }
+  if (last_with_events) {
+    auto bound = BindEvent(last_with_events->events.back(), {}, s.bindings.RootHex());
+    if (!bound) {
+      undo();
+      return std::unexpected(bound.error());
+    }
+    last_with_events->events.back() = std::move(*bound);
+  }
 
   auto fail = [&](Error error) -> Result<void> {
+    undo();
     s.range = std::move(saved_range);
     s.edge = std::move(saved_edge);
     s.last_recorded_at = saved_last;
@@ -611,7 +692,8 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
   std::string leaf;
   for (Job* job : jobs) {
     job->appended.clear();
-    want_checkpoint |= job->checkpoint;
+    want_checkpoint |= job->checkpoint && !job->checkpoint_reuse;
+    want_latest |= job->checkpoint && job->checkpoint_reuse;
     for (const Event& event : job->events) {
       uint64_t index = s.range.size();
       // The longest retention among the classes that apply.
@@ -688,8 +770,11 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
   uint64_t size = s.range.size();
   bool due = size != s.last_checkpoint_size &&
              now - s.last_checkpoint_at >= options_.checkpoint_interval_ms;
+  bool reusable = !s.last_checkpoint_note.empty() &&
+                  (size == s.last_checkpoint_size ||
+                   now - s.last_checkpoint_at < options_.checkpoint_interval_ms);
   std::string note;
-  if (want_checkpoint || due) {
+  if (want_checkpoint || due || (want_latest && !reusable)) {
     audit::Checkpoint cp{origin_, size, s.range.Root(s.hasher), {}};
     auto signed_note = signer_->Sign(FormatCheckpoint(cp));
     if (!signed_note) return fail(signed_note.error());
@@ -704,13 +789,14 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
   if (batch.checkpoint) {
     s.last_checkpoint_at = now;
     s.last_checkpoint_size = size;
+    s.last_checkpoint_note = note;
   }
   if (!batch.shred_keys.empty()) {
     std::lock_guard lock(keys_mu_);
     for (const std::string& id : batch.shred_keys) keys_.erase(id);
   }
   for (Job* job : jobs) {
-    if (job->checkpoint) job->checkpoint_note = note;
+    if (job->checkpoint) job->checkpoint_note = note.empty() ? s.last_checkpoint_note : note;
     if (!job->prune.empty() || !job->shred_keys.empty()) job->pruned = *committed;
   }
   return Ok();
@@ -719,6 +805,13 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
 Result<Appended> AuditLog::Append(std::string_view event_json) {
   auto event = ParseEvent(event_json, options_.clock->Now());
   if (!event) return std::unexpected(event.error());
+  if (event->canonical.find("\"state_r") != std::string::npos) {
+    auto claims = ReadStateClaims(event->canonical);
+    if (!claims || !claims->changes.empty() || claims->root_hex) {
+      return std::unexpected(Error::InvalidArgument(
+          "/state_rows, /state_root: these members are the log's own and cannot be appended"));
+    }
+  }
   std::vector<Event> events;
   events.push_back(std::move(*event));
   auto appended = AppendEvents(std::move(events));
@@ -764,6 +857,93 @@ void AuditLog::CommitAsync(std::vector<Event> events, std::vector<StateChange> c
   job->on_done(std::unexpected(Error::Unavailable("the audit log is closing")));
 }
 
+Result<StateBindings> AuditLog::CurrentBindings() {
+  auto rows = store_->AllState();
+  if (!rows) return std::unexpected(rows.error());
+  StateBindings out;
+  Aead aead;
+  for (const store::StateRow& row : *rows) {
+    auto value = aead.Open(state_key_, row.value.value_or(""), StateAad(row.kind, row.id));
+    if (!value) {
+      return std::unexpected(Error::Corruption(
+          fmt::format("state {} {}: the stored value fails authentication", row.kind, row.id)));
+    }
+    out.Apply(row.kind, row.id, StateDigest(*value));
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> AuditLog::CheckState() {
+  auto current = CurrentBindings();
+  if (!current) return std::unexpected(current.error());
+  uint64_t size = this->size();
+  std::optional<std::string> root;
+  Aead aead;
+  std::vector<store::AuditRecord> records;
+  // The root the log commits to: the last record's (the last record of
+  // every commit carries one). A log written before state binding, or whose
+  // last record was pruned, has none to compare with, unless it is empty.
+  if (size > 0) {
+    if (auto ok = store_->ReadRecords(size - 1, size, records); !ok) {
+      return std::unexpected(ok.error());
+    }
+    for (const store::AuditRecord& r : records) {
+      auto entry = Decode(r, Hash{}, aead);
+      if (!entry) return std::unexpected(entry.error());
+      auto claims = ReadStateClaims(entry->event);
+      if (!claims) return std::unexpected(claims.error());
+      root = claims->root_hex;
+    }
+  }
+  if (!root) {
+    if (size == 0 && !current->rows().empty()) {
+      const auto& [key, digest] = *current->rows().begin();
+      return std::optional<std::string>(
+          fmt::format("state row {} {} exists, but the audit log is empty", key.first, key.second));
+    }
+    return std::optional<std::string>();
+  }
+  if (*root == current->RootHex()) return std::optional<std::string>();
+  // Which row: the latest claim of each, from the whole log.
+  std::map<StateBindings::Key, std::pair<uint64_t, std::optional<Sha256>>> claimed;
+  for (uint64_t from = 0; from < size; from += 1024) {
+    if (auto ok = store_->ReadRecords(from, std::min(size, from + 1024), records); !ok) {
+      return std::unexpected(ok.error());
+    }
+    for (const store::AuditRecord& r : records) {
+      auto entry = Decode(r, Hash{}, aead);
+      if (!entry) return std::unexpected(entry.error());
+      auto claims = ReadStateClaims(entry->event);
+      if (!claims) return std::unexpected(claims.error());
+      for (const StateRowChange& c : claims->changes) {
+        claimed[{c.kind, c.id}] = {r.index, c.digest};
+      }
+    }
+  }
+  for (const auto& [key, digest] : current->rows()) {
+    auto it = claimed.find(key);
+    if (it == claimed.end() || !it->second.second) {
+      return std::optional<std::string>(
+          fmt::format("state row {} {} is not in the audit log (added outside Interlock)",
+                      key.first, key.second));
+    }
+    if (*it->second.second != digest) {
+      return std::optional<std::string>(
+          fmt::format("state row {} {} is not the version the audit log commits to (record {})",
+                      key.first, key.second, it->second.first));
+    }
+  }
+  for (const auto& [key, claim] : claimed) {
+    if (claim.second && !current->rows().count(key)) {
+      return std::optional<std::string>(
+          fmt::format("state row {} {} is missing; the audit log commits to it at record {}",
+                      key.first, key.second, claim.first));
+    }
+  }
+  return std::optional<std::string>(
+      "the state rows do not match the root the audit log commits to");
+}
+
 Result<std::vector<std::pair<std::string, std::string>>> AuditLog::LoadState(
     const std::string& kind) {
   auto rows = store_->State(kind);
@@ -798,6 +978,14 @@ Result<Appended> AuditLog::AppendInternal(const std::string& event_json) {
 Result<std::string> AuditLog::Checkpoint() {
   Job job;
   job.checkpoint = true;
+  if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
+  return job.checkpoint_note;
+}
+
+Result<std::string> AuditLog::LatestCheckpoint() {
+  Job job;
+  job.checkpoint = true;
+  job.checkpoint_reuse = true;
   if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
   return job.checkpoint_note;
 }
@@ -905,6 +1093,22 @@ Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& lea
   return e;
 }
 
+Result<bool> AuditLog::HasActiveGrant(const std::string& id) {
+  UnixMillis now = options_.clock->Now();
+  auto grants = LoadState(std::string(kGrantKind));
+  if (!grants) return std::unexpected(grants.error());
+  for (const auto& [key, value] : *grants) {
+    json g = json::parse(value, nullptr, false);
+    if (!g.is_object() || !g.contains("principal") || !g.contains("expires_at") ||
+        !g["expires_at"].is_number_integer()) {
+      return std::unexpected(
+          Error::Corruption(fmt::format("state {} {}: not a read grant", kGrantKind, key)));
+    }
+    if (g["principal"] == id && g["expires_at"].get<UnixMillis>() > now) return true;
+  }
+  return false;
+}
+
 Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilter& filter) {
   UnixMillis now = options_.clock->Now();
   json read_event = {{"event_type", "audit_read"},
@@ -924,9 +1128,25 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
   if (filter.from_index) f["from_index"] = filter.from_index;
   if (filter.to_index) f["to_index"] = *filter.to_index;
 
-  // A refused read is recorded too, then refused.
+  // A refused read is recorded too, then refused. A reader refused again
+  // within kRefusalWindowMs is counted instead, and the count goes into
+  // their next record, so that a client retrying in a loop costs no fsync
+  // per attempt.
   auto refuse = [&](std::string why) -> Result<std::vector<Entry>> {
+    uint64_t suppressed = 0;
+    {
+      std::lock_guard lock(refusals_mu_);
+      Refusals& r = refusals_[reader.id];
+      if (r.recorded_at != 0 && now - r.recorded_at < kRefusalWindowMs && now >= r.recorded_at) {
+        ++r.suppressed;
+        return std::unexpected(Error::PermissionDenied(std::move(why)));
+      }
+      suppressed = r.suppressed;
+      r = {now, 0};
+      if (refusals_.size() > 10'000) refusals_.clear();  // bounded whatever the callers
+    }
     read_event["outcome"] = {{"status", "denied"}, {"reason", why}};
+    if (suppressed > 0) read_event["outcome"]["refused_before_unrecorded"] = suppressed;
     // Refused either way; the record of the attempt is best effort.
     [[maybe_unused]] auto recorded = AppendInternal(Dump(read_event));
     return std::unexpected(Error::PermissionDenied(std::move(why)));
@@ -936,11 +1156,9 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
     return refuse(fmt::format("{} has no read access to the audit log", reader.id));
   }
   if (reader.needs_grant) {
-    auto grants = store_->Grants(reader.id);
-    if (!grants) return std::unexpected(grants.error());
-    bool active = std::any_of(grants->begin(), grants->end(),
-                              [&](const store::AuditGrant& g) { return g.expires_at > now; });
-    if (!active) {
+    auto active = HasActiveGrant(reader.id);
+    if (!active) return std::unexpected(active.error());
+    if (!*active) {
       return refuse(fmt::format(
           "{} may read the audit log only within a time-limited grant, and has no unexpired "
           "one (interlock audit grant --to {})",
@@ -1019,7 +1237,11 @@ Result<Appended> AuditLog::Grant(const Reader& by, const std::string& to, int64_
   if (!parsed) return std::unexpected(parsed.error());
   Job job;
   job.events.push_back(std::move(*parsed));
-  job.grants.push_back({to, by.id, expires});
+  // A state row, bound to the log like every other: a grant written into
+  // the database by hand is caught, and counts for nothing.
+  job.state.push_back(
+      {std::string(kGrantKind), fmt::format("{}@{}", to, expires),
+       Dump(json{{"principal", to}, {"granted_by", by.id}, {"expires_at", expires}})});
   if (auto ok = Submit(&job); !ok) return std::unexpected(ok.error());
   return job.appended.front();
 }
@@ -1469,6 +1691,10 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
                               heads[next_head].what, heads[next_head].size));
   }
   report.root = range.Root(hasher);
+  // The state rows beside the log must be what it commits to.
+  auto state = CheckState();
+  if (!state) return std::unexpected(state.error());
+  if (*state) return bad(std::nullopt, **state);
   return report;
 }
 

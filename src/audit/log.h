@@ -35,6 +35,7 @@
 #include "audit/event.h"
 #include "audit/merkle.h"
 #include "audit/note.h"
+#include "audit/state_binding.h"
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/random.h"
@@ -200,6 +201,11 @@ class AuditLog {
 
   // Signs and stores a checkpoint of the log as it is now; returns the note.
   Result<std::string> Checkpoint();
+  // The latest signed checkpoint if the log has not grown since it was
+  // signed, or if it is younger than checkpoint_interval_ms; else a new one,
+  // as Checkpoint. For readers that ask often (GET /v1/audit/checkpoint):
+  // they cost no signature each.
+  Result<std::string> LatestCheckpoint();
   std::string VerifierKey() const { return signer_->VerifierKey(); }
   const std::string& origin() const { return origin_; }
   uint64_t size() const;
@@ -209,6 +215,8 @@ class AuditLog {
 
   // Records the reader may see, decrypted; appends the record of the read first.
   Result<std::vector<Entry>> Query(const Reader& reader, const QueryFilter& filter);
+  // Whether `id` holds an unexpired read grant now.
+  Result<bool> HasActiveGrant(const std::string& id);
   // Gives `to` a time-limited read grant; `by` must read everything without one.
   Result<Appended> Grant(const Reader& by, const std::string& to, int64_t duration_ms);
 
@@ -242,6 +250,11 @@ class AuditLog {
   struct ProofTree;
   Result<ProofTree> TreeOfSize(std::optional<uint64_t> size) const;
   Result<Appended> AppendInternal(const std::string& event_json);
+  // The state rows as they are stored, bound (audit/state_binding.h).
+  Result<StateBindings> CurrentBindings();
+  // Whether the state rows are exactly what the log commits to: nullopt if
+  // they are, else which row is not and how.
+  Result<std::optional<std::string>> CheckState();
 
   LogOptions options_;
   std::unique_ptr<store::AuditStore> store_;
@@ -254,6 +267,15 @@ class AuditLog {
   Key256 state_key_{};  // sealed state values
   std::vector<std::string> warnings_;
 
+  // Refused reads per reader: when the last one was recorded, and how many
+  // were refused since without a record of their own.
+  struct Refusals {
+    UnixMillis recorded_at = 0;
+    uint64_t suppressed = 0;
+  };
+  static constexpr int64_t kRefusalWindowMs = 60'000;
+  std::mutex refusals_mu_;
+  std::map<std::string, Refusals> refusals_;  // guarded by refusals_mu_
   mutable std::mutex keys_mu_;
   std::map<std::string, DataKey> keys_;  // by key id
 

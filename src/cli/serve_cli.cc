@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "audit/log.h"
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "core/duration.h"
@@ -60,6 +61,16 @@ Result<std::unique_ptr<server::Service>> OpenService(const server::ServiceOption
   return service;
 }
 
+// Whether a listen address ("host:port", "[v6]:port") is on loopback.
+bool IsLoopbackListen(std::string_view listen) {
+  size_t colon = listen.rfind(':');
+  std::string_view host = listen.substr(0, colon == std::string_view::npos ? 0 : colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "::1" || host == "localhost" || host.starts_with("127.");
+}
+
 // Who runs a local command, for its audit record.
 std::string LocalOperator(Io& io) {
   return "local:" + io.env("USER").value_or(io.env("LOGNAME").value_or("operator"));
@@ -75,6 +86,14 @@ int RunServe(const ServeOptions& o, Io& io) {
 
   Surroundings s;
   server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  if (o.tls_cert.empty() && !IsLoopbackListen(o.listen)) {
+    so.insecure_transport = true;
+    Print(io.err,
+          "WARNING: interlock serve listens on {} with plain HTTP: bearer tokens, decisions and "
+          "approvals cross the network unencrypted. Use --tls-cert and --tls-key, or listen on "
+          "a loopback address behind a TLS proxy.\n",
+          o.listen);
+  }
   auto service = OpenService(so, io);
   if (!service) return Fail(io, service.error());
   for (const std::string& channel : (*service)->notifier().delivery().undelivered) {
@@ -134,18 +153,41 @@ int RunServe(const ServeOptions& o, Io& io) {
   }
 }
 
+// The token store of the data directory, on the audit log alone: creating
+// or revoking a token writes its row and its record and starts nothing else,
+// so a server running on the same directory keeps the only notifier.
+struct TokenStore {
+  std::unique_ptr<audit::AuditLog> log;
+  std::unique_ptr<server::Tokens> tokens;
+};
+Result<TokenStore> OpenTokens(const server::ServiceOptions& so, const governance::Governance& g,
+                              Io& io) {
+  TokenStore t;
+  auto log = server::OpenAuditLog(so, g);
+  if (!log) return std::unexpected(log.error());
+  for (const std::string& w : (*log)->warnings()) Print(io.err, "warning: {}\n", w);
+  t.log = std::move(*log);
+  t.tokens = std::make_unique<server::Tokens>(*t.log, *so.clock, *so.random);
+  if (auto ok = t.tokens->Load(); !ok) return std::unexpected(ok.error());
+  return t;
+}
+
+Result<governance::Governance> LoadGovernance(const server::ServiceOptions& so) {
+  auto g = governance::Load(*so.fs, so.governance_dir);
+  if (!g) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("governance directory {} is invalid (run: interlock check {})",
+                    so.governance_dir, so.governance_dir)));
+  }
+  return std::move(*g);
+}
+
 int RunTokenCreate(const ServeOptions& o, Io& io) {
   Surroundings s;
   server::ServiceOptions so = ServiceOptionsFor(o, io, s);
-  auto g = governance::Load(s.fs, so.governance_dir);
-  if (!g) {
-    return Fail(io, Error::InvalidArgument(
-                        fmt::format("governance directory {} is invalid (run: interlock check {})",
-                                    so.governance_dir, so.governance_dir)));
-  }
-  bool known = false;
-  for (const governance::Principal& p : g->principals) known |= p.id == o.principal;
-  if (!known) {
+  auto g = LoadGovernance(so);
+  if (!g) return Fail(io, g.error());
+  if (!g->FindPrincipal(o.principal)) {
     return Fail(io, Error::NotFound(fmt::format("no principal {} in {}/principals.yaml",
                                                 o.principal, so.governance_dir)));
   }
@@ -159,9 +201,9 @@ int RunTokenCreate(const ServeOptions& o, Io& io) {
     }
     lifetime = d->count();
   }
-  auto service = OpenService(so, io);
-  if (!service) return Fail(io, service.error());
-  auto created = (*service)->tokens().Create(o.principal, lifetime, LocalOperator(io));
+  auto store = OpenTokens(so, *g, io);
+  if (!store) return Fail(io, store.error());
+  auto created = store->tokens->Create(o.principal, lifetime, LocalOperator(io));
   if (!created) return Fail(io, created.error());
   Print(io.out, "token {} for {} ({}), audit index {}; shown once, keep it secret:\n{}\n",
         created->info.id, o.principal,
@@ -174,9 +216,11 @@ int RunTokenCreate(const ServeOptions& o, Io& io) {
 int RunTokenRevoke(const ServeOptions& o, Io& io) {
   Surroundings s;
   server::ServiceOptions so = ServiceOptionsFor(o, io, s);
-  auto service = OpenService(so, io);
-  if (!service) return Fail(io, service.error());
-  auto revoked = (*service)->tokens().Revoke(o.token, LocalOperator(io));
+  auto g = LoadGovernance(so);
+  if (!g) return Fail(io, g.error());
+  auto store = OpenTokens(so, *g, io);
+  if (!store) return Fail(io, store.error());
+  auto revoked = store->tokens->Revoke(o.token, LocalOperator(io));
   if (!revoked) return Fail(io, revoked.error());
   Print(io.out, "token {} of {} revoked at {}\n", revoked->id, revoked->principal,
         FormatTimestamp(*revoked->revoked_at));

@@ -50,4 +50,20 @@ size_t FindInvalidUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+Result<std::string> CanonicalService(std::string_view name) {
+  std::string out(name);
+  bool valid = !out.empty() && out.size() <= 128;
+  for (char& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 'A' && u <= 'Z') c = static_cast<char>(u - 'A' + 'a');
+    valid = valid &&
+            ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+  }
+  if (!valid) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("\"{}\" is not a service name (1-128 of a-z A-Z 0-9 . _ -)", name)));
+  }
+  return out;
+}
+
 }  // namespace interlock

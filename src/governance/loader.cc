@@ -1,11 +1,14 @@
 #include "governance/loader.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 #include "core/digest.h"
+#include "core/text.h"
 #include "governance/fields.h"
 #include "governance/reader.h"
 
@@ -95,6 +98,7 @@ class Loader {
   template <class E>
   std::optional<std::bitset<8>> Dimension(Reader& r, const Node* node);
   // Reports the second definition of an id.
+  void CheckStopStaffing();
   bool Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
               yaml::Mark mark, std::string_view kind);
 
@@ -327,7 +331,9 @@ std::optional<Outcome> Loader::ReadOutcome(Reader& r, const Node& map, std::stri
 }
 
 void Loader::LoadInterlock(Reader& r, const Node& root) {
-  if (!r.Mapping(root, {"version", "organisation", "roles", "channels", "reload_roles"},
+  if (!r.Mapping(root,
+                 {"version", "organisation", "roles", "channels", "reload_roles", "services",
+                  "environments"},
                  "interlock.yaml")) {
     return;
   }
@@ -357,6 +363,29 @@ void Loader::LoadInterlock(Reader& r, const Node& root) {
   if (const Node* reload = root.Find("reload_roles")) {
     g_.reload_roles = RoleSetRef(r, reload).value_or(RoleSet());
   }
+  // Known services: canonical names, so a scope or a request that writes
+  // "Payments" means the same service as "payments".
+  std::map<std::string, yaml::Mark> seen_services;
+  for (const Node& item : r.List(root, "services", "services", false)) {
+    auto name = r.String(&item);
+    if (!name) continue;
+    auto canonical = CanonicalService(*name);
+    if (!canonical) {
+      r.Error(item.mark(), canonical.error().message());
+    } else if (Unique(r, &seen_services, *canonical, item.mark(), "service")) {
+      g_.services.push_back(*canonical);
+    }
+  }
+  for (const Node& item : r.List(root, "environments", "environments", false)) {
+    if (auto env = r.Enum<Environment>(&item)) {
+      if (std::find(g_.environments.begin(), g_.environments.end(), *env) !=
+          g_.environments.end()) {
+        r.Error(item.mark(), fmt::format("duplicate environment '{}'", Name(*env)));
+      } else {
+        g_.environments.push_back(*env);
+      }
+    }
+  }
 }
 
 void Loader::LoadPrincipals(Reader& r, const Node& root) {
@@ -364,6 +393,7 @@ void Loader::LoadPrincipals(Reader& r, const Node& root) {
   r.Version(root, false);
   std::map<std::string, yaml::Mark> seen;
   std::map<std::string, yaml::Mark> seen_slack;
+  std::map<std::string, yaml::Mark> seen_email;
   for (const Node& item : r.List(root, "principals", "principals", true)) {
     if (!r.Mapping(item, {"id", "name", "type", "roles", "team", "email", "slack_id"},
                    "a principal")) {
@@ -380,6 +410,17 @@ void Loader::LoadPrincipals(Reader& r, const Node& root) {
     p.roles = *roles;
     p.team = r.String(item.Find("team")).value_or("");
     p.email = r.String(item.Find("email")).value_or("");
+    if (!p.email.empty()) {
+      // One person, one principal: the "distinct people" rules count e-mails.
+      const Node* email = item.Find("email");
+      auto [first, inserted] = seen_email.emplace(p.Person(), email->mark());
+      if (!inserted) {
+        r.Error(email->mark(),
+                fmt::format("e-mail {} is already the address of another principal (at {}:{}); "
+                            "one person must be one principal",
+                            p.email, first->second.line, first->second.column));
+      }
+    }
     if (const Node* slack = item.Find("slack_id")) {
       // Slack user ids: U or W, then upper-case letters and digits.
       auto text = r.String(slack);
@@ -998,15 +1039,63 @@ void Loader::CheckStaffing() {
   }
   for (const Rule& rule : g_.rules)
     check(rule.outcome, rule.origin, fmt::format("rule '{}'", rule.id));
+  CheckStopStaffing();
+}
+
+void Loader::CheckStopStaffing() {
+  // The deactivation rule must be one the principals can satisfy, or a stop
+  // once activated could never be lifted: one distinct person per
+  // deactivation role (a matching of people to roles), and
+  // distinct_people people in all, each holding a deactivation role.
   const EmergencyStopPolicy& stop = g_.emergency_stop;
-  if (humans_with(stop.deactivate_roles) < stop.deactivate_distinct_people) {
+  const Origin& at = stop.deactivation_origin;
+  std::vector<std::string> people;  // Person() of each human holding a deactivation role
+  std::vector<RoleSet> held;        // their deactivation roles, united over principals
+  for (const Principal& p : g_.principals) {
+    RoleSet roles = p.roles & stop.deactivate_roles;
+    if (p.type != ActorType::kHuman || roles.none()) continue;
+    auto it = std::find(people.begin(), people.end(), p.Person());
+    if (it == people.end()) {
+      people.push_back(p.Person());
+      held.push_back(roles);
+    } else {
+      held[static_cast<size_t>(it - people.begin())] |= roles;
+    }
+  }
+  if (static_cast<int>(people.size()) < stop.deactivate_distinct_people) {
     diagnostics_->push_back(
-        {stop.deactivation_origin.file, stop.deactivation_origin.mark.line,
-         stop.deactivation_origin.mark.column,
+        {at.file, at.mark.line, at.mark.column,
          fmt::format(
              "deactivation needs {} distinct people with roles [{}], but principals.yaml has {}",
-             stop.deactivate_distinct_people, g_.RoleNames(stop.deactivate_roles),
-             humans_with(stop.deactivate_roles))});
+             stop.deactivate_distinct_people, g_.RoleNames(stop.deactivate_roles), people.size())});
+    return;
+  }
+  // Kuhn's augmenting paths: role -> person, each person filling one role.
+  std::vector<int> role_of(people.size(), -1);
+  std::function<bool(size_t, std::vector<bool>&)> assign = [&](size_t role,
+                                                               std::vector<bool>& tried) {
+    for (size_t person = 0; person < people.size(); ++person) {
+      if (!held[person].test(role) || tried[person]) continue;
+      tried[person] = true;
+      if (role_of[person] < 0 || assign(static_cast<size_t>(role_of[person]), tried)) {
+        role_of[person] = static_cast<int>(role);
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<std::string> unfilled;
+  for (size_t role = 0; role < g_.roles.size(); ++role) {
+    if (!stop.deactivate_roles.test(role)) continue;
+    std::vector<bool> tried(people.size(), false);
+    if (!assign(role, tried)) unfilled.push_back(g_.roles[role].id);
+  }
+  if (!unfilled.empty()) {
+    diagnostics_->push_back(
+        {at.file, at.mark.line, at.mark.column,
+         fmt::format("deactivation needs one distinct person for each of the roles [{}], but "
+                     "principals.yaml has nobody left for [{}]",
+                     g_.RoleNames(stop.deactivate_roles), fmt::join(unfilled, ", "))});
   }
 }
 

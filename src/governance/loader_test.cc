@@ -179,6 +179,47 @@ TEST_F(LoaderTest, EmergencyStopDeactivationMustBeStaffed) {
       "[engineering-lead, security-lead], but principals.yaml has 1");
 }
 
+// Enough people in all, but nobody for one of the roles: once activated,
+// the stop could never be lifted.
+TEST_F(LoaderTest, EmergencyStopDeactivationNeedsSomeoneForEveryRole) {
+  Edit("principals.yaml", "roles: [security-lead]", "roles: [engineering-lead]");
+  ExpectError(
+      "safety/emergency-stop.yml:31:5: deactivation needs one distinct person for each of the "
+      "roles [engineering-lead, security-lead], but principals.yaml has nobody left for "
+      "[security-lead]");
+}
+
+TEST_F(LoaderTest, EmergencyStopDeactivationCountsPeopleNotPrincipals) {
+  Edit("safety/emergency-stop.yml", "required_roles: [engineering-lead, security-lead]",
+       "required_roles: [security-lead]");
+  ExpectError(
+      "safety/emergency-stop.yml:31:5: deactivation needs 2 distinct people with roles "
+      "[security-lead], but principals.yaml has 1");
+}
+
+TEST_F(LoaderTest, OneEmailIsOnePrincipal) {
+  Edit("principals.yaml", "    team: payments\n", "    team: payments\n    email: a@example.com\n");
+  Edit("principals.yaml", "    team: platform\n", "    team: platform\n    email: A@example.com\n");
+  std::vector<std::string> errors = Errors();
+  ASSERT_EQ(errors.size(), 1u) << (errors.empty() ? "" : errors.front());
+  EXPECT_NE(errors.front().find("e-mail A@example.com is already the address of another "
+                                "principal (at "),
+            std::string::npos)
+      << errors.front();
+  EXPECT_NE(errors.front().find("); one person must be one principal"), std::string::npos);
+}
+
+TEST_F(LoaderTest, KnownServicesAreCanonicalAndUnique) {
+  Edit("interlock.yaml",
+       "reload_roles:", "services: [Payments, api, payments, \"a b\"]\nreload_roles:");
+  std::vector<std::string> errors = Errors();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find("duplicate service id 'payments'"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("\"a b\" is not a service name (1-128 of a-z A-Z 0-9 . _ -)"),
+            std::string::npos)
+      << errors[1];
+}
+
 TEST_F(LoaderTest, EmergencyStopAlwaysBlocks) {
   Edit("safety/emergency-stop.yml", "block_deployments: true", "block_deployments: false");
   ExpectError(

@@ -1,6 +1,9 @@
 #include "governance/model.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cctype>
 
 namespace interlock::governance {
 
@@ -18,13 +21,29 @@ std::optional<size_t> Governance::FindWorkflow(std::string_view id) const {
   return std::nullopt;
 }
 
-std::string Governance::RoleNames(const RoleSet& set) const {
-  std::string out;
-  for (size_t index = 0; index < roles.size(); ++index) {
-    if (!set[index]) continue;
-    if (!out.empty()) out += ", ";
-    out += roles[index].id;
+const Principal* Governance::FindPrincipal(std::string_view id) const {
+  for (const Principal& p : principals) {
+    if (p.id == id) return &p;
   }
+  return nullptr;
+}
+
+std::vector<std::string> Governance::RoleIds(const RoleSet& set) const {
+  std::vector<std::string> out;
+  for (size_t index = 0; index < roles.size(); ++index) {
+    if (set[index]) out.push_back(roles[index].id);
+  }
+  return out;
+}
+
+std::string Governance::RoleNames(const RoleSet& set) const {
+  return fmt::format("{}", fmt::join(RoleIds(set), ", "));
+}
+
+std::string Principal::Person() const {
+  if (email.empty()) return id;
+  std::string out = email;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 

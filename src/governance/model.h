@@ -47,6 +47,12 @@ struct Principal {
   std::string email;
   std::string slack_id;  // the Slack user id for /emergency-stop and /approve
   Origin origin;
+
+  // Who this principal is as a person, for every "distinct people" rule:
+  // the e-mail address in lower case when there is one, else the id. Two
+  // principals with one e-mail are one person (check refuses that, but a
+  // request under review may outlive a reload).
+  std::string Person() const;
 };
 
 struct Channel {
@@ -211,6 +217,11 @@ struct Governance {
   std::vector<Principal> principals;
   std::vector<Channel> channels;
   RoleSet reload_roles;  // may reload the directory into a running server by API
+  // The known services and environments (interlock.yaml `services` and
+  // `environments`); empty: any. When listed, a request naming another one
+  // is refused. Services are canonical (lower case).
+  std::vector<std::string> services;
+  std::vector<Environment> environments;
   std::vector<Workflow> workflows;
   std::vector<MatrixRow> matrix;
   std::vector<RiskTier> tiers;  // sorted most severe first
@@ -227,6 +238,9 @@ struct Governance {
 
   std::optional<size_t> FindRole(std::string_view id) const;
   std::optional<size_t> FindWorkflow(std::string_view id) const;
+  const Principal* FindPrincipal(std::string_view id) const;
+  // The role ids of a set, in definition order.
+  std::vector<std::string> RoleIds(const RoleSet& set) const;
   // Role ids of a set, in definition order, joined by ", ".
   std::string RoleNames(const RoleSet& set) const;
 };

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "audit/event.h"
@@ -80,6 +81,11 @@ class NetworkSender final : public Sender {
 
 std::unique_ptr<Sender> NewNetworkSender() { return std::make_unique<NetworkSender>(); }
 
+namespace {
+// The emergency stop's messages.
+bool IsUrgent(const Message& m) { return m.about.starts_with("emergency_stop"); }
+}  // namespace
+
 struct Notifier::Impl {
   audit::AuditLog& log;
   const Clock& clock;
@@ -93,6 +99,11 @@ struct Notifier::Impl {
   NotifierStats counts;
   bool stopping = false;
   bool poked = false;
+  bool started = false;
+  // Messages being sent by an urgent sender thread, which the delivery
+  // thread leaves alone; and how many such threads run.
+  std::set<std::string> in_flight;
+  size_t urgent_running = 0;
   std::thread thread;
 
   Impl(audit::AuditLog& l, const Clock& c, Random& r, Sender& s, DeliveryConfig d)
@@ -167,6 +178,16 @@ struct Notifier::Impl {
     }
   }
 
+  // One attempt to send `m` under `config`.
+  Result<void> Attempt(const Message& m, const DeliveryConfig& config) {
+    auto channel = config.channels.find(m.channel);
+    if (channel == config.channels.end()) {
+      return std::unexpected(
+          Error::InvalidArgument(fmt::format("channel {} has no delivery settings", m.channel)));
+    }
+    return sender.Send(m, channel->second, clock.Now());
+  }
+
   size_t Deliver() {
     std::vector<Message> due;
     DeliveryConfig config;
@@ -174,25 +195,43 @@ struct Notifier::Impl {
       std::lock_guard lock(mu);
       UnixMillis now = clock.Now();
       for (const auto& [id, m] : pending) {
-        if (m.next_attempt <= now) due.push_back(m);
+        if (m.next_attempt <= now && !in_flight.count(id)) due.push_back(m);
       }
       config = delivery;
     }
-    std::sort(due.begin(), due.end(),
-              [](const Message& a, const Message& b) { return a.next_attempt < b.next_attempt; });
+    // The emergency stop's messages first, then by due time.
+    std::sort(due.begin(), due.end(), [](const Message& a, const Message& b) {
+      return std::pair(!IsUrgent(a), a.next_attempt) < std::pair(!IsUrgent(b), b.next_attempt);
+    });
     for (Message& m : due) {
       {
         std::lock_guard lock(mu);
         if (stopping) break;
       }
-      auto channel = config.channels.find(m.channel);
-      Result<void> sent = channel == config.channels.end()
-                              ? Result<void>(std::unexpected(Error::InvalidArgument(
-                                    fmt::format("channel {} has no delivery settings", m.channel))))
-                              : sender.Send(m, channel->second, clock.Now());
+      Result<void> sent = Attempt(m, config);
       Record(std::move(m), std::move(sent));
     }
     return due.size();
+  }
+
+  // Sends `m` at once on a thread of its own, beside the delivery thread
+  // and any other urgent message. REQUIRES: mu held, m.id in in_flight.
+  void SendUrgent(Message m) {
+    ++urgent_running;
+    std::thread([this, m = std::move(m)]() mutable {
+      DeliveryConfig config;
+      {
+        std::lock_guard lock(mu);
+        config = delivery;
+      }
+      std::string id = m.id;
+      Result<void> sent = Attempt(m, config);
+      Record(std::move(m), std::move(sent));
+      std::lock_guard lock(mu);
+      in_flight.erase(id);
+      --urgent_running;
+      cv.notify_all();
+    }).detach();
   }
 };
 
@@ -207,6 +246,8 @@ Notifier::~Notifier() {
   }
   impl_->cv.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->urgent_running == 0; });
 }
 
 Result<void> Notifier::Load() {
@@ -225,6 +266,10 @@ Result<void> Notifier::Load() {
 }
 
 void Notifier::Start() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->started = true;
+  }
   impl_->thread = std::thread([this] { impl_->Run(); });
 }
 
@@ -268,7 +313,17 @@ void Notifier::Enqueue(std::vector<Message> messages) {
   if (messages.empty()) return;
   {
     std::lock_guard lock(impl_->mu);
-    for (Message& m : messages) impl_->pending[m.id] = std::move(m);
+    for (Message& m : messages) {
+      // The emergency stop's messages do not wait behind anything: each
+      // goes out at once, to every channel in parallel.
+      if (impl_->started && !impl_->stopping && IsUrgent(m)) {
+        impl_->in_flight.insert(m.id);
+        impl_->pending[m.id] = m;
+        impl_->SendUrgent(std::move(m));
+        continue;
+      }
+      impl_->pending[m.id] = std::move(m);
+    }
     impl_->poked = true;
   }
   impl_->cv.notify_all();

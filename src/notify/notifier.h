@@ -14,6 +14,11 @@
 // the outbox and goes on. Delivery is at least once: a crash between
 // sending and recording the success sends the message again.
 //
+// The emergency stop's messages (about "emergency_stop ...") never wait
+// behind others: once Start has run, Enqueue sends each of them at once on
+// a thread of its own, to every channel in parallel; retries of them come
+// first on the delivery thread.
+//
 // Thread safety: every method may be called from any thread.
 #pragma once
 

@@ -7,6 +7,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace interlock::safety {
 namespace {
 
@@ -91,7 +93,9 @@ Result<Scope> Scope::FromKey(std::string_view key) {
     if (kind == "environment" && ParseEnum<Environment>(value)) {
       return Scope{ScopeKind::kEnvironment, value};
     }
-    if (kind == "service") return Scope{ScopeKind::kService, value};
+    if (kind == "service") {
+      if (auto canonical = CanonicalService(value)) return Scope{ScopeKind::kService, *canonical};
+    }
     if (kind == "agent") return Scope{ScopeKind::kAgent, value};
   }
   return std::unexpected(
@@ -133,15 +137,14 @@ Result<Scope> Scope::FromJson(const Governance& g, const json& j) {
     return Scope{ScopeKind::kEnvironment, text};
   }
   if (key == "service") {
-    bool valid = !text.empty() && text.size() <= 128 &&
-                 std::all_of(text.begin(), text.end(), [](unsigned char c) {
-                   return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-                 });
-    if (!valid) {
-      return invalid(fmt::format(
-          "scope.service: \"{}\" is not a service name (1-128 of a-z A-Z 0-9 . _ -)", text));
+    auto canonical = CanonicalService(text);
+    if (!canonical) return invalid("scope.service: " + canonical.error().message());
+    if (!g.services.empty() &&
+        std::find(g.services.begin(), g.services.end(), *canonical) == g.services.end()) {
+      return invalid(fmt::format("scope.service: \"{}\" is not a service of interlock.yaml ({})",
+                                 text, fmt::join(g.services, ", ")));
     }
-    return Scope{ScopeKind::kService, text};
+    return Scope{ScopeKind::kService, *canonical};
   }
   if (key == "agent") {
     for (const Principal& p : g.principals) {
@@ -160,8 +163,13 @@ bool Scope::Covers(Environment environment, const std::optional<std::string>& se
       return true;
     case ScopeKind::kEnvironment:
       return Name(environment) == value;
-    case ScopeKind::kService:
-      return service && *service == value;
+    case ScopeKind::kService: {
+      // A request that does not say which service it changes might change
+      // this one: covered.
+      if (!service) return true;
+      auto canonical = CanonicalService(*service);
+      return !canonical || *canonical == value;
+    }
     case ScopeKind::kAgent:
       return actor == value;
   }
@@ -269,12 +277,18 @@ Result<StopChange> Activate(const Governance& g, const StopState& state, const P
 }
 
 std::vector<std::string> PendingRoles(const Governance& g, const StopState& state) {
+  const governance::EmergencyStopPolicy& policy = g.emergency_stop;
   std::vector<std::string> pending;
   for (size_t r = 0; r < g.roles.size(); ++r) {
-    if (!g.emergency_stop.deactivate_roles.test(r)) continue;
+    if (!policy.deactivate_roles.test(r)) continue;
     bool signed_for = false;
     for (const Signature& s : state.signatures) signed_for |= s.role == g.roles[r].id;
     if (!signed_for) pending.push_back(g.roles[r].id);
+  }
+  // Every role signed, and still too few people: one more from any role.
+  if (pending.empty() &&
+      static_cast<int>(state.signatures.size()) < policy.deactivate_distinct_people) {
+    return g.RoleIds(policy.deactivate_roles);
   }
   return pending;
 }
@@ -290,22 +304,24 @@ Result<StopChange> Deactivate(const Governance& g, const StopState& state, const
         fmt::format("the emergency stop{} is not active", Qualifier(state.scope))));
   }
   for (const Signature& s : state.signatures) {
-    if (s.principal == actor.id) {
-      return std::unexpected(Error::InvalidArgument(
-          fmt::format("{} has already signed the deactivation (as {}); another person must sign",
-                      actor.id, s.role)));
+    const Principal* signer = g.FindPrincipal(s.principal);
+    if (s.principal == actor.id || (signer && signer->Person() == actor.Person())) {
+      return std::unexpected(Error::InvalidArgument(fmt::format(
+          "{} has already signed the deactivation (as {}{}); another person must sign", actor.id,
+          s.role, s.principal == actor.id ? "" : fmt::format(", through {}", s.principal))));
     }
   }
-  // The first role still unsigned that the actor holds.
+  // The first role still to sign that the actor holds.
+  std::vector<std::string> pending = PendingRoles(g, state);
   std::optional<std::string> role;
-  for (const std::string& pending : PendingRoles(g, state)) {
-    auto index = g.FindRole(pending);
-    if (!role && index && actor.roles.test(*index)) role = pending;
+  for (const std::string& name : pending) {
+    auto index = g.FindRole(name);
+    if (!role && index && actor.roles.test(*index)) role = name;
   }
   if (!role) {
     return std::unexpected(Error::PermissionDenied(
         fmt::format("{} holds none of the deactivation roles still to sign ({})", actor.id,
-                    fmt::join(PendingRoles(g, state), ", "))));
+                    fmt::join(pending, ", "))));
   }
   Signature sig{actor.id, *role, {}, now};
   for (const std::string& name : policy.deactivate_requires) {
@@ -331,7 +347,7 @@ Result<StopChange> Deactivate(const Governance& g, const StopState& state, const
              {"incident", {{"id", state.incident}}},
              {"deactivation", fields_json},
              {"pending_roles", still}};
-  if (still.empty() && static_cast<int>(n.signatures.size()) >= policy.deactivate_distinct_people) {
+  if (still.empty()) {
     n.active = false;
     n.deactivated_at = now;
     n.last_deactivation = std::move(n.signatures);

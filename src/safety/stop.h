@@ -8,7 +8,9 @@
 //    While active every decision is deny, AI agents are refused, approvals
 //    cannot complete, and an incident of incident_severity is opened.
 //  - Deactivation needs one signature per deactivation role (engineering
-//    lead and security lead by default), each by a different person, each
+//    lead and security lead by default) and distinct_people signatures in
+//    all, each by a different person (principals sharing an e-mail address
+//    are one person), each
 //    carrying every field of deactivation.requires (post-incident review,
 //    root cause, prevention measures). Until the last signature the stop
 //    stays active, pending the others.
@@ -54,11 +56,14 @@ struct Scope {
   nlohmann::ordered_json ToJson() const;
   // Reads the API's form; InvalidArgument naming the field: exactly one of
   // environment (dev, staging, production), service (1-128 characters of
-  // a-z A-Z 0-9 . _ -) or agent (an ai_agent principal of `g`).
+  // a-z A-Z 0-9 . _ -, kept in canonical form, and one of `g`'s known
+  // services if it lists them) or agent (an ai_agent principal of `g`).
   static Result<Scope> FromJson(const governance::Governance& g, const nlohmann::ordered_json& j);
 
   // Whether a decision request in `environment` for `service` by `actor`
-  // falls under this scope.
+  // falls under this scope. Services compare in canonical form
+  // (CanonicalService), and a request that names no service is under every
+  // service's stop: what it does not state cannot dodge a stop.
   bool Covers(Environment environment, const std::optional<std::string>& service,
               std::string_view actor) const;
   bool operator==(const Scope&) const = default;
@@ -99,7 +104,9 @@ Result<StopChange> Deactivate(const governance::Governance& g, const StopState& 
 Result<StopChange> ReenableAiAgents(const governance::Governance& g, const StopState& state,
                                     const governance::Principal& actor, std::string_view reason);
 
-// The deactivation roles still missing a signature, by name.
+// The deactivation roles still missing a signature, by name; once each has
+// one and fewer than distinct_people people have signed, every deactivation
+// role (one more person holding any of them). Empty: the stop can end.
 std::vector<std::string> PendingRoles(const governance::Governance& g, const StopState& state);
 
 }  // namespace interlock::safety

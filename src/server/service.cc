@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/lane.h"
+#include "app/stop_board.h"
 #include "audit/crypto.h"
 #include "audit/event.h"
 #include "audit/json.h"
@@ -49,6 +51,9 @@ constexpr std::string_view kStatsKind = "dashboard";
 constexpr std::string_view kStatsId = "decisions_per_hour";
 constexpr int64_t kStatsHours = 168;  // a week
 constexpr UnixMillis kHourMs = 3'600'000;
+// Approvals per page of GET /v1/approvals.
+constexpr uint64_t kDefaultApprovalPage = 100;
+constexpr uint64_t kMaxApprovalPage = 1000;
 
 // An approval as the API shows it: its stored form plus what is still missing.
 json ApprovalJson(const workflow::ApprovalRequest& a) {
@@ -201,13 +206,6 @@ Result<std::optional<uint64_t>> IndexParam(const HttpRequest& r, std::string_vie
   return std::optional<uint64_t>(n);
 }
 
-const Principal* FindPrincipal(const Governance& g, std::string_view id) {
-  for (const Principal& p : g.principals) {
-    if (p.id == id) return &p;
-  }
-  return nullptr;
-}
-
 json StopJson(const Governance& g, const safety::StopState& s) {
   json out = {{"active", s.active}, {"ai_agents_disabled", s.ai_disabled}};
   if (s.active || !s.incident.empty()) {
@@ -247,55 +245,6 @@ Result<notify::DeliveryConfig> LoadDelivery(const ServiceOptions& o, const Gover
   return notify::ParseDelivery(path, *text, g, *o.fs, env);
 }
 
-// Runs tasks one at a time, in order, on its own thread.
-class Serial {
- public:
-  Serial() : thread_([this] { Run(); }) {}
-  ~Serial() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void Post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      tasks_.push_back(std::move(task));
-    }
-    cv_.notify_all();
-  }
-  // Returns once every task posted before the call has run.
-  void Drain() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return tasks_.empty() && !busy_; });
-  }
-
- private:
-  void Run() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;
-      std::function<void()> task = std::move(tasks_.front());
-      tasks_.pop_front();
-      busy_ = true;
-      lock.unlock();
-      task();
-      lock.lock();
-      busy_ = false;
-      cv_.notify_all();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool busy_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 }  // namespace
 
 struct Service::Impl {
@@ -304,13 +253,16 @@ struct Service::Impl {
   std::unique_ptr<audit::AuditLog> log;
   std::unique_ptr<Tokens> tokens;
 
-  std::mutex stop_mu;
-  // By scope key ("global", "environment:production", ...); the global one
-  // always present.
-  std::map<std::string, safety::StopState> stops = {{"global", {}}};
+  // The emergency stops: read without a lock, written by the stop lane only.
+  app::StopBoard stops;
 
   std::mutex approvals_mu;
-  std::map<std::string, workflow::ApprovalRequest> approvals;  // by id
+  std::map<std::string, workflow::ApprovalRequest> approvals;  // by id; guarded by approvals_mu
+  // The roles that may approve a pending request, which a stop change
+  // notifies: republished by every change to `approvals`, so that the stop
+  // lane reads them without taking approvals_mu.
+  std::atomic<std::shared_ptr<const std::vector<std::string>>> pending_roles{
+      std::make_shared<const std::vector<std::string>>()};
   std::atomic<uint64_t> approvals_finished{0};
   std::atomic<uint64_t> approval_latency_ms{0};  // summed over the finished ones
 
@@ -330,8 +282,37 @@ struct Service::Impl {
   std::unique_ptr<notify::Sender> network_sender;
   std::unique_ptr<notify::Notifier> notifier;  // after log: destroyed before it
 
-  // Declared last: destroyed first, so no task outlives what it uses.
-  std::unique_ptr<Serial> serial = std::make_unique<Serial>();
+  // Declared last: destroyed first, so no task outlives what it uses. The
+  // emergency stop's actions have a lane of their own, so they never wait
+  // behind approval actions, reloads or audit reads.
+  std::unique_ptr<app::Lane> stop_lane = std::make_unique<app::Lane>();
+  std::unique_ptr<app::Lane> state_lane = std::make_unique<app::Lane>();
+  std::unique_ptr<app::Lane> read_lane = std::make_unique<app::Lane>();
+
+  // Queues `task` on `lane` for `who`; answers 429 if they have too much
+  // waiting there already.
+  void Post(app::Lane& lane, const std::string& who, const Respond& respond,
+            std::function<void()> task) {
+    if (!lane.Post(who, std::move(task))) {
+      HttpResponse r =
+          ErrorResponse(429, "too_many_requests",
+                        fmt::format("{} has too many requests waiting; retry in a second", who));
+      r.headers.emplace_back("Retry-After", "1");
+      respond(std::move(r));
+    }
+  }
+
+  // Republishes pending_roles. REQUIRES: approvals_mu held.
+  void PublishPendingRoles() {
+    std::vector<std::string> roles;
+    for (const auto& [id, a] : approvals) {
+      if (workflow::IsFinal(a.state)) continue;
+      for (const std::string& role : a.eligible_roles) {
+        if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
+      }
+    }
+    pending_roles.store(std::make_shared<const std::vector<std::string>>(std::move(roles)));
+  }
 
   // The principal behind the request's bearer token, or the answer to send.
   std::expected<const Principal*, HttpResponse> Authenticate(const HttpRequest& r,
@@ -356,7 +337,7 @@ struct Service::Impl {
       }
       return std::unexpected(ErrorResponse(id.error()));
     }
-    const Principal* p = FindPrincipal(g, *id);
+    const Principal* p = g.FindPrincipal(*id);
     if (!p) {
       return std::unexpected(ErrorResponse(
           401, "unauthorized",
@@ -365,61 +346,21 @@ struct Service::Impl {
     return p;
   }
 
-  safety::StopState Stop() {
-    std::lock_guard lock(stop_mu);
-    return stops.at("global");
-  }
-  std::map<std::string, safety::StopState> Stops() {
-    std::lock_guard lock(stop_mu);
-    return stops;
-  }
-  // The active stop covering a request (the global one first), if any.
-  std::optional<safety::StopState> Covering(Environment env,
-                                            const std::optional<std::string>& service,
-                                            std::string_view actor) {
-    std::lock_guard lock(stop_mu);
-    for (const auto& [key, st] : stops) {
-      if (st.active && st.scope.kind == safety::ScopeKind::kAll) return st;
-    }
-    for (const auto& [key, st] : stops) {
-      if (st.active && st.scope.Covers(env, service, actor)) return st;
-    }
-    return std::nullopt;
-  }
-  // Why an AI agent is refused (423) for a request in `env` for `service`,
-  // or nullopt: a stop covering it is active, or ended and AI agents in its
-  // scope were not re-enabled since. env nullopt: only the stops that cover
-  // every request of the agent (global, its own).
+  safety::StopState Stop() { return stops.Snapshot()->at("global"); }
   std::optional<std::string> AiRefusal(std::string_view agent, std::optional<Environment> env,
                                        const std::optional<std::string>& service) {
-    std::lock_guard lock(stop_mu);
-    for (const auto& [key, st] : stops) {
-      bool covers = st.scope.kind == safety::ScopeKind::kAll ||
-                    (st.scope.kind == safety::ScopeKind::kAgent && st.scope.value == agent) ||
-                    (env && st.scope.Covers(*env, service, agent));
-      if (!covers || !(st.active || st.ai_disabled)) continue;
-      std::string scope =
-          st.scope.kind == safety::ScopeKind::kAll ? "" : fmt::format(" ({})", st.scope.Describe());
-      return st.active ? fmt::format(
-                             "AI agents are refused while the emergency stop{} is "
-                             "active: {}",
-                             scope, st.reason)
-                       : fmt::format(
-                             "AI agents stay disabled after the emergency stop{} until "
-                             "they are re-enabled",
-                             scope);
-    }
-    return std::nullopt;
+    return app::AiRefusal(*stops.Snapshot(), agent, env, service);
   }
 
   // An approval as `actor` sees it: with "your_actions", the actions they
   // may take now, and with `candidates` "delegate_candidates", whom they may
-  // hand it to. Takes stop_mu; the caller holds approvals_mu.
-  json ApprovalView(const Governance& g, const workflow::ApprovalRequest& a, const Principal& actor,
-                    bool candidates) {
+  // hand it to. Takes no lock.
+  json ApprovalView(const Governance& g, const app::StopMap& stops_now,
+                    const workflow::ApprovalRequest& a, const Principal& actor, bool candidates) {
     json out = ApprovalJson(a);
     UnixMillis now = options.clock->Now();
-    bool stopped = Covering(a.change.environment, a.change.service, a.requester).has_value();
+    bool stopped =
+        app::Covering(stops_now, a.change.environment, a.change.service, a.requester) != nullptr;
     out["your_actions"] = ActionsFor(g, a, actor, now, stopped);
     if (candidates) out["delegate_candidates"] = DelegateCandidates(g, a, actor, now, stopped);
     return out;
@@ -427,13 +368,12 @@ struct Service::Impl {
 
   // The decision engine's view of the stop covering a request; `reason`
   // holds the text the state points to.
-  static decision::SafetyState SafetyOf(const std::optional<safety::StopState>& stop,
+  static decision::SafetyState SafetyOf(const safety::StopState* stop,
+                                        const std::optional<std::string>& service,
                                         std::string& reason) {
     decision::SafetyState safety;
     if (stop) {
-      reason = stop->scope.kind == safety::ScopeKind::kAll
-                   ? stop->reason
-                   : fmt::format("{} ({})", stop->reason, stop->scope.Describe());
+      reason = app::CoveringReason(*stop, service);
       safety.emergency_stop = true;
       safety.stop_reason = reason;
     }
@@ -470,6 +410,11 @@ struct Service::Impl {
   void Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g, const Principal& actor);
   void Approvals(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                  const Principal& actor);
+  // GET /v1/approvals[/{id}] on the read lane: what `actor` may read, one
+  // page from after `cursor` (an approval id), its read recorded.
+  void ReadApprovals(const Governance& g, const Principal& actor, const std::string& id,
+                     const std::optional<std::string>& wanted, const std::string& cursor,
+                     size_t page, const Respond& respond);
   // Stores `t`'s request with its audit event and its notifications;
   // holds approvals_mu.
   Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t);
@@ -526,10 +471,11 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
       return;
     }
   }
-  std::optional<safety::StopState> stop =
-      Covering(request->environment, request->service, actor.id);
+  std::shared_ptr<const app::StopMap> stops_now = stops.Snapshot();
   std::string stop_reason;
-  decision::SafetyState safety = SafetyOf(stop, stop_reason);
+  decision::SafetyState safety =
+      SafetyOf(app::Covering(*stops_now, request->environment, request->service, actor.id),
+               request->service, stop_reason);
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
   json body = decision::DecisionJson(*g, *request, safety, d, false);
@@ -611,6 +557,7 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
             body["approval_id"] = approval->id;
             std::lock_guard lock(approvals_mu);
             approvals[approval->id] = std::move(*approval);
+            PublishPendingRoles();
           }
           notifier->Enqueue(std::move(outbox));
           respond(JsonResponse(200, body));
@@ -661,13 +608,7 @@ Result<std::vector<notify::Message>> Service::Impl::AnnounceStop(const Governanc
   for (size_t i = 0; i < g.roles.size(); ++i) {
     if (roles.test(i)) an.roles.push_back(g.roles[i].id);
   }
-  {
-    std::lock_guard lock(approvals_mu);
-    for (const auto& [id, a] : approvals) {
-      if (workflow::IsFinal(a.state)) continue;
-      for (const std::string& role : a.eligible_roles) an.roles.push_back(role);
-    }
-  }
+  for (const std::string& role : *pending_roles.load()) an.roles.push_back(role);
   const safety::StopState& next = change.next;
   an.subject = action == "activate"     ? "EMERGENCY STOP ACTIVATED"
                : next.active            ? "Emergency stop: deactivation signed"
@@ -697,7 +638,36 @@ Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
         std::max<UnixMillis>(0, options.clock->Now() - t.request.created_at)));
   }
   approvals[t.request.id] = t.request;
+  PublishPendingRoles();
   return appended;
+}
+
+// Whether `actor` may read approval `a`: the audit trail's read rules (own,
+// team, all, or all within a grant), plus every approval they review.
+bool MayRead(const Governance& g, const audit::Reader& reader, bool granted,
+             const workflow::ApprovalRequest& a, const Principal& actor) {
+  bool own = a.requester == actor.id || std::find(a.on_behalf_of.begin(), a.on_behalf_of.end(),
+                                                  actor.id) != a.on_behalf_of.end();
+  if (own) return true;
+  switch (reader.scope) {
+    case audit::ReadScope::kAll:
+      if (!reader.needs_grant || granted) return true;
+      break;
+    case audit::ReadScope::kTeam:
+      if (std::find(reader.team.begin(), reader.team.end(), a.requester) != reader.team.end()) {
+        return true;
+      }
+      break;
+    case audit::ReadScope::kOwn:
+    case audit::ReadScope::kNone:
+      break;
+  }
+  if (actor.type != ActorType::kHuman) return false;
+  for (const std::string& role : a.eligible_roles) {
+    auto index = g.FindRole(role);
+    if (index && actor.roles.test(*index)) return true;
+  }
+  return false;
 }
 
 void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const GovernancePtr& g,
@@ -708,7 +678,7 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
   std::string id(rest.substr(0, rest.find('/')));
   std::string action =
       rest.find('/') == std::string_view::npos ? "" : std::string(rest.substr(rest.find('/') + 1));
-  if (id.empty()) {
+  if (action.empty()) {
     if (!MethodIn(r.method, {"GET"})) {
       respond(MethodNotAllowed(r.path, r.method, {"GET"}));
       return;
@@ -720,24 +690,21 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
                                         fmt::join(workflow::kApprovalStateNames, ", "), *wanted)));
       return;
     }
-    json list = json::array();
-    std::lock_guard lock(approvals_mu);
-    for (const auto& [key, a] : approvals) {
-      if (!wanted || Name(a.state) == *wanted) list.push_back(ApprovalView(*g, a, actor, false));
-    }
-    respond(JsonResponse(200, {{"approvals", list}}));
-    return;
-  }
-  if (action.empty()) {
-    if (!MethodIn(r.method, {"GET"})) {
-      respond(MethodNotAllowed(r.path, r.method, {"GET"}));
+    auto limit = IndexParam(r, "limit", false);
+    if (!limit || (*limit && (**limit < 1 || **limit > kMaxApprovalPage))) {
+      respond(ErrorResponse(400, "invalid",
+                            fmt::format("query parameter limit: expected an integer from 1 to {}",
+                                        kMaxApprovalPage)));
       return;
     }
-    std::lock_guard lock(approvals_mu);
-    auto it = approvals.find(id);
-    respond(it == approvals.end()
-                ? ErrorResponse(404, "not_found", fmt::format("no approval {}", id))
-                : JsonResponse(200, ApprovalView(*g, it->second, actor, true)));
+    std::string cursor(r.Query("cursor").value_or(""));
+    size_t page = static_cast<size_t>(limit->value_or(kDefaultApprovalPage));
+    // Reads commit a record, so they run on the read lane, never on an IO
+    // thread.
+    Post(*read_lane, actor.id, respond,
+         [this, g, actor, id, wanted = wanted ? std::optional<std::string>(*wanted) : std::nullopt,
+          cursor, page,
+          respond]() mutable { ReadApprovals(*g, actor, id, wanted, cursor, page, respond); });
     return;
   }
   if (r.method != "POST") {
@@ -745,7 +712,7 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
     return;
   }
   auto act = ParseEnum<workflow::Action>(action);
-  if (!act || *act == workflow::Action::kOpen || *act == workflow::Action::kTimeout) {
+  if (id.empty() || !act || *act == workflow::Action::kOpen || *act == workflow::Action::kTimeout) {
     respond(ErrorResponse(404, "not_found",
                           fmt::format("no approval action \"{}\" (expected approve, reject, "
                                       "request_changes, escalate, delegate or resubmit)",
@@ -775,12 +742,99 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
                  });
 }
 
+void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
+                                  const std::string& id, const std::optional<std::string>& wanted,
+                                  const std::string& cursor, size_t page, const Respond& respond) {
+  auto reader = governance::ReaderFor(g, actor.id);
+  if (!reader) {
+    respond(ErrorResponse(reader.error()));
+    return;
+  }
+  bool granted = false;
+  if (reader->scope == audit::ReadScope::kAll && reader->needs_grant) {
+    auto active = log->HasActiveGrant(actor.id);
+    if (!active) {
+      respond(ErrorResponse(active.error()));
+      return;
+    }
+    granted = *active;
+  }
+  // Copied out under the lock; the views are built after it is let go.
+  std::vector<workflow::ApprovalRequest> chosen;
+  std::optional<std::string> next_cursor;
+  bool exists = false;
+  {
+    std::lock_guard lock(approvals_mu);
+    if (!id.empty()) {
+      auto it = approvals.find(id);
+      exists = it != approvals.end();
+      if (exists && MayRead(g, *reader, granted, it->second, actor)) chosen.push_back(it->second);
+    } else {
+      for (auto it = cursor.empty() ? approvals.begin() : approvals.upper_bound(cursor);
+           it != approvals.end(); ++it) {
+        const workflow::ApprovalRequest& a = it->second;
+        if (wanted && Name(a.state) != *wanted) continue;
+        if (!MayRead(g, *reader, granted, a, actor)) continue;
+        if (chosen.size() == page) {
+          next_cursor = chosen.back().id;
+          break;
+        }
+        chosen.push_back(a);
+      }
+    }
+  }
+  if (!id.empty() && chosen.empty()) {
+    // Not there, or not the reader's to see: the same answer, so that ids
+    // cannot be probed.
+    respond(ErrorResponse(404, "not_found", fmt::format("no approval {}", id)));
+    (void)exists;
+    return;
+  }
+  // Other people's approvals read: one record for the whole answer.
+  std::vector<std::string> others;
+  for (const workflow::ApprovalRequest& a : chosen) {
+    if (a.requester != actor.id) others.push_back(a.id);
+  }
+  if (!others.empty()) {
+    nlohmann::json event = {{"event_type", "approval_read"},
+                            {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
+                            {"action", {{"type", id.empty() ? "list" : "view"}}},
+                            {"approvals", others}};
+    if (actor.type == ActorType::kAiAgent) {
+      event["decision"] = {{"rationale", "a read of approvals; no rationale is given"}};
+    }
+    auto made = audit::MakeEvent(std::move(event), options.clock->Now());
+    if (!made) {
+      respond(ErrorResponse(500, "internal", made.error().message()));
+      return;
+    }
+    if (auto ok = log->Commit(std::move(*made), {}); !ok) {
+      respond(ErrorResponse(
+          503, "audit_unavailable",
+          "the read could not be recorded, so it is refused: " + ok.error().message()));
+      return;
+    }
+  }
+  std::shared_ptr<const app::StopMap> stops_now = stops.Snapshot();
+  if (!id.empty()) {
+    respond(JsonResponse(200, ApprovalView(g, *stops_now, chosen.front(), actor, true)));
+    return;
+  }
+  json list = json::array();
+  for (const workflow::ApprovalRequest& a : chosen) {
+    list.push_back(ApprovalView(g, *stops_now, a, actor, false));
+  }
+  json out = {{"approvals", std::move(list)}};
+  if (next_cursor) out["next_cursor"] = *next_cursor;
+  respond(JsonResponse(200, out));
+}
+
 void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& actor,
                                    const std::string& id, workflow::Action act,
                                    std::string rationale, std::string to,
                                    std::function<void(Outcome)> done) {
-  serial->Post([this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
-                done = std::move(done)]() mutable {
+  auto task = [this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
+               done]() mutable {
     std::lock_guard lock(approvals_mu);
     auto it = approvals.find(id);
     if (it == approvals.end()) {
@@ -788,7 +842,8 @@ void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& acto
       return;
     }
     const workflow::ChangeDetails& change = it->second.change;
-    bool stopped = Covering(change.environment, change.service, it->second.requester).has_value();
+    bool stopped = app::Covering(*stops.Snapshot(), change.environment, change.service,
+                                 it->second.requester) != nullptr;
     auto t = workflow::Act(*g, it->second, actor, act, rationale,
                            to.empty() ? std::nullopt : std::optional<std::string>(to),
                            options.clock->Now(), stopped);
@@ -808,13 +863,17 @@ void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& acto
     json out = ApprovalJson(t->request);
     out["audit_index"] = appended->index;
     done(std::move(out));
-  });
+  };
+  Post(
+      *state_lane, actor.id,
+      [done](HttpResponse refused) { done(std::unexpected(std::move(refused))); }, std::move(task));
 }
 
 void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                                   const Principal& actor) {
   if (MethodIn(r.method, {"GET"})) {
-    std::map<std::string, safety::StopState> all = Stops();
+    std::shared_ptr<const app::StopMap> snapshot = stops.Snapshot();
+    const app::StopMap& all = *snapshot;
     json out = StopJson(*g, all.at("global"));
     json scoped = json::array();
     for (const auto& [key, st] : all) {
@@ -872,12 +931,15 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
 void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
                                const std::string& action, std::map<std::string, std::string> fields,
                                std::function<void(Outcome)> done) {
-  serial->Post([this, g, actor, scope = std::move(scope), action, fields = std::move(fields),
-                done = std::move(done)]() mutable {
-    std::lock_guard lock(stop_mu);
+  // The stop lane is the only writer of `stops`: no lock is taken here, and
+  // nothing but other stop actions can be ahead of this one.
+  auto task = [this, g, actor, scope = std::move(scope), action, fields = std::move(fields),
+               done]() mutable {
     UnixMillis now = options.clock->Now();
     std::string key = scope.Key();
-    safety::StopState current = stops.count(key) ? stops[key] : safety::StopState{scope};
+    std::shared_ptr<const app::StopMap> before = stops.Snapshot();
+    auto found = before->find(key);
+    safety::StopState current = found != before->end() ? found->second : safety::StopState{scope};
     std::string reason = fields.count("reason") ? fields["reason"] : "";
     auto change = action == "activate"     ? safety::Activate(*g, current, actor, reason, now)
                   : action == "deactivate" ? safety::Deactivate(*g, current, actor, fields, now)
@@ -905,14 +967,17 @@ void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, s
           503, "audit_unavailable", "the change was not made: " + appended.error().message())));
       return;
     }
+    stops.Put(change->next);
     notifier->Enqueue(std::move(*messages));
-    stops[key] = change->next;
     json out = StopJson(*g, change->next);
     if (scope.kind != safety::ScopeKind::kAll) out["scope"] = scope.ToJson();
     out["audit_index"] = appended->index;
     out["message"] = change->summary;
     done(std::move(out));
-  });
+  };
+  Post(
+      *stop_lane, actor.id,
+      [done](HttpResponse refused) { done(std::unexpected(std::move(refused))); }, std::move(task));
 }
 
 void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const Governance& g) {
@@ -923,7 +988,7 @@ void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const
   }
   // A principal of principals.yaml named without roles is simulated with
   // the roles and team the governance gives it.
-  if (const Principal* p = FindPrincipal(g, request->actor_id); p && request->actor_roles.empty()) {
+  if (const Principal* p = g.FindPrincipal(request->actor_id); p && request->actor_roles.empty()) {
     for (size_t i = 0; i < g.roles.size(); ++i) {
       if (p->roles.test(i)) request->actor_roles.push_back(g.roles[i].id);
     }
@@ -934,8 +999,9 @@ void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const
     return;
   }
   std::string stop_reason;
-  decision::SafetyState safety =
-      SafetyOf(Covering(request->environment, request->service, request->actor_id), stop_reason);
+  decision::SafetyState safety = SafetyOf(
+      app::Covering(*stops.Snapshot(), request->environment, request->service, request->actor_id),
+      request->service, stop_reason);
   decision::Decision d;
   decision::Decide(g, *request, safety, &d);
   json body = decision::DecisionJson(g, *request, safety, d, true);
@@ -1080,12 +1146,20 @@ Result<json> Service::Impl::Stats(const HttpRequest& r) {
 
 void Service::Impl::Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                           const Principal& actor) {
-  serial->Post([this, r, respond = std::move(respond), g, actor]() mutable {
+  Post(*read_lane, actor.id, respond, [this, r, respond, g, actor]() mutable {
     auto answer = [&]() -> Result<json> {
       if (r.path == "/v1/audit/checkpoint") {
-        auto note = log->Checkpoint();
+        auto note = log->LatestCheckpoint();
         if (!note) return std::unexpected(note.error());
-        return json{{"size", log->size()}, {"note", *note}, {"verifier_key", log->VerifierKey()}};
+        // The size the note signs, which may be a little behind log->size().
+        auto verifier = audit::NoteVerifier::Parse(log->VerifierKey());
+        if (!verifier) return std::unexpected(verifier.error());
+        auto text = verifier->Verify(*note);
+        if (!text) return std::unexpected(text.error());
+        auto checkpoint = audit::ParseCheckpoint(*text);
+        if (!checkpoint) return std::unexpected(checkpoint.error());
+        return json{
+            {"size", checkpoint->size}, {"note", *note}, {"verifier_key", log->VerifierKey()}};
       }
       if (r.path == "/v1/audit/proof") {
         auto index = IndexParam(r, "index", true);
@@ -1179,11 +1253,16 @@ void Service::Impl::Slack(const HttpRequest& r, const Respond& respond, const Go
                           "X-Slack-Request-Timestamp and X-Slack-Signature are required"));
     return;
   }
+  // Seconds since 1970 as ASCII digits only: no sign, nothing that could
+  // overflow the difference below.
   int64_t sent = 0;
+  bool digits = !timestamp->empty() && timestamp->size() <= 12 &&
+                std::all_of(timestamp->begin(), timestamp->end(),
+                            [](char c) { return c >= '0' && c <= '9'; });
   auto [end, ec] = std::from_chars(timestamp->data(), timestamp->data() + timestamp->size(), sent);
   int64_t now = options.clock->Now() / 1000;
-  if (ec != std::errc() || end != timestamp->data() + timestamp->size() ||
-      std::abs(now - sent) > 300) {
+  if (!digits || ec != std::errc() || end != timestamp->data() + timestamp->size() ||
+      sent > now + 300 || sent < now - 300) {
     respond(ErrorResponse(401, "unauthorized",
                           "X-Slack-Request-Timestamp is not within 5 minutes of now; the request "
                           "is refused as a possible replay"));
@@ -1330,7 +1409,23 @@ Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Service::~Service() {
   Drain();
-  impl_->serial.reset();
+  impl_->stop_lane.reset();
+  impl_->state_lane.reset();
+  impl_->read_lane.reset();
+}
+
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& options,
+                                                      const governance::Governance& g) {
+  audit::LogOptions lo;
+  lo.data_dir = options.data_dir;
+  lo.fs = options.fs;
+  lo.clock = options.clock;
+  lo.random = options.random;
+  lo.master_key_env = options.master_key_env;
+  lo.master_key_file_env = options.master_key_file_env;
+  lo.vfs = options.vfs;
+  lo.retention = governance::RetentionOf(g);
+  return audit::AuditLog::Open(lo);
 }
 
 Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
@@ -1343,18 +1438,9 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
                     governance::DiagnosticsText(g.error(), options.governance_dir))));
   }
   auto shared = std::make_shared<const Governance>(std::move(*g));
-  audit::LogOptions lo;
-  lo.data_dir = options.data_dir;
-  lo.fs = options.fs;
-  lo.clock = options.clock;
-  lo.random = options.random;
-  lo.master_key_env = options.master_key_env;
-  lo.master_key_file_env = options.master_key_file_env;
-  lo.vfs = options.vfs;
-  lo.retention = governance::RetentionOf(*shared);
   auto delivery = LoadDelivery(options, *shared);
   if (!delivery) return std::unexpected(delivery.error());
-  auto log = audit::AuditLog::Open(lo);
+  auto log = OpenAuditLog(options, *shared);
   if (!log) return std::unexpected(log.error());
   impl->log = std::move(*log);
   notify::Sender* sender = options.sender;
@@ -1374,7 +1460,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     json j = json::parse(value, nullptr, false);
     auto state = safety::StopState::FromJson(j);
     if (!state) return std::unexpected(state.error());
-    impl->stops[state->scope.Key()] = std::move(*state);
+    impl->stops.Put(*state);
   }
   auto stats = impl->log->LoadState(std::string(kStatsKind));
   if (!stats) return std::unexpected(stats.error());
@@ -1404,6 +1490,10 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     }
     impl->approvals[id] = std::move(*a);
   }
+  {
+    std::lock_guard lock(impl->approvals_mu);
+    impl->PublishPendingRoles();
+  }
   impl->notifier->Start();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
@@ -1426,9 +1516,16 @@ void Service::Handle(HttpRequest request, Respond respond) {
   }
   if (path == "/healthz") {
     if (method_is({"GET"})) {
-      respond(JsonResponse(200, {{"status", "ok"},
-                                 {"audit_size", s.log->size()},
-                                 {"governance_version", s.governance.load()->version}}));
+      json health = {{"status", "ok"},
+                     {"audit_size", s.log->size()},
+                     {"governance_version", s.governance.load()->version}};
+      if (s.options.insecure_transport) {
+        health["warnings"] = {
+            "plain HTTP on a non-loopback address: tokens and decisions "
+            "cross the network unencrypted"};
+        health["insecure_transport"] = true;
+      }
+      respond(JsonResponse(200, health));
     }
     return;
   }
@@ -1483,7 +1580,7 @@ void Service::Handle(HttpRequest request, Respond respond) {
                           : g->RoleNames(g->reload_roles))));
       return;
     }
-    s.serial->Post([this, respond = std::move(respond), id = p.id]() mutable {
+    s.Post(*s.state_lane, p.id, respond, [this, respond, id = p.id]() mutable {
       auto version = Reload(id);
       if (version) {
         respond(JsonResponse(200, {{"governance_version", *version}}));
@@ -1510,7 +1607,7 @@ Result<std::string> Service::Reload(const std::string& by) {
   if (g) delivery = LoadDelivery(s.options, *g);
   UnixMillis now = s.options.clock->Now();
   // A principal through the API, or the process itself on SIGHUP.
-  const Principal* p = FindPrincipal(*s.governance.load(), by);
+  const Principal* p = s.governance.load()->FindPrincipal(by);
   json event = {{"actor", {{"type", p ? Name(p->type) : "service"}, {"id", by}}},
                 {"action", {{"type", "governance_reload"}, {"target", s.options.governance_dir}}}};
   std::string text;
@@ -1569,7 +1666,9 @@ void Service::Tick() {
 
 void Service::Drain() {
   Impl& s = *impl_;
-  if (s.serial) s.serial->Drain();
+  for (app::Lane* lane : {s.stop_lane.get(), s.state_lane.get(), s.read_lane.get()}) {
+    if (lane) lane->Drain();
+  }
   {
     std::unique_lock lock(s.pending_mu);
     s.pending_cv.wait(lock, [&] { return s.pending_decisions.load() == 0; });

@@ -27,6 +27,9 @@
 namespace interlock::audit {
 class AuditLog;
 }
+namespace interlock::governance {
+struct Governance;
+}
 namespace interlock::notify {
 class Notifier;
 class Sender;
@@ -50,7 +53,17 @@ struct ServiceOptions {
   std::string delivery_file;
   notify::EnvReader env;             // for the settings' *_env secrets
   notify::Sender* sender = nullptr;  // default: the network
+  // Set when the server listens with plain HTTP on a non-loopback address:
+  // /healthz then says so. Default: false.
+  bool insecure_transport = false;
 };
+
+// The audit log of a service with `options`, opened alone: for commands
+// that write a state row and its record without starting a service (token
+// create and revoke), so that no second notifier or timer runs beside a
+// live server.
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& options,
+                                                      const governance::Governance& g);
 
 class Service {
  public:

@@ -140,6 +140,8 @@ class AuditStore {
   virtual Result<std::vector<AuditGrant>> Grants(const std::string& principal) = 0;
   // Every state row of one kind, by id.
   virtual Result<std::vector<StateRow>> State(const std::string& kind) = 0;
+  // Every state row, by kind and id.
+  virtual Result<std::vector<StateRow>> AllState() = 0;
   // A consistent copy of the whole store at `path`, taken while it is in use.
   virtual Result<void> Backup(const std::string& path) = 0;
 };

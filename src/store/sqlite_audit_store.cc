@@ -508,6 +508,15 @@ Result<std::vector<StateRow>> SqliteAuditStore::State(const std::string& kind) {
   });
 }
 
+Result<std::vector<StateRow>> SqliteAuditStore::AllState() {
+  std::lock_guard lock(read_mu_);
+  auto s = reader_.Prepare("SELECT kind, id, value FROM state ORDER BY kind, id");
+  if (!s) return std::unexpected(s.error());
+  return CollectRows(*s, [](const Statement& r) -> StateRow {
+    return {r.Text(0), r.Text(1), r.Text(2)};
+  });
+}
+
 Result<void> SqliteAuditStore::Backup(const std::string& path) {
   auto target = Database::Open(path, true, nullptr);
   if (!target) return std::unexpected(target.error());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <limits>
 
@@ -170,6 +171,40 @@ bool AssignRole(const ApprovalRequest& r, size_t role, std::vector<std::optional
 }
 
 Error Denied(std::string message) { return Error::PermissionDenied(std::move(message)); }
+
+// Whether `who` is one of the people behind request `r`: its requester, or
+// someone it was asked for, by principal id or by e-mail (principals sharing
+// an e-mail are one person). Nullopt if not; otherwise how, for the message:
+// "" for the requester itself, " (as alice@example.com)" otherwise.
+std::optional<std::string> RequesterAs(const Governance& g, const ApprovalRequest& r,
+                                       const Principal& who) {
+  if (who.id == r.requester) return std::string();
+  std::string person = who.Person();
+  if (const Principal* requester = g.FindPrincipal(r.requester);
+      requester && requester->Person() == person) {
+    return fmt::format(" (as {}, the same person)", r.requester);
+  }
+  for (const std::string& named : r.on_behalf_of) {
+    std::string lowered = named;
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const Principal* p = g.FindPrincipal(named);
+    if (named == who.id || lowered == person || (p && p->Person() == person)) {
+      return fmt::format(" (through {} on behalf of {})", r.requester, named);
+    }
+  }
+  return std::nullopt;
+}
+
+// The approval of the current revision given by the same person as `who`
+// through another principal, if any.
+const Approval* ApprovedAsSamePerson(const Governance& g, const ApprovalRequest& r,
+                                     const Principal& who) {
+  for (const Approval& a : r.approvals) {
+    const Principal* p = g.FindPrincipal(a.principal);
+    if (a.principal != who.id && p && p->Person() == who.Person()) return &a;
+  }
+  return nullptr;
+}
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
 
 // Who may take a reviewer's action: a human holding an eligible role who did
@@ -180,9 +215,9 @@ Result<std::vector<std::string>> CheckReviewer(const Governance& g, const Approv
     return std::unexpected(Denied(fmt::format("{} is {}: only humans may {}", actor.id,
                                               WithArticle(actor.type), Verb(action))));
   }
-  if (actor.id == r.requester) {
-    return std::unexpected(
-        Denied(fmt::format("{} requested this change and cannot {}", actor.id, VerbIt(action))));
+  if (auto requester = RequesterAs(g, r, actor)) {
+    return std::unexpected(Denied(fmt::format("{} requested this change{} and cannot {}", actor.id,
+                                              *requester, VerbIt(action))));
   }
   std::vector<std::string> held = RoleIds(g, actor.roles);
   if (!HoldsAny(held, r.eligible_roles)) {
@@ -250,9 +285,9 @@ Result<Transition> Delegate(const Governance& g, const ApprovalRequest& r, const
     return std::unexpected(Denied(fmt::format(
         "{} is {}: only humans may receive a delegated review", *to, WithArticle(delegate.type))));
   }
-  if (delegate.id == r.requester) {
+  if (auto requester = RequesterAs(g, r, delegate)) {
     return std::unexpected(
-        Denied(fmt::format("{} requested this change and cannot review it", *to)));
+        Denied(fmt::format("{} requested this change{} and cannot review it", *to, *requester)));
   }
   if (delegate.id == actor.id) {
     return std::unexpected(Invalid(fmt::format("{} cannot delegate a review to themselves", *to)));
@@ -330,6 +365,14 @@ Result<Transition> Open(const Governance& g, const decision::Request& request,
   r.id = std::move(id);
   r.requester = request.actor_id;
   r.requester_type = request.actor_type;
+  static const std::vector<std::vector<std::string>> kOnBehalfOf = {{"author"}, {"triggered_by"}};
+  for (const std::vector<std::string>& path : kOnBehalfOf) {
+    expr::Value named = decision::LookupMetadata(request, path);
+    if (named.type == expr::Type::kString && !named.string.empty() &&
+        named.string != request.actor_id && !Contains(r.on_behalf_of, named.string)) {
+      r.on_behalf_of.emplace_back(named.string);
+    }
+  }
   ChangeDetails& c = r.change;
   c.summary = request.summary;
   c.type = request.change_type;
@@ -433,6 +476,12 @@ Result<Transition> Act(const Governance& g, const ApprovalRequest& request, cons
   std::string why(trimmed);
   switch (action) {
     case Action::kApprove:
+      if (const Approval* same = ApprovedAsSamePerson(g, r, actor)) {
+        return std::unexpected(Denied(fmt::format(
+            "{} is the same person as {}, who has already approved revision {} of {}; approvals "
+            "must come from distinct people",
+            actor.id, same->principal, r.revision, r.id)));
+      }
       return Approve(r, who, std::move(held), std::move(why), now, emergency_stop_active);
     case Action::kDelegate:
       return Delegate(g, r, who, held, to, std::move(why), now);
@@ -836,7 +885,7 @@ Result<ApprovalRequest> FromJson(const json& document) {
   if (auto ok = in.Only({"format", "id", "revision", "state", "requester", "change", "workflow",
                          "timeout_ms", "escalation_role", "required_approvals", "mandatory_roles",
                          "eligible_roles", "escalated", "approvals", "delegations", "created_at",
-                         "deadline", "history"});
+                         "deadline", "history", "on_behalf_of"});
       !ok) {
     return std::unexpected(ok.error());
   }
@@ -849,6 +898,9 @@ Result<ApprovalRequest> FromJson(const json& document) {
   if (auto ok = requester->Only({"id", "type"}); !ok) return std::unexpected(ok.error());
   APPROVAL_ASSIGN(r.requester, requester->NonEmptyString("id"));
   APPROVAL_ASSIGN(r.requester_type, requester->Enum<ActorType>("type"));
+  if (in.Find("on_behalf_of") != nullptr) {
+    APPROVAL_ASSIGN(r.on_behalf_of, in.Strings("on_behalf_of"));
+  }
   auto change = in.Object("change");
   if (!change) return std::unexpected(change.error());
   APPROVAL_ASSIGN(r.change, ReadChange(*change));
@@ -949,6 +1001,7 @@ json ToJson(const ApprovalRequest& r) {
               {"deadline", FormatTimestamp(r.deadline)},
               {"history", std::move(history)}};
   PutOptional(&out, "escalation_role", r.escalation_role);
+  if (!r.on_behalf_of.empty()) out["on_behalf_of"] = r.on_behalf_of;
   return out;
 }
 

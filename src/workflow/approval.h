@@ -134,6 +134,10 @@ struct ApprovalRequest {
   ApprovalState state = ApprovalState::kPending;
   std::string requester;
   ActorType requester_type = ActorType::kHuman;
+  // The people a service or agent asked for (the request's metadata.author
+  // and metadata.triggered_by, as given: a principal id or an e-mail
+  // address). They are requesters too and may not review the change.
+  std::vector<std::string> on_behalf_of;
   ChangeDetails change;
 
   std::string workflow;

@@ -552,5 +552,49 @@ TEST(Approval, FromJsonRefusesMalformedRecords) {
   }
 }
 
+// A pipeline asking on behalf of a person makes that person a requester:
+// they may not approve the change through their own identity.
+TEST(Approval, APersonAPipelineAskedForMayNotApprove) {
+  json request = ChangeBy("ci-pipeline", "service", "production", "2.5.4");
+  request["metadata"]["author"] = "bob";
+  request["metadata"]["triggered_by"] = "carol@example.com";
+  ApprovalRequest r = Must(OpenFor(request)).request;
+  EXPECT_EQ(r.on_behalf_of, (std::vector<std::string>{"bob", "carol@example.com"}));
+  ExpectError(Do(r, "bob", Action::kApprove), ErrorKind::kPermissionDenied,
+              "bob requested this change (through ci-pipeline on behalf of bob) and cannot "
+              "approve it");
+  // A reviewer not named is still welcome, and the list survives storage.
+  EXPECT_TRUE(Do(r, "trent", Action::kApprove).has_value());
+  auto stored = FromJson(ToJson(r));
+  ASSERT_TRUE(stored.has_value()) << stored.error().message();
+  EXPECT_EQ(stored->on_behalf_of, r.on_behalf_of);
+}
+
+// Two principals with one e-mail address are one person: a requester's
+// second identity may not approve, and one person may not approve twice.
+TEST(Approval, TwoPrincipalsWithOneEmailAreOnePerson) {
+  Governance g = interlock::testing::FreshDefaultGovernance();
+  auto person = [&](std::string_view id, std::string email) {
+    for (Principal& p : g.principals) {
+      if (p.id == id) p.email = std::move(email);
+    }
+  };
+  person("alice", "alice@example.com");
+  person("bob", "Alice@Example.com");  // alice's second identity
+  person("carol", "carol@example.com");
+  person("trent", "carol@example.com");  // and carol's
+  ApprovalRequest r = Patch();
+  auto as = [&](std::string_view id, const ApprovalRequest& on) {
+    return Act(g, on, *g.FindPrincipal(id), Action::kApprove, "looks right", std::nullopt,
+               kT0 + kMinute, false);
+  };
+  ExpectError(as("bob", r), ErrorKind::kPermissionDenied,
+              "bob requested this change (as alice, the same person) and cannot approve it");
+  ApprovalRequest once = Must(as("carol", r)).request;
+  ExpectError(as("trent", once), ErrorKind::kPermissionDenied,
+              "trent is the same person as carol, who has already approved revision 1 of ap-1; "
+              "approvals must come from distinct people");
+}
+
 }  // namespace
 }  // namespace interlock::workflow
