@@ -181,6 +181,54 @@ bool ParseTarget(HttpRequest& request) {
   return true;
 }
 
+constexpr std::string_view kBothFramings =
+    "a request must not carry both Transfer-Encoding and Content-Length";
+constexpr std::string_view kChunkedLast = "Transfer-Encoding must end in chunked and name it once";
+
+// Why the body of a request with this head cannot be delimited safely, or
+// empty. RFC 9112 section 6.1: only a final chunked coding delimits a request
+// body, and a Content-Length beside a Transfer-Encoding is a smuggling
+// attempt or a broken intermediary.
+std::string_view FramingProblem(const http::request<http::string_body>& message) {
+  auto [first, last] = message.equal_range(http::field::transfer_encoding);
+  if (first == last) return {};
+  if (message.find(http::field::content_length) != message.end()) return kBothFramings;
+  std::vector<std::string_view> codings;
+  for (auto field = first; field != last; ++field) {
+    std::string_view list = View(field->value());
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view coding = list.substr(0, comma);
+      list = comma == list.npos ? std::string_view() : list.substr(comma + 1);
+      coding = coding.substr(0, coding.find(';'));  // the coding's parameters
+      size_t begin = coding.find_first_not_of(" \t");
+      if (begin == coding.npos) continue;  // an empty list element
+      coding = coding.substr(begin, coding.find_last_not_of(" \t") - begin + 1);
+      codings.push_back(coding);
+    }
+  }
+  size_t chunked = static_cast<size_t>(std::count_if(
+      codings.begin(), codings.end(), [](std::string_view c) { return IEquals(c, "chunked"); }));
+  if (codings.empty() || !IEquals(codings.back(), "chunked") || chunked != 1) return kChunkedLast;
+  return {};
+}
+
+// Fills everything of `request` that the head of `message` gives: method,
+// target, path, query and headers. False if the target is not a path with
+// valid percent-encoding.
+bool FillHead(const http::request<http::string_body>& message, HttpRequest& request) {
+  request.method = std::string(View(message.method_string()));
+  request.target = std::string(View(message.target()));
+  request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
+  for (const auto& field : message) {
+    std::string name(View(field.name_string()));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace_back(std::move(name), std::string(View(field.value())));
+  }
+  return ParseTarget(request);
+}
+
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   net::ip::address address = endpoint.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
@@ -484,8 +532,11 @@ class Connection final : public ConnectionBase {
   }
 
   void OnHeader() {
-    if (parser_->is_done()) return Handle();
     const auto& header = parser_->get();
+    if (std::string_view problem = FramingProblem(header); !problem.empty()) {
+      return Reject(400, "bad_request", problem);
+    }
+    if (parser_->is_done()) return Handle();
     // Clients that ask wait for this before sending the body; one over the
     // limit was refused already, when its Content-Length was parsed.
     if (header.version() >= 11 && IEquals(View(header[http::field::expect]), "100-continue")) {
@@ -510,6 +561,17 @@ class Connection final : public ConnectionBase {
     if (ec == http::error::body_limit) {
       return Reject(413, "payload_too_large",
                     fmt::format("the request body exceeds {} bytes", options_.body_limit));
+    }
+    // Beast refuses these itself when it meets the second field; its words
+    // would not say why.
+    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
+      const auto& header = parser_->get();
+      bool content_length = header.find(http::field::content_length) != header.end();
+      bool transfer_encoding = header.find(http::field::transfer_encoding) != header.end();
+      if (ec == http::error::bad_transfer_encoding) {
+        return Reject(400, "bad_request", content_length ? kBothFramings : kChunkedLast);
+      }
+      if (transfer_encoding) return Reject(400, "bad_request", kBothFramings);
     }
     if (ec == http::error::header_limit) {
       return Reject(431, "headers_too_large",
@@ -544,18 +606,9 @@ class Connection final : public ConnectionBase {
     ++seq_;
 
     HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    if (!ParseTarget(request)) {
+    if (!FillHead(message, request)) {
       return Write(ErrorResponse(400, "bad_request",
                                  "the request target is not a path with valid percent-encoding"));
-    }
-    request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.body = std::move(message.body());
     request.remote = remote_;

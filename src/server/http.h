@@ -14,6 +14,11 @@
 // {"error":{"code":"payload_too_large","message":"the request body exceeds
 // 1048576 bytes"}}:
 //   400 bad_request          malformed HTTP; the connection is closed
+//   400 bad_request          a Transfer-Encoding whose last coding is not
+//                            chunked (or that names chunked twice), or both
+//                            Transfer-Encoding and Content-Length: the body
+//                            cannot be delimited safely (RFC 9112 section
+//                            6.1), so the connection is closed
 //   400 bad_request          a target that is not a path with valid
 //                            percent-encoding; the connection stays usable
 //   413 payload_too_large    a body (Content-Length or chunked) over

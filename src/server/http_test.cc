@@ -592,6 +592,70 @@ TEST(HttpServer, GarbageGets400AndIsClosed) {
   EXPECT_TRUE(recorder.requests().empty());
 }
 
+// A body framed by anything but a final chunked coding could end anywhere;
+// what follows it must not be served as the next request.
+TEST(HttpServer, TransferEncodingNotEndingInChunkedGets400AndNothingAfterItIsServed) {
+  Recorder recorder;
+  auto server = MustStart(LoopbackOptions(), recorder.handler());
+  ASSERT_TRUE(server);
+
+  for (std::string_view codings :
+       {"gzip", "gzip, identity", "chunked, gzip", "chunked, chunked", "chunked;x=1, chunked", "",
+        "gzip\r\nTransfer-Encoding: identity", "chunked\r\nTransfer-Encoding: gzip"}) {
+    SCOPED_TRACE(codings);
+    Client client(server->port());
+    Response response = client.Exchange(
+        fmt::format("POST /first HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: {}\r\n\r\n{}",
+                    codings, Get("/smuggled")));
+
+    EXPECT_EQ(response.result_int(), 400);
+    EXPECT_EQ(response.body(),
+              ErrorBody("bad_request", "Transfer-Encoding must end in chunked and name it once"));
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+  }
+  EXPECT_TRUE(recorder.requests().empty());
+}
+
+TEST(HttpServer, TransferEncodingWithContentLengthGets400AndNothingAfterItIsServed) {
+  Recorder recorder;
+  auto server = MustStart(LoopbackOptions(), recorder.handler());
+  ASSERT_TRUE(server);
+
+  for (std::string_view fields : {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                                  "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                                  "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n",
+                                  "Content-Length: 5\r\nTransfer-Encoding: gzip\r\n"}) {
+    SCOPED_TRACE(fields);
+    Client client(server->port());
+    Response response = client.Exchange(fmt::format(
+        "POST /first HTTP/1.1\r\nHost: test\r\n{}\r\n0\r\n\r\n{}", fields, Get("/smuggled")));
+
+    EXPECT_EQ(response.result_int(), 400);
+    EXPECT_EQ(response.body(),
+              ErrorBody("bad_request",
+                        "a request must not carry both Transfer-Encoding and Content-Length"));
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+  }
+  EXPECT_TRUE(recorder.requests().empty());
+}
+
+TEST(HttpServer, ChunkedAfterOtherCodingsIsAccepted) {
+  Recorder recorder;
+  auto server = MustStart(LoopbackOptions(), recorder.handler());
+  ASSERT_TRUE(server);
+  Client client(server->port());
+
+  Response response = client.Exchange(
+      "POST /x HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip\r\n"
+      "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+
+  EXPECT_EQ(response.result_int(), 200);
+  ASSERT_EQ(recorder.requests().size(), 1u);
+  EXPECT_EQ(recorder.requests()[0].body, "abc");
+}
+
 TEST(HttpServer, InvalidPercentEncodingGets400OnAConnectionThatStaysOpen) {
   Recorder recorder;
   auto server = MustStart(LoopbackOptions(), recorder.handler());
