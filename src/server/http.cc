@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -334,7 +335,20 @@ class ConnectionBase;
 // What the server, its connections and every outstanding Respond share. A
 // Respond may outlive the server, so this does not own the IO context.
 struct Shared {
-  Shared(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  Shared(ServerOptions o, Handler h)
+      : options(std::move(o)), handler(std::move(h)), refusal(RefusalBytes(options)) {}
+
+  // The whole answer to a connection over max_connections.
+  static std::string RefusalBytes(const ServerOptions& options) {
+    HttpResponse response = ErrorResponse(
+        503, "too_many_connections",
+        fmt::format("the server is at its limit of {} open connections; try again later",
+                    options.max_connections));
+    return fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nServer: {}\r\nContent-Type: {}\r\n"
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        kServerName, response.content_type, response.body.size(), response.body);
+  }
 
   void Log(std::string_view line) const noexcept {
     if (options.log) options.log(line);
@@ -347,6 +361,13 @@ struct Shared {
     const ConnectionBase* key = connection.get();
     connections.emplace(key, std::move(connection));
     return true;
+  }
+
+  // Whether options.max_connections are open. Only the acceptor adds
+  // connections, so for it a false stays false until its next Register.
+  bool Full() {
+    std::lock_guard lock(mutex);
+    return connections.size() >= options.max_connections;
   }
 
   void Unregister(const ConnectionBase* connection) {
@@ -365,6 +386,8 @@ struct Shared {
   std::atomic<bool> shutting_down{false};
   std::atomic<uint64_t> requests_served{0};
   std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_refused{0};
+  const std::string refusal;
 
   std::mutex mutex;
   std::condition_variable drained;  // signalled when `connections` becomes empty
@@ -444,6 +467,43 @@ class Responder {
   const std::weak_ptr<ConnectionBase> connection_;
   const uint64_t seq_;
   std::atomic<bool> answered_{false};
+};
+
+// A plain-HTTP connection over max_connections: it gets Shared::refusal
+// without being read, then the server lingers as after a last response and
+// closes. Kept alive only by its own pending operations, which the IO context
+// destroys at shutdown; it is not among Shared::connections.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(std::shared_ptr<Shared> shared, tcp::socket socket)
+      : shared_(std::move(shared)), stream_(std::move(socket)) {}
+
+  void Start() {
+    stream_.expires_after(shared_->options.write_timeout);
+    net::async_write(
+        stream_, net::buffer(shared_->refusal),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->stream_.close();
+          if (self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec)) {
+            return self->stream_.close();
+          }
+          self->stream_.expires_after(std::min(kLinger, self->shared_->options.read_timeout));
+          self->Drain();
+        });
+  }
+
+ private:
+  void Drain() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->stream_.close();
+                              self->Drain();
+                            });
+  }
+
+  const std::shared_ptr<Shared> shared_;
+  beast::tcp_stream stream_;
+  std::array<char, kIdleRead> discard_;
 };
 
 // One client connection over Stream: beast::tcp_stream, or
@@ -791,6 +851,13 @@ struct HttpServer::Impl {
     beast::error_code ec;
     tcp::endpoint peer = socket.remote_endpoint(ec);
     if (ec || socket.set_option(tcp::no_delay(true), ec)) return;  // the client is gone already
+    if (shared->Full()) {
+      shared->connections_refused.fetch_add(1, std::memory_order_relaxed);
+      // A TLS client could not read a plain answer, and a handshake is
+      // work that the limit is there to refuse: the socket just closes.
+      if (!tls) std::make_shared<Refusal>(shared, std::move(socket))->Start();
+      return;
+    }
     shared->connections_accepted.fetch_add(1, std::memory_order_relaxed);
     std::string remote = FormatEndpoint(peer);
     net::any_io_executor strand = socket.get_executor();
@@ -860,6 +927,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerOptions options, Han
   if (options.header_limit == 0) {
     return std::unexpected(Error::InvalidArgument("header_limit must be positive"));
   }
+  if (options.max_connections == 0) {
+    return std::unexpected(Error::InvalidArgument("max_connections must be positive"));
+  }
   auto endpoint = ParseListen(options.listen);
   if (!endpoint) return std::unexpected(endpoint.error());
 
@@ -915,6 +985,7 @@ HttpStats HttpServer::stats() const {
   HttpStats stats;
   stats.requests_served = shared.requests_served.load(std::memory_order_relaxed);
   stats.connections_accepted = shared.connections_accepted.load(std::memory_order_relaxed);
+  stats.connections_refused = shared.connections_refused.load(std::memory_order_relaxed);
   std::lock_guard lock(shared.mutex);
   stats.connections_open = shared.connections.size();
   return stats;

@@ -27,6 +27,11 @@
 //                            the connection is closed
 //   500 internal             the handler threw, dropped its Respond, or
 //                            answered with an invalid status or header
+//   503 too_many_connections a new connection while max_connections are
+//                            open: answered over plain HTTP as soon as it is
+//                            accepted, without reading a request, with
+//                            "Connection: close"; over TLS closed at once
+//                            without an answer
 // A client that sends a request too slowly, or stays idle between requests
 // too long, is disconnected without an answer.
 //
@@ -125,6 +130,9 @@ struct ServerOptions {
   std::string tls_key_file;
   // Larger request bodies get 413. Default: 1 MiB.
   size_t body_limit = size_t{1} << 20;
+  // Connections open at once; one more is answered with 503 and closed (see
+  // the top of this file). Must be positive. Default: 1024.
+  size_t max_connections = 1024;
   // Larger request lines plus headers get 431. Default: 16 KiB.
   size_t header_limit = size_t{16} << 10;
   // IO threads. Default 0: one per core.
@@ -151,6 +159,9 @@ struct HttpStats {
   uint64_t connections_accepted = 0;
   // Connections currently open, from accept to close.
   uint64_t connections_open = 0;
+  // Connections turned away because max_connections were open; not counted
+  // in connections_accepted.
+  uint64_t connections_refused = 0;
 };
 
 class HttpServer {
@@ -158,8 +169,9 @@ class HttpServer {
   // Binds options.listen, loads the TLS files if given, and starts serving on
   // options.threads IO threads. Fails, having started nothing, with:
   //   kInvalidArgument  a bad listen string (`listen address "x": expected
-  //                     host:port`); only one of the TLS files; a timeout or
-  //                     header_limit that is not positive; an empty handler;
+  //                     host:port`); only one of the TLS files; a timeout,
+  //                     header_limit or max_connections that is not
+  //                     positive; an empty handler;
   //                     a TLS file that is not valid PEM, or a key that does
   //                     not match the certificate (the message names the file)
   //   kNotFound / kIo   a TLS file that cannot be read (names the file)

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -654,6 +655,55 @@ TEST(HttpServer, ChunkedAfterOtherCodingsIsAccepted) {
   EXPECT_EQ(response.result_int(), 200);
   ASSERT_EQ(recorder.requests().size(), 1u);
   EXPECT_EQ(recorder.requests()[0].body, "abc");
+}
+
+// Waits for `condition`, which the server makes true on its own threads;
+// false if it is still false after 10 s.
+bool Eventually(const std::function<bool()>& condition) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+TEST(HttpServer, ConnectionOverTheLimitGets503UntilOneCloses) {
+  Recorder recorder;
+  ServerOptions options = LoopbackOptions();
+  options.max_connections = 2;
+  auto server = MustStart(options, recorder.handler());
+  ASSERT_TRUE(server);
+  auto first = std::make_unique<Client>(server->port());
+  Client second(server->port());
+  ASSERT_TRUE(Eventually([&] { return server->stats().connections_open == 2; }));
+
+  Client third(server->port());
+  Response refused = third.Read();
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(Str(refused[http::field::content_type]), "application/json");
+  EXPECT_EQ(refused.body(),
+            ErrorBody("too_many_connections",
+                      "the server is at its limit of 2 open connections; try again later"));
+  EXPECT_FALSE(refused.keep_alive());
+  EXPECT_EQ(third.ReadToEnd(), net::error::eof);
+  EXPECT_EQ(server->stats().connections_refused, 1u);
+
+  first.reset();
+  ASSERT_TRUE(Eventually([&] { return server->stats().connections_open == 1; }));
+  Client fourth(server->port());
+  EXPECT_EQ(fourth.Exchange(Get("/fourth")).body(), "/fourth");
+  EXPECT_EQ(second.Exchange(Get("/second")).body(), "/second");
+  EXPECT_EQ(recorder.requests().size(), 2u);
+  EXPECT_EQ(server->stats().connections_accepted, 3u);
+}
+
+TEST(HttpServer, ZeroMaxConnectionsIsRefused) {
+  ServerOptions options = LoopbackOptions();
+  options.max_connections = 0;
+  auto server = HttpServer::Start(options, Recorder().handler());
+  ASSERT_FALSE(server.has_value());
+  EXPECT_EQ(server.error().message(), "max_connections must be positive");
 }
 
 TEST(HttpServer, InvalidPercentEncodingGets400OnAConnectionThatStaysOpen) {
