@@ -568,6 +568,7 @@ class Connection final : public ConnectionBase {
     parser_->header_limit(static_cast<uint32_t>(
         std::min<size_t>(options_.header_limit, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(static_cast<uint64_t>(options_.body_limit));
+    preauth_limited_ = false;
     // Between requests the idle timeout applies until the next one begins;
     // bytes already buffered (pipelining) mean it has begun.
     if (first || buffer_.size() > 0) return ReadHeader();
@@ -597,6 +598,16 @@ class Connection final : public ConnectionBase {
       return Reject(400, "bad_request", problem);
     }
     if (parser_->is_done()) return Handle();
+    if (!Authenticated() && options_.preauth_body_limit < options_.body_limit) {
+      if (auto length = parser_->content_length();
+          length && *length > options_.preauth_body_limit) {
+        return RejectPreauth();
+      }
+      // No body byte has been parsed yet: async_read_header stops at the
+      // end of the head.
+      parser_->body_limit(static_cast<uint64_t>(options_.preauth_body_limit));
+      preauth_limited_ = true;
+    }
     // Clients that ask wait for this before sending the body; one over the
     // limit was refused already, when its Content-Length was parsed.
     if (header.version() >= 11 && IEquals(View(header[http::field::expect]), "100-continue")) {
@@ -617,8 +628,35 @@ class Connection final : public ConnectionBase {
     });
   }
 
+  // What ServerOptions::authenticated says of the request whose head was
+  // just read; true when it is not set.
+  bool Authenticated() {
+    if (!options_.authenticated) return true;
+    HttpRequest request;
+    if (!FillHead(parser_->get(), request)) return false;
+    request.remote = remote_;
+    request.tls = kTls;
+    try {
+      return options_.authenticated(request);
+    } catch (const std::exception& e) {
+      shared_->Log(fmt::format("the authentication check for {} {} threw: {}", request.method,
+                               request.target, e.what()));
+    } catch (...) {
+      shared_->Log(fmt::format("the authentication check for {} {} threw a non-standard exception",
+                               request.method, request.target));
+    }
+    return false;
+  }
+
+  void RejectPreauth() {
+    Reject(413, "payload_too_large",
+           fmt::format("the request body exceeds the pre-authentication limit of {} bytes",
+                       options_.preauth_body_limit));
+  }
+
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::body_limit) {
+      if (preauth_limited_) return RejectPreauth();
       return Reject(413, "payload_too_large",
                     fmt::format("the request body exceeds {} bytes", options_.body_limit));
     }
@@ -791,6 +829,8 @@ class Connection final : public ConnectionBase {
   http::response<http::string_body> response_;
   State state_ = kTls ? State::kHandshake : State::kReading;
   uint64_t seq_ = 0;  // the number of the request being handled
+  // Whether the request being read is held to preauth_body_limit.
+  bool preauth_limited_ = false;
   // Of the request being answered.
   bool keep_alive_ = false;
   unsigned version_ = 11;

@@ -22,7 +22,9 @@
 //   400 bad_request          a target that is not a path with valid
 //                            percent-encoding; the connection stays usable
 //   413 payload_too_large    a body (Content-Length or chunked) over
-//                            body_limit; the connection is closed
+//                            body_limit, or over preauth_body_limit when
+//                            ServerOptions::authenticated said no; the
+//                            connection is closed
 //   431 headers_too_large    a request line and headers over header_limit;
 //                            the connection is closed
 //   500 internal             the handler threw, dropped its Respond, or
@@ -130,6 +132,20 @@ struct ServerOptions {
   std::string tls_key_file;
   // Larger request bodies get 413. Default: 1 MiB.
   size_t body_limit = size_t{1} << 20;
+  // Tells, from a request's head, whether its sender has proved who it is
+  // (e.g. a valid bearer token), before the server reads the body. Called
+  // once for each request that has a body, on an IO thread, with method,
+  // target, path, query, headers, remote and tls filled in and the body
+  // empty; not called for a target the server answers with 400 (that request
+  // is taken as unauthenticated). It must be thread safe, must not block and
+  // should not throw (a throw is reported to `log` and counts as false).
+  // Default: empty, every request is taken as authenticated.
+  std::function<bool(const HttpRequest&)> authenticated;
+  // Larger request bodies get 413 when `authenticated` is set and answers
+  // false, so that an unauthenticated client cannot make the server hold
+  // body_limit bytes. A limit above body_limit changes nothing. Default:
+  // 64 KiB.
+  size_t preauth_body_limit = size_t{64} << 10;
   // Connections open at once; one more is answered with 503 and closed (see
   // the top of this file). Must be positive. Default: 1024.
   size_t max_connections = 1024;
