@@ -116,6 +116,21 @@ TEST(OutboxTest, BodiesForEachChannelType) {
   EXPECT_EQ(hook["recipients"][1]["slack_id"], "UDAVE");
 }
 
+TEST(OutboxTest, SlackBodyEscapesMarkupInSubjectAndTextButKeepsItsMentions) {
+  const Governance& g = WithContacts();
+  Announcement a{{"alice"},
+                 {},
+                 "Approval apr_1 <!here> is pending",
+                 "deploy: <!channel> see <https://evil.example|docs> & more",
+                 "info",
+                 "apr_1"};
+  Message m = Compose(g, a, {"slack"}, 1'790'000'000'000, Counter()).at(0);
+  json slack = json::parse(SlackBody(m));
+  EXPECT_EQ(slack["text"],
+            "<@UALICE> *Approval apr_1 &lt;!here&gt; is pending*\n"
+            "deploy: &lt;!channel&gt; see &lt;https://evil.example|docs&gt; &amp; more");
+}
+
 TEST(OutboxTest, WebhookSignatureIsHmacSha256OfTimestampDotBody) {
   // Known answer: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac s3cret
   EXPECT_EQ(WebhookSignature("s3cret", "1700000000", "{\"a\":1}"),
