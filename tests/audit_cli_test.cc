@@ -23,6 +23,7 @@
 namespace interlock::cli {
 namespace {
 
+using interlock::testing::FlipBits;
 using interlock::testing::TempDir;
 using json = nlohmann::json;
 
@@ -125,6 +126,28 @@ class AuditCliTest : public ::testing::Test {
     auto ok = db->Exec(sql);
     EXPECT_TRUE(ok.has_value()) << ok.error().message();
     EXPECT_EQ(db->Changes(), 1) << sql;
+  }
+
+  // Flips the lowest bit of byte `offset` of the payload of record `index` in
+  // the log's SQLite file (no command may have it open).
+  void FlipPayloadByte(int index, size_t offset) {
+    auto db = store::Database::Open(data_ + "/audit.db", false, nullptr);
+    ASSERT_TRUE(db.has_value()) << db.error().message();
+    std::string payload;
+    {
+      auto select = db->Prepare(fmt::format("SELECT payload FROM records WHERE idx = {}", index));
+      ASSERT_TRUE(select.has_value()) << select.error().message();
+      auto row = select->Step();
+      ASSERT_TRUE(row.has_value() && *row) << "no record " << index;
+      payload = select->Text(0);
+    }
+    FlipBits(payload, offset);
+    auto update = db->Prepare(fmt::format("UPDATE records SET payload = ? WHERE idx = {}", index));
+    ASSERT_TRUE(update.has_value()) << update.error().message();
+    update->BindBlob(1, payload);
+    auto ok = update->Run();
+    ASSERT_TRUE(ok.has_value()) << ok.error().message();
+    EXPECT_EQ(db->Changes(), 1);
   }
 
   TempDir dir_;
@@ -317,7 +340,7 @@ TEST_F(AuditCliTest, ExportedBundleVerifiesOfflineAndAnEditedLeafIsNamed) {
   ASSERT_TRUE(leaf.has_value());
   size_t version = leaf->find("1.4");
   ASSERT_NE(version, std::string::npos);
-  (*leaf)[version + 2] = '5';
+  FlipBits(*leaf, version + 2);  // 1.4 becomes 1.5
   bundle["records"][4]["leaf"] = audit::Base64Encode(*leaf);
   dir_.Write("edited.json", bundle.dump());
   Outcome edited =
@@ -378,9 +401,7 @@ TEST_F(AuditCliTest, VerifyExitsOneNamingTheFirstBadIndex) {
   EXPECT_EQ(ok["ok"], true);
   EXPECT_EQ(ok["tree_size"], 8);
 
-  Tamper(
-      "UPDATE records SET payload = substr(payload, 1, 20) || x'00' || substr(payload, 22) "
-      "WHERE idx = 5");
+  FlipPayloadByte(5, 20);
   Outcome o = Audit("verify");
   EXPECT_EQ(o.code, kExitFailure);
   json report = json::parse(o.out);
@@ -538,7 +559,7 @@ TEST_F(AuditCliTest, CheckpointSignatureVerifiesWithOpenssl) {
   EXPECT_NE(good.out.find("Signature Verified Successfully"), std::string::npos) << good.out;
 
   std::string changed = text;
-  changed[changed.find('\n') + 1] = '9';  // another tree size
+  FlipBits(changed, changed.find('\n') + 1);  // another tree size
   dir_.Write("text.bin", changed);
   Outcome bad = Shell(verify);
   EXPECT_NE(bad.code, 0) << bad.out;

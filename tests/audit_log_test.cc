@@ -36,6 +36,7 @@
 namespace interlock::audit {
 namespace {
 
+using interlock::testing::FlipBits;
 using interlock::testing::TempDir;
 using json = nlohmann::json;
 using store::FaultOp;
@@ -119,7 +120,7 @@ class RawDb {
                 size_t offset) {
     std::string bytes = Bytes(fmt::format("SELECT {} FROM {} WHERE {}", column, table, where));
     ASSERT_GT(bytes.size(), offset) << table << "." << column << " where " << where;
-    bytes[offset] ^= 0x01;
+    FlipBits(bytes, offset);
     Write(fmt::format("UPDATE {} SET {} = ? WHERE {}", table, column, where), {bytes});
   }
 
@@ -650,7 +651,7 @@ TEST_F(AuditLogTest, ChangedLeafHashInATileIsFoundAtThatLeaf) {
     RawDb db(Db());
     std::string tile = db.Bytes("SELECT hashes FROM tiles WHERE level = 0 AND idx = 0");
     ASSERT_EQ(tile.size(), kTileBytes);
-    tile[SlotOf(0, 9).offset + 5] ^= 0x40;
+    FlipBits(tile, SlotOf(0, 9).offset + 5, 0x40);
     db.Write("UPDATE tiles SET hashes = ? WHERE level = 0 AND idx = 0", {tile});
   }
   VerifyReport report = ReopenAndVerify();

@@ -99,6 +99,12 @@ const governance::Governance& DefaultGovernance() {
 
 governance::Governance FreshDefaultGovernance() { return LoadOnce(&ScaffoldDefaults); }
 
+void FlipBits(std::string& bytes, size_t offset, uint8_t mask) {
+  ASSERT_NE(mask, 0) << "a zero mask changes nothing";
+  ASSERT_LT(offset, bytes.size()) << "no byte " << offset << " to flip";
+  bytes[offset] = static_cast<char>(static_cast<uint8_t>(bytes[offset]) ^ mask);
+}
+
 std::string ReadSourceFile(const std::string& relative) {
   std::ifstream in(std::string(INTERLOCK_SOURCE_DIR) + "/" + relative, std::ios::binary);
   std::stringstream buffer;

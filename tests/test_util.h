@@ -1,6 +1,8 @@
 // Helpers shared by the tests.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "governance/model.h"
@@ -37,6 +39,12 @@ governance::Governance FreshDefaultGovernance();
 void ScaffoldWithContacts(const std::string& dir);
 // That governance, loaded once per test binary.
 const governance::Governance& ContactGovernance();
+
+// Tampers with stored bytes: XORs byte `offset` of `bytes` with `mask`, so the
+// byte changes whatever it was (writing a fixed value would not change a byte
+// that already had it). Fails the test, changing nothing, if `offset` is out
+// of range. REQUIRES: mask != 0.
+void FlipBits(std::string& bytes, size_t offset, uint8_t mask = 0x01);
 
 // Reads a file of the source tree (path relative to the repository root).
 std::string ReadSourceFile(const std::string& relative);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "../../tests/test_util.h"
 #include "audit/crypto.h"
 
 namespace interlock::audit {
@@ -266,7 +267,7 @@ TEST(NoteTest, SignRejectsInvalidText) {
 TEST(NoteTest, TamperedTextFails) {
   NoteVerifier verifier = MustParse(kGoVerifierKey);
   std::string note = GoNote();
-  note[3] = 'X';
+  interlock::testing::FlipBits(note, 3);
   Error error = MustFailVerify(verifier, note);
   EXPECT_EQ(error.kind(), ErrorKind::kCorruption);
   EXPECT_EQ(error.message(), "invalid signature by PeterNeumann+c74f20a3");
@@ -280,7 +281,7 @@ TEST(NoteTest, EveryTamperedSignatureByteFails) {
   ASSERT_TRUE(blob.has_value());
   for (size_t index = 4; index < blob->size(); ++index) {
     std::string tampered_blob = *blob;
-    tampered_blob[index] ^= 0x01;
+    interlock::testing::FlipBits(tampered_blob, index);
     std::string tampered = note.substr(0, start) + Base64Encode(tampered_blob) + "\n";
     Error error = MustFailVerify(verifier, tampered);
     EXPECT_EQ(error.kind(), ErrorKind::kCorruption) << index;
@@ -494,7 +495,7 @@ TEST_F(OpensslCliTest, OpensslVerifiesOurSignatures) {
   EXPECT_NE(Run(verify).find("Signature Verified Successfully"), std::string::npos) << Run(verify);
 
   std::string tampered = text;
-  tampered[0] ^= 1;
+  interlock::testing::FlipBits(tampered, 0);
   Write("text.bin", tampered);
   std::string output = Run(verify);
   EXPECT_EQ(output.find("Signature Verified Successfully"), std::string::npos) << output;

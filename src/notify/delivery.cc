@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/url.h"
 #include "core/yaml.h"
 
 namespace interlock::notify {
@@ -98,13 +99,22 @@ class Checker {
     return std::string(text.substr(first, text.find_last_not_of(kSpace) - first + 1));
   }
 
-  // An http(s) URL; plain http only to a loopback host.
+  // An http(s) URL without credentials; plain http only to a loopback host
+  // (Url::IsLoopbackHost). The URL itself stays out of the messages: a Slack
+  // webhook's path is its secret.
   std::optional<std::string> Url(std::optional<std::string> url, yaml::Mark mark,
                                  std::string_view where) {
     if (!url) return std::nullopt;
-    if (url->starts_with("https://")) return url;
-    if (url->starts_with("http://127.0.0.1") || url->starts_with("http://[::1]") ||
-        url->starts_with("http://localhost")) {
+    Result<interlock::Url> parsed = ParseUrl(*url);
+    if (!parsed) {
+      Error(mark, fmt::format("{}: the URL is not valid: {}", where, parsed.error().message()));
+      return std::nullopt;
+    }
+    if (parsed->userinfo) {
+      Error(mark, fmt::format("{}: the URL must not carry credentials (user@host)", where));
+      return std::nullopt;
+    }
+    if (parsed->scheme == "https" || (parsed->scheme == "http" && parsed->IsLoopbackHost())) {
       return url;
     }
     Error(mark, fmt::format("{}: the URL must be https:// (plain http:// only to a loopback "

@@ -7,6 +7,7 @@
 #include "audit/crypto.h"
 #include "audit/json.h"
 #include "core/digest.h"
+#include "notify/slack.h"
 
 namespace interlock::notify {
 namespace {
@@ -162,9 +163,10 @@ UnixMillis NextAttempt(int attempts, UnixMillis now, uint64_t jitter) {
 std::string SlackBody(const Message& m) {
   std::string mentions;
   for (const Recipient& r : m.recipients) {
-    if (!r.slack_id.empty()) mentions += fmt::format("<@{}> ", r.slack_id);
+    if (!r.slack_id.empty()) mentions += SlackMention(r.slack_id) + " ";
   }
-  return audit::Dump(json{{"text", fmt::format("{}*{}*\n{}", mentions, m.subject, m.text)}});
+  return audit::Dump(json{
+      {"text", fmt::format("{}*{}*\n{}", mentions, SlackEscape(m.subject), SlackEscape(m.text))}});
 }
 
 std::string PagerDutyBody(const Message& m, std::string_view routing_key) {

@@ -83,7 +83,9 @@ UnixMillis NextAttempt(int attempts, UnixMillis now, uint64_t jitter);
 inline constexpr Millis kGiveUpAfter{24 * 60 * 60 * 1000};
 
 // The bodies each channel type is sent.
-// Slack incoming webhook: {"text": "<@U1> <@U2> *subject*\ntext"}.
+// Slack incoming webhook: {"text": "<@U1> <@U2> *subject*\ntext"}, the
+// mentions made from the recipients' slack_id, subject and text escaped with
+// SlackEscape so that nothing in them is read as markup.
 std::string SlackBody(const Message& m);
 // PagerDuty Events API v2: an event_action "trigger" with dedup_key `about`.
 std::string PagerDutyBody(const Message& m, std::string_view routing_key);

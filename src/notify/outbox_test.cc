@@ -1,5 +1,6 @@
 #include "notify/outbox.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "../../tests/test_util.h"
@@ -115,6 +116,21 @@ TEST(OutboxTest, BodiesForEachChannelType) {
   EXPECT_EQ(hook["recipients"][1]["slack_id"], "UDAVE");
 }
 
+TEST(OutboxTest, SlackBodyEscapesMarkupInSubjectAndTextButKeepsItsMentions) {
+  const Governance& g = WithContacts();
+  Announcement a{{"alice"},
+                 {},
+                 "Approval apr_1 <!here> is pending",
+                 "deploy: <!channel> see <https://evil.example|docs> & more",
+                 "info",
+                 "apr_1"};
+  Message m = Compose(g, a, {"slack"}, 1'790'000'000'000, Counter()).at(0);
+  json slack = json::parse(SlackBody(m));
+  EXPECT_EQ(slack["text"],
+            "<@UALICE> *Approval apr_1 &lt;!here&gt; is pending*\n"
+            "deploy: &lt;!channel&gt; see &lt;https://evil.example|docs&gt; &amp; more");
+}
+
 TEST(OutboxTest, WebhookSignatureIsHmacSha256OfTimestampDotBody) {
   // Known answer: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac s3cret
   EXPECT_EQ(WebhookSignature("s3cret", "1700000000", "{\"a\":1}"),
@@ -173,6 +189,33 @@ slack_commands:
   EXPECT_EQ(parsed->channels.at("hooks").secret, "s3cret");
   EXPECT_EQ(parsed->slack_signing_secret, "abc");
   EXPECT_EQ(parsed->undelivered, std::vector<std::string>{"security-team"});
+}
+
+TEST_F(DeliveryTest, PlainHttpIsAcceptedOnlyForAWholeLoopbackHost) {
+  auto hook = [](std::string_view url) {
+    return fmt::format("version: 1\nchannels:\n  hooks:\n    url: '{}'\n    secret: s\n", url);
+  };
+  for (std::string_view url : {"http://127.0.0.1:9/hook", "http://[::1]:8080/", "http://localhost/",
+                               "https://hooks.example.com/x"}) {
+    SCOPED_TRACE(url);
+    auto parsed = Parse(hook(url));
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+    EXPECT_EQ(parsed->channels.at("hooks").url, url);
+  }
+  for (auto [url, why] :
+       {std::pair{"http://127.0.0.1.evil.example/",
+                  "the URL must be https:// (plain http:// only to a loopback address)"},
+        std::pair{"http://localhost.evil/",
+                  "the URL must be https:// (plain http:// only to a loopback address)"},
+        std::pair{"http://127.0.0.1@evil.example/",
+                  "the URL must not carry credentials (user@host)"},
+        std::pair{"http://user@127.0.0.1/", "the URL must not carry credentials (user@host)"},
+        std::pair{"http://[::1].x/", "the URL is not valid: expected :port after ]"},
+        std::pair{"ftp://127.0.0.1/",
+                  "the URL must be https:// (plain http:// only to a loopback address)"}}) {
+    SCOPED_TRACE(url);
+    EXPECT_EQ(Error(hook(url)), fmt::format("delivery.yaml:4:10: channels.hooks: {}", why));
+  }
 }
 
 TEST_F(DeliveryTest, ErrorsSayWhatAndWhere) {

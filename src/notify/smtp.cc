@@ -1,13 +1,10 @@
 #include "notify/smtp.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <charconv>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -18,6 +15,7 @@
 
 #include "audit/crypto.h"
 #include "core/text.h"
+#include "core/url.h"
 
 namespace interlock::notify {
 namespace {
@@ -293,67 +291,25 @@ Result<Relay> ParseRelayUrl(std::string_view url) {
   auto invalid = [url](std::string_view why) {
     return std::unexpected(Error::InvalidArgument(fmt::format("url {}: {}", Quote(url), why)));
   };
-  size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return invalid("expected smtp://host[:port] or smtps://...");
-  std::string scheme(url.substr(0, sep));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (url.find("://") == std::string_view::npos) {
+    return invalid("expected smtp://host[:port] or smtps://...");
+  }
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed) return invalid(parsed.error().message());
   Relay relay;
-  if (scheme == "smtps") {
+  if (parsed->scheme == "smtps") {
     relay.implicit_tls = true;
-  } else if (scheme != "smtp") {
+  } else if (parsed->scheme != "smtp") {
     return invalid("the scheme must be smtp or smtps");
   }
-  std::string_view authority = url.substr(sep + 3);
-  if (authority.ends_with('/')) authority.remove_suffix(1);
-  for (char c : authority) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return invalid("spaces, control and non-ASCII characters are not allowed");
-    }
-  }
-  if (authority.find('@') != std::string_view::npos) {
+  if (parsed->userinfo) {
     return invalid("credentials do not go in the URL; set username and password");
   }
-  if (authority.find_first_of("/?#") != std::string_view::npos) {
+  if ((!parsed->path.empty() && parsed->path != "/") || parsed->query || parsed->fragment) {
     return invalid("a path, query or fragment is not allowed");
   }
-  std::string host;
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return invalid("an IPv6 address needs its closing ]");
-    std::string address(authority.substr(1, close - 1));
-    in6_addr parsed{};
-    if (inet_pton(AF_INET6, address.c_str(), &parsed) != 1) {
-      return invalid("not an IPv6 address in the brackets");
-    }
-    host = fmt::format("[{}]", address);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) return invalid("expected :port after ]");
-    if (!after.empty()) port = after.substr(1);
-  } else {
-    size_t colon = authority.find(':');
-    host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-    bool name = std::all_of(host.begin(), host.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-    });
-    if (!name) return invalid("the host must be a name, an IPv4 address or [an IPv6 address]");
-  }
-  if (host.empty()) return invalid("no host");
-  unsigned number = relay.implicit_tls ? 465 : 25;
-  bool port_given = authority.find(':', host.size()) != std::string_view::npos;
-  if (port_given) {
-    auto bad_port = [&] {
-      return invalid(fmt::format("port {}: expected 1 to 65535", Quote(port)));
-    };
-    if (port.empty()) return bad_port();
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-    if (ec != std::errc() || end != port.data() + port.size() || number == 0 || number > 65535) {
-      return bad_port();
-    }
-  }
-  relay.url = fmt::format("{}://{}:{}", scheme, host, number);
+  unsigned port = parsed->port.value_or(relay.implicit_tls ? 465 : 25);
+  relay.url = fmt::format("{}://{}:{}", parsed->scheme, parsed->HostForm(), port);
   return relay;
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "core/fs.h"
+#include "core/url.h"
 
 namespace interlock::server {
 namespace {
@@ -34,7 +35,8 @@ constexpr size_t kCaFileLimit = size_t{4} << 20;
 // Beast in Boost 1.74 speaks boost::string_view.
 beast::string_view BeastView(std::string_view text) { return {text.data(), text.size()}; }
 
-struct Url {
+// Where the requests go, from ClientOptions::server.
+struct ServerUrl {
   bool tls = false;
   std::string host;    // without brackets
   std::string port;    // digits
@@ -42,70 +44,29 @@ struct Url {
   std::string host_header;
 };
 
-Result<Url> ParseUrl(std::string_view url) {
+Result<ServerUrl> ParseServerUrl(std::string_view url) {
   auto invalid = [url](std::string_view why) {
     return std::unexpected(Error::InvalidArgument(fmt::format("server URL \"{}\": {}", url, why)));
   };
-  size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return invalid("expected http://host[:port] or https://...");
-  std::string scheme(url.substr(0, sep));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  Url u;
-  if (scheme == "https") {
+  if (url.find("://") == std::string_view::npos) {
+    return invalid("expected http://host[:port] or https://...");
+  }
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed) return invalid(parsed.error().message());
+  ServerUrl u;
+  if (parsed->scheme == "https") {
     u.tls = true;
-  } else if (scheme != "http") {
+  } else if (parsed->scheme != "http") {
     return invalid("the scheme must be http or https");
   }
-  std::string_view rest = url.substr(sep + 3);
-  std::string_view authority = rest.substr(0, rest.find('/'));
-  std::string_view path = rest.substr(authority.size());
-  if (authority.find('@') != std::string_view::npos) {
+  if (parsed->userinfo)
     return invalid("credentials do not go in the URL; the token is given apart");
-  }
-  if (path.find_first_of("?#") != std::string_view::npos) {
-    return invalid("a query or fragment is not allowed");
-  }
-  for (char c : rest) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return invalid("spaces, control and non-ASCII characters are not allowed");
-    }
-  }
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return invalid("an IPv6 address needs its closing ]");
-    u.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) return invalid("expected :port after ]");
-    if (!after.empty()) port = after.substr(1);
-    boost::system::error_code ec;
-    net::ip::make_address_v6(u.host, ec);
-    if (ec) return invalid("not an IPv6 address in the brackets");
-  } else {
-    size_t colon = authority.find(':');
-    u.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port = authority.substr(colon + 1);
-      if (port.find(':') != std::string_view::npos) {
-        return invalid("an IPv6 address goes in brackets: [::1]:8080");
-      }
-    }
-  }
-  if (u.host.empty()) return invalid("no host");
-  if (port.empty()) {
-    u.port = u.tls ? "443" : "80";
-  } else {
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535) {
-      return invalid(fmt::format("port \"{}\": expected 1 to 65535", port));
-    }
-    u.port = std::to_string(n);
-  }
-  u.prefix = std::string(path);
+  if (parsed->query || parsed->fragment) return invalid("a query or fragment is not allowed");
+  u.host = parsed->host;
+  u.port = std::to_string(parsed->port.value_or(u.tls ? 443 : 80));
+  u.prefix = parsed->path;
   while (u.prefix.ends_with('/')) u.prefix.pop_back();
-  u.host_header = std::string(authority);
+  u.host_header = parsed->authority;
   return u;
 }
 
@@ -136,7 +97,7 @@ beast::error_code RunOne(net::io_context& io, Start start) {
 
 class Exchange {
  public:
-  Exchange(const ClientOptions& options, const ClientRequest& request, Url url)
+  Exchange(const ClientOptions& options, const ClientRequest& request, ServerUrl url)
       : options_(options), request_(request), url_(std::move(url)) {}
 
   Result<ClientAnswer> Run() {
@@ -300,14 +261,14 @@ class Exchange {
 
   const ClientOptions& options_;
   const ClientRequest& request_;
-  Url url_;
+  ServerUrl url_;
   net::io_context io_;
 };
 
 }  // namespace
 
 Result<ClientAnswer> Call(const ClientOptions& options, const ClientRequest& request) {
-  auto url = ParseUrl(options.server);
+  auto url = ParseServerUrl(options.server);
   if (!url) return std::unexpected(url.error());
   if (request.method.empty() || !std::all_of(request.method.begin(), request.method.end(),
                                              [](unsigned char c) { return std::isupper(c); })) {

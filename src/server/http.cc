@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -181,6 +182,54 @@ bool ParseTarget(HttpRequest& request) {
   return true;
 }
 
+constexpr std::string_view kBothFramings =
+    "a request must not carry both Transfer-Encoding and Content-Length";
+constexpr std::string_view kChunkedLast = "Transfer-Encoding must end in chunked and name it once";
+
+// Why the body of a request with this head cannot be delimited safely, or
+// empty. RFC 9112 section 6.1: only a final chunked coding delimits a request
+// body, and a Content-Length beside a Transfer-Encoding is a smuggling
+// attempt or a broken intermediary.
+std::string_view FramingProblem(const http::request<http::string_body>& message) {
+  auto [first, last] = message.equal_range(http::field::transfer_encoding);
+  if (first == last) return {};
+  if (message.find(http::field::content_length) != message.end()) return kBothFramings;
+  std::vector<std::string_view> codings;
+  for (auto field = first; field != last; ++field) {
+    std::string_view list = View(field->value());
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view coding = list.substr(0, comma);
+      list = comma == list.npos ? std::string_view() : list.substr(comma + 1);
+      coding = coding.substr(0, coding.find(';'));  // the coding's parameters
+      size_t begin = coding.find_first_not_of(" \t");
+      if (begin == coding.npos) continue;  // an empty list element
+      coding = coding.substr(begin, coding.find_last_not_of(" \t") - begin + 1);
+      codings.push_back(coding);
+    }
+  }
+  size_t chunked = static_cast<size_t>(std::count_if(
+      codings.begin(), codings.end(), [](std::string_view c) { return IEquals(c, "chunked"); }));
+  if (codings.empty() || !IEquals(codings.back(), "chunked") || chunked != 1) return kChunkedLast;
+  return {};
+}
+
+// Fills everything of `request` that the head of `message` gives: method,
+// target, path, query and headers. False if the target is not a path with
+// valid percent-encoding.
+bool FillHead(const http::request<http::string_body>& message, HttpRequest& request) {
+  request.method = std::string(View(message.method_string()));
+  request.target = std::string(View(message.target()));
+  request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
+  for (const auto& field : message) {
+    std::string name(View(field.name_string()));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace_back(std::move(name), std::string(View(field.value())));
+  }
+  return ParseTarget(request);
+}
+
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   net::ip::address address = endpoint.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
@@ -286,7 +335,20 @@ class ConnectionBase;
 // What the server, its connections and every outstanding Respond share. A
 // Respond may outlive the server, so this does not own the IO context.
 struct Shared {
-  Shared(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  Shared(ServerOptions o, Handler h)
+      : options(std::move(o)), handler(std::move(h)), refusal(RefusalBytes(options)) {}
+
+  // The whole answer to a connection over max_connections.
+  static std::string RefusalBytes(const ServerOptions& options) {
+    HttpResponse response = ErrorResponse(
+        503, "too_many_connections",
+        fmt::format("the server is at its limit of {} open connections; try again later",
+                    options.max_connections));
+    return fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nServer: {}\r\nContent-Type: {}\r\n"
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        kServerName, response.content_type, response.body.size(), response.body);
+  }
 
   void Log(std::string_view line) const noexcept {
     if (options.log) options.log(line);
@@ -299,6 +361,13 @@ struct Shared {
     const ConnectionBase* key = connection.get();
     connections.emplace(key, std::move(connection));
     return true;
+  }
+
+  // Whether options.max_connections are open. Only the acceptor adds
+  // connections, so for it a false stays false until its next Register.
+  bool Full() {
+    std::lock_guard lock(mutex);
+    return connections.size() >= options.max_connections;
   }
 
   void Unregister(const ConnectionBase* connection) {
@@ -317,6 +386,8 @@ struct Shared {
   std::atomic<bool> shutting_down{false};
   std::atomic<uint64_t> requests_served{0};
   std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_refused{0};
+  const std::string refusal;
 
   std::mutex mutex;
   std::condition_variable drained;  // signalled when `connections` becomes empty
@@ -398,6 +469,43 @@ class Responder {
   std::atomic<bool> answered_{false};
 };
 
+// A plain-HTTP connection over max_connections: it gets Shared::refusal
+// without being read, then the server lingers as after a last response and
+// closes. Kept alive only by its own pending operations, which the IO context
+// destroys at shutdown; it is not among Shared::connections.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(std::shared_ptr<Shared> shared, tcp::socket socket)
+      : shared_(std::move(shared)), stream_(std::move(socket)) {}
+
+  void Start() {
+    stream_.expires_after(shared_->options.write_timeout);
+    net::async_write(
+        stream_, net::buffer(shared_->refusal),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->stream_.close();
+          if (self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec)) {
+            return self->stream_.close();
+          }
+          self->stream_.expires_after(std::min(kLinger, self->shared_->options.read_timeout));
+          self->Drain();
+        });
+  }
+
+ private:
+  void Drain() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->stream_.close();
+                              self->Drain();
+                            });
+  }
+
+  const std::shared_ptr<Shared> shared_;
+  beast::tcp_stream stream_;
+  std::array<char, kIdleRead> discard_;
+};
+
 // One client connection over Stream: beast::tcp_stream, or
 // beast::ssl_stream<beast::tcp_stream> for TLS.
 template <class Stream>
@@ -460,6 +568,7 @@ class Connection final : public ConnectionBase {
     parser_->header_limit(static_cast<uint32_t>(
         std::min<size_t>(options_.header_limit, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(static_cast<uint64_t>(options_.body_limit));
+    preauth_limited_ = false;
     // Between requests the idle timeout applies until the next one begins;
     // bytes already buffered (pipelining) mean it has begun.
     if (first || buffer_.size() > 0) return ReadHeader();
@@ -484,8 +593,21 @@ class Connection final : public ConnectionBase {
   }
 
   void OnHeader() {
-    if (parser_->is_done()) return Handle();
     const auto& header = parser_->get();
+    if (std::string_view problem = FramingProblem(header); !problem.empty()) {
+      return Reject(400, "bad_request", problem);
+    }
+    if (parser_->is_done()) return Handle();
+    if (!Authenticated() && options_.preauth_body_limit < options_.body_limit) {
+      if (auto length = parser_->content_length();
+          length && *length > options_.preauth_body_limit) {
+        return RejectPreauth();
+      }
+      // No body byte has been parsed yet: async_read_header stops at the
+      // end of the head.
+      parser_->body_limit(static_cast<uint64_t>(options_.preauth_body_limit));
+      preauth_limited_ = true;
+    }
     // Clients that ask wait for this before sending the body; one over the
     // limit was refused already, when its Content-Length was parsed.
     if (header.version() >= 11 && IEquals(View(header[http::field::expect]), "100-continue")) {
@@ -506,10 +628,48 @@ class Connection final : public ConnectionBase {
     });
   }
 
+  // What ServerOptions::authenticated says of the request whose head was
+  // just read; true when it is not set.
+  bool Authenticated() {
+    if (!options_.authenticated) return true;
+    HttpRequest request;
+    if (!FillHead(parser_->get(), request)) return false;
+    request.remote = remote_;
+    request.tls = kTls;
+    try {
+      return options_.authenticated(request);
+    } catch (const std::exception& e) {
+      shared_->Log(fmt::format("the authentication check for {} {} threw: {}", request.method,
+                               request.target, e.what()));
+    } catch (...) {
+      shared_->Log(fmt::format("the authentication check for {} {} threw a non-standard exception",
+                               request.method, request.target));
+    }
+    return false;
+  }
+
+  void RejectPreauth() {
+    Reject(413, "payload_too_large",
+           fmt::format("the request body exceeds the pre-authentication limit of {} bytes",
+                       options_.preauth_body_limit));
+  }
+
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::body_limit) {
+      if (preauth_limited_) return RejectPreauth();
       return Reject(413, "payload_too_large",
                     fmt::format("the request body exceeds {} bytes", options_.body_limit));
+    }
+    // Beast refuses these itself when it meets the second field; its words
+    // would not say why.
+    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
+      const auto& header = parser_->get();
+      bool content_length = header.find(http::field::content_length) != header.end();
+      bool transfer_encoding = header.find(http::field::transfer_encoding) != header.end();
+      if (ec == http::error::bad_transfer_encoding) {
+        return Reject(400, "bad_request", content_length ? kBothFramings : kChunkedLast);
+      }
+      if (transfer_encoding) return Reject(400, "bad_request", kBothFramings);
     }
     if (ec == http::error::header_limit) {
       return Reject(431, "headers_too_large",
@@ -544,18 +704,9 @@ class Connection final : public ConnectionBase {
     ++seq_;
 
     HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    if (!ParseTarget(request)) {
+    if (!FillHead(message, request)) {
       return Write(ErrorResponse(400, "bad_request",
                                  "the request target is not a path with valid percent-encoding"));
-    }
-    request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.body = std::move(message.body());
     request.remote = remote_;
@@ -678,6 +829,8 @@ class Connection final : public ConnectionBase {
   http::response<http::string_body> response_;
   State state_ = kTls ? State::kHandshake : State::kReading;
   uint64_t seq_ = 0;  // the number of the request being handled
+  // Whether the request being read is held to preauth_body_limit.
+  bool preauth_limited_ = false;
   // Of the request being answered.
   bool keep_alive_ = false;
   unsigned version_ = 11;
@@ -738,6 +891,13 @@ struct HttpServer::Impl {
     beast::error_code ec;
     tcp::endpoint peer = socket.remote_endpoint(ec);
     if (ec || socket.set_option(tcp::no_delay(true), ec)) return;  // the client is gone already
+    if (shared->Full()) {
+      shared->connections_refused.fetch_add(1, std::memory_order_relaxed);
+      // A TLS client could not read a plain answer, and a handshake is
+      // work that the limit is there to refuse: the socket just closes.
+      if (!tls) std::make_shared<Refusal>(shared, std::move(socket))->Start();
+      return;
+    }
     shared->connections_accepted.fetch_add(1, std::memory_order_relaxed);
     std::string remote = FormatEndpoint(peer);
     net::any_io_executor strand = socket.get_executor();
@@ -807,6 +967,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerOptions options, Han
   if (options.header_limit == 0) {
     return std::unexpected(Error::InvalidArgument("header_limit must be positive"));
   }
+  if (options.max_connections == 0) {
+    return std::unexpected(Error::InvalidArgument("max_connections must be positive"));
+  }
   auto endpoint = ParseListen(options.listen);
   if (!endpoint) return std::unexpected(endpoint.error());
 
@@ -862,6 +1025,7 @@ HttpStats HttpServer::stats() const {
   HttpStats stats;
   stats.requests_served = shared.requests_served.load(std::memory_order_relaxed);
   stats.connections_accepted = shared.connections_accepted.load(std::memory_order_relaxed);
+  stats.connections_refused = shared.connections_refused.load(std::memory_order_relaxed);
   std::lock_guard lock(shared.mutex);
   stats.connections_open = shared.connections.size();
   return stats;

@@ -14,14 +14,26 @@
 // {"error":{"code":"payload_too_large","message":"the request body exceeds
 // 1048576 bytes"}}:
 //   400 bad_request          malformed HTTP; the connection is closed
+//   400 bad_request          a Transfer-Encoding whose last coding is not
+//                            chunked (or that names chunked twice), or both
+//                            Transfer-Encoding and Content-Length: the body
+//                            cannot be delimited safely (RFC 9112 section
+//                            6.1), so the connection is closed
 //   400 bad_request          a target that is not a path with valid
 //                            percent-encoding; the connection stays usable
 //   413 payload_too_large    a body (Content-Length or chunked) over
-//                            body_limit; the connection is closed
+//                            body_limit, or over preauth_body_limit when
+//                            ServerOptions::authenticated said no; the
+//                            connection is closed
 //   431 headers_too_large    a request line and headers over header_limit;
 //                            the connection is closed
 //   500 internal             the handler threw, dropped its Respond, or
 //                            answered with an invalid status or header
+//   503 too_many_connections a new connection while max_connections are
+//                            open: answered over plain HTTP as soon as it is
+//                            accepted, without reading a request, with
+//                            "Connection: close"; over TLS closed at once
+//                            without an answer
 // A client that sends a request too slowly, or stays idle between requests
 // too long, is disconnected without an answer.
 //
@@ -120,6 +132,23 @@ struct ServerOptions {
   std::string tls_key_file;
   // Larger request bodies get 413. Default: 1 MiB.
   size_t body_limit = size_t{1} << 20;
+  // Tells, from a request's head, whether its sender has proved who it is
+  // (e.g. a valid bearer token), before the server reads the body. Called
+  // once for each request that has a body, on an IO thread, with method,
+  // target, path, query, headers, remote and tls filled in and the body
+  // empty; not called for a target the server answers with 400 (that request
+  // is taken as unauthenticated). It must be thread safe, must not block and
+  // should not throw (a throw is reported to `log` and counts as false).
+  // Default: empty, every request is taken as authenticated.
+  std::function<bool(const HttpRequest&)> authenticated;
+  // Larger request bodies get 413 when `authenticated` is set and answers
+  // false, so that an unauthenticated client cannot make the server hold
+  // body_limit bytes. A limit above body_limit changes nothing. Default:
+  // 64 KiB.
+  size_t preauth_body_limit = size_t{64} << 10;
+  // Connections open at once; one more is answered with 503 and closed (see
+  // the top of this file). Must be positive. Default: 1024.
+  size_t max_connections = 1024;
   // Larger request lines plus headers get 431. Default: 16 KiB.
   size_t header_limit = size_t{16} << 10;
   // IO threads. Default 0: one per core.
@@ -146,6 +175,9 @@ struct HttpStats {
   uint64_t connections_accepted = 0;
   // Connections currently open, from accept to close.
   uint64_t connections_open = 0;
+  // Connections turned away because max_connections were open; not counted
+  // in connections_accepted.
+  uint64_t connections_refused = 0;
 };
 
 class HttpServer {
@@ -153,8 +185,9 @@ class HttpServer {
   // Binds options.listen, loads the TLS files if given, and starts serving on
   // options.threads IO threads. Fails, having started nothing, with:
   //   kInvalidArgument  a bad listen string (`listen address "x": expected
-  //                     host:port`); only one of the TLS files; a timeout or
-  //                     header_limit that is not positive; an empty handler;
+  //                     host:port`); only one of the TLS files; a timeout,
+  //                     header_limit or max_connections that is not
+  //                     positive; an empty handler;
   //                     a TLS file that is not valid PEM, or a key that does
   //                     not match the certificate (the message names the file)
   //   kNotFound / kIo   a TLS file that cannot be read (names the file)

@@ -20,9 +20,11 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -590,6 +592,240 @@ TEST(HttpServer, GarbageGets400AndIsClosed) {
   EXPECT_EQ(response.body(), ErrorBody("bad_request", "malformed HTTP request: bad method"));
   EXPECT_EQ(client.ReadToEnd(), net::error::eof);
   EXPECT_TRUE(recorder.requests().empty());
+}
+
+// A body framed by anything but a final chunked coding could end anywhere;
+// what follows it must not be served as the next request.
+TEST(HttpServer, TransferEncodingNotEndingInChunkedGets400AndNothingAfterItIsServed) {
+  Recorder recorder;
+  auto server = MustStart(LoopbackOptions(), recorder.handler());
+  ASSERT_TRUE(server);
+
+  for (std::string_view codings :
+       {"gzip", "gzip, identity", "chunked, gzip", "chunked, chunked", "chunked;x=1, chunked", "",
+        "gzip\r\nTransfer-Encoding: identity", "chunked\r\nTransfer-Encoding: gzip"}) {
+    SCOPED_TRACE(codings);
+    Client client(server->port());
+    Response response = client.Exchange(
+        fmt::format("POST /first HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: {}\r\n\r\n{}",
+                    codings, Get("/smuggled")));
+
+    EXPECT_EQ(response.result_int(), 400);
+    EXPECT_EQ(response.body(),
+              ErrorBody("bad_request", "Transfer-Encoding must end in chunked and name it once"));
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+  }
+  EXPECT_TRUE(recorder.requests().empty());
+}
+
+TEST(HttpServer, TransferEncodingWithContentLengthGets400AndNothingAfterItIsServed) {
+  Recorder recorder;
+  auto server = MustStart(LoopbackOptions(), recorder.handler());
+  ASSERT_TRUE(server);
+
+  for (std::string_view fields : {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                                  "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                                  "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n",
+                                  "Content-Length: 5\r\nTransfer-Encoding: gzip\r\n"}) {
+    SCOPED_TRACE(fields);
+    Client client(server->port());
+    Response response = client.Exchange(fmt::format(
+        "POST /first HTTP/1.1\r\nHost: test\r\n{}\r\n0\r\n\r\n{}", fields, Get("/smuggled")));
+
+    EXPECT_EQ(response.result_int(), 400);
+    EXPECT_EQ(response.body(),
+              ErrorBody("bad_request",
+                        "a request must not carry both Transfer-Encoding and Content-Length"));
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+  }
+  EXPECT_TRUE(recorder.requests().empty());
+}
+
+TEST(HttpServer, ChunkedAfterOtherCodingsIsAccepted) {
+  Recorder recorder;
+  auto server = MustStart(LoopbackOptions(), recorder.handler());
+  ASSERT_TRUE(server);
+  Client client(server->port());
+
+  Response response = client.Exchange(
+      "POST /x HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip\r\n"
+      "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+
+  EXPECT_EQ(response.result_int(), 200);
+  ASSERT_EQ(recorder.requests().size(), 1u);
+  EXPECT_EQ(recorder.requests()[0].body, "abc");
+}
+
+// Waits for `condition`, which the server makes true on its own threads;
+// false if it is still false after 10 s.
+bool Eventually(const std::function<bool()>& condition) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+TEST(HttpServer, ConnectionOverTheLimitGets503UntilOneCloses) {
+  Recorder recorder;
+  ServerOptions options = LoopbackOptions();
+  options.max_connections = 2;
+  auto server = MustStart(options, recorder.handler());
+  ASSERT_TRUE(server);
+  auto first = std::make_unique<Client>(server->port());
+  Client second(server->port());
+  ASSERT_TRUE(Eventually([&] { return server->stats().connections_open == 2; }));
+
+  Client third(server->port());
+  Response refused = third.Read();
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(Str(refused[http::field::content_type]), "application/json");
+  EXPECT_EQ(refused.body(),
+            ErrorBody("too_many_connections",
+                      "the server is at its limit of 2 open connections; try again later"));
+  EXPECT_FALSE(refused.keep_alive());
+  EXPECT_EQ(third.ReadToEnd(), net::error::eof);
+  EXPECT_EQ(server->stats().connections_refused, 1u);
+
+  first.reset();
+  ASSERT_TRUE(Eventually([&] { return server->stats().connections_open == 1; }));
+  Client fourth(server->port());
+  EXPECT_EQ(fourth.Exchange(Get("/fourth")).body(), "/fourth");
+  EXPECT_EQ(second.Exchange(Get("/second")).body(), "/second");
+  EXPECT_EQ(recorder.requests().size(), 2u);
+  EXPECT_EQ(server->stats().connections_accepted, 3u);
+}
+
+TEST(HttpServer, ZeroMaxConnectionsIsRefused) {
+  ServerOptions options = LoopbackOptions();
+  options.max_connections = 0;
+  auto server = HttpServer::Start(options, Recorder().handler());
+  ASSERT_FALSE(server.has_value());
+  EXPECT_EQ(server.error().message(), "max_connections must be positive");
+}
+
+// Options where a request is authenticated when it says "Authorization: ok",
+// and every head the check saw, in order.
+struct PreauthServer {
+  PreauthServer() {
+    ServerOptions options = LoopbackOptions();
+    options.body_limit = 4096;
+    options.preauth_body_limit = 1024;
+    options.authenticated = [this](const HttpRequest& request) {
+      std::lock_guard lock(mutex);
+      seen.push_back(request);
+      return request.Header("Authorization") == "ok";
+    };
+    server = MustStart(options, recorder.handler());
+  }
+  std::vector<HttpRequest> Seen() {
+    std::lock_guard lock(mutex);
+    return seen;
+  }
+
+  Recorder recorder;
+  std::mutex mutex;
+  std::vector<HttpRequest> seen;
+  std::unique_ptr<HttpServer> server;
+};
+
+std::string PreauthLimitBody() {
+  return ErrorBody("payload_too_large",
+                   "the request body exceeds the pre-authentication limit of 1024 bytes");
+}
+
+TEST(HttpServer, UnauthenticatedBodyOverThePreauthLimitGets413AndIsClosed) {
+  PreauthServer p;
+  ASSERT_TRUE(p.server);
+
+  Client at_limit(p.server->port());
+  EXPECT_EQ(at_limit.Exchange(Post("/at?x=1", std::string(1024, 'a'))).result_int(), 200);
+
+  Client over(p.server->port());
+  Response response = over.Exchange(Post("/over", std::string(1025, 'a')));
+  EXPECT_EQ(response.result_int(), 413);
+  EXPECT_EQ(response.body(), PreauthLimitBody());
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_EQ(over.ReadToEnd(), net::error::eof);
+
+  // The check sees the head only.
+  std::vector<HttpRequest> seen = p.Seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].target, "/at?x=1");
+  EXPECT_EQ(seen[0].path, "/at");
+  EXPECT_EQ(seen[0].Query("x"), "1");
+  EXPECT_EQ(seen[0].Header("content-length"), "1024");
+  EXPECT_EQ(seen[0].body, "");
+  ASSERT_EQ(p.recorder.requests().size(), 1u);
+  EXPECT_EQ(p.recorder.requests()[0].body.size(), 1024u);
+}
+
+TEST(HttpServer, UnauthenticatedChunkedBodyOverThePreauthLimitGets413) {
+  PreauthServer p;
+  ASSERT_TRUE(p.server);
+  Client client(p.server->port());
+
+  std::string request = "POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) request += "200\r\n" + std::string(512, 'x') + "\r\n";
+  request += "0\r\n\r\n";
+  Response response = client.Exchange(request);
+
+  EXPECT_EQ(response.result_int(), 413);
+  EXPECT_EQ(response.body(), PreauthLimitBody());
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+  EXPECT_TRUE(p.recorder.requests().empty());
+}
+
+TEST(HttpServer, UnauthenticatedExpectContinueOverThePreauthLimitGets413WithoutContinue) {
+  PreauthServer p;
+  ASSERT_TRUE(p.server);
+  Client client(p.server->port());
+
+  client.Send(
+      "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 2000\r\n"
+      "Expect: 100-continue\r\n\r\n");
+  Response response = client.Read();  // a 100 Continue here would be read as the answer
+
+  EXPECT_EQ(response.result_int(), 413);
+  EXPECT_EQ(response.body(), PreauthLimitBody());
+}
+
+TEST(HttpServer, AuthenticatedBodyIsHeldToTheBodyLimit) {
+  PreauthServer p;
+  ASSERT_TRUE(p.server);
+
+  Client at_limit(p.server->port());
+  Response accepted = at_limit.Exchange(Post("/", std::string(4096, 'a'), "Authorization: ok\r\n"));
+  EXPECT_EQ(accepted.result_int(), 200);
+
+  Client over(p.server->port());
+  Response refused = over.Exchange(Post("/", std::string(4097, 'a'), "Authorization: ok\r\n"));
+  EXPECT_EQ(refused.result_int(), 413);
+  EXPECT_EQ(refused.body(), ErrorBody("payload_too_large", "the request body exceeds 4096 bytes"));
+  ASSERT_EQ(p.recorder.requests().size(), 1u);
+  EXPECT_EQ(p.recorder.requests()[0].body.size(), 4096u);
+}
+
+TEST(HttpServer, ThrowingAuthenticationCheckCountsAsUnauthenticated) {
+  LogLines log;
+  Recorder recorder;
+  ServerOptions options = LoopbackOptions();
+  options.preauth_body_limit = 10;
+  options.log = log.Sink();
+  options.authenticated = [](const HttpRequest&) -> bool { throw std::runtime_error("boom"); };
+  auto server = MustStart(options, recorder.handler());
+  ASSERT_TRUE(server);
+  Client client(server->port());
+
+  EXPECT_EQ(client.Exchange(Post("/small", "0123456789")).result_int(), 200);
+  EXPECT_EQ(client.Exchange(Post("/large", "0123456789a")).result_int(), 413);
+  EXPECT_EQ(log.lines(),
+            (std::vector<std::string>{"the authentication check for POST /small threw: boom",
+                                      "the authentication check for POST /large threw: boom"}));
 }
 
 TEST(HttpServer, InvalidPercentEncodingGets400OnAConnectionThatStaysOpen) {
