@@ -51,7 +51,7 @@ TEST(RequestTest, DuplicateEnvironmentIsRefused) {
                      "bump": "patch"}})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(r.error().message(), R"(change: duplicate key "environment" at line 2, column 71)");
+  EXPECT_EQ(r.error().message(), R"(change: duplicate key "environment" at line 2, column 67)");
 }
 
 TEST(RequestTest, ActorIsOptionalAndRecordedAsAbsent) {
@@ -90,14 +90,14 @@ TEST(RequestTest, RefusalsUseTheSharedWordings) {
             "metadata.owner: expected a string, found a number");
   EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
                         "metadata": {"x": 1, "x": 2}})"),
-            R"(metadata: duplicate key "x" at line 2, column 48)");
+            R"(metadata: duplicate key "x" at line 2, column 46)");
 }
 
 TEST(RequestTest, LimitsStillApply) {
   EXPECT_EQ(ParseRequest(kRequest, {.max_bytes = 10}).error().message(),
             "request: larger than the limit of 10 bytes");
   EXPECT_EQ(ParseRequest(kRequest, {.max_depth = 2}).error().message(),
-            "checks.security_scan: nesting deeper than 2 levels at line 5, column 45");
+            "actor.roles: nesting deeper than 2 levels at line 2, column 59");
 }
 
 }  // namespace
