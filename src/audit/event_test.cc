@@ -366,12 +366,22 @@ TEST(EventTest, NestingOfThirtyTwoLevelsIsAccepted) {
 TEST(EventTest, NestingDeeperThanThirtyTwoLevelsIsRefusedWhereItHappens) {
   std::string path;
   for (int level = 1; level < 33; ++level) path += "/n";
-  EXPECT_EQ(ErrorOf(Nested(33)), path + ": nesting deeper than 32 levels at line 1, column 179");
+  EXPECT_EQ(ErrorOf(Nested(33)), path + ": nesting deeper than 32 levels at line 1, column 178");
   // Deep arrays, and far deeper input, stop at the same level: "/a" is level 2.
   std::string indexes;
   for (int level = 3; level <= 33; ++level) indexes += "/0";
   EXPECT_EQ(ErrorOf(R"({"a":)" + std::string(100000, '[')),
             "/a" + indexes + ": nesting deeper than 32 levels at line 1, column 37");
+}
+
+// A reader of the log that keeps the first key must not see another event
+// from the one stored and classified.
+TEST(EventTest, DuplicateEnvironmentIsRefused) {
+  auto event = ParseEvent(
+      R"({"event_type":"deployment","environment":"production","environment":"dev"})", kNow);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(event.error().message(), R"(event: duplicate key "environment" at line 1, column 55)");
 }
 
 struct BadEvent {
