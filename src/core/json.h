@@ -29,10 +29,11 @@
 //     is skipped.
 //
 // Errors are kInvalidArgument with one of these messages. WHERE is the member
-// path of the innermost value being read ("change.environment",
-// "actor.roles[1]"; with PathStyle::kPointer the RFC 6901 pointer
-// "/change/environment", "/actor/roles/1"), or the subject ("request") at the
-// top level. POS is "line L, column C" (from 1, the column in bytes). FOUND
+// path of the innermost member being read, from its key to the end of its
+// value ("change.environment", "actor.roles[1]"; with PathStyle::kPointer the
+// RFC 6901 pointer "/change/environment", "/actor/roles/1"); between members
+// it is the enclosing object's or array's path, and the subject ("request")
+// at the top level. POS is "line L, column C" (from 1, the column in bytes). FOUND
 // is 'c' for a printable ASCII character, "byte 0xNN" for any other byte and
 // "end of input" at the end.
 //
