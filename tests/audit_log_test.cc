@@ -1166,7 +1166,7 @@ TEST_F(AuditLogTest, MalformedEventIsRefusedAndNothingIsWritten) {
   } cases[] = {
       {R"({"event_type":"deploy","actor":{"id":"u","type":"robot"}})",
        "/actor/type: expected one of human, ai_agent, service, got \"robot\""},
-      {"[1]", "event: expected a JSON object, got an array"},
+      {"[1]", "event: expected a JSON object, found an array"},
       {R"({"actor":{"id":"u","type":"human"}})", ""},
       {R"({"event_type":"deploy","actor":)", ""},
   };

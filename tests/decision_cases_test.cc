@@ -69,6 +69,44 @@ TEST_P(DecisionCaseTest, MatchesExpectation) {
   }
 }
 
+// The text writer must stay byte-identical to the nlohmann rendering it
+// replaced, compact and indented, with and without "explain".
+TEST_P(DecisionCaseTest, TextWriterMatchesNlohmannRendering) {
+  std::string file = "tests/decisions/" + GetParam() + ".json";
+  json test_case = json::parse(testing::ReadSourceFile(file));
+  const governance::Governance& g = testing::DefaultGovernance();
+  auto request = decision::ParseRequest(test_case.at("request").dump());
+  ASSERT_TRUE(request) << file << ": " << request.error().message();
+  decision::SafetyState safety;
+  std::string reason;  // safety.stop_reason points into it
+  if (test_case.contains("emergency_stop")) {
+    reason = test_case["emergency_stop"].get<std::string>();
+    safety.emergency_stop = true;
+    safety.stop_reason = reason;
+  }
+  decision::Decision d;
+  decision::Decide(g, *request, safety, &d);
+  for (bool explain : {false, true}) {
+    nlohmann::ordered_json old = decision::DecisionJson(g, *request, safety, d, explain);
+    auto dump = [&](int indent) {
+      return old.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    };
+    EXPECT_EQ(decision::RenderDecision(g, *request, safety, d, explain), dump(2)) << file;
+    EXPECT_EQ(decision::DecisionText(g, *request, safety, d, {.explain = explain}), dump(-1))
+        << file;
+    old["audit_index"] = 42;
+    old["approval_id"] = "apr_\"1\"";
+    const decision::ExtraMember extra[] = {{"audit_index", "42"},
+                                           {"approval_id", R"("apr_\"1\"")"}};
+    EXPECT_EQ(decision::DecisionText(g, *request, safety, d, {.explain = explain, .extra = extra}),
+              dump(-1))
+        << file;
+    std::string appended = decision::DecisionText(g, *request, safety, d, {.explain = explain});
+    decision::AppendMembers(&appended, extra);
+    EXPECT_EQ(appended, dump(-1)) << file;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, DecisionCaseTest, ::testing::ValuesIn(CaseNames()),
                          [](const auto& info) {
                            std::string name = info.param;

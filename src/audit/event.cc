@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "core/text.h"
+#include "core/json.h"
 
 namespace interlock::audit {
 namespace {
@@ -14,21 +14,6 @@ namespace {
 using nlohmann::json;
 
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
-
-// One JSON Pointer (RFC 6901) reference token: "~" and "/" are escaped.
-std::string PointerToken(std::string_view key) {
-  std::string token;
-  for (char c : key) {
-    if (c == '~') {
-      token += "~0";
-    } else if (c == '/') {
-      token += "~1";
-    } else {
-      token += c;
-    }
-  }
-  return token;
-}
 
 // A value as a message shows it: scalars as JSON, containers by kind. Long
 // strings are not echoed, so a message stays readable.
@@ -47,105 +32,37 @@ std::string Describe(const json& value) {
   }
 }
 
-// Builds the document from nlohmann's SAX events, enforcing what its own
-// parser does not: an object at the root, bounded depth and unique keys (the
-// DOM parser silently keeps the last duplicate, which would let two readers
-// of one log line see different events). Returning false stops the parse.
-class Builder final : public nlohmann::json_sax<json> {
- public:
-  explicit Builder(std::string_view text) : text_(text) {}
-
-  json& document() { return document_; }
-  const std::string& error() const { return error_; }
-
-  bool null() override { return Put(nullptr); }
-  bool boolean(bool value) override { return Put(value); }
-  bool number_integer(number_integer_t value) override { return Put(value); }
-  bool number_unsigned(number_unsigned_t value) override { return Put(value); }
-  bool number_float(number_float_t value, const string_t&) override { return Put(value); }
-  bool string(string_t& value) override { return Put(std::move(value)); }
-  bool binary(binary_t&) override { return Fail("event: binary values are not JSON"); }
-  bool start_object(std::size_t) override { return Open(json::object()); }
-  bool start_array(std::size_t) override { return Open(json::array()); }
-  bool end_object() override { return Close(); }
-  bool end_array() override { return Close(); }
-
-  bool key(string_t& key) override {
-    key_ = std::move(key);
-    if (open_.back().node->contains(key_)) return Fail(ChildPath() + ": duplicate key");
-    return true;
-  }
-
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& e) override {
-    // what() is "[json.exception.parse_error.101] parse error at line 1, ...".
-    std::string_view what = e.what();
-    if (size_t start = what.find("] "); start != std::string_view::npos) {
-      what.remove_prefix(start + 2);
+// The reader's document as the audit log's JSON type. Numbers written
+// without fraction or exponent become integers when they fit, as
+// nlohmann::json's own parser makes them, so the canonical form is unchanged.
+json ToJson(interlock::json::Value value) {
+  using interlock::json::Type;
+  switch (value.type()) {
+    case Type::kNull:
+      return nullptr;
+    case Type::kBool:
+      return value.AsBool();
+    case Type::kNumber:
+      if (auto u = value.AsUint64()) return *u;
+      if (auto i = value.AsInt64()) return *i;
+      return value.AsNumber();
+    case Type::kString:
+      return std::string(value.AsString());
+    case Type::kArray: {
+      json out = json::array();
+      for (interlock::json::Value element : value.elements()) out.push_back(ToJson(element));
+      return out;
     }
-    // Only parse_error.101 messages carry a position of their own.
-    std::string where = e.id == 101 ? "" : fmt::format(" at {}", TextPosition(text_, position));
-    return Fail(fmt::format("event: malformed JSON{}: {}", where, what));
-  }
-
- private:
-  struct Frame {
-    json* node;        // stays valid: only the innermost open container grows
-    std::string path;  // JSON Pointer of node
-  };
-
-  // The JSON Pointer of the value about to be added to the innermost container.
-  std::string ChildPath() const {
-    const Frame& top = open_.back();
-    return top.node->is_object() ? fmt::format("{}/{}", top.path, PointerToken(key_))
-                                 : fmt::format("{}/{}", top.path, top.node->size());
-  }
-
-  json* Insert(json value) {
-    json& container = *open_.back().node;
-    if (container.is_object()) return &(container[key_] = std::move(value));
-    container.push_back(std::move(value));
-    return &container.back();
-  }
-
-  bool Put(json value) {
-    if (open_.empty()) return Fail("event: expected a JSON object, got " + Describe(value));
-    Insert(std::move(value));
-    return true;
-  }
-
-  bool Open(json container) {
-    if (open_.empty()) {
-      if (!container.is_object()) return Fail("event: expected a JSON object, got an array");
-      document_ = std::move(container);
-      open_.push_back({&document_, ""});
-      return true;
+    case Type::kObject: {
+      json out = json::object();
+      for (interlock::json::Member member : value.members()) {
+        out.emplace(std::string(member.key), ToJson(member.value()));
+      }
+      return out;
     }
-    std::string path = ChildPath();
-    if (open_.size() >= static_cast<size_t>(kMaxEventDepth)) {
-      return Fail(fmt::format("{}: nesting deeper than {} levels", path, kMaxEventDepth));
-    }
-    json* node = Insert(std::move(container));
-    open_.push_back({node, std::move(path)});
-    return true;
   }
-
-  bool Close() {
-    open_.pop_back();
-    return true;
-  }
-
-  bool Fail(std::string message) {
-    error_ = std::move(message);
-    return false;
-  }
-
-  std::string_view text_;
-  json document_;
-  std::vector<Frame> open_;
-  std::string key_;  // the key of the next member of the innermost object
-  std::string error_;
-};
+  return nullptr;
+}
 
 // How a field with a meaning is checked.
 enum class Kind {
@@ -376,6 +293,25 @@ uint8_t Classes(const json& event, const Event& fields) {
 
 namespace {
 
+// The reader's name for the type of `value` (core/json.h, TypeName).
+std::string_view TypeName(const json& value) {
+  using interlock::json::Type;
+  switch (value.type()) {
+    case json::value_t::null:
+      return interlock::json::TypeName(Type::kNull);
+    case json::value_t::boolean:
+      return interlock::json::TypeName(Type::kBool);
+    case json::value_t::string:
+      return interlock::json::TypeName(Type::kString);
+    case json::value_t::array:
+      return interlock::json::TypeName(Type::kArray);
+    case json::value_t::object:
+      return interlock::json::TypeName(Type::kObject);
+    default:
+      return interlock::json::TypeName(Type::kNumber);
+  }
+}
+
 // Fills `event` from a parsed document: validates it, adds the timestamp
 // when missing, and writes the canonical form.
 Result<Event> Finish(json& document, UnixMillis now) {
@@ -412,20 +348,17 @@ Result<Event> Finish(json& document, UnixMillis now) {
 }  // namespace
 
 Result<Event> ParseEvent(std::string_view text, UnixMillis now) {
-  if (text.size() > kMaxEventBytes) {
-    return std::unexpected(
-        Invalid(fmt::format("event: larger than the limit of {} bytes", kMaxEventBytes)));
-  }
-  if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
-    return std::unexpected(Invalid(fmt::format("event: invalid UTF-8 at byte offset {}", bad)));
-  }
+  auto document =
+      interlock::json::Parse(text, {.subject = "event",
+                                    .max_bytes = kMaxEventBytes,
+                                    .max_depth = kMaxEventDepth,
+                                    .allow_bom = true,
+                                    .path_style = interlock::json::PathStyle::kPointer});
+  if (!document) return std::unexpected(document.error());
   try {
-    Builder builder(text);
-    if (!json::sax_parse(text.begin(), text.end(), &builder)) {
-      return std::unexpected(Invalid(builder.error()));
-    }
+    json event = ToJson(document->root());
     // Input is valid UTF-8, so dump() cannot meet a string it must refuse.
-    return Finish(builder.document(), now);
+    return Finish(event, now);
   } catch (const std::exception& e) {
     return std::unexpected(Error::Internal(fmt::format("event: {}", e.what())));
   }
@@ -434,7 +367,7 @@ Result<Event> ParseEvent(std::string_view text, UnixMillis now) {
 Result<Event> MakeEvent(json document, UnixMillis now) {
   if (!document.is_object()) {
     return std::unexpected(
-        Invalid(fmt::format("event: expected a JSON object, got {}", Describe(document))));
+        Invalid(fmt::format("event: expected a JSON object, found {}", TypeName(document))));
   }
   try {
     auto event = Finish(document, now);

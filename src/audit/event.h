@@ -10,6 +10,9 @@
 // ---------------------------------------------------------------------------
 // Accepted input
 //
+// The text is read by the one JSON reader (core/json.h, "Accepted input")
+// with these settings, and its errors are reported in its wordings with the
+// subject "event" and JSON Pointer (RFC 6901) paths:
 //   - At most kMaxEventBytes (256 KiB) of well-formed UTF-8 (RFC 3629: no
 //     overlong forms, no surrogates, nothing above U+10FFFF). A leading byte
 //     order mark is skipped.
@@ -58,8 +61,8 @@
 // at fault, and says what was expected:
 //   /actor/type: expected one of human, ai_agent, service, got "robot"
 //   /decision/confidence_score: expected a number between 0 and 1, got 1.5
-//   /actor/id: duplicate key
-//   event: expected a JSON object, got an array
+//   /actor: duplicate key "id" at line 1, column 42
+//   event: expected a JSON object, found an array
 //
 // ---------------------------------------------------------------------------
 // Canonical form (Event::canonical)

@@ -366,12 +366,22 @@ TEST(EventTest, NestingOfThirtyTwoLevelsIsAccepted) {
 TEST(EventTest, NestingDeeperThanThirtyTwoLevelsIsRefusedWhereItHappens) {
   std::string path;
   for (int level = 1; level < 33; ++level) path += "/n";
-  EXPECT_EQ(ErrorOf(Nested(33)), path + ": nesting deeper than 32 levels");
+  EXPECT_EQ(ErrorOf(Nested(33)), path + ": nesting deeper than 32 levels at line 1, column 178");
   // Deep arrays, and far deeper input, stop at the same level: "/a" is level 2.
   std::string indexes;
   for (int level = 3; level <= 33; ++level) indexes += "/0";
   EXPECT_EQ(ErrorOf(R"({"a":)" + std::string(100000, '[')),
-            "/a" + indexes + ": nesting deeper than 32 levels");
+            "/a" + indexes + ": nesting deeper than 32 levels at line 1, column 37");
+}
+
+// A reader of the log that keeps the first key must not see another event
+// from the one stored and classified.
+TEST(EventTest, DuplicateEnvironmentIsRefused) {
+  auto event = ParseEvent(
+      R"({"event_type":"deployment","environment":"production","environment":"dev"})", kNow);
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(event.error().message(), R"(event: duplicate key "environment" at line 1, column 55)");
 }
 
 struct BadEvent {
@@ -393,42 +403,37 @@ TEST_P(EventErrorTest, NamesThePathAndTheExpectation) {
 const BadEvent kBadEvents[] = {
     // The input as a whole.
     {"InvalidUtf8Byte", "{\"event_type\":\"x\",\"s\":\"\xFF\"}",
-     "event: invalid UTF-8 at byte offset 23"},
+     "/s: invalid UTF-8 at line 1, column 24"},
     {"OverlongUtf8", "{\"event_type\":\"x\",\"s\":\"\xC0\xAF\"}",
-     "event: invalid UTF-8 at byte offset 23"},
+     "/s: invalid UTF-8 at line 1, column 24"},
     {"Utf8Surrogate", "{\"event_type\":\"x\",\"s\":\"\xED\xA0\x80\"}",
-     "event: invalid UTF-8 at byte offset 23"},
+     "/s: invalid UTF-8 at line 1, column 24"},
     {"Utf8AboveMaximum", "{\"event_type\":\"x\",\"s\":\"\xF4\x90\x80\x80\"}",
-     "event: invalid UTF-8 at byte offset 23"},
+     "/s: invalid UTF-8 at line 1, column 24"},
     {"TruncatedUtf8", "{\"event_type\":\"x\",\"s\":\"\xE2\x80",
-     "event: invalid UTF-8 at byte offset 23"},
+     "/s: invalid UTF-8 at line 1, column 24"},
     {"LoneSurrogateEscape", R"({"event_type":"x","s":"\ud800"})",
-     "event: malformed JSON: parse error at line 1, column 30: syntax error while parsing value - "
-     "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF; "
-     "last read: '\"\\ud800\"'"},
+     R"(/s: lone surrogate \ud800 at line 1, column 24)"},
     {"Empty", "",
-     "event: malformed JSON: parse error at line 1, column 1: syntax error while parsing value - "
-     "unexpected end of input; expected '[', '{', or a literal"},
-    {"Array", "[1]", "event: expected a JSON object, got an array"},
-    {"String", R"("deployment")", R"(event: expected a JSON object, got "deployment")"},
-    {"Number", "5", "event: expected a JSON object, got 5"},
-    {"Null", "null", "event: expected a JSON object, got null"},
-    {"TrailingGarbage", R"({"event_type":"x"} x)",
-     "event: malformed JSON: parse error at line 1, column 20: syntax error while parsing value - "
-     "invalid literal; last read: '\"x\"} x'; expected end of input"},
-    {"SecondObject", "{\"event_type\":\"x\"}\n{}",
-     "event: malformed JSON: parse error at line 2, column 1: syntax error while parsing value - "
-     "unexpected '{'; expected end of input"},
+     "event: malformed JSON at line 1, column 1: expected a value, found end of input"},
+    {"Array", "[1]", "event: expected a JSON object, found an array"},
+    {"String", R"("deployment")", "event: expected a JSON object, found a string"},
+    {"Number", "5", "event: expected a JSON object, found a number"},
+    {"Null", "null", "event: expected a JSON object, found null"},
+    {"TrailingGarbage", R"({"event_type":"x"} x)", "event: trailing data at line 1, column 20"},
+    {"SecondObject", "{\"event_type\":\"x\"}\n{}", "event: trailing data at line 2, column 1"},
     {"TrailingComma", R"({"event_type":"x",})",
-     "event: malformed JSON: parse error at line 1, column 19: syntax error while parsing object "
-     "key - unexpected '}'; expected string literal"},
+     "event: malformed JSON at line 1, column 19: expected a string key, found '}'"},
     {"NumberTooLarge", R"({"event_type":"x","n":1e400})",
-     "event: malformed JSON at line 1, column 28: number overflow parsing '1e400'"},
-    {"DuplicateTopLevelKey", R"({"event_type":"x","event_type":"y"})", "/event_type: duplicate key"},
+     "/n: number out of range at line 1, column 23"},
+    {"NulByte", std::string_view("{\"event_type\":\"x\",\"s\":\"\0\"}", 27),
+     "/s: NUL byte at line 1, column 24"},
+    {"DuplicateTopLevelKey", R"({"event_type":"x","event_type":"y"})",
+     R"(event: duplicate key "event_type" at line 1, column 19)"},
     {"DuplicateNestedKey", R"({"event_type":"x","actor":{"id":"a","type":"human","id":"b"}})",
-     "/actor/id: duplicate key"},
+     R"(/actor: duplicate key "id" at line 1, column 52)"},
     {"DuplicateKeyAfterUnescaping", R"({"event_type":"x","m":[{"a/b~":1,"a\/b\u007e":2}]})",
-     "/m/0/a~1b~0: duplicate key"},
+     R"(/m/0: duplicate key "a/b~" at line 1, column 34)"},
 
     // event_type and operation.
     {"EventTypeMissing", R"({"timestamp":"2024-01-15T10:30:00Z"})",

@@ -100,6 +100,10 @@ int RunDecide(const Options& o, Io& io) {
     return ExitCodeFor(text.error().kind());
   }
   auto request = decision::ParseRequest(*text, limits);
+  // Offline there is no token to name the actor, so the request must.
+  if (request && !request->actor_given) {
+    request = std::unexpected(Error::InvalidArgument("actor: required"));
+  }
   if (request) {
     if (auto ok = decision::CheckRequest(*g, *request); !ok) request = std::unexpected(ok.error());
   }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json.h"
 #include "governance/fields.h"
 
 namespace interlock::decision {
@@ -248,10 +249,89 @@ nlohmann::ordered_json DecisionJson(const Governance& g, const Request& r,
   return out;
 }
 
+std::string DecisionText(const Governance& g, const Request& r, const SafetyState& safety,
+                         const Decision& d, const DecisionTextOptions& options) {
+  std::string out;
+  out.reserve(1024);
+  json::Writer w(&out, options.indent);
+  auto names = [&](const governance::RoleSet& set) {
+    w.BeginArray();
+    for (size_t index = 0; index < g.roles.size(); ++index) {
+      if (set[index]) w.String(g.roles[index].id);
+    }
+    w.EndArray();
+  };
+  w.BeginObject();
+  w.Key("decision");
+  w.String(Name(d.kind));
+  w.Key("risk_level");
+  w.String(Name(d.risk));
+  w.Key("required_approvals");
+  w.BeginObject();
+  w.Key("count");
+  w.Int(d.approvals.count);
+  w.Key("roles");
+  names(d.approvals.mandatory);
+  w.Key("eligible_roles");
+  names(d.eligible_roles);
+  w.EndObject();
+  w.Key("ai_agent_role");
+  w.String(Name(d.ai_agent_role));
+  w.Key("workflow");
+  if (d.workflow) {
+    w.String(g.workflows[*d.workflow].id);
+  } else {
+    w.Null();
+  }
+  w.Key("matched_rule");
+  if (d.row) {
+    w.String(fmt::format("matrix:{}", g.matrix[*d.row].id));
+  } else if (d.tier) {
+    w.String(fmt::format("risk_tier:{}", Name(g.tiers[*d.tier].level)));
+  } else {
+    w.Null();
+  }
+  w.Key("reasons");
+  w.BeginArray();
+  if (options.reasons != nullptr) {
+    for (const std::string& reason : *options.reasons) w.String(reason);
+  } else {
+    for (const std::string& reason : ReasonTexts(g, r, safety, d)) w.String(reason);
+  }
+  w.EndArray();
+  w.Key("governance_version");
+  w.String(g.version);
+  if (options.explain) {
+    w.Key("explain");
+    w.BeginArray();
+    for (const std::string& line : Explain(g, r)) w.String(line);
+    w.EndArray();
+  }
+  for (const ExtraMember& member : options.extra) {
+    w.Key(member.key);
+    w.Raw(member.json);
+  }
+  w.EndObject();
+  return out;
+}
+
+void AppendMembers(std::string* object, std::span<const ExtraMember> extra) {
+  if (extra.empty()) return;
+  object->pop_back();  // the closing brace
+  bool empty = object->back() == '{';
+  for (const ExtraMember& member : extra) {
+    if (!empty) *object += ',';
+    empty = false;
+    json::AppendQuoted(object, member.key);
+    *object += ':';
+    *object += member.json;
+  }
+  *object += '}';
+}
+
 std::string RenderDecision(const Governance& g, const Request& r, const SafetyState& safety,
                            const Decision& d, bool explain) {
-  return DecisionJson(g, r, safety, d, explain)
-      .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return DecisionText(g, r, safety, d, {.explain = explain, .indent = 2});
 }
 
 int ExitCode(DecisionKind kind) {

@@ -2,151 +2,20 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-#include <nlohmann/json.hpp>
-
+#include "core/json.h"
 #include "core/semver.h"
-#include "core/text.h"
 #include "governance/fields.h"
 
 namespace interlock::decision {
 
 struct Metadata {
-  nlohmann::json value;
+  json::Document document;  // the whole request
+  json::Value value;        // its "metadata" member, an object
 };
 
 namespace {
 
-using nlohmann::json;
-
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
-
-// Rejects nesting deeper than max_depth before the parser sees it.
-Result<void> CheckDepth(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t index = 0; index < text.size(); ++index) {
-    char c = text[index];
-    if (in_string) {
-      if (c == '\\') {
-        ++index;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) {
-        return std::unexpected(Invalid(fmt::format("request: nesting deeper than {} levels at {}",
-                                                   max_depth, TextPosition(text, index))));
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return Ok();
-}
-
-std::string TypeName(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    default:
-      return "a number";
-  }
-}
-
-// Walks one JSON object, checking field names and types.
-class ObjectReader {
- public:
-  ObjectReader(const json& object, std::string path) : object_(object), path_(std::move(path)) {}
-
-  Result<void> Only(std::initializer_list<std::string_view> allowed) const {
-    for (const auto& [key, value] : object_.items()) {
-      bool known = false;
-      for (std::string_view name : allowed) known = known || key == name;
-      if (!known) {
-        return std::unexpected(Invalid(fmt::format("{}: unknown field '{}' (expected one of {})",
-                                                   Field(key), key, fmt::join(allowed, ", "))));
-      }
-    }
-    return Ok();
-  }
-
-  std::string Field(std::string_view key) const {
-    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-  }
-
-  const json* Find(std::string_view key) const {
-    auto it = object_.find(key);
-    return it == object_.end() || it->is_null() ? nullptr : &*it;
-  }
-
-  Result<const json*> Object(std::string_view key, bool required) const {
-    const json* value = Find(key);
-    if (value == nullptr) {
-      if (required) return std::unexpected(Invalid(fmt::format("{}: missing", Field(key))));
-      return nullptr;
-    }
-    if (!value->is_object()) return std::unexpected(WrongType(key, "an object", *value));
-    return value;
-  }
-
-  Result<std::optional<std::string>> String(std::string_view key, bool required) const {
-    const json* value = Find(key);
-    if (value == nullptr) {
-      if (required) return std::unexpected(Invalid(fmt::format("{}: missing", Field(key))));
-      return std::nullopt;
-    }
-    if (!value->is_string()) return std::unexpected(WrongType(key, "a string", *value));
-    return value->get<std::string>();
-  }
-
-  Result<std::optional<bool>> Bool(std::string_view key) const {
-    const json* value = Find(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_boolean()) return std::unexpected(WrongType(key, "true or false", *value));
-    return value->get<bool>();
-  }
-
-  Result<std::optional<double>> Number(std::string_view key, double min, double max) const {
-    const json* value = Find(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_number()) return std::unexpected(WrongType(key, "a number", *value));
-    double number = value->get<double>();
-    if (!std::isfinite(number) || number < min || number > max) {
-      return std::unexpected(Invalid(fmt::format("{}: expected a number from {} to {}, found {}",
-                                                 Field(key), min, max, value->dump())));
-    }
-    return number;
-  }
-
-  template <class E>
-  Result<std::optional<E>> Enum(std::string_view key, bool required) const {
-    auto text = String(key, required);
-    if (!text) return std::unexpected(text.error());
-    if (!*text) return std::nullopt;
-    if (auto value = ParseEnum<E>(**text)) return value;
-    return std::unexpected(Invalid(fmt::format("{}: expected one of {}, found '{}'", Field(key),
-                                               fmt::join(EnumNames<E>::kNames, ", "), **text)));
-  }
-
- private:
-  Error WrongType(std::string_view key, std::string_view expected, const json& found) const {
-    return Invalid(fmt::format("{}: expected {}, found {}", Field(key), expected, TypeName(found)));
-  }
-
-  const json& object_;
-  std::string path_;
-};
 
 #define INTERLOCK_ASSIGN(lhs, expression)                  \
   do {                                                     \
@@ -155,61 +24,61 @@ class ObjectReader {
     lhs = std::move(*result_);                             \
   } while (0)
 
-Result<void> ReadActor(const ObjectReader& top, Request* r) {
-  const json* object = nullptr;
-  INTERLOCK_ASSIGN(object, top.Object("actor", true));
-  ObjectReader actor(*object, "actor");
-  if (auto ok = actor.Only({"type", "id", "roles", "team", "name", "version"}); !ok) return ok;
-  std::optional<ActorType> type;
-  INTERLOCK_ASSIGN(type, actor.Enum<ActorType>("type", true));
-  r->actor_type = *type;
-  std::optional<std::string> id;
-  INTERLOCK_ASSIGN(id, actor.String("id", true));
-  if (id->empty()) return std::unexpected(Invalid("actor.id: must not be empty"));
-  r->actor_id = std::move(*id);
-  INTERLOCK_ASSIGN(r->actor_team, actor.String("team", false));
-  if (const json* roles = actor.Find("roles")) {
-    if (!roles->is_array()) {
-      return std::unexpected(Invalid(
-          fmt::format("actor.roles: expected an array of strings, found {}", TypeName(*roles))));
-    }
-    for (size_t index = 0; index < roles->size(); ++index) {
-      const json& role = (*roles)[index];
-      if (!role.is_string()) {
-        return std::unexpected(Invalid(
-            fmt::format("actor.roles[{}]: expected a string, found {}", index, TypeName(role))));
-      }
-      r->actor_roles.push_back(role.get<std::string>());
-    }
-  }
+std::optional<std::string> Copy(std::optional<std::string_view> text) {
+  return text ? std::optional<std::string>(*text) : std::nullopt;
+}
+
+constexpr std::string_view kTopFields[] = {"actor", "change", "ai", "checks", "metadata"};
+constexpr std::string_view kActorFields[] = {"type", "id", "roles", "team", "name", "version"};
+constexpr std::string_view kChangeFields[] = {
+    "type", "environment", "service", "version", "previous_version", "summary", "bump"};
+constexpr std::string_view kAiFields[] = {"confidence", "rationale", "recommendation"};
+constexpr std::string_view kChecksFields[] = {"tests_passed", "security_scan"};
+constexpr std::string_view kScanFields[] = {"passed", "max_severity"};
+
+Result<void> ReadActor(const json::ObjectReader& top, Request* r) {
+  std::optional<json::ObjectReader> actor;
+  INTERLOCK_ASSIGN(actor, top.OptionalObject("actor", kActorFields));
+  if (!actor) return Ok();
+  r->actor_given = true;
+  INTERLOCK_ASSIGN(r->actor_type, actor->Enum<ActorType>("type"));
+  std::string_view id;
+  INTERLOCK_ASSIGN(id, actor->String("id"));
+  if (id.empty()) return std::unexpected(Invalid("actor.id: must not be empty"));
+  r->actor_id = std::string(id);
+  std::optional<std::string_view> team;
+  INTERLOCK_ASSIGN(team, actor->OptionalString("team"));
+  r->actor_team = Copy(team);
+  std::optional<std::vector<std::string>> roles;
+  INTERLOCK_ASSIGN(roles, actor->OptionalStringArray("roles"));
+  if (roles) r->actor_roles = std::move(*roles);
   // Accepted for the audit trail's benefit; they do not affect the decision.
-  std::optional<std::string> ignored;
-  INTERLOCK_ASSIGN(ignored, actor.String("name", false));
-  INTERLOCK_ASSIGN(ignored, actor.String("version", false));
+  std::optional<std::string_view> ignored;
+  INTERLOCK_ASSIGN(ignored, actor->OptionalString("name"));
+  INTERLOCK_ASSIGN(ignored, actor->OptionalString("version"));
   return Ok();
 }
 
-Result<void> ReadChange(const ObjectReader& top, Request* r) {
-  const json* object = nullptr;
-  INTERLOCK_ASSIGN(object, top.Object("change", true));
-  ObjectReader change(*object, "change");
-  if (auto ok = change.Only(
-          {"type", "environment", "service", "version", "previous_version", "summary", "bump"});
-      !ok) {
-    return ok;
+Result<void> ReadChange(const json::ObjectReader& top, Request* r) {
+  std::optional<json::ObjectReader> change;
+  {
+    auto object = top.Object("change", kChangeFields);
+    if (!object) return std::unexpected(object.error());
+    change.emplace(std::move(*object));
   }
-  std::optional<ChangeType> type;
-  INTERLOCK_ASSIGN(type, change.Enum<ChangeType>("type", true));
-  r->change_type = *type;
-  std::optional<Environment> environment;
-  INTERLOCK_ASSIGN(environment, change.Enum<Environment>("environment", true));
-  r->environment = *environment;
-  INTERLOCK_ASSIGN(r->service, change.String("service", false));
-  INTERLOCK_ASSIGN(r->version, change.String("version", false));
-  INTERLOCK_ASSIGN(r->previous_version, change.String("previous_version", false));
-  INTERLOCK_ASSIGN(r->summary, change.String("summary", false));
+  INTERLOCK_ASSIGN(r->change_type, change->Enum<ChangeType>("type"));
+  INTERLOCK_ASSIGN(r->environment, change->Enum<Environment>("environment"));
+  std::optional<std::string_view> text;
+  INTERLOCK_ASSIGN(text, change->OptionalString("service"));
+  r->service = Copy(text);
+  INTERLOCK_ASSIGN(text, change->OptionalString("version"));
+  r->version = Copy(text);
+  INTERLOCK_ASSIGN(text, change->OptionalString("previous_version"));
+  r->previous_version = Copy(text);
+  INTERLOCK_ASSIGN(text, change->OptionalString("summary"));
+  r->summary = Copy(text);
   std::optional<Bump> bump;
-  INTERLOCK_ASSIGN(bump, change.Enum<Bump>("bump", false));
+  INTERLOCK_ASSIGN(bump, change->OptionalEnum<Bump>("bump"));
 
   std::optional<SemVer> to, from;
   for (auto [key, text, parsed] : {std::tuple{"version", &r->version, &to},
@@ -234,91 +103,90 @@ Result<void> ReadChange(const ObjectReader& top, Request* r) {
     r->bump = BumpBetween(*from, *to);
   } else {
     return std::unexpected(
-        Invalid("change.bump: missing; give change.bump, or both change.version and "
+        Invalid("change.bump: required; give change.bump, or both change.version and "
                 "change.previous_version"));
   }
   return Ok();
 }
 
-Result<void> ReadAi(const ObjectReader& top, Request* r) {
-  const json* object = nullptr;
-  INTERLOCK_ASSIGN(object, top.Object("ai", false));
-  if (object == nullptr) return Ok();
-  ObjectReader ai(*object, "ai");
-  if (auto ok = ai.Only({"confidence", "rationale", "recommendation"}); !ok) return ok;
-  INTERLOCK_ASSIGN(r->ai_confidence, ai.Number("confidence", 0, 1));
-  INTERLOCK_ASSIGN(r->ai_rationale, ai.String("rationale", false));
-  std::optional<std::string> recommendation;
-  INTERLOCK_ASSIGN(recommendation, ai.String("recommendation", false));
+Result<void> ReadAi(const json::ObjectReader& top, Request* r) {
+  std::optional<json::ObjectReader> ai;
+  INTERLOCK_ASSIGN(ai, top.OptionalObject("ai", kAiFields));
+  if (!ai) return Ok();
+  INTERLOCK_ASSIGN(r->ai_confidence, ai->OptionalNumber("confidence", 0, 1));
+  std::optional<std::string_view> text;
+  INTERLOCK_ASSIGN(text, ai->OptionalString("rationale"));
+  r->ai_rationale = Copy(text);
+  INTERLOCK_ASSIGN(text, ai->OptionalString("recommendation"));
   return Ok();
 }
 
-Result<void> ReadChecks(const ObjectReader& top, Request* r) {
-  const json* object = nullptr;
-  INTERLOCK_ASSIGN(object, top.Object("checks", false));
-  if (object == nullptr) return Ok();
-  ObjectReader checks(*object, "checks");
-  if (auto ok = checks.Only({"tests_passed", "security_scan"}); !ok) return ok;
-  INTERLOCK_ASSIGN(r->tests_passed, checks.Bool("tests_passed"));
-  const json* scan_object = nullptr;
-  INTERLOCK_ASSIGN(scan_object, checks.Object("security_scan", false));
-  if (scan_object == nullptr) return Ok();
-  ObjectReader scan(*scan_object, "checks.security_scan");
-  if (auto ok = scan.Only({"passed", "max_severity"}); !ok) return ok;
-  INTERLOCK_ASSIGN(r->scan_passed, scan.Bool("passed"));
-  INTERLOCK_ASSIGN(r->scan_max_severity, scan.Enum<Severity>("max_severity", false));
+Result<void> ReadChecks(const json::ObjectReader& top, Request* r) {
+  std::optional<json::ObjectReader> checks;
+  INTERLOCK_ASSIGN(checks, top.OptionalObject("checks", kChecksFields));
+  if (!checks) return Ok();
+  INTERLOCK_ASSIGN(r->tests_passed, checks->OptionalBool("tests_passed"));
+  std::optional<json::ObjectReader> scan;
+  INTERLOCK_ASSIGN(scan, checks->OptionalObject("security_scan", kScanFields));
+  if (!scan) return Ok();
+  INTERLOCK_ASSIGN(r->scan_passed, scan->OptionalBool("passed"));
+  INTERLOCK_ASSIGN(r->scan_max_severity, scan->OptionalEnum<Severity>("max_severity"));
   return Ok();
 }
 
-Result<void> ReadMetadata(const ObjectReader& top, Request* r) {
-  const json* object = nullptr;
-  INTERLOCK_ASSIGN(object, top.Object("metadata", false));
-  if (object == nullptr) return Ok();
-  ObjectReader metadata(*object, "metadata");
-  // The fields of a change_metadata.json whose meaning Interlock relies on.
-  std::optional<RiskLevel> risk;
-  INTERLOCK_ASSIGN(risk, metadata.Enum<RiskLevel>("risk_level", false));
-  for (std::string_view key :
-       {"change_id", "author", "owner", "timestamp", "rationale", "impact", "rollback_plan"}) {
-    std::optional<std::string> text;
-    INTERLOCK_ASSIGN(text, metadata.String(key, false));
+// Checks the fields of a change_metadata.json whose meaning Interlock relies
+// on; every other field is free-form. Returns the metadata object, if any.
+Result<std::optional<json::Value>> ReadMetadata(const json::ObjectReader& top) {
+  auto value = top.Find("metadata");
+  if (!value) return std::nullopt;
+  if (!value->is_object()) return std::unexpected(top.WrongType("metadata", "an object", *value));
+  constexpr std::string_view kText[] = {"change_id", "author", "owner",        "timestamp",
+                                        "rationale", "impact", "rollback_plan"};
+  for (json::Member member : value->members()) {
+    std::string_view key = member.key;
+    json::Value field = member.value();
+    if (field.is_null()) continue;
+    if (key == "risk_level") {
+      if (!field.is_string()) {
+        return std::unexpected(Invalid(fmt::format(
+            "metadata.risk_level: expected a string, found {}", json::TypeName(field.type()))));
+      }
+      if (!ParseEnum<RiskLevel>(field.AsString())) {
+        std::string shown;
+        json::AppendQuoted(&shown, field.AsString());
+        return std::unexpected(
+            Invalid(fmt::format("metadata.risk_level: expected one of {}, found {}",
+                                fmt::join(kRiskLevelNames, ", "), shown)));
+      }
+      continue;
+    }
+    for (std::string_view text : kText) {
+      if (key == text && !field.is_string()) {
+        return std::unexpected(Invalid(fmt::format("metadata.{}: expected a string, found {}", key,
+                                                   json::TypeName(field.type()))));
+      }
+    }
   }
-  r->metadata = std::make_shared<const Metadata>(Metadata{*object});
-  return Ok();
+  return *value;
 }
 
 }  // namespace
 
 Result<Request> ParseRequest(std::string_view text, const RequestLimits& limits) {
-  if (text.size() > limits.max_bytes) {
-    return std::unexpected(
-        Invalid(fmt::format("request: larger than the limit of {} bytes", limits.max_bytes)));
-  }
-  if (auto ok = CheckDepth(text, limits.max_depth); !ok) return std::unexpected(ok.error());
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
-    size_t start = what.find("] ");
-    return std::unexpected(
-        Invalid(fmt::format("request: malformed JSON: {}",
-                            start == std::string::npos ? what : what.substr(start + 2))));
-  } catch (const std::exception& e) {
-    return std::unexpected(Invalid(fmt::format("request: {}", e.what())));
-  }
-  if (!document.is_object()) {
-    return std::unexpected(
-        Invalid(fmt::format("request: expected a JSON object, found {}", TypeName(document))));
-  }
+  auto document = json::Parse(
+      text, {.subject = "request", .max_bytes = limits.max_bytes, .max_depth = limits.max_depth});
+  if (!document) return std::unexpected(document.error());
   Request request;
-  ObjectReader top(document, "");
-  if (auto ok = top.Only({"actor", "change", "ai", "checks", "metadata"}); !ok) {
-    return std::unexpected(ok.error());
+  std::optional<json::ObjectReader> top;
+  INTERLOCK_ASSIGN(top, json::ObjectReader::Make(document->root(), "", "request", kTopFields));
+  for (auto read : {ReadActor, ReadChange, ReadAi, ReadChecks}) {
+    if (auto ok = read(*top, &request); !ok) return std::unexpected(ok.error());
   }
-  for (auto read : {ReadActor, ReadChange, ReadAi, ReadChecks, ReadMetadata}) {
-    if (auto ok = read(top, &request); !ok) return std::unexpected(ok.error());
+  std::optional<json::Value> metadata;
+  INTERLOCK_ASSIGN(metadata, ReadMetadata(*top));
+  if (metadata) {
+    // Values stay valid when their document moves.
+    request.metadata = std::make_shared<const Metadata>(Metadata{std::move(*document), *metadata});
   }
   return request;
 }
@@ -337,22 +205,20 @@ Result<void> CheckRequest(const governance::Governance& g, const Request& reques
 
 expr::Value LookupMetadata(const Request& request, const std::vector<std::string>& path) {
   if (!request.metadata) return expr::Value::Unknown();
-  const json* node = &request.metadata->value;
+  json::Value node = request.metadata->value;
   for (const std::string& segment : path) {
-    if (!node->is_object()) return expr::Value::Unknown();
-    auto it = node->find(segment);
-    if (it == node->end()) return expr::Value::Unknown();
-    node = &*it;
+    if (!node.is_object()) return expr::Value::Unknown();
+    auto member = node.Find(segment);
+    if (!member) return expr::Value::Unknown();
+    node = *member;
   }
-  switch (node->type()) {
-    case json::value_t::boolean:
-      return expr::Value::Bool(node->get<bool>());
-    case json::value_t::string:
-      return expr::Value::String(node->get_ref<const std::string&>());
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-      return expr::Value::Number(node->get<double>());
+  switch (node.type()) {
+    case json::Type::kBool:
+      return expr::Value::Bool(node.AsBool());
+    case json::Type::kString:
+      return expr::Value::String(node.AsString());
+    case json::Type::kNumber:
+      return expr::Value::Number(node.AsNumber());
     default:
       return expr::Value::Unknown();
   }

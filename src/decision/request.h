@@ -21,6 +21,12 @@ namespace interlock::decision {
 struct Metadata;  // the request's free-form change metadata (opaque JSON)
 
 struct Request {
+  // "actor" is optional in the JSON, so that a caller who knows the actor
+  // another way (the server, from the bearer token) need not repeat it. When
+  // it is absent, actor_given is false, actor_id is "", actor_roles empty,
+  // actor_team absent and actor_type kHuman: the caller must fill them in or
+  // refuse the request before deciding.
+  bool actor_given = false;
   ActorType actor_type = ActorType::kHuman;
   std::string actor_id;
   std::vector<std::string> actor_roles;
@@ -50,10 +56,14 @@ struct RequestLimits {
   int max_depth = 32;           // Default: 32 nested objects/arrays.
 };
 
-// Parses and validates a request. Errors are kInvalidArgument with a message
-// naming the field or the line and column, e.g.
-//   "change.environment: expected one of dev, staging, production, found 'prod'"
-// Unknown fields are errors. Never throws.
+// Parses and validates a request with the one JSON reader (core/json.h):
+// malformed JSON, duplicate keys, invalid UTF-8, deep nesting, oversized
+// input, unknown fields and wrong types are refused with its wordings
+// (subject "request"), e.g.
+//   change: duplicate key "environment" at line 3, column 40
+//   change.environment: expected one of dev, staging, production, found "prod"
+//   request: unknown field "x" (expected one of: actor, change, ai, checks, metadata)
+// Errors are kInvalidArgument. Never throws.
 Result<Request> ParseRequest(std::string_view json, const RequestLimits& limits = {});
 
 // Checks the request against a governance: the actor's roles must exist.

@@ -1,0 +1,104 @@
+#include "decision/request.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace interlock::decision {
+namespace {
+
+constexpr std::string_view kRequest = R"({
+  "actor": {"type": "ai_agent", "id": "agent-1", "roles": ["engineer"], "team": "payments"},
+  "change": {"type": "code", "environment": "dev", "service": "api", "bump": "patch"},
+  "ai": {"confidence": 0.9, "rationale": "tests passed"},
+  "checks": {"tests_passed": true, "security_scan": {"passed": true, "max_severity": "none"}},
+  "metadata": {"change_id": "C-1", "risk_level": "low", "deep": {"n": 3}}})";
+
+std::string ErrorOf(std::string_view text) {
+  auto request = ParseRequest(text);
+  if (request) return "parsed without error";
+  EXPECT_EQ(request.error().kind(), ErrorKind::kInvalidArgument);
+  return request.error().message();
+}
+
+TEST(RequestTest, ReadsEveryField) {
+  auto r = ParseRequest(kRequest);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->actor_given);
+  EXPECT_EQ(r->actor_type, ActorType::kAiAgent);
+  EXPECT_EQ(r->actor_id, "agent-1");
+  EXPECT_EQ(r->actor_roles, std::vector<std::string>{"engineer"});
+  EXPECT_EQ(r->actor_team, "payments");
+  EXPECT_EQ(r->environment, Environment::kDev);
+  EXPECT_EQ(r->service, "api");
+  EXPECT_TRUE(r->bump_given);
+  EXPECT_EQ(r->ai_confidence, 0.9);
+  EXPECT_EQ(r->tests_passed, true);
+  EXPECT_EQ(r->scan_max_severity, Severity::kNone);
+  expr::Value n = LookupMetadata(*r, {"deep", "n"});
+  EXPECT_EQ(n.type, expr::Type::kNumber);
+  EXPECT_EQ(n.number, 3);
+  EXPECT_EQ(LookupMetadata(*r, {"change_id"}).string, "C-1");
+  EXPECT_EQ(LookupMetadata(*r, {"deep", "missing"}).type, expr::Type::kUnknown);
+}
+
+// A proxy or log that reads the first key must not see a different change
+// from the one Interlock decides.
+TEST(RequestTest, DuplicateEnvironmentIsRefused) {
+  auto r = ParseRequest(
+      R"({"actor": {"type": "human", "id": "a"},
+          "change": {"type": "code", "environment": "production", "environment": "dev",
+                     "bump": "patch"}})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(r.error().message(), R"(change: duplicate key "environment" at line 2, column 67)");
+}
+
+TEST(RequestTest, ActorIsOptionalAndRecordedAsAbsent) {
+  auto r = ParseRequest(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"}})");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_FALSE(r->actor_given);
+  EXPECT_EQ(r->actor_id, "");
+  EXPECT_TRUE(r->actor_roles.empty());
+}
+
+TEST(RequestTest, RefusalsUseTheSharedWordings) {
+  EXPECT_EQ(ErrorOf(R"({"change": {}, "x": 1})"),
+            R"(request: unknown field "x" (expected one of: actor, change, ai, checks, metadata))");
+  EXPECT_EQ(ErrorOf(R"({"actor": {"type": "human"}, "change": {}})"), "actor.id: required");
+  EXPECT_EQ(ErrorOf(R"({"actor": {"type": "human", "id": ""}})"), "actor.id: must not be empty");
+  EXPECT_EQ(ErrorOf(R"({"actor": "alice"})"), "actor: expected an object, found a string");
+  EXPECT_EQ(ErrorOf(R"({"actor": {"type": "human", "id": "a", "roles": "engineer"}})"),
+            "actor.roles: expected an array of strings, found a string");
+  EXPECT_EQ(ErrorOf(R"({"actor": {"type": "human", "id": "a", "roles": ["x", 1]}})"),
+            "actor.roles[1]: expected a string, found a number");
+  EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
+                        "ai": {"confidence": 1.5}})"),
+            "ai.confidence: expected a number from 0 to 1, found 1.5");
+  EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
+                        "checks": {"tests_passed": "yes"}})"),
+            "checks.tests_passed: expected a boolean, found a string");
+  EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
+                        "checks": {"security_scan": {"passed": true, "max_severity": "huge"}}})"),
+            "checks.security_scan.max_severity: expected one of none, low, medium, high, "
+            "critical, found \"huge\"");
+  EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
+                        "metadata": {"risk_level": "severe"}})"),
+            "metadata.risk_level: expected one of low, medium, high, critical, found \"severe\"");
+  EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
+                        "metadata": {"owner": 5}})"),
+            "metadata.owner: expected a string, found a number");
+  EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
+                        "metadata": {"x": 1, "x": 2}})"),
+            R"(metadata: duplicate key "x" at line 2, column 46)");
+}
+
+TEST(RequestTest, LimitsStillApply) {
+  EXPECT_EQ(ParseRequest(kRequest, {.max_bytes = 10}).error().message(),
+            "request: larger than the limit of 10 bytes");
+  EXPECT_EQ(ParseRequest(kRequest, {.max_depth = 2}).error().message(),
+            "actor.roles: nesting deeper than 2 levels at line 2, column 59");
+}
+
+}  // namespace
+}  // namespace interlock::decision
