@@ -2,6 +2,8 @@
 # Configures and builds one flavour of Interlock.
 #   scripts/build.sh release   build/release   optimised, for running and benchmarks
 #   scripts/build.sh asan      build/asan      AddressSanitizer + UndefinedBehaviorSanitizer, tests
+#   scripts/build.sh tsan      build/tsan      ThreadSanitizer, the test binary only (-O1 to build
+#                                              faster)
 #   scripts/build.sh fuzz      build/fuzz      clang-19 libFuzzer targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +12,12 @@ jobs="$(nproc)"
 case "$flavour" in
   release) args=(-DCMAKE_BUILD_TYPE=Release -DINTERLOCK_TESTS=OFF) ;;
   asan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DINTERLOCK_SANITIZE=ON -DINTERLOCK_BENCH=OFF) ;;
+  tsan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+              -DINTERLOCK_TSAN=ON -DINTERLOCK_BENCH=OFF) ;;
   fuzz) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-19 -DINTERLOCK_FUZZ=ON) ;;
-  *) echo "usage: $0 release|asan|fuzz" >&2; exit 2 ;;
+  *) echo "usage: $0 release|asan|tsan|fuzz" >&2; exit 2 ;;
 esac
+targets=()
+[ "$flavour" = tsan ] && targets=(interlock_tests)
 cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null
-ninja -C "build/$flavour" -j "$jobs"
+ninja -C "build/$flavour" -j "$jobs" "${targets[@]}"

@@ -2,6 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run):
 #   1. installs dependencies (Debian packages),
 #   2. builds with ASan + UBSan and runs every test (ctest), then the
+#      concurrent parts' tests built with ThreadSanitizer, then the
 #      dashboard's end-to-end tests in headless Chromium against the same
 #      binary (tests/e2e/run.sh), then lints (clang-format, clang-tidy),
 #   3. builds the libFuzzer targets with clang and runs each for a bounded time,
@@ -17,6 +18,15 @@ echo "== tests (ASan + UBSan)"
 bash scripts/build.sh asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j "$(nproc)" --timeout 300)
+
+echo "== the concurrent parts under ThreadSanitizer (server, workflow, safety, notify, audit)"
+bash scripts/build.sh tsan
+# setarch -R: TSan's fixed memory layout does not survive the kernel's full
+# address randomisation.
+tsan_filter="ServerTest.*:ServerApprovalTest.*:ServerNotifyTest.*:HardeningTest.*:StateTamperTest.*"
+tsan_filter+=":Approval.*:EmergencyStop.*:NotifierTest.*:Lane.*:StopBoard.*:AuditLogTest.*"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  setarch "$(uname -m)" -R build/tsan/interlock_tests --gtest_filter="$tsan_filter" --gtest_brief=1
 
 echo "== dashboard in headless Chromium (tests/e2e; screenshots in build/e2e-artifacts)"
 bash tests/e2e/run.sh build/asan/interlock build/e2e-artifacts

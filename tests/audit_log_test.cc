@@ -869,11 +869,47 @@ TEST_F(AuditLogTest, StateIsCommittedWithItsRecordSealedAndSurvivesReopening) {
   EXPECT_EQ(db.Int("SELECT count(*) FROM state WHERE instr(value, 'revision') > 0"), 0);
   db.Exec("UPDATE state SET kind = 'approval', id = 'a9' WHERE kind = 'stop'");
   db.Exec("DELETE FROM state WHERE id = 'a2'");
-  log = Open();
-  ASSERT_NE(log, nullptr);
-  auto moved = log->LoadState("approval");
+  // A row moved to another kind and id no longer opens: the log refuses to.
+  auto moved = AuditLog::Open(Options(data_));
   ASSERT_FALSE(moved.has_value());
   EXPECT_EQ(moved.error().message(), "state approval a9: the stored value fails authentication");
+}
+
+// Rows bound to the log: a row deleted, restored from an old copy, or added
+// outside the log is named, by Open and by Verify.
+TEST_F(AuditLogTest, StateRowsAreExactlyWhatTheLogCommitsTo) {
+  {
+    auto log = Open();
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(log->Commit(std::vector<Event>{}, {{"approval", "a1", "first"}}).has_value());
+    ASSERT_TRUE(log->Commit(std::vector<Event>{}, {{"stop", "global", "active"}}).has_value());
+  }
+  RawDb db(Db());
+  db.Exec("CREATE TABLE saved AS SELECT * FROM state");
+  {
+    auto log = Open();
+    ASSERT_NE(log, nullptr);
+    auto report = log->Verify({});
+    ASSERT_TRUE(report.has_value());
+    EXPECT_TRUE(report->ok) << report->problem;
+    ASSERT_TRUE(log->Commit(std::vector<Event>{}, {{"approval", "a1", "second"}}).has_value());
+  }
+  auto refused = [&](const std::string& says) {
+    auto log = AuditLog::Open(Options(data_));
+    ASSERT_FALSE(log.has_value()) << says;
+    EXPECT_EQ(log.error().kind(), ErrorKind::kCorruption);
+    EXPECT_NE(log.error().message().find(says), std::string::npos) << log.error().message();
+  };
+  // Restored from the copy taken before "second".
+  db.Exec("CREATE TABLE now AS SELECT * FROM state");
+  db.Exec("UPDATE state SET value = (SELECT value FROM saved WHERE saved.id = state.id)");
+  refused("state row approval a1 is not the version the audit log commits to (record 2)");
+  db.Exec("DELETE FROM state");
+  db.Exec("INSERT INTO state SELECT * FROM now");
+  ASSERT_NE(Open(), nullptr);
+  // Deleted.
+  db.Exec("DELETE FROM state WHERE kind = 'stop'");
+  refused("state row stop global is missing; the audit log commits to it at record 1");
 }
 
 // ---------------------------------------------------------------------------

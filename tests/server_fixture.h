@@ -52,7 +52,8 @@ class ServerTest : public ::testing::Test {
     Start();
   }
 
-  void Start(const char* vfs = nullptr) {
+  // The service's options: this test's directories, clock and randomness.
+  ServiceOptions Options() {
     ServiceOptions o;
     o.governance_dir = governance_;
     o.data_dir = data_;
@@ -60,6 +61,11 @@ class ServerTest : public ::testing::Test {
     o.clock = &clock_;
     o.random = &random_;
     o.master_key_env = kMasterKey;
+    return o;
+  }
+
+  void Start(const char* vfs = nullptr) {
+    ServiceOptions o = Options();
     o.vfs = vfs;
     o.env = [this](const std::string& name) {
       auto it = env_.find(name);

@@ -102,6 +102,39 @@ TEST_F(HardeningTest, TheStopNeverWaitsForReadersOfApprovals) {
   EXPECT_FALSE(Body(Call("GET", "/api/emergency-stop", "alice"))["active"].get<bool>());
 }
 
+// A proxy that reads the first key sees production; Interlock must not
+// decide dev.
+TEST_F(HardeningTest, DuplicateKeysAreRefusedNotResolved) {
+  std::string request =
+      R"({"change": {"type": "code", "environment": "production", "environment": "dev",)"
+      R"( "service": "api", "version": "1.0.1", "previous_version": "1.0.0"}})";
+  HttpAnswer a = Decide("alice", request);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(Body(a)["error"]["message"],
+            "change: duplicate key \"environment\" at line 1, column 58");
+  HttpAnswer stop = Call("POST", "/api/emergency-stop", "carol",
+                         R"({"action": "activate", "reason": "a", "reason": "b"})");
+  EXPECT_EQ(stop.status, 400);
+  EXPECT_EQ(Body(stop)["error"]["message"], "body: duplicate key \"reason\" at line 1, column 39");
+  EXPECT_FALSE(Body(Call("GET", "/api/emergency-stop", "alice"))["active"].get<bool>());
+}
+
+// The token names the actor; a body need not.
+TEST_F(HardeningTest, ARequestWithoutActorIsTheTokensPrincipals) {
+  json request = json::parse(Request("alice", "human", "dev", "1.0.0", "1.0.1"));
+  request.erase("actor");
+  HttpAnswer a = Decide("alice", request.dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Body(a)["decision"], "allow");
+  auto entries = service_->log().Query({"test", "human", audit::ReadScope::kAll, {}, false},
+                                       {.event_type = "decision"});
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ(json::parse(entries->front().event)["actor"]["id"], "alice");
+  // One that names another is refused, as before.
+  EXPECT_EQ(Decide("alice", Request("bob", "human", "dev", "1.0.0", "1.0.1")).status, 403);
+}
+
 TEST_F(HardeningTest, AServiceStopCannotBeDodgedByCaseOrSilence) {
   ASSERT_EQ(StopAction("carol", {{"action", "activate"},
                                  {"reason", "payments double-charging"},
@@ -223,16 +256,6 @@ void ExpectRefused(const ServiceOptions& o, const std::string& says) {
 
 class StateTamperTest : public HardeningTest {
  protected:
-  ServiceOptions Options() {
-    ServiceOptions o;
-    o.governance_dir = governance_;
-    o.data_dir = data_;
-    o.fs = &fs_;
-    o.clock = &clock_;
-    o.random = &random_;
-    o.master_key_env = kMasterKey;
-    return o;
-  }
   std::string Db() const { return data_ + "/audit.db"; }
 };
 

@@ -158,12 +158,13 @@ TEST_F(ServerTest, BadBodiesAreRefusedSayingWhere) {
 
   HttpAnswer stop = StopAction("carol", {{"action", "activate"}, {"reason", 7}});
   EXPECT_EQ(stop.status, 400);
-  EXPECT_EQ(Body(stop)["error"]["message"], "reason: expected a string, found number");
+  EXPECT_EQ(Body(stop)["error"]["message"], "reason: expected a string, found a number");
   HttpAnswer extra = StopAction("carol", {{"action", "activate"}, {"why", "x"}});
   EXPECT_EQ(extra.status, 400);
   HttpAnswer broken = Call("POST", "/api/emergency-stop", "carol", "{\"action\": ");
   EXPECT_EQ(broken.status, 400);
-  EXPECT_EQ(Body(broken)["error"]["message"], "the body is not valid JSON at line 1, column 12");
+  EXPECT_EQ(Body(broken)["error"]["message"],
+            "action: malformed JSON at line 1, column 12: expected a value, found end of input");
   // Nothing of it was recorded.
   EXPECT_EQ(service_->log().size(), tokens_.size());
 }
@@ -483,6 +484,10 @@ TEST_F(ServerApprovalTest, AuthorizationMatrix) {
                                          "ci-pipeline", "bob",     "peggy",
                                          "erin",        "mallory", "ivan"};
   const std::set<std::string> reloaders = {"dave", "erin"};
+  // alice's approval: alice, its reviewers, and who reads alice's records
+  // (her team's lead, and those who read everything).
+  const std::set<std::string> approval_readers = {"alice", "bob",  "carol",   "peggy",
+                                                  "trent", "erin", "mallory", "ivan"};
   std::vector<std::string> everyone;
   for (const governance::Principal& p : testing::DefaultGovernance().principals) {
     everyone.push_back(p.id);
@@ -501,9 +506,9 @@ TEST_F(ServerApprovalTest, AuthorizationMatrix) {
     std::string id = Raise();
     expect(200, Call("GET", "/v1/approvals", who), "GET /v1/approvals");
     HttpAnswer view = Call("GET", "/v1/approvals/" + id, who);
-    expect(200, view, "GET /v1/approvals/{id}");
+    expect(approval_readers.count(who) ? 200 : 404, view, "GET /v1/approvals/{id}");
     // What the dashboard offers agrees with what the server then allows.
-    json offered = Body(view)["your_actions"];
+    json offered = Body(view).value("your_actions", json::array());
     EXPECT_EQ(std::find(offered.begin(), offered.end(), "approve") != offered.end(),
               approvers.count(who) == 1)
         << offered;
@@ -716,7 +721,8 @@ TEST_F(ServerApprovalTest, EachPrincipalIsOfferedTheActionsTheRulesAllow) {
   std::string id = Raise();
   auto view = [&](const std::string& who) { return Body(Call("GET", "/v1/approvals/" + id, who)); };
   EXPECT_EQ(view("alice")["your_actions"], json::array());  // the requester
-  EXPECT_EQ(view("deployment-agent-01")["your_actions"], json::array());
+  // The agent neither reviews it nor reads alice's records.
+  EXPECT_EQ(Call("GET", "/v1/approvals/" + id, "deployment-agent-01").status, 404);
   json bob = view("bob");
   EXPECT_EQ(bob["your_actions"],
             json::array({"approve", "reject", "request_changes", "escalate", "delegate"}));
@@ -918,6 +924,30 @@ TEST_F(ServerNotifyTest, SlackCommandsStopApproveAndReport) {
   EXPECT_NE(Body(active).value("text", "").find("ACTIVE"), std::string::npos) << active.body;
   HttpAnswer usage = Slash("UALICE", "/emergency-stop", "pause");
   EXPECT_NE(Body(usage)["text"].get<std::string>().find("Usage"), std::string::npos);
+}
+
+// A timestamp that would overflow the difference from now is refused like
+// any stale one, before the signature is even looked at.
+TEST_F(ServerNotifyTest, AHostileSlackTimestampIsRefusedNotOverflowed) {
+  for (std::string timestamp :
+       {"-9223372036854775808", "9223372036854775807", "+1790000000", "1e9", ""}) {
+    HttpAnswer a = SignedSlash("user_id=UALICE&command=%2Femergency-stop&text=status", timestamp);
+    EXPECT_EQ(a.status, 401) << timestamp;
+    EXPECT_EQ(Body(a)["error"]["message"],
+              "X-Slack-Request-Timestamp is not within 5 minutes of now; the request is refused "
+              "as a possible replay")
+        << timestamp;
+  }
+}
+
+TEST_F(ServerNotifyTest, SlackRepliesCarryNoMarkupFromUsers) {
+  HttpAnswer stop =
+      Slash("UCAROL", "/emergency-stop", "activate <!channel> see <https://evil.example|docs>");
+  ASSERT_EQ(stop.status, 200);
+  std::string text = Body(stop)["text"];
+  EXPECT_EQ(text.find("<!channel>"), std::string::npos) << text;
+  EXPECT_NE(text.find("&lt;!channel&gt; see &lt;https://evil.example|docs&gt;"), std::string::npos)
+      << text;
 }
 
 TEST_F(ServerNotifyTest, SlackRequestsMustBeSignedFreshAndNew) {

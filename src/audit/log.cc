@@ -6,6 +6,7 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -857,17 +858,23 @@ void AuditLog::CommitAsync(std::vector<Event> events, std::vector<StateChange> c
   job->on_done(std::unexpected(Error::Unavailable("the audit log is closing")));
 }
 
+Result<std::string> AuditLog::OpenState(Aead& aead, const store::StateRow& row) const {
+  auto value = aead.Open(state_key_, row.value.value_or(""), StateAad(row.kind, row.id));
+  if (!value) {
+    return std::unexpected(Error::Corruption(
+        fmt::format("state {} {}: the stored value fails authentication", row.kind, row.id)));
+  }
+  return std::move(*value);
+}
+
 Result<StateBindings> AuditLog::CurrentBindings() {
   auto rows = store_->AllState();
   if (!rows) return std::unexpected(rows.error());
   StateBindings out;
   Aead aead;
   for (const store::StateRow& row : *rows) {
-    auto value = aead.Open(state_key_, row.value.value_or(""), StateAad(row.kind, row.id));
-    if (!value) {
-      return std::unexpected(Error::Corruption(
-          fmt::format("state {} {}: the stored value fails authentication", row.kind, row.id)));
-    }
+    auto value = OpenState(aead, row);
+    if (!value) return std::unexpected(value.error());
     out.Apply(row.kind, row.id, StateDigest(*value));
   }
   return out;
@@ -883,17 +890,26 @@ Result<std::optional<std::string>> AuditLog::CheckState() {
   // The root the log commits to: the last record's (the last record of
   // every commit carries one). A log written before state binding, or whose
   // last record was pruned, has none to compare with, unless it is empty.
+  // What the records from `from` to `to` say of the state, in order.
+  auto each_claim =
+      [&](uint64_t from, uint64_t to,
+          const std::function<void(uint64_t, const StateClaims&)>& f) -> Result<void> {
+    for (; from < to; from += 1024) {
+      if (auto ok = store_->ReadRecords(from, std::min(to, from + 1024), records); !ok) return ok;
+      for (const store::AuditRecord& r : records) {
+        auto entry = Decode(r, Hash{}, aead);
+        if (!entry) return std::unexpected(entry.error());
+        auto claims = ReadStateClaims(entry->event);
+        if (!claims) return std::unexpected(claims.error());
+        f(r.index, *claims);
+      }
+    }
+    return Ok();
+  };
   if (size > 0) {
-    if (auto ok = store_->ReadRecords(size - 1, size, records); !ok) {
-      return std::unexpected(ok.error());
-    }
-    for (const store::AuditRecord& r : records) {
-      auto entry = Decode(r, Hash{}, aead);
-      if (!entry) return std::unexpected(entry.error());
-      auto claims = ReadStateClaims(entry->event);
-      if (!claims) return std::unexpected(claims.error());
-      root = claims->root_hex;
-    }
+    auto ok =
+        each_claim(size - 1, size, [&](uint64_t, const StateClaims& c) { root = c.root_hex; });
+    if (!ok) return std::unexpected(ok.error());
   }
   if (!root) {
     if (size == 0 && !current->rows().empty()) {
@@ -906,20 +922,10 @@ Result<std::optional<std::string>> AuditLog::CheckState() {
   if (*root == current->RootHex()) return std::optional<std::string>();
   // Which row: the latest claim of each, from the whole log.
   std::map<StateBindings::Key, std::pair<uint64_t, std::optional<Sha256>>> claimed;
-  for (uint64_t from = 0; from < size; from += 1024) {
-    if (auto ok = store_->ReadRecords(from, std::min(size, from + 1024), records); !ok) {
-      return std::unexpected(ok.error());
-    }
-    for (const store::AuditRecord& r : records) {
-      auto entry = Decode(r, Hash{}, aead);
-      if (!entry) return std::unexpected(entry.error());
-      auto claims = ReadStateClaims(entry->event);
-      if (!claims) return std::unexpected(claims.error());
-      for (const StateRowChange& c : claims->changes) {
-        claimed[{c.kind, c.id}] = {r.index, c.digest};
-      }
-    }
-  }
+  auto all = each_claim(0, size, [&](uint64_t index, const StateClaims& claims) {
+    for (const StateRowChange& c : claims.changes) claimed[{c.kind, c.id}] = {index, c.digest};
+  });
+  if (!all) return std::unexpected(all.error());
   for (const auto& [key, digest] : current->rows()) {
     auto it = claimed.find(key);
     if (it == claimed.end() || !it->second.second) {
@@ -952,11 +958,8 @@ Result<std::vector<std::pair<std::string, std::string>>> AuditLog::LoadState(
   out.reserve(rows->size());
   Aead aead;
   for (const store::StateRow& row : *rows) {
-    auto value = aead.Open(state_key_, row.value.value_or(""), StateAad(row.kind, row.id));
-    if (!value) {
-      return std::unexpected(Error::Corruption(
-          fmt::format("state {} {}: the stored value fails authentication", row.kind, row.id)));
-    }
+    auto value = OpenState(aead, row);
+    if (!value) return std::unexpected(value.error());
     out.emplace_back(row.id, std::move(*value));
   }
   return out;

@@ -250,6 +250,8 @@ class AuditLog {
   struct ProofTree;
   Result<ProofTree> TreeOfSize(std::optional<uint64_t> size) const;
   Result<Appended> AppendInternal(const std::string& event_json);
+  // A state row's value, unsealed; kCorruption if it fails authentication.
+  Result<std::string> OpenState(Aead& aead, const store::StateRow& row) const;
   // The state rows as they are stored, bound (audit/state_binding.h).
   Result<StateBindings> CurrentBindings();
   // Whether the state rows are exactly what the log commits to: nullopt if

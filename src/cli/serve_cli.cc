@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "core/duration.h"
 #include "core/fs.h"
+#include "core/url.h"
 #include "governance/loader.h"
 #include "notify/notifier.h"
 #include "server/http.h"
@@ -62,13 +63,9 @@ Result<std::unique_ptr<server::Service>> OpenService(const server::ServiceOption
 }
 
 // Whether a listen address ("host:port", "[v6]:port") is on loopback.
-bool IsLoopbackListen(std::string_view listen) {
-  size_t colon = listen.rfind(':');
-  std::string_view host = listen.substr(0, colon == std::string_view::npos ? 0 : colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host == "::1" || host == "localhost" || host.starts_with("127.");
+bool IsLoopbackListen(const std::string& listen) {
+  auto url = ParseUrl("http://" + listen);
+  return url && url->IsLoopbackHost();
 }
 
 // Who runs a local command, for its audit record.
@@ -109,6 +106,8 @@ int RunServe(const ServeOptions& o, Io& io) {
   http.body_limit = o.body_limit;
   http.log = [&io](std::string_view line) { Print(io.err, "interlock serve: {}\n", line); };
   server::Service* svc = service->get();
+  // Until a request shows a token the service knows, its body may be small.
+  http.authenticated = [svc](const server::HttpRequest& r) { return svc->Recognises(r); };
   auto started =
       server::HttpServer::Start(http, [svc](server::HttpRequest r, server::Respond respond) {
         svc->Handle(std::move(r), std::move(respond));

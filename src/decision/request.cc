@@ -1,9 +1,13 @@
 #include "decision/request.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "core/json.h"
 #include "core/semver.h"
+#include "core/text.h"
 #include "governance/fields.h"
 
 namespace interlock::decision {
@@ -198,6 +202,25 @@ Result<void> CheckRequest(const governance::Governance& g, const Request& reques
       return std::unexpected(Invalid(
           fmt::format("actor.roles[{}]: unknown role '{}' (roles are defined in interlock.yaml)",
                       index, role)));
+    }
+  }
+  // The known services and environments, when the governance lists them.
+  if (!g.environments.empty() && std::find(g.environments.begin(), g.environments.end(),
+                                           request.environment) == g.environments.end()) {
+    std::vector<std::string_view> names;
+    for (Environment e : g.environments) names.push_back(Name(e));
+    return std::unexpected(Invalid(
+        fmt::format("change.environment: \"{}\" is not an environment of interlock.yaml ({})",
+                    Name(request.environment), fmt::join(names, ", "))));
+  }
+  if (!g.services.empty() && request.service) {
+    auto canonical = CanonicalService(*request.service);
+    if (!canonical)
+      return std::unexpected(Invalid("change.service: " + canonical.error().message()));
+    if (std::find(g.services.begin(), g.services.end(), *canonical) == g.services.end()) {
+      return std::unexpected(
+          Invalid(fmt::format("change.service: \"{}\" is not a service of interlock.yaml ({})",
+                              *request.service, fmt::join(g.services, ", "))));
     }
   }
   return Ok();

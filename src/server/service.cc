@@ -23,6 +23,7 @@
 #include "audit/json.h"
 #include "audit/log.h"
 #include "core/digest.h"
+#include "core/json.h"
 #include "core/text.h"
 #include "decision/engine.h"
 #include "decision/render.h"
@@ -31,6 +32,7 @@
 #include "governance/diagnostic.h"
 #include "governance/loader.h"
 #include "notify/notifier.h"
+#include "notify/slack.h"
 #include "safety/stop.h"
 #include "server/tokens.h"
 #include "server/web.h"
@@ -151,40 +153,13 @@ HttpResponse ErrorResponse(const Error& e) {
   return ErrorResponse(500, "internal", e.message());
 }
 
-// A request body as a JSON object with only `allowed` members; 400 saying
-// where otherwise.
-Result<json> ParseBody(std::string_view body, std::initializer_list<std::string_view> allowed) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::parse_error& e) {
-    size_t at = e.byte > 0 ? e.byte - 1 : 0;
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("the body is not valid JSON at {}", TextPosition(body, at))));
-  }
-  if (!j.is_object()) {
-    return std::unexpected(Error::InvalidArgument("the body must be a JSON object"));
-  }
-  for (const auto& [key, value] : j.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return std::unexpected(Error::InvalidArgument(
-          fmt::format("unknown field \"{}\" (expected {})", key, fmt::join(allowed, ", "))));
-    }
-  }
-  return j;
-}
-
-Result<std::string> StringField(const json& j, std::string_view name, bool required) {
-  auto it = j.find(name);
-  if (it == j.end()) {
-    if (required) return std::unexpected(Error::InvalidArgument(fmt::format("{}: required", name)));
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("{}: expected a string, found {}", name, it->type_name())));
-  }
-  return it->get<std::string>();
+// A JSON answer whose body is already written (decision/render.h).
+HttpResponse RawJsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.body += '\n';
+  return r;
 }
 
 Result<std::optional<uint64_t>> IndexParam(const HttpRequest& r, std::string_view name,
@@ -384,7 +359,8 @@ struct Service::Impl {
               const Principal& actor);
   // POST /v1/decisions/simulate: the decision for any request, explained;
   // nothing is recorded and no approval is opened.
-  void Simulate(const HttpRequest& r, const Respond& respond, const Governance& g);
+  void Simulate(const HttpRequest& r, const Respond& respond, const Governance& g,
+                const Principal& caller);
   // GET /v1/me: who the token belongs to and what they may do.
   json Me(const Governance& g, const Principal& p);
   // GET /v1/stats: decisions per hour and approval latency, for the charts.
@@ -446,7 +422,12 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
     respond(ErrorResponse(400, "invalid_request", request.error().message()));
     return;
   }
-  if (request->actor_id != actor.id || request->actor_type != actor.type) {
+  // The actor is the token's; a body may name it, and must then name it
+  // right.
+  if (!request->actor_given) {
+    request->actor_id = actor.id;
+    request->actor_type = actor.type;
+  } else if (request->actor_id != actor.id || request->actor_type != actor.type) {
     respond(ErrorResponse(
         403, "forbidden",
         fmt::format("the request names actor {} ({}), but the token belongs to {} ({})",
@@ -478,12 +459,9 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
                request->service, stop_reason);
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
-  json body = decision::DecisionJson(*g, *request, safety, d, false);
-  std::string why;
-  for (const json& reason : body["reasons"]) {
-    if (!why.empty()) why += "; ";
-    why += reason.get<std::string>();
-  }
+  std::vector<std::string> reasons = decision::ReasonTexts(*g, *request, safety, d);
+  std::string why = fmt::format("{}", fmt::join(reasons, "; "));
+  std::string body = decision::DecisionText(*g, *request, safety, d, {.reasons = &reasons});
 
   // Built as the audit log's own JSON type, so that it is validated and
   // made canonical without being written out and parsed again.
@@ -552,15 +530,18 @@ void Service::Impl::Decide(const HttpRequest& r, Respond respond, const Governan
         if (appended) {
           decisions[static_cast<size_t>(kind)].fetch_add(1);
           CountDecision(kind, now);
-          body["audit_index"] = appended->front().index;
+          std::string index = std::to_string(appended->front().index);
+          std::string id;
+          if (approval) ::interlock::json::AppendQuoted(&id, approval->id);
+          decision::ExtraMember extra[] = {{"audit_index", index}, {"approval_id", id}};
+          decision::AppendMembers(&body, std::span(extra, approval ? 2 : 1));
           if (approval) {
-            body["approval_id"] = approval->id;
             std::lock_guard lock(approvals_mu);
             approvals[approval->id] = std::move(*approval);
             PublishPendingRoles();
           }
           notifier->Enqueue(std::move(outbox));
-          respond(JsonResponse(200, body));
+          respond(RawJsonResponse(200, std::move(body)));
         } else {
           // Fail closed: no durable record, no permission.
           decision_failures.fetch_add(1);
@@ -719,24 +700,31 @@ void Service::Impl::Approvals(const HttpRequest& r, Respond respond, const Gover
                                       action)));
     return;
   }
-  auto body = ParseBody(r.body, {"rationale", "to"});
+  static constexpr std::string_view kFields[] = {"rationale", "to"};
+  auto body = ::interlock::json::ReadObject(r.body, kFields);
   if (!body) {
     respond(ErrorResponse(body.error()));
     return;
   }
-  auto rationale = StringField(*body, "rationale", true);
-  auto to = StringField(*body, "to", *act == workflow::Action::kDelegate);
-  for (const auto* field : {&rationale, &to}) {
-    if (!*field) {
-      respond(ErrorResponse(field->error()));
-      return;
-    }
+  auto rationale = body->fields.String("rationale");
+  if (!rationale) {
+    respond(ErrorResponse(rationale.error()));
+    return;
   }
-  if (*act != workflow::Action::kDelegate && !to->empty()) {
+  auto to = body->fields.OptionalString("to");
+  if (!to) {
+    respond(ErrorResponse(to.error()));
+    return;
+  }
+  if (*act == workflow::Action::kDelegate && !*to) {
+    respond(ErrorResponse(400, "invalid", "to: required"));
+    return;
+  }
+  if (*act != workflow::Action::kDelegate && *to) {
     respond(ErrorResponse(400, "invalid", "to: only a delegation names a person"));
     return;
   }
-  ApprovalAction(g, actor, id, *act, *rationale, *to,
+  ApprovalAction(g, actor, id, *act, std::string(*rationale), std::string(to->value_or("")),
                  [respond = std::move(respond)](Outcome outcome) {
                    respond(outcome ? JsonResponse(200, *outcome) : std::move(outcome.error()));
                  });
@@ -886,20 +874,36 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
     respond(JsonResponse(200, out));
     return;
   }
-  auto body = ParseBody(r.body, {"action", "reason", "scope", "post_incident_review", "root_cause",
-                                 "prevention_measures"});
+  static constexpr std::string_view kFields[] = {
+      "action", "reason", "scope", "post_incident_review", "root_cause", "prevention_measures"};
+  static constexpr std::string_view kScopeFields[] = {"environment", "service", "agent"};
+  auto body = ::interlock::json::ReadObject(r.body, kFields);
   if (!body) {
-    respond(ErrorResponse(400, "invalid", body.error().message()));
+    respond(ErrorResponse(body.error()));
     return;
   }
-  auto action = StringField(*body, "action", true);
+  auto action = body->fields.String("action");
   if (!action) {
     respond(ErrorResponse(action.error()));
     return;
   }
   safety::Scope scope;
-  if (body->contains("scope")) {
-    auto parsed = safety::Scope::FromJson(*g, (*body)["scope"]);
+  auto scope_in = body->fields.OptionalObject("scope", kScopeFields);
+  if (!scope_in) {
+    respond(ErrorResponse(scope_in.error()));
+    return;
+  }
+  if (*scope_in) {
+    json given = json::object();
+    for (std::string_view key : kScopeFields) {
+      auto value = (*scope_in)->OptionalString(key);
+      if (!value) {
+        respond(ErrorResponse(value.error()));
+        return;
+      }
+      if (*value) given[std::string(key)] = std::string(**value);
+    }
+    auto parsed = safety::Scope::FromJson(*g, given);
     if (!parsed) {
       respond(ErrorResponse(parsed.error()));
       return;
@@ -908,12 +912,12 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
   }
   std::map<std::string, std::string> fields;
   for (const char* name : {"reason", "post_incident_review", "root_cause", "prevention_measures"}) {
-    auto value = StringField(*body, name, false);
+    auto value = body->fields.OptionalString(name);
     if (!value) {
       respond(ErrorResponse(value.error()));
       return;
     }
-    if (!value->empty()) fields[name] = *value;
+    if (*value && !(*value)->empty()) fields[name] = std::string(**value);
   }
   if (*action != "activate" && *action != "deactivate" && *action != "reenable_ai_agents") {
     respond(ErrorResponse(400, "invalid",
@@ -922,7 +926,7 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
                                       *action)));
     return;
   }
-  StopAction(g, actor, std::move(scope), *action, std::move(fields),
+  StopAction(g, actor, std::move(scope), std::string(*action), std::move(fields),
              [respond = std::move(respond)](Outcome outcome) {
                respond(outcome ? JsonResponse(200, *outcome) : std::move(outcome.error()));
              });
@@ -980,11 +984,17 @@ void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, s
       [done](HttpResponse refused) { done(std::unexpected(std::move(refused))); }, std::move(task));
 }
 
-void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const Governance& g) {
+void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const Governance& g,
+                             const Principal& caller) {
   auto request = decision::ParseRequest(r.body, decision::RequestLimits{});
   if (!request) {
     respond(ErrorResponse(400, "invalid_request", request.error().message()));
     return;
+  }
+  // Without an actor, the caller is simulated.
+  if (!request->actor_given) {
+    request->actor_id = caller.id;
+    request->actor_type = caller.type;
   }
   // A principal of principals.yaml named without roles is simulated with
   // the roles and team the governance gives it.
@@ -1004,9 +1014,9 @@ void Service::Impl::Simulate(const HttpRequest& r, const Respond& respond, const
       request->service, stop_reason);
   decision::Decision d;
   decision::Decide(g, *request, safety, &d);
-  json body = decision::DecisionJson(g, *request, safety, d, true);
-  body["simulated"] = true;
-  respond(JsonResponse(200, body));
+  decision::ExtraMember extra[] = {{"simulated", "true"}};
+  respond(RawJsonResponse(
+      200, decision::DecisionText(g, *request, safety, d, {.explain = true, .extra = extra})));
 }
 
 json Service::Impl::Me(const Governance& g, const Principal& p) {
@@ -1216,9 +1226,11 @@ namespace {
 
 // Slack's answer to a slash command: shown to the user only, or posted in
 // the channel for everyone.
+// Every word of it is text, never markup: reasons and summaries come from
+// users (notify/slack.h).
 HttpResponse SlackReply(bool in_channel, std::string_view text) {
-  return JsonResponse(200,
-                      {{"response_type", in_channel ? "in_channel" : "ephemeral"}, {"text", text}});
+  return JsonResponse(200, {{"response_type", in_channel ? "in_channel" : "ephemeral"},
+                            {"text", notify::SlackEscape(text)}});
 }
 
 // The words of an error response, for a Slack reply.
@@ -1498,6 +1510,13 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
+bool Service::Recognises(const HttpRequest& headers) const {
+  auto header = headers.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header || header->size() <= kBearer.size()) return false;
+  return impl_->tokens->Recognises(header->substr(kBearer.size()));
+}
+
 void Service::Handle(HttpRequest request, Respond respond) {
   Impl& s = *impl_;
   const std::string& path = request.path;
@@ -1563,7 +1582,7 @@ void Service::Handle(HttpRequest request, Respond respond) {
   } else if (path == "/v1/me") {
     if (method_is({"GET"})) respond(JsonResponse(200, s.Me(*g, p)));
   } else if (path == "/v1/decisions/simulate") {
-    if (method_is({"POST"})) s.Simulate(request, respond, *g);
+    if (method_is({"POST"})) s.Simulate(request, respond, *g, p);
   } else if (path == "/v1/stats") {
     if (method_is({"GET"})) {
       auto stats = s.Stats(request);

@@ -77,6 +77,12 @@ class Service {
   // The server's Handler.
   void Handle(HttpRequest request, Respond respond);
 
+  // Whether the request's headers carry a bearer token the service knows,
+  // for ServerOptions::authenticated: the body of a request without one is
+  // held to the pre-authentication limit. Never blocks; it is no
+  // authentication (Handle still checks everything).
+  bool Recognises(const HttpRequest& headers) const;
+
   // Reloads the governance directory and the delivery settings: both
   // validated first; if either is invalid, both in force stay and the
   // answer lists every error. Both outcomes are audited. Returns the new

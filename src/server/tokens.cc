@@ -170,4 +170,15 @@ Result<std::string> Tokens::Authenticate(std::string_view token) {
   return info.principal;
 }
 
+bool Tokens::Recognises(std::string_view token) {
+  auto parts = SplitToken(token);
+  if (!parts) return false;
+  auto [id, secret] = *parts;
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return true;
+  auto it = tokens_.find(id);
+  return it != tokens_.end() &&
+         audit::ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
+}
+
 }  // namespace interlock::server

@@ -55,6 +55,12 @@ class Tokens {
   // by another process take effect within a second.
   Result<std::string> Authenticate(std::string_view token);
 
+  // Whether `token` names a token this process has loaded, its secret
+  // matching, revoked or not: a cheap look that never blocks (true when the
+  // tokens are being reloaded at that moment), for limits that apply before
+  // authentication. Authenticate decides.
+  bool Recognises(std::string_view token);
+
  private:
   Result<void> Reload();
 
