@@ -49,10 +49,10 @@ class Lane {
   const size_t per_key_limit_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> tasks_;            // guarded by mu_
+  std::deque<Task> tasks_;                 // guarded by mu_
   std::map<std::string, size_t> waiting_;  // by key; guarded by mu_
-  bool busy_ = false;                 // guarded by mu_
-  bool stopping_ = false;             // guarded by mu_
+  bool busy_ = false;                      // guarded by mu_
+  bool stopping_ = false;                  // guarded by mu_
   std::thread thread_;
 };
 

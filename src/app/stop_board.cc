@@ -34,13 +34,12 @@ std::optional<std::string> AiRefusal(const StopMap& stops, std::string_view agen
     if (!covers || !(st.active || st.ai_disabled)) continue;
     std::string scope =
         st.scope.kind == safety::ScopeKind::kAll ? "" : fmt::format(" ({})", st.scope.Describe());
-    return st.active
-               ? fmt::format("AI agents are refused while the emergency stop{} is active: {}",
-                             scope, st.reason)
-               : fmt::format(
-                     "AI agents stay disabled after the emergency stop{} until they are "
-                     "re-enabled",
-                     scope);
+    return st.active ? fmt::format("AI agents are refused while the emergency stop{} is active: {}",
+                                   scope, st.reason)
+                     : fmt::format(
+                           "AI agents stay disabled after the emergency stop{} until they are "
+                           "re-enabled",
+                           scope);
   }
   return std::nullopt;
 }

@@ -29,8 +29,7 @@ TEST(StopBoard, CoveringFindsTheGlobalStopFirstThenScopes) {
   const safety::StopState* hit =
       Covering(stops, Environment::kDev, std::string("Payments"), "alice");
   ASSERT_NE(hit, nullptr);
-  EXPECT_EQ(CoveringReason(*hit, std::string("Payments")),
-            "double charging (service payments)");
+  EXPECT_EQ(CoveringReason(*hit, std::string("Payments")), "double charging (service payments)");
   hit = Covering(stops, Environment::kDev, std::nullopt, "alice");
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(CoveringReason(*hit, std::nullopt),

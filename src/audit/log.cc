@@ -626,9 +626,9 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
       changes.push_back({change.kind, change.id, digest});
     }
     if (job->events.empty() && !job->state_event_added) {
-      json carrier = {{"event_type", "state_changed"},
-                      {"actor", {{"type", "service"}, {"id", "interlock"}}},
-                      {"action", {{"type", "store_state"}}}};
+      nlohmann::json carrier = {{"event_type", "state_changed"},
+                                {"actor", {{"type", "service"}, {"id", "interlock"}}},
+                                {"action", {{"type", "store_state"}}}};
       auto made = MakeEvent(std::move(carrier), now);
       if (!made) {
         undo();

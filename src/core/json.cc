@@ -747,7 +747,7 @@ void AppendQuoted(std::string* out, std::string_view text) {
 
 void Writer::NewLine(int depth) {
   *out_ += '\n';
-  out_->append(static_cast<size_t>(indent_ * depth), ' ');
+  out_->append(static_cast<size_t>(indent_) * static_cast<size_t>(depth), ' ');
 }
 
 void Writer::BeforeValue() {

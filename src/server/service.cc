@@ -378,12 +378,13 @@ struct Service::Impl {
   // `scope` on the service's thread, then calls `done`.
   void StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
                   const std::string& action, std::map<std::string, std::string> fields,
-                  std::function<void(Outcome)> done);
+                  const std::function<void(Outcome)>& done);
   // Takes `act` on approval `id` on the service's thread, then calls `done`.
   void ApprovalAction(const GovernancePtr& g, const Principal& actor, const std::string& id,
                       workflow::Action act, std::string rationale, std::string to,
-                      std::function<void(Outcome)> done);
-  void Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g, const Principal& actor);
+                      const std::function<void(Outcome)>& done);
+  void Audit(const HttpRequest& r, const Respond& respond, const GovernancePtr& g,
+             const Principal& actor);
   void Approvals(const HttpRequest& r, Respond respond, const GovernancePtr& g,
                  const Principal& actor);
   // GET /v1/approvals[/{id}] on the read lane: what `actor` may read, one
@@ -820,7 +821,7 @@ void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
 void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& actor,
                                    const std::string& id, workflow::Action act,
                                    std::string rationale, std::string to,
-                                   std::function<void(Outcome)> done) {
+                                   const std::function<void(Outcome)>& done) {
   auto task = [this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
                done]() mutable {
     std::lock_guard lock(approvals_mu);
@@ -934,7 +935,7 @@ void Service::Impl::EmergencyStop(const HttpRequest& r, Respond respond, const G
 
 void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
                                const std::string& action, std::map<std::string, std::string> fields,
-                               std::function<void(Outcome)> done) {
+                               const std::function<void(Outcome)>& done) {
   // The stop lane is the only writer of `stops`: no lock is taken here, and
   // nothing but other stop actions can be ahead of this one.
   auto task = [this, g, actor, scope = std::move(scope), action, fields = std::move(fields),
@@ -1154,7 +1155,7 @@ Result<json> Service::Impl::Stats(const HttpRequest& r) {
        {{"finished", list}, {"p50_seconds", percentile(0.5)}, {"p90_seconds", percentile(0.9)}}}};
 }
 
-void Service::Impl::Audit(const HttpRequest& r, Respond respond, const GovernancePtr& g,
+void Service::Impl::Audit(const HttpRequest& r, const Respond& respond, const GovernancePtr& g,
                           const Principal& actor) {
   Post(*read_lane, actor.id, respond, [this, r, respond, g, actor]() mutable {
     auto answer = [&]() -> Result<json> {
@@ -1615,7 +1616,7 @@ void Service::Handle(HttpRequest request, Respond respond) {
   } else if (path == "/api/emergency-stop") {
     if (method_is({"GET", "POST"})) s.EmergencyStop(request, std::move(respond), g, p);
   } else if (method_is({"GET"})) {
-    s.Audit(request, std::move(respond), g, p);
+    s.Audit(request, respond, g, p);
   }
 }
 
