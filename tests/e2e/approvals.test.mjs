@@ -96,7 +96,7 @@ suite('approvals', (env) => {
     await ui.shot(alice, 'requester sees no actions');
 
     // An AI agent sees its own approval, with its recommendation, and no action;
-    // nor on a human's approval.
+    // a human's approval it neither reviews nor may read is not shown to it.
     const agent = await ui.as('deployment-agent-01');
     await openApproval(ui, agent, agentId);
     await hasText(agent.getByTestId('approval-state'), 'pending');
@@ -104,7 +104,9 @@ suite('approvals', (env) => {
     await hasText(section(agent, 'AI recommendation'), /all tests and the canary are green/);
     for (const [, name] of ACTIONS) await count(actionButton(agent, name), 0);
     await ui.shot(agent, 'AI agent sees its approval without actions');
-    await openApproval(ui, agent, id);
+    await server.apiOk('deployment-agent-01', 'GET', `/v1/approvals/${id}`, undefined, 404);
+    await ui.goto(agent, `#/approvals/${id}`, `Approval ${id}`);
+    await visible(agent.getByRole('alert'));
     for (const [, name] of ACTIONS) await count(actionButton(agent, name), 0);
 
     // Neither may stop everything: no Emergency stop button for them; trent may.
