@@ -105,6 +105,7 @@ suite('approvals', (env) => {
     for (const [, name] of ACTIONS) await count(actionButton(agent, name), 0);
     await ui.shot(agent, 'AI agent sees its approval without actions');
     await server.apiOk('deployment-agent-01', 'GET', `/v1/approvals/${id}`, undefined, 404);
+    ui.allowConsoleError(/status of 404/);  // the browser logs the refused read
     await ui.goto(agent, `#/approvals/${id}`, `Approval ${id}`);
     await visible(agent.getByRole('alert'));
     for (const [, name] of ACTIONS) await count(actionButton(agent, name), 0);
