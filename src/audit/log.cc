@@ -1,3 +1,7 @@
+// One file for now because the writer, queries, pruning and verification all
+// reach into the writer's private state; it is to be split by job (leaf and
+// row format, keys, writer, proofs, queries, prune, verify) once AuditLog
+// receives its store (docs/architecture.md, "The target").
 #include "audit/log.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,6 @@
+// One file because every governance file's reader and the checks that span
+// files (overlaps, coverage, staffing) fill one Governance through one
+// Loader; each file's reader is a method of its own.
 #include "governance/loader.h"
 
 #include <fmt/format.h>

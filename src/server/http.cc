@@ -1,3 +1,5 @@
+// One file so that Boost.Beast stays out of every other translation unit:
+// the connection, its TLS variant and the server's own answers all need it.
 #include "server/http.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,6 @@
+// One file for now: the routes, their views, Slack and /metrics share the
+// service's private Impl. It is to be split into a routes table and a file
+// per job as state moves into app/ (docs/architecture.md, "The target").
 #include "server/service.h"
 
 #include <fmt/format.h>

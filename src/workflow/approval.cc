@@ -1,3 +1,5 @@
+// One file because the state machine's steps and the stored form they
+// read and write must stay in step: a field added to one is added to both.
 #include "workflow/approval.h"
 
 #include <fmt/format.h>
