@@ -2,9 +2,10 @@
 # Configures and builds one flavour of Interlock.
 #   scripts/build.sh release   build/release   optimised, for running and benchmarks
 #   scripts/build.sh asan      build/asan      AddressSanitizer + UndefinedBehaviorSanitizer, tests
-#   scripts/build.sh tsan      build/tsan      ThreadSanitizer, the test binary only (-O1 to build
-#                                              faster)
+#   scripts/build.sh tsan      build/tsan      ThreadSanitizer, the concurrent parts' test binary
+#                                              only (-O1 to build faster)
 #   scripts/build.sh fuzz      build/fuzz      clang-19 libFuzzer targets
+# Further arguments name the targets to build instead of the flavour's default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour="${1:-release}"
@@ -17,7 +18,13 @@ case "$flavour" in
   fuzz) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-19 -DINTERLOCK_FUZZ=ON) ;;
   *) echo "usage: $0 release|asan|tsan|fuzz" >&2; exit 2 ;;
 esac
-targets=()
-[ "$flavour" = tsan ] && targets=(interlock_tests)
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  case "$flavour" in
+    tsan) targets=(interlock_concurrency_tests) ;;
+    fuzz) mapfile -t targets < <(ls fuzz/*_fuzz.cc | xargs -n 1 basename | sed 's/\.cc$//') ;;
+  esac
+fi
 cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null
 ninja -C "build/$flavour" -j "$jobs" "${targets[@]}"

@@ -6,39 +6,39 @@ Lane::Lane(size_t per_key_limit) : per_key_limit_(per_key_limit), thread_([this]
 
 Lane::~Lane() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 bool Lane::Post(const std::string& key, std::function<void()> task) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     size_t& waiting = waiting_[key];
     if (waiting >= per_key_limit_) return false;
     ++waiting;
     tasks_.push_back({key, std::move(task)});
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   return true;
 }
 
 void Lane::Drain() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return tasks_.empty() && !busy_; });
+  MutexLock lock(&mu_);
+  while (!tasks_.empty() || busy_) cv_.Wait(&mu_);
 }
 
 size_t Lane::pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return tasks_.size() + (busy_ ? 1 : 0);
 }
 
 void Lane::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+    while (!stopping_ && tasks_.empty()) cv_.Wait(&mu_);
     if (tasks_.empty()) return;
     Task task = std::move(tasks_.front());
     tasks_.pop_front();
@@ -46,11 +46,11 @@ void Lane::Run() {
       waiting_.erase(it);
     }
     busy_ = true;
-    lock.unlock();
+    mu_.Unlock();
     task.run();
-    lock.lock();
+    mu_.Lock();
     busy_ = false;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 }
 

@@ -11,14 +11,14 @@
 // Thread safety: Post and Drain from any thread, but not Drain from a task.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace interlock::app {
 
@@ -33,26 +33,26 @@ class Lane {
 
   // Queues `task` for `key`. False, and `task` dropped unrun, if `key`
   // already has per_key_limit tasks waiting.
-  bool Post(const std::string& key, std::function<void()> task);
+  bool Post(const std::string& key, std::function<void()> task) EXCLUDES(mu_);
   // Returns once every task posted before the call has run.
-  void Drain();
+  void Drain() EXCLUDES(mu_);
   // Tasks waiting or running.
-  size_t pending() const;
+  size_t pending() const EXCLUDES(mu_);
 
  private:
   struct Task {
     std::string key;
     std::function<void()> run;
   };
-  void Run();
+  void Run() EXCLUDES(mu_);
 
   const size_t per_key_limit_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Task> tasks_;                 // guarded by mu_
-  std::map<std::string, size_t> waiting_;  // by key; guarded by mu_
-  bool busy_ = false;                      // guarded by mu_
-  bool stopping_ = false;                  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<Task> tasks_ GUARDED_BY(mu_);
+  std::map<std::string, size_t> waiting_ GUARDED_BY(mu_);  // by key
+  bool busy_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

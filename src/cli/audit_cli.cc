@@ -97,7 +97,7 @@ Result<std::optional<UnixMillis>> ParseTime(const std::optional<std::string>& te
 std::string Hex(const audit::Hash& h) { return audit::HashHex(h); }
 
 int RunAppend(const AuditOptions& o, Io& io) {
-  auto text = ReadInput(o.event, io.in, size_t{1} << 30, "events");
+  auto text = ReadInput(o.event, io, size_t{1} << 30, "events");
   if (!text) return Fail(io, text.error());
   // One JSON document, or JSON lines: validate all before writing any.
   SystemClock clock;
@@ -194,7 +194,7 @@ int RunQuery(const AuditOptions& o, Io& io, bool export_mode) {
 
 // Checks a bundle offline: signature, leaf hashes, inclusion proofs.
 int RunVerifyBundle(const AuditOptions& o, Io& io) {
-  auto text = ReadInput(*o.bundle_file, io.in, size_t{1} << 31, "bundle");
+  auto text = ReadInput(*o.bundle_file, io, size_t{1} << 31, "bundle");
   if (!text) return Fail(io, text.error());
   json b = json::parse(*text, nullptr, false);
   auto invalid = [&](std::string what) {

@@ -44,8 +44,7 @@ void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics,
 }
 
 int RunInit(const Options& o, Io& io) {
-  RealFileSystem fs;
-  auto written = governance::Scaffold(fs, o.dir, o.force);
+  auto written = governance::Scaffold(io.fs, o.dir, o.force);
   if (!written) {
     Print(io.err, "error: {}\n", written.error().message());
     return ExitCodeFor(written.error().kind());
@@ -59,8 +58,7 @@ int RunInit(const Options& o, Io& io) {
 }
 
 int RunCheck(const Options& o, Io& io) {
-  RealFileSystem fs;
-  auto g = governance::Load(fs, o.dir);
+  auto g = governance::Load(io.fs, o.dir);
   if (o.json) {
     if (g) {
       Print(io.out, "{{\"valid\": true, \"governance_version\": \"{}\", \"errors\": []}}\n",
@@ -86,15 +84,14 @@ int RunCheck(const Options& o, Io& io) {
 }
 
 int RunDecide(const Options& o, Io& io) {
-  RealFileSystem fs;
-  auto g = governance::Load(fs, o.governance);
+  auto g = governance::Load(io.fs, o.governance);
   if (!g) {
     PrintDiagnostics(g.error(), o.governance, io.err);
     Print(io.err, "error: governance directory {} is invalid\n", o.governance);
     return kExitInvalid;
   }
   decision::RequestLimits limits;
-  auto text = ReadInput(o.request, io.in, limits.max_bytes, "request");
+  auto text = ReadInput(o.request, io, limits.max_bytes, "request");
   if (!text) {
     Print(io.err, "error: {}\n", text.error().message());
     return ExitCodeFor(text.error().kind());
@@ -158,16 +155,13 @@ const Command kCommands[] = {
 
 }  // namespace
 
-Result<std::string> ReadInput(const std::string& path, std::istream& in, size_t limit,
+Result<std::string> ReadInput(const std::string& path, Io& io, size_t limit,
                               std::string_view what) {
-  if (path != "-") {
-    RealFileSystem fs;
-    return fs.ReadFile(path, limit);
-  }
+  if (path != "-") return io.fs.ReadFile(path, limit);
   std::string text;
   char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(in.gcount()));
+  while (io.in.read(buffer, sizeof buffer) || io.in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(io.in.gcount()));
     if (text.size() > limit) {
       return std::unexpected(Error::InvalidArgument(
           fmt::format("{}: larger than the limit of {} bytes", what, limit)));
@@ -216,7 +210,14 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
 
 int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
         std::ostream& err, const Env& env) {
-  Io io{in, out, err, env};
+  RealFileSystem fs;
+  SystemClock clock;
+  SystemRandom random;
+  Io io{in, out, err, env, fs, clock, random};
+  return Run(args, io);
+}
+
+int Run(const std::vector<std::string>& args, Io& io) {
   Options options;
   CLI::App app("Interlock: the governance gate for automation and AI agents", "interlock");
   app.require_subcommand(1);
@@ -236,7 +237,7 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e, out, err);
+    int code = app.exit(e, io.out, io.err);
     return code == 0 ? kExitOk : kExitInvalid;
   }
   if (!run) return kExitInvalid;
@@ -244,7 +245,7 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     return run(io);
   } catch (const std::exception& e) {
     // Nothing below throws by design; this is the last line of defence.
-    Print(err, "internal error: {}\n", e.what());
+    Print(io.err, "internal error: {}\n", e.what());
     return kExitFailure;
   }
 }

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
+#include "core/fs.h"
+#include "core/random.h"
 #include "core/status.h"
 
 namespace interlock::cli {
@@ -22,15 +25,31 @@ inline constexpr int kExitDeny = 20;
 // The exit code for an error of a given kind.
 int ExitCodeFor(ErrorKind kind);
 
-// Runs the command line `args` (args[0] is the program name), writing to
-// `out` and `err`, reading `in` for "-" arguments. Returns the exit code.
-// Never throws.
-int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
-        std::ostream& err);
-
 // The value of an environment variable, or nullopt when unset.
 using Env = std::function<std::optional<std::string>(const char*)>;
-// The same with the environment given (Run reads the process's).
+
+// The process's surroundings, passed in so tests control them: the
+// streams, the environment, the file system, the clock and randomness.
+// Subcommands take all of these from here and nowhere else.
+struct Io {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  Env env;
+  FileSystem& fs;
+  const Clock& clock;
+  Random& random;
+};
+
+// Runs the command line `args` (args[0] is the program name) in `io`.
+// Returns the exit code. Never throws.
+int Run(const std::vector<std::string>& args, Io& io);
+
+// The same in the process's surroundings: its environment, the real file
+// system, the system clock and randomness.
+int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err);
+// The same with the environment given.
 int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
         std::ostream& err, const Env& env);
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/cli.h"
 #include "core/status.h"
 
 namespace CLI {
@@ -18,14 +19,6 @@ class App;
 
 namespace interlock::cli {
 
-// The process's surroundings, passed in so tests control them.
-struct Io {
-  std::istream& in;
-  std::ostream& out;
-  std::ostream& err;
-  // The value of an environment variable, or nullopt when unset.
-  std::function<std::optional<std::string>(const char*)> env;
-};
 
 template <class... Args>
 void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... args) {
@@ -34,7 +27,7 @@ void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... a
 
 // Reads a whole file, or standard input for "-", refusing more than `limit`
 // bytes; `what` names the input in errors.
-Result<std::string> ReadInput(const std::string& path, std::istream& in, size_t limit,
+Result<std::string> ReadInput(const std::string& path, Io& io, size_t limit,
                               std::string_view what);
 
 // Prints "error: <message>" and returns the exit code for its kind.
