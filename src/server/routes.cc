@@ -142,7 +142,8 @@ void Service::Handle(HttpRequest request, Respond respond) {
       break;
   }
   // HEAD goes wherever GET does.
-  std::string_view method = c.request.method == "HEAD" ? "GET" : c.request.method;
+  std::string_view method = c.request.method;
+  if (method == "HEAD") method = "GET";
   std::vector<std::string_view> allowed;
   for (const Route* r : routes) {
     if (r->method == method) {
