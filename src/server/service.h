@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/fs.h"
@@ -65,6 +66,18 @@ struct ServiceOptions {
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& options,
                                                       const governance::Governance& g);
 
+// A route of the service, as docs/api/openapi.yaml writes it.
+struct RouteInfo {
+  std::string method;   // "GET", "POST"; HEAD is taken wherever GET is
+  std::string pattern;  // "/v1/approvals/{id}"
+  bool token = false;   // whether it takes a bearer token
+};
+
+// Every route Service::Handle answers, in the order it tries them. A path
+// that matches none is answered 404, a method its pattern does not take 405
+// with an Allow header.
+std::vector<RouteInfo> Routes();
+
 class Service {
  public:
   // Loads and validates the governance directory, opens the audit log and
@@ -107,8 +120,11 @@ class Service {
   notify::Notifier& notifier();
   const std::vector<std::string>& warnings() const;
 
- private:
+  // The service's state, shared by the files of server/ that answer its
+  // routes (server/service_impl.h); of no use outside them.
   struct Impl;
+
+ private:
   explicit Service(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

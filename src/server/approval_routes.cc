@@ -1,0 +1,293 @@
+// The approval routes: GET /v1/approvals and /v1/approvals/{id}, read under
+// the audit trail's read rules, and POST /v1/approvals/{id}/{action}, taken
+// on the state lane and committed with its audit record.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "audit/event.h"
+#include "audit/json.h"
+#include "core/json.h"
+#include "governance/audit_access.h"
+#include "server/service_impl.h"
+
+namespace interlock::server {
+namespace {
+
+// Approvals per page of GET /v1/approvals.
+constexpr uint64_t kDefaultApprovalPage = 100;
+constexpr uint64_t kMaxApprovalPage = 1000;
+
+// Whether `actor` may read approval `a`: the audit trail's read rules (own,
+// team, all, or all within a grant), plus every approval they review.
+bool MayRead(const Governance& g, const audit::Reader& reader, bool granted,
+             const workflow::ApprovalRequest& a, const Principal& actor) {
+  bool own = a.requester == actor.id || std::find(a.on_behalf_of.begin(), a.on_behalf_of.end(),
+                                                  actor.id) != a.on_behalf_of.end();
+  if (own) return true;
+  switch (reader.scope) {
+    case audit::ReadScope::kAll:
+      if (!reader.needs_grant || granted) return true;
+      break;
+    case audit::ReadScope::kTeam:
+      if (std::find(reader.team.begin(), reader.team.end(), a.requester) != reader.team.end()) {
+        return true;
+      }
+      break;
+    case audit::ReadScope::kOwn:
+    case audit::ReadScope::kNone:
+      break;
+  }
+  if (actor.type != ActorType::kHuman) return false;
+  for (const std::string& role : a.eligible_roles) {
+    auto index = g.FindRole(role);
+    if (index && actor.roles.test(*index)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<notify::Message>> Service::Impl::Announce(
+    const Governance& g, const workflow::ApprovalRequest& a,
+    const std::vector<workflow::Notification>& ns) {
+  std::vector<std::string> channels;
+  if (auto w = g.FindWorkflow(a.workflow)) channels = g.workflows[*w].notification_channels;
+  bool urgent = a.state == workflow::ApprovalState::kEscalated ||
+                a.state == workflow::ApprovalState::kBlocked;
+  std::vector<notify::Message> out;
+  for (const workflow::Notification& n : ns) {
+    notify::Announcement an;
+    an.principals = n.principals;
+    an.roles = n.roles;
+    an.subject = fmt::format("Approval {} is {}", a.id, Name(a.state));
+    an.text = n.text;
+    an.severity = urgent ? "warning" : "info";
+    an.about = "approval " + a.id;
+    auto messages = notifier->Compose(g, an, channels);
+    if (!messages) return std::unexpected(messages.error());
+    for (notify::Message& m : *messages) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
+                                                      const workflow::Transition& t) {
+  auto event = audit::MakeEvent(t.audit_event, options.clock->Now());
+  if (!event) return std::unexpected(event.error());
+  auto messages = Announce(g, t.request, t.notifications);
+  if (!messages) return std::unexpected(messages.error());
+  std::vector<audit::StateChange> changes = {
+      {std::string(kApprovalKind), t.request.id, audit::Dump(workflow::ToJson(t.request))}};
+  for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+  auto appended = log->Commit(std::move(*event), std::move(changes));
+  if (!appended) return std::unexpected(appended.error());
+  notifier->Enqueue(std::move(*messages));
+  if (workflow::IsFinal(t.request.state)) {
+    approvals_finished.fetch_add(1);
+    approval_latency_ms.fetch_add(static_cast<uint64_t>(
+        std::max<UnixMillis>(0, options.clock->Now() - t.request.created_at)));
+  }
+  approvals[t.request.id] = t.request;
+  PublishPendingRoles();
+  return appended;
+}
+
+void Service::Impl::GetApprovals(Call& c) {
+  const HttpRequest& r = c.request;
+  const GovernancePtr& g = c.g;
+  const Principal& actor = *c.actor;
+  const std::string& id = c.Param("id");  // "" for the list
+  std::optional<std::string_view> wanted = r.Query("state");
+  if (wanted && !ParseEnum<workflow::ApprovalState>(*wanted)) {
+    c.respond(ErrorResponse(400, "invalid",
+                            fmt::format("state: expected one of {}, got \"{}\"",
+                                        fmt::join(workflow::kApprovalStateNames, ", "), *wanted)));
+    return;
+  }
+  auto limit = IndexParam(r, "limit", false);
+  if (!limit || (*limit && (**limit < 1 || **limit > kMaxApprovalPage))) {
+    c.respond(ErrorResponse(
+        400, "invalid",
+        fmt::format("query parameter limit: expected an integer from 1 to {}", kMaxApprovalPage)));
+    return;
+  }
+  std::string cursor(r.Query("cursor").value_or(""));
+  size_t page = static_cast<size_t>(limit->value_or(kDefaultApprovalPage));
+  // Reads commit a record, so they run on the read lane, never on an IO
+  // thread.
+  Post(*read_lane, actor.id, c.respond,
+       [this, g, actor, id, wanted = wanted ? std::optional<std::string>(*wanted) : std::nullopt,
+        cursor, page, respond = c.respond]() mutable {
+         ReadApprovals(*g, actor, id, wanted, cursor, page, respond);
+       });
+}
+
+void Service::Impl::PostApprovalAction(Call& c) {
+  const HttpRequest& r = c.request;
+  const std::string& id = c.Param("id");
+  const std::string& action = c.Param("action");
+  auto act = ParseEnum<workflow::Action>(action);
+  if (!act || *act == workflow::Action::kOpen || *act == workflow::Action::kTimeout) {
+    c.respond(ErrorResponse(404, "not_found",
+                            fmt::format("no approval action \"{}\" (expected approve, reject, "
+                                        "request_changes, escalate, delegate or resubmit)",
+                                        action)));
+    return;
+  }
+  static constexpr std::string_view kFields[] = {"rationale", "to"};
+  auto body = ::interlock::json::ReadObject(r.body, kFields);
+  if (!body) {
+    c.respond(ErrorResponse(body.error()));
+    return;
+  }
+  auto rationale = body->fields.String("rationale");
+  if (!rationale) {
+    c.respond(ErrorResponse(rationale.error()));
+    return;
+  }
+  auto to = body->fields.OptionalString("to");
+  if (!to) {
+    c.respond(ErrorResponse(to.error()));
+    return;
+  }
+  if (*act == workflow::Action::kDelegate && !*to) {
+    c.respond(ErrorResponse(400, "invalid", "to: required"));
+    return;
+  }
+  if (*act != workflow::Action::kDelegate && *to) {
+    c.respond(ErrorResponse(400, "invalid", "to: only a delegation names a person"));
+    return;
+  }
+  ApprovalAction(c.g, *c.actor, id, *act, std::string(*rationale), std::string(to->value_or("")),
+                 AnswerWith(std::move(c.respond)));
+}
+
+void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
+                                  const std::string& id, const std::optional<std::string>& wanted,
+                                  const std::string& cursor, size_t page, const Respond& respond) {
+  auto reader = governance::ReaderFor(g, actor.id);
+  if (!reader) {
+    respond(ErrorResponse(reader.error()));
+    return;
+  }
+  bool granted = false;
+  if (reader->scope == audit::ReadScope::kAll && reader->needs_grant) {
+    auto active = log->HasActiveGrant(actor.id);
+    if (!active) {
+      respond(ErrorResponse(active.error()));
+      return;
+    }
+    granted = *active;
+  }
+  // Copied out under the lock; the views are built after it is let go.
+  std::vector<workflow::ApprovalRequest> chosen;
+  std::optional<std::string> next_cursor;
+  bool exists = false;
+  {
+    std::lock_guard lock(approvals_mu);
+    if (!id.empty()) {
+      auto it = approvals.find(id);
+      exists = it != approvals.end();
+      if (exists && MayRead(g, *reader, granted, it->second, actor)) chosen.push_back(it->second);
+    } else {
+      for (auto it = cursor.empty() ? approvals.begin() : approvals.upper_bound(cursor);
+           it != approvals.end(); ++it) {
+        const workflow::ApprovalRequest& a = it->second;
+        if (wanted && Name(a.state) != *wanted) continue;
+        if (!MayRead(g, *reader, granted, a, actor)) continue;
+        if (chosen.size() == page) {
+          next_cursor = chosen.back().id;
+          break;
+        }
+        chosen.push_back(a);
+      }
+    }
+  }
+  if (!id.empty() && chosen.empty()) {
+    // Not there, or not the reader's to see: the same answer, so that ids
+    // cannot be probed.
+    respond(ErrorResponse(404, "not_found", fmt::format("no approval {}", id)));
+    (void)exists;
+    return;
+  }
+  // Other people's approvals read: one record for the whole answer.
+  std::vector<std::string> others;
+  for (const workflow::ApprovalRequest& a : chosen) {
+    if (a.requester != actor.id) others.push_back(a.id);
+  }
+  if (!others.empty()) {
+    nlohmann::json event = {{"event_type", "approval_read"},
+                            {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
+                            {"action", {{"type", id.empty() ? "list" : "view"}}},
+                            {"approvals", others}};
+    if (actor.type == ActorType::kAiAgent) {
+      event["decision"] = {{"rationale", "a read of approvals; no rationale is given"}};
+    }
+    auto made = audit::MakeEvent(std::move(event), options.clock->Now());
+    if (!made) {
+      respond(ErrorResponse(500, "internal", made.error().message()));
+      return;
+    }
+    if (auto ok = log->Commit(std::move(*made), {}); !ok) {
+      respond(NotRecorded("the read could not be recorded, so it is refused", ok.error()));
+      return;
+    }
+  }
+  std::shared_ptr<const app::StopMap> stops_now = stops.Snapshot();
+  if (!id.empty()) {
+    respond(JsonResponse(200, ApprovalView(g, *stops_now, chosen.front(), actor, true)));
+    return;
+  }
+  json list = json::array();
+  for (const workflow::ApprovalRequest& a : chosen) {
+    list.push_back(ApprovalView(g, *stops_now, a, actor, false));
+  }
+  json out = {{"approvals", std::move(list)}};
+  if (next_cursor) out["next_cursor"] = *next_cursor;
+  respond(JsonResponse(200, out));
+}
+
+void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& actor,
+                                   const std::string& id, workflow::Action act,
+                                   std::string rationale, std::string to,
+                                   const std::function<void(Outcome)>& done) {
+  auto task = [this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
+               done]() mutable {
+    std::lock_guard lock(approvals_mu);
+    auto it = approvals.find(id);
+    if (it == approvals.end()) {
+      done(std::unexpected(ErrorResponse(404, "not_found", fmt::format("no approval {}", id))));
+      return;
+    }
+    const workflow::ChangeDetails& change = it->second.change;
+    bool stopped = app::Covering(*stops.Snapshot(), change.environment, change.service,
+                                 it->second.requester) != nullptr;
+    auto t = workflow::Act(*g, it->second, actor, act, rationale,
+                           to.empty() ? std::nullopt : std::optional<std::string>(to),
+                           options.clock->Now(), stopped);
+    if (!t) {
+      done(std::unexpected(ErrorResponse(t.error())));
+      return;
+    }
+    auto appended = CommitApproval(*g, *t);
+    if (!appended) {
+      // Unavailable storage is the audit record's failing; anything else,
+      // the action's own.
+      const Error& e = appended.error();
+      done(std::unexpected(HttpErrorOf(e.kind()).status == 503
+                               ? NotRecorded("the action was not taken", e)
+                               : ErrorResponse(e)));
+      return;
+    }
+    json out = ApprovalJson(t->request);
+    out["audit_index"] = appended->index;
+    done(std::move(out));
+  };
+  Post(
+      *state_lane, actor.id,
+      [done](HttpResponse refused) { done(std::unexpected(std::move(refused))); }, std::move(task));
+}
+
+}  // namespace interlock::server

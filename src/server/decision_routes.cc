@@ -1,0 +1,213 @@
+// The decision routes: POST /v1/decisions, which decides, records and
+// answers once the record is durable, and POST /v1/decisions/simulate.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "audit/event.h"
+#include "audit/json.h"
+#include "core/digest.h"
+#include "core/json.h"
+#include "decision/render.h"
+#include "decision/request.h"
+#include "server/service_impl.h"
+
+namespace interlock::server {
+
+decision::SafetyState Service::Impl::SafetyOf(const safety::StopState* stop,
+                                              const std::optional<std::string>& service,
+                                              std::string& reason) {
+  decision::SafetyState safety;
+  if (stop) {
+    reason = app::CoveringReason(*stop, service);
+    safety.emergency_stop = true;
+    safety.stop_reason = reason;
+  }
+  return safety;
+}
+
+void Service::Impl::PostDecision(Call& c) {
+  const HttpRequest& r = c.request;
+  const GovernancePtr& g = c.g;
+  const Principal& actor = *c.actor;
+  Respond& respond = c.respond;
+  decision::RequestLimits limits;
+  auto request = decision::ParseRequest(r.body, limits);
+  if (!request) {
+    respond(ErrorResponse(400, "invalid_request", request.error().message()));
+    return;
+  }
+  // The actor is the token's; a body may name it, and must then name it
+  // right.
+  if (!request->actor_given) {
+    request->actor_id = actor.id;
+    request->actor_type = actor.type;
+  } else if (request->actor_id != actor.id || request->actor_type != actor.type) {
+    respond(ErrorResponse(
+        403, "forbidden",
+        fmt::format("the request names actor {} ({}), but the token belongs to {} ({})",
+                    request->actor_id, Name(request->actor_type), actor.id, Name(actor.type))));
+    return;
+  }
+  // Roles and team are the governance's, never the body's.
+  request->actor_roles.clear();
+  for (size_t i = 0; i < g->roles.size(); ++i) {
+    if (actor.roles.test(i)) request->actor_roles.push_back(g->roles[i].id);
+  }
+  request->actor_team = actor.team.empty() ? std::nullopt : std::optional<std::string>(actor.team);
+  if (auto ok = decision::CheckRequest(*g, *request); !ok) {
+    respond(ErrorResponse(400, "invalid_request", ok.error().message()));
+    return;
+  }
+  // AI agents under a global or their own stop were refused in Handle;
+  // those under an environment's or a service's are refused here.
+  if (actor.type == ActorType::kAiAgent) {
+    if (auto refusal = AiRefusal(actor.id, request->environment, request->service)) {
+      respond(ErrorResponse(423, "locked", *refusal));
+      return;
+    }
+  }
+  std::shared_ptr<const app::StopMap> stops_now = stops.Snapshot();
+  std::string stop_reason;
+  decision::SafetyState safety =
+      SafetyOf(app::Covering(*stops_now, request->environment, request->service, actor.id),
+               request->service, stop_reason);
+  decision::Decision d;
+  decision::Decide(*g, *request, safety, &d);
+  std::vector<std::string> reasons = decision::ReasonTexts(*g, *request, safety, d);
+  std::string why = fmt::format("{}", fmt::join(reasons, "; "));
+  std::string body = decision::DecisionText(*g, *request, safety, d, {.reasons = &reasons});
+
+  // Built as the audit log's own JSON type, so that it is validated and
+  // made canonical without being written out and parsed again.
+  nlohmann::json event = {{"event_type", "decision"},
+                          {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
+                          {"environment", Name(request->environment)},
+                          {"action", {{"type", Name(request->change_type)}}},
+                          {"decision",
+                           {{"outcome", Name(d.kind)},
+                            {"risk_level", Name(d.risk)},
+                            {"rationale", request->ai_rationale.value_or(why)}}},
+                          {"reason", why},
+                          {"ai_agent", {{"involved", actor.type == ActorType::kAiAgent}}},
+                          {"governance_version", g->version}};
+  if (request->service) event["action"]["service"] = *request->service;
+  if (request->version) event["action"]["version"] = *request->version;
+  if (request->ai_confidence) event["decision"]["confidence_score"] = *request->ai_confidence;
+  if (request->summary) event["summary"] = *request->summary;
+  UnixMillis now = options.clock->Now();
+  std::vector<audit::Event> events;
+  std::vector<audit::StateChange> changes;
+  std::optional<workflow::ApprovalRequest> approval;
+  std::vector<notify::Message> outbox;
+  if (d.kind == DecisionKind::kRequireApproval) {
+    std::array<uint8_t, 8> bytes;
+    if (auto ok = options.random->Fill(bytes); !ok) {
+      respond(ErrorResponse(ok.error()));
+      return;
+    }
+    auto opened = workflow::Open(*g, *request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
+    if (!opened) {
+      respond(ErrorResponse(400, "invalid_request",
+                            "the approval cannot be opened: " + opened.error().message()));
+      return;
+    }
+    event["approval"] = {{"required", true}, {"id", opened->request.id}};
+    auto messages = Announce(*g, opened->request, opened->notifications);
+    if (!messages) {
+      respond(ErrorResponse(messages.error()));
+      return;
+    }
+    approval = std::move(opened->request);
+    changes.push_back({std::string(kApprovalKind), approval->id, audit::Dump(ToJson(*approval))});
+    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+    outbox = std::move(*messages);
+    auto open_event = audit::MakeEvent(std::move(opened->audit_event), now);
+    if (!open_event) {
+      respond(ErrorResponse(500, "internal", open_event.error().message()));
+      return;
+    }
+    events.push_back(std::move(*open_event));
+  }
+  auto parsed = audit::MakeEvent(std::move(event), now);
+  if (!parsed) {
+    respond(ErrorResponse(500, "internal",
+                          "the decision's audit event is invalid: " + parsed.error().message()));
+    return;
+  }
+  events.insert(events.begin(), std::move(*parsed));
+  pending_decisions.fetch_add(1);
+  log->CommitAsync(
+      std::move(events), std::move(changes),
+      [this, respond = std::move(respond), body = std::move(body), kind = d.kind, now,
+       approval = std::move(approval),
+       outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
+        if (appended) {
+          decisions[static_cast<size_t>(kind)].fetch_add(1);
+          CountDecision(kind, now);
+          std::string index = std::to_string(appended->front().index);
+          std::string id;
+          if (approval) ::interlock::json::AppendQuoted(&id, approval->id);
+          decision::ExtraMember extra[] = {{"audit_index", index}, {"approval_id", id}};
+          decision::AppendMembers(&body, std::span(extra, approval ? 2 : 1));
+          if (approval) {
+            std::lock_guard lock(approvals_mu);
+            approvals[approval->id] = std::move(*approval);
+            PublishPendingRoles();
+          }
+          notifier->Enqueue(std::move(outbox));
+          respond(RawJsonResponse(200, std::move(body)));
+        } else {
+          // Fail closed: no durable record, no permission.
+          decision_failures.fetch_add(1);
+          respond(JsonResponse(
+              503, {{"decision", "deny"},
+                    {"error",
+                     {{"code", "audit_unavailable"},
+                      {"message", "the decision could not be recorded, so it is deny: " +
+                                      appended.error().message()}}}}));
+        }
+        std::lock_guard lock(pending_mu);
+        pending_decisions.fetch_sub(1);
+        pending_cv.notify_all();
+      });
+}
+
+void Service::Impl::PostSimulation(Call& c) {
+  const HttpRequest& r = c.request;
+  const Governance& g = *c.g;
+  const Principal& caller = *c.actor;
+  const Respond& respond = c.respond;
+  auto request = decision::ParseRequest(r.body, decision::RequestLimits{});
+  if (!request) {
+    respond(ErrorResponse(400, "invalid_request", request.error().message()));
+    return;
+  }
+  // Without an actor, the caller is simulated.
+  if (!request->actor_given) {
+    request->actor_id = caller.id;
+    request->actor_type = caller.type;
+  }
+  // A principal of principals.yaml named without roles is simulated with
+  // the roles and team the governance gives it.
+  if (const Principal* p = g.FindPrincipal(request->actor_id); p && request->actor_roles.empty()) {
+    for (size_t i = 0; i < g.roles.size(); ++i) {
+      if (p->roles.test(i)) request->actor_roles.push_back(g.roles[i].id);
+    }
+    if (!request->actor_team && !p->team.empty()) request->actor_team = p->team;
+  }
+  if (auto ok = decision::CheckRequest(g, *request); !ok) {
+    respond(ErrorResponse(400, "invalid_request", ok.error().message()));
+    return;
+  }
+  std::string stop_reason;
+  decision::SafetyState safety = SafetyOf(
+      app::Covering(*stops.Snapshot(), request->environment, request->service, request->actor_id),
+      request->service, stop_reason);
+  decision::Decision d;
+  decision::Decide(g, *request, safety, &d);
+  decision::ExtraMember extra[] = {{"simulated", "true"}};
+  respond(RawJsonResponse(
+      200, decision::DecisionText(g, *request, safety, d, {.explain = true, .extra = extra})));
+}
+
+}  // namespace interlock::server

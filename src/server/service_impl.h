@@ -1,0 +1,246 @@
+// The service's private state and the declarations its files share: the
+// routes table (routes.cc), the handlers of each job (decision_routes.cc,
+// approval_routes.cc, stop_routes.cc, audit_routes.cc, slack_routes.cc,
+// metrics.cc), the dashboard's views (views.cc) and the service's life
+// (service.cc). Private to server/: nothing outside it includes this.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "app/lane.h"
+#include "app/stop_board.h"
+#include "audit/log.h"
+#include "decision/engine.h"
+#include "governance/model.h"
+#include "notify/notifier.h"
+#include "safety/stop.h"
+#include "server/answers.h"
+#include "server/service.h"
+#include "server/tokens.h"
+#include "workflow/approval.h"
+
+namespace interlock::server {
+
+using governance::Governance;
+using governance::Principal;
+using GovernancePtr = std::shared_ptr<const Governance>;
+
+// The kinds and ids of the service's state rows.
+constexpr std::string_view kStopKind = "emergency_stop";
+constexpr std::string_view kApprovalKind = "approval";
+// The dashboard's hourly decision counts: one state row of this kind.
+constexpr std::string_view kStatsKind = "dashboard";
+constexpr std::string_view kStatsId = "decisions_per_hour";
+constexpr int64_t kStatsHours = 168;  // a week
+constexpr UnixMillis kHourMs = 3'600'000;
+
+// One request on its way through a route: what the routes table found for
+// it. A handler answers it by calling `respond` once, now or later.
+struct Call {
+  HttpRequest request;
+  Respond respond;
+  // The governance in force when the request arrived.
+  GovernancePtr g;
+  // The token's principal, in *g; null on a route that takes no token.
+  const Principal* actor = nullptr;
+  // The path parameters of the route's pattern, by name, percent-decoded.
+  using Params = std::vector<std::pair<std::string_view, std::string>>;
+  Params params;
+
+  // The path parameter `name`; "" if the pattern has none of that name.
+  const std::string& Param(std::string_view name) const;
+};
+
+// A JSON answer, or the error response to send instead.
+using Outcome = std::expected<json, HttpResponse>;
+// What answers `respond` with an Outcome: 200 and the JSON, or the error.
+std::function<void(Outcome)> AnswerWith(Respond respond);
+
+// An approval as the API shows it: its stored form plus what is still missing.
+json ApprovalJson(const workflow::ApprovalRequest& a);
+// An emergency stop as the API shows it.
+json StopJson(const Governance& g, const safety::StopState& s);
+// The delivery settings for `g`: the file named in the options, else
+// DATA/delivery.yaml if it exists, else none.
+Result<notify::DeliveryConfig> LoadDelivery(const ServiceOptions& o, const Governance& g);
+
+struct Service::Impl {
+  ServiceOptions options;
+  std::atomic<GovernancePtr> governance;
+  std::unique_ptr<audit::AuditLog> log;
+  std::unique_ptr<Tokens> tokens;
+
+  // The emergency stops: read without a lock, written by the stop lane only.
+  app::StopBoard stops;
+
+  std::mutex approvals_mu;
+  std::map<std::string, workflow::ApprovalRequest> approvals;  // by id; guarded by approvals_mu
+  // The roles that may approve a pending request, which a stop change
+  // notifies: republished by every change to `approvals`, so that the stop
+  // lane reads them without taking approvals_mu.
+  std::atomic<std::shared_ptr<const std::vector<std::string>>> pending_roles{
+      std::make_shared<const std::vector<std::string>>()};
+  std::atomic<uint64_t> approvals_finished{0};
+  std::atomic<uint64_t> approval_latency_ms{0};  // summed over the finished ones
+
+  std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
+  // Decisions by hour (hours since 1970) and DecisionKind, the last
+  // kStatsHours hours, for the dashboard's chart.
+  std::mutex stats_mu;
+  std::map<int64_t, std::array<uint64_t, 3>> hourly;
+  bool hourly_dirty = false;
+  UnixMillis hourly_saved_at = 0;
+  std::atomic<uint64_t> decision_failures{0};
+  std::atomic<uint64_t> pending_decisions{0};
+  std::mutex pending_mu;
+  std::condition_variable pending_cv;
+  std::function<HttpStats()> http_stats;
+
+  std::mutex slack_mu;
+  std::map<std::string, int64_t> slack_seen;  // signature -> its timestamp, for 5 minutes
+
+  std::unique_ptr<notify::Sender> network_sender;
+  std::unique_ptr<notify::Notifier> notifier;  // after log: destroyed before it
+
+  // Declared last: destroyed first, so no task outlives what it uses. The
+  // emergency stop's actions have a lane of their own, so they never wait
+  // behind approval actions, reloads or audit reads.
+  std::unique_ptr<app::Lane> stop_lane = std::make_unique<app::Lane>();
+  std::unique_ptr<app::Lane> state_lane = std::make_unique<app::Lane>();
+  std::unique_ptr<app::Lane> read_lane = std::make_unique<app::Lane>();
+
+  // --- service.cc: the service's life -------------------------------------
+
+  // Queues `task` on `lane` for `who`; answers 429 if they have too much
+  // waiting there already.
+  void Post(app::Lane& lane, const std::string& who, const Respond& respond,
+            std::function<void()> task);
+  // Republishes pending_roles. REQUIRES: approvals_mu held.
+  void PublishPendingRoles();
+  // The principal behind the request's bearer token, or the answer to send.
+  std::expected<const Principal*, HttpResponse> Authenticate(const HttpRequest& r,
+                                                             const Governance& g);
+  safety::StopState Stop() { return stops.Snapshot()->at("global"); }
+  std::optional<std::string> AiRefusal(std::string_view agent, std::optional<Environment> env,
+                                       const std::optional<std::string>& service) {
+    return app::AiRefusal(*stops.Snapshot(), agent, env, service);
+  }
+  // Service::Reload.
+  Result<std::string> Reload(const std::string& by);
+
+  // --- routes.cc: the routes that belong to no other job -------------------
+
+  void GetHealth(Call& c);
+  void GetDashboardFile(Call& c);
+  void PostReload(Call& c);
+
+  // --- decision_routes.cc --------------------------------------------------
+
+  // POST /v1/decisions: decides, records, answers once the record is durable.
+  void PostDecision(Call& c);
+  // POST /v1/decisions/simulate: the decision for any request, explained;
+  // nothing is recorded and no approval is opened.
+  void PostSimulation(Call& c);
+  // The decision engine's view of the stop covering a request; `reason`
+  // holds the text the state points to.
+  static decision::SafetyState SafetyOf(const safety::StopState* stop,
+                                        const std::optional<std::string>& service,
+                                        std::string& reason);
+
+  // --- approval_routes.cc --------------------------------------------------
+
+  // GET /v1/approvals and, with the path parameter "id", /v1/approvals/{id}.
+  void GetApprovals(Call& c);
+  void PostApprovalAction(Call& c);
+  // GET /v1/approvals[/{id}] on the read lane: what `actor` may read, one
+  // page from after `cursor` (an approval id), its read recorded.
+  void ReadApprovals(const Governance& g, const Principal& actor, const std::string& id,
+                     const std::optional<std::string>& wanted, const std::string& cursor,
+                     size_t page, const Respond& respond);
+  // Takes `act` on approval `id` on the state lane, then calls `done`.
+  void ApprovalAction(const GovernancePtr& g, const Principal& actor, const std::string& id,
+                      workflow::Action act, std::string rationale, std::string to,
+                      const std::function<void(Outcome)>& done);
+  // Stores `t`'s request with its audit event and its notifications.
+  // REQUIRES: approvals_mu held.
+  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t);
+  // The outbox messages for an approval's notifications, on its workflow's
+  // channels.
+  Result<std::vector<notify::Message>> Announce(const Governance& g,
+                                                const workflow::ApprovalRequest& a,
+                                                const std::vector<workflow::Notification>& ns);
+
+  // --- stop_routes.cc ------------------------------------------------------
+
+  void GetStop(Call& c);
+  void PostStop(Call& c);
+  // Takes `action` (activate, deactivate, reenable_ai_agents) on the stop of
+  // `scope` on the stop lane, then calls `done`.
+  void StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
+                  const std::string& action, std::map<std::string, std::string> fields,
+                  const std::function<void(Outcome)>& done);
+  // The outbox messages for a change of the emergency stop: on the stop
+  // policy's notify targets, to the roles that activate and deactivate it
+  // and every approver of a pending request (whose approvals cannot
+  // complete now).
+  Result<std::vector<notify::Message>> AnnounceStop(const Governance& g,
+                                                    const safety::StopChange& change,
+                                                    std::string_view action);
+
+  // --- audit_routes.cc -----------------------------------------------------
+
+  void GetCheckpoint(Call& c);
+  void GetProof(Call& c);
+  void GetConsistency(Call& c);
+  void GetEntries(Call& c);
+  // Answers `c` on the read lane with what `read` gives.
+  void ReadAudit(Call& c, std::function<Result<json>(const Call&)> read);
+
+  // --- slack_routes.cc -----------------------------------------------------
+
+  // Whether Slack's slash commands are on: the delivery settings name a
+  // signing secret.
+  bool SlackOn() const;
+  // The answer while they are off: 404.
+  static HttpResponse SlackOff();
+  // POST /slack/commands: Slack's slash commands, signed by Slack.
+  void PostSlackCommand(Call& c);
+
+  // --- metrics.cc ----------------------------------------------------------
+
+  // GET /metrics: Prometheus' text format.
+  void GetMetrics(Call& c);
+
+  // --- views.cc: the dashboard's views -------------------------------------
+
+  void GetMe(Call& c);
+  void GetStats(Call& c);
+  // GET /v1/stats' answer: decisions per hour and approval latency.
+  Result<json> Stats(const HttpRequest& r);
+  // An approval as `actor` sees it: with "your_actions", the actions they
+  // may take now, and with `candidates` "delegate_candidates", whom they may
+  // hand it to. Takes no lock.
+  json ApprovalView(const Governance& g, const app::StopMap& stops_now,
+                    const workflow::ApprovalRequest& a, const Principal& actor, bool candidates);
+  // Counts a decision answered at `at` in its hour.
+  void CountDecision(DecisionKind kind, UnixMillis at);
+  // Stores the hourly counts if they changed (at most once a minute unless
+  // `force`), so a restart keeps the charts.
+  void SaveStats(bool force);
+  // Loads the hourly counts stored by SaveStats.
+  Result<void> LoadStats();
+};
+
+}  // namespace interlock::server

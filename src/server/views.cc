@@ -1,0 +1,262 @@
+// The dashboard's views: the JSON renderings of approvals and stops, an
+// approval as one principal sees it, GET /v1/me and GET /v1/stats, and the
+// hourly decision counts behind the charts.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "audit/json.h"
+#include "governance/audit_access.h"
+#include "server/service_impl.h"
+
+namespace interlock::server {
+namespace {
+
+// Whom `actor` may hand `a` to now: every principal a delegation to would
+// be accepted for. Empty if `actor` may not delegate.
+std::vector<std::string> DelegateCandidates(const Governance& g, const workflow::ApprovalRequest& a,
+                                            const Principal& actor, UnixMillis now, bool stopped) {
+  std::vector<std::string> out;
+  for (const Principal& to : g.principals) {
+    if (workflow::Act(g, a, actor, workflow::Action::kDelegate, "dry run", to.id, now, stopped)) {
+      out.push_back(to.id);
+    }
+  }
+  return out;
+}
+
+// The actions `actor` may take on `a` now, tried against the workflow rules
+// without committing anything, so the dashboard shows only those.
+std::vector<std::string> ActionsFor(const Governance& g, const workflow::ApprovalRequest& a,
+                                    const Principal& actor, UnixMillis now, bool stopped) {
+  std::vector<std::string> out;
+  for (workflow::Action act :
+       {workflow::Action::kApprove, workflow::Action::kReject, workflow::Action::kRequestChanges,
+        workflow::Action::kEscalate, workflow::Action::kResubmit}) {
+    // A repeated approval is accepted but changes nothing: not offered.
+    bool approved =
+        std::any_of(a.approvals.begin(), a.approvals.end(),
+                    [&](const workflow::Approval& x) { return x.principal == actor.id; });
+    if (act == workflow::Action::kApprove && approved) continue;
+    if (workflow::Act(g, a, actor, act, "dry run", std::nullopt, now, stopped)) {
+      out.emplace_back(Name(act));
+    }
+  }
+  if (!DelegateCandidates(g, a, actor, now, stopped).empty()) {
+    out.emplace_back(Name(workflow::Action::kDelegate));
+  }
+  return out;
+}
+
+}  // namespace
+
+// An approval as the API shows it: its stored form plus what is still missing.
+json ApprovalJson(const workflow::ApprovalRequest& a) {
+  json out = workflow::ToJson(a);
+  out["missing_roles"] = workflow::MissingRoles(a);
+  out["approvals_needed"] =
+      std::max(0, a.required_approvals - static_cast<int>(a.approvals.size()));
+  return out;
+}
+
+json StopJson(const Governance& g, const safety::StopState& s) {
+  json out = {{"active", s.active}, {"ai_agents_disabled", s.ai_disabled}};
+  if (s.active || !s.incident.empty()) {
+    out["reason"] = s.reason;
+    out["activated_by"] = s.activated_by;
+    out["activated_at"] = FormatTimestamp(s.activated_at);
+    out["incident"] = s.incident;
+  }
+  if (s.active) {
+    json signatures = json::array();
+    for (const safety::Signature& sig : s.signatures) {
+      signatures.push_back(
+          {{"principal", sig.principal}, {"role", sig.role}, {"at", FormatTimestamp(sig.at)}});
+    }
+    out["pending_deactivation"] = {{"signatures", signatures},
+                                   {"pending_roles", safety::PendingRoles(g, s)}};
+  }
+  if (s.deactivated_at) out["deactivated_at"] = FormatTimestamp(*s.deactivated_at);
+  return out;
+}
+
+json Service::Impl::ApprovalView(const Governance& g, const app::StopMap& stops_now,
+                                 const workflow::ApprovalRequest& a, const Principal& actor,
+                                 bool candidates) {
+  json out = ApprovalJson(a);
+  UnixMillis now = options.clock->Now();
+  bool stopped =
+      app::Covering(stops_now, a.change.environment, a.change.service, a.requester) != nullptr;
+  out["your_actions"] = ActionsFor(g, a, actor, now, stopped);
+  if (candidates) out["delegate_candidates"] = DelegateCandidates(g, a, actor, now, stopped);
+  return out;
+}
+
+void Service::Impl::GetMe(Call& c) {
+  const Governance& g = *c.g;
+  const Principal& p = *c.actor;
+  std::vector<std::string> roles;
+  for (size_t i = 0; i < g.roles.size(); ++i) {
+    if (p.roles.test(i)) roles.push_back(g.roles[i].id);
+  }
+  // What the dashboard may offer: the stop's own rules, tried without
+  // committing anything.
+  UnixMillis now = options.clock->Now();
+  safety::StopState current = Stop();
+  const governance::EmergencyStopPolicy& policy = g.emergency_stop;
+  bool human = p.type == ActorType::kHuman;
+  std::map<std::string, std::string> fields;
+  for (const std::string& f : policy.deactivate_requires) fields[f] = "dry run";
+  bool deactivate = current.active ? safety::Deactivate(g, current, p, fields, now).has_value()
+                                   : human && (p.roles & policy.deactivate_roles).any();
+  std::string read_audit = "none";
+  if (auto reader = governance::ReaderFor(g, p.id)) {
+    read_audit = reader->needs_grant                        ? "grant"
+                 : reader->scope == audit::ReadScope::kAll  ? "all"
+                 : reader->scope == audit::ReadScope::kTeam ? "team"
+                 : reader->scope == audit::ReadScope::kOwn  ? "own"
+                                                            : "none";
+  }
+  c.respond(JsonResponse(
+      200, {{"id", p.id},
+            {"name", p.name},
+            {"type", Name(p.type)},
+            {"roles", roles},
+            {"team", p.team},
+            {"governance_version", g.version},
+            {"may",
+             {{"activate_emergency_stop",
+               safety::Activate(g, safety::StopState{}, p, "dry run", now).has_value()},
+              {"deactivate_emergency_stop", deactivate},
+              {"reenable_ai_agents",
+               human && policy.ai_reenable_role && p.roles.test(*policy.ai_reenable_role)},
+              {"reload_governance", (p.roles & g.reload_roles).any()},
+              {"read_audit", read_audit}}}}));
+}
+
+void Service::Impl::CountDecision(DecisionKind kind, UnixMillis at) {
+  std::lock_guard lock(stats_mu);
+  int64_t hour = at / kHourMs;
+  ++hourly[hour][static_cast<size_t>(kind)];
+  hourly_dirty = true;
+  while (!hourly.empty() && hourly.begin()->first <= hour - kStatsHours) {
+    hourly.erase(hourly.begin());
+  }
+}
+
+void Service::Impl::SaveStats(bool force) {
+  UnixMillis now = options.clock->Now();
+  nlohmann::json value = {{"format", 1}, {"hours", nlohmann::json::object()}};
+  {
+    std::lock_guard lock(stats_mu);
+    if (!hourly_dirty || (!force && now - hourly_saved_at < 60'000)) return;
+    for (const auto& [hour, counts] : hourly) value["hours"][std::to_string(hour)] = counts;
+    hourly_dirty = false;
+    hourly_saved_at = now;
+  }
+  auto saved = log->Commit(std::vector<audit::Event>{},
+                           {{std::string(kStatsKind), std::string(kStatsId), audit::Dump(value)}});
+  if (!saved) {
+    std::lock_guard lock(stats_mu);
+    hourly_dirty = true;  // again at the next tick
+  }
+}
+
+Result<void> Service::Impl::LoadStats() {
+  auto stats = log->LoadState(std::string(kStatsKind));
+  if (!stats) return std::unexpected(stats.error());
+  for (const auto& [id, value] : *stats) {
+    // Only a chart: counts that cannot be read are started again.
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (id != kStatsId || !j.is_object() || !j.contains("hours") || !j["hours"].is_object())
+      continue;
+    for (const auto& item : j["hours"].items()) {
+      const nlohmann::json& c = item.value();
+      int64_t hour = 0;
+      auto [end, ec] =
+          std::from_chars(item.key().data(), item.key().data() + item.key().size(), hour);
+      if (ec != std::errc() || !c.is_array() || c.size() != 3) continue;
+      for (size_t k = 0; k < 3; ++k) {
+        if (c[k].is_number_unsigned()) hourly[hour][k] = c[k].get<uint64_t>();
+      }
+    }
+  }
+  return Ok();
+}
+
+void Service::Impl::GetStats(Call& c) {
+  auto stats = Stats(c.request);
+  c.respond(stats ? JsonResponse(200, *stats) : ErrorResponse(stats.error()));
+}
+
+Result<json> Service::Impl::Stats(const HttpRequest& r) {
+  auto hours = IndexParam(r, "hours", false);
+  if (!hours) return std::unexpected(hours.error());
+  uint64_t n = hours->value_or(24);
+  if (n < 1 || n > kStatsHours) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("query parameter hours: expected 1 to {}, got {}", kStatsHours, n)));
+  }
+  UnixMillis now = options.clock->Now();
+  int64_t current = now / kHourMs;
+  json per_hour = json::array();
+  {
+    std::lock_guard lock(stats_mu);
+    for (int64_t h = current - static_cast<int64_t>(n) + 1; h <= current; ++h) {
+      auto it = hourly.find(h);
+      std::array<uint64_t, 3> c = it == hourly.end() ? std::array<uint64_t, 3>{} : it->second;
+      per_hour.push_back(
+          {{"hour", FormatTimestamp(h * kHourMs)},
+           {"allow", c[static_cast<size_t>(DecisionKind::kAllow)]},
+           {"require_approval", c[static_cast<size_t>(DecisionKind::kRequireApproval)]},
+           {"deny", c[static_cast<size_t>(DecisionKind::kDeny)]}});
+    }
+  }
+  // Approvals that ended inside the window, by when they ended.
+  struct Finished {
+    UnixMillis at;
+    json item;
+    double seconds;
+  };
+  std::vector<Finished> finished;
+  {
+    std::lock_guard lock(approvals_mu);
+    for (const auto& [id, a] : approvals) {
+      if (!workflow::IsFinal(a.state) || a.history.empty()) continue;
+      UnixMillis end = a.history.back().at;
+      if (end <= now - static_cast<int64_t>(n) * kHourMs) continue;
+      double seconds = static_cast<double>(std::max<UnixMillis>(0, end - a.created_at)) / 1000;
+      finished.push_back({end,
+                          {{"id", id},
+                           {"state", Name(a.state)},
+                           {"opened_at", FormatTimestamp(a.created_at)},
+                           {"finished_at", FormatTimestamp(end)},
+                           {"seconds", seconds}},
+                          seconds});
+    }
+  }
+  std::sort(finished.begin(), finished.end(),
+            [](const Finished& a, const Finished& b) { return a.at < b.at; });
+  std::vector<double> seconds;
+  json list = json::array();
+  for (Finished& f : finished) {
+    seconds.push_back(f.seconds);
+    list.push_back(std::move(f.item));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  // Nearest rank.
+  auto percentile = [&](double p) -> json {
+    if (seconds.empty()) return nullptr;
+    size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(seconds.size())));
+    return seconds[std::clamp<size_t>(rank, 1, seconds.size()) - 1];
+  };
+  return json{
+      {"now", FormatTimestamp(now)},
+      {"decisions_per_hour", per_hour},
+      {"approval_latency",
+       {{"finished", list}, {"p50_seconds", percentile(0.5)}, {"p90_seconds", percentile(0.9)}}}};
+}
+
+}  // namespace interlock::server
