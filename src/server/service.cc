@@ -1461,7 +1461,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   impl->log = std::move(*log);
   notify::Sender* sender = options.sender;
   if (!sender) {
-    impl->network_sender = notify::NewNetworkSender();
+    impl->network_sender = notify::NewNetworkSender(net::NewCurlHttpClient(*options.fs));
     sender = impl->network_sender.get();
   }
   impl->notifier = std::make_unique<notify::Notifier>(*impl->log, *options.clock, *options.random,
