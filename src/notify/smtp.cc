@@ -11,7 +11,7 @@
 #include <memory>
 #include <string_view>
 
-#include "audit/crypto.h"
+#include "core/encoding.h"
 #include "core/text.h"
 #include "core/url.h"
 #include "net/curl.h"
@@ -197,7 +197,7 @@ std::string SubjectHeader(std::string_view subject) {
       end = next;
     }
     if (start > 0) out += "\r\n ";
-    out += fmt::format("=?UTF-8?B?{}?=", audit::Base64Encode(subject.substr(start, end - start)));
+    out += fmt::format("=?UTF-8?B?{}?=", Base64Encode(subject.substr(start, end - start)));
     start = end;
   }
   out += "\r\n";

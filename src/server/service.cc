@@ -21,11 +21,11 @@
 
 #include "app/lane.h"
 #include "app/stop_board.h"
-#include "audit/crypto.h"
 #include "audit/event.h"
 #include "audit/json.h"
 #include "audit/log.h"
 #include "core/digest.h"
+#include "core/hmac.h"
 #include "core/json.h"
 #include "core/text.h"
 #include "decision/engine.h"
@@ -1284,9 +1284,9 @@ void Service::Impl::Slack(const HttpRequest& r, const Respond& respond, const Go
                           "is refused as a possible replay"));
     return;
   }
-  auto mac = audit::HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()},
-                               fmt::format("v0:{}:{}", *timestamp, r.body));
-  if (!audit::ConstantTimeEqual("v0=" + ToHex(mac.data(), mac.size()), *signature)) {
+  auto mac = HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()},
+                        fmt::format("v0:{}:{}", *timestamp, r.body));
+  if (!ConstantTimeEqual("v0=" + ToHex(mac.data(), mac.size()), *signature)) {
     respond(ErrorResponse(401, "unauthorized", "the Slack signature does not match the body"));
     return;
   }

@@ -5,9 +5,9 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "audit/crypto.h"
 #include "audit/json.h"
 #include "core/digest.h"
+#include "core/hmac.h"
 
 namespace interlock::server {
 namespace {
@@ -156,8 +156,7 @@ Result<std::string> Tokens::Authenticate(std::string_view token) {
     if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
   }
   auto it = tokens_.find(id);
-  if (it == tokens_.end() ||
-      !audit::ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {
+  if (it == tokens_.end() || !ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {
     return std::unexpected(Error::PermissionDenied("the bearer token is not valid"));
   }
   const TokenInfo& info = it->second.info;
@@ -177,8 +176,7 @@ bool Tokens::Recognises(std::string_view token) {
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return true;
   auto it = tokens_.find(id);
-  return it != tokens_.end() &&
-         audit::ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
+  return it != tokens_.end() && ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
 }
 
 }  // namespace interlock::server
