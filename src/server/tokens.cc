@@ -75,9 +75,13 @@ Result<void> Tokens::Reload() {
   std::map<std::string, Stored, std::less<>> tokens;
   for (auto& [id, value] : *rows) {
     json j = json::parse(value, nullptr, false);
+    auto optional_time = [&j](const char* name) {
+      return !j.contains(name) || j[name].is_number_integer();
+    };
     if (!j.is_object() || !j.contains("principal") || !j["principal"].is_string() ||
         !j.contains("secret_sha256") || !j["secret_sha256"].is_string() ||
-        !j.contains("created_at") || !j["created_at"].is_number_integer()) {
+        !j.contains("created_at") || !j["created_at"].is_number_integer() ||
+        !optional_time("expires_at") || !optional_time("revoked_at")) {
       return std::unexpected(
           Error::Corruption(fmt::format("token {}: stored value is damaged", id)));
     }
