@@ -17,6 +17,7 @@
 #include "audit/crypto.h"
 #include "audit/merkle.h"
 #include "cli/cli.h"
+#include "core/encoding.h"
 #include "store/sqlite.h"
 #include "test_util.h"
 
@@ -336,12 +337,12 @@ TEST_F(AuditCliTest, ExportedBundleVerifiesOfflineAndAnEditedLeafIsNamed) {
   EXPECT_EQ(ok.err, "");
 
   // One changed byte in the event of leaf 4.
-  auto leaf = audit::Base64Decode(bundle["records"][4]["leaf"].get<std::string>());
+  auto leaf = Base64Decode(bundle["records"][4]["leaf"].get<std::string>());
   ASSERT_TRUE(leaf.has_value());
   size_t version = leaf->find("1.4");
   ASSERT_NE(version, std::string::npos);
   FlipBits(*leaf, version + 2);  // 1.4 becomes 1.5
-  bundle["records"][4]["leaf"] = audit::Base64Encode(*leaf);
+  bundle["records"][4]["leaf"] = Base64Encode(*leaf);
   dir_.Write("edited.json", bundle.dump());
   Outcome edited =
       Cli({"audit", "verify", "--bundle", dir_.path() + "/edited.json", "--key", verifier_key});
@@ -525,15 +526,15 @@ TEST_F(AuditCliTest, CheckpointSignatureVerifiesWithOpenssl) {
 
   // Verifier key: <name>+<key id>+<base64(0x01 || public key)>.
   size_t plus = verifier_key.find('+', verifier_key.find('+') + 1);
-  auto key = audit::Base64Decode(verifier_key.substr(plus + 1));
+  auto key = Base64Decode(verifier_key.substr(plus + 1));
   ASSERT_TRUE(key.has_value());
   ASSERT_EQ(key->size(), 33u);
   ASSERT_EQ((*key)[0], '\x01');
   // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed 12-byte prefix.
-  auto prefix = audit::HexDecode("302a300506032b6570032100");
+  auto prefix = HexDecode("302a300506032b6570032100");
   ASSERT_TRUE(prefix.has_value());
   std::string der = *prefix + key->substr(1);
-  std::string base64 = audit::Base64Encode(der);
+  std::string base64 = Base64Encode(der);
   dir_.Write("pub.pem", "-----BEGIN PUBLIC KEY-----\n" + base64 + "\n-----END PUBLIC KEY-----\n");
 
   // The signed text ends at the blank line; the signature line follows it.
@@ -545,7 +546,7 @@ TEST_F(AuditCliTest, CheckpointSignatureVerifiesWithOpenssl) {
   ASSERT_TRUE(signature_line.starts_with("\xE2\x80\x94 " + name + " ")) << signature_line;
   std::string encoded = signature_line.substr(signature_line.rfind(' ') + 1);
   encoded.pop_back();  // the final newline
-  auto blob = audit::Base64Decode(encoded);
+  auto blob = Base64Decode(encoded);
   ASSERT_TRUE(blob.has_value());
   ASSERT_EQ(blob->size(), 68u);  // key id + Ed25519 signature
   dir_.Write("text.bin", text);

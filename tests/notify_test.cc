@@ -234,7 +234,7 @@ TEST_F(NotifierTest, NetworkSenderSpeaksSlackPagerDutyAndSignedWebhooks) {
   d.channels["slack"] = {"slack", "slack", receiver.Url("/services/T0/B0/XYZ")};
   d.channels["pagerduty"] = {"pagerduty", "pagerduty", receiver.Url("/v2/enqueue"), "R0UT1NG"};
   d.channels["hooks"] = {"hooks", "webhook", receiver.Url("/hook?team=a"), "s3cret"};
-  auto sender = NewNetworkSender();
+  auto sender = NewNetworkSender(net::NewCurlHttpClient());
   Notifier n(*log_, clock_, random_, *sender, d);
   Announce(n, {"slack", "pagerduty", "hooks"});
   n.DeliverDue();
@@ -262,7 +262,7 @@ TEST_F(NotifierTest, NetworkSenderTellsRefusalsFromOutages) {
   HttpReceiver receiver;
   DeliveryConfig d;
   d.channels["slack"] = {"slack", "slack", receiver.Url("/s")};
-  auto sender = NewNetworkSender();
+  auto sender = NewNetworkSender(net::NewCurlHttpClient());
   Notifier n(*log_, clock_, random_, *sender, d);
   receiver.AnswerWith(503);
   Announce(n, {"slack"});
@@ -284,7 +284,7 @@ TEST_F(NotifierTest, NetworkSenderMailsTheRecipientsAddresses) {
   email.smtp.starttls = false;
   email.from = "interlock@example.com";
   d.channels["email"] = email;
-  auto sender = NewNetworkSender();
+  auto sender = NewNetworkSender(net::NewCurlHttpClient());
   Notifier n(*log_, clock_, random_, *sender, d);
   Announce(n, {"email"});
   n.DeliverDue();

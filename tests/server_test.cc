@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "audit/crypto.h"
 #include "audit/log.h"
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/fs.h"
+#include "core/hmac.h"
 #include "core/random.h"
 #include "governance/defaults.h"
 #include "http_client.h"
@@ -785,8 +785,8 @@ slack_commands:
   HttpAnswer SignedSlash(const std::string& body, const std::string& timestamp,
                          const std::string& secret = "") {
     std::string key = secret.empty() ? env_["SLACK_SIGNING_SECRET"] : secret;
-    auto mac = audit::HmacSha256({reinterpret_cast<const uint8_t*>(key.data()), key.size()},
-                                 "v0:" + timestamp + ":" + body);
+    auto mac = HmacSha256({reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+                          "v0:" + timestamp + ":" + body);
     HttpClient client(port_);
     return client.Send("POST", "/slack/commands", "", body,
                        {{"Content-Type", "application/x-www-form-urlencoded"},
@@ -971,8 +971,7 @@ TEST_F(ServerNotifyTest, SlackRequestsMustBeSignedFreshAndNew) {
   // A body changed after signing.
   std::string tampered = body;
   HttpClient client(port_);
-  auto mac =
-      audit::HmacSha256({reinterpret_cast<const uint8_t*>(env_["SLACK_SIGNING_SECRET"].data()),
+  auto mac = HmacSha256({reinterpret_cast<const uint8_t*>(env_["SLACK_SIGNING_SECRET"].data()),
                          env_["SLACK_SIGNING_SECRET"].size()},
                         "v0:" + timestamp + ":" + body);
   HttpAnswer changed = client.Send("POST", "/slack/commands", "",

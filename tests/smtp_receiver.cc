@@ -16,7 +16,7 @@
 #include <optional>
 #include <string_view>
 
-#include "audit/crypto.h"
+#include "core/encoding.h"
 
 namespace interlock::testing {
 namespace {
@@ -116,7 +116,7 @@ class SmtpReceiver::Session {
     if (mechanism == "PLAIN") {
       std::string encoded(initial);
       if (encoded.empty() && !Challenge("", encoded)) return false;
-      auto decoded = audit::Base64Decode(encoded);
+      auto decoded = Base64Decode(encoded);
       if (!decoded) return Reply("501 5.5.2 bad base64");
       // authzid NUL authcid NUL passwd
       size_t first = decoded->find('\0');
@@ -129,8 +129,8 @@ class SmtpReceiver::Session {
       std::string encoded_password;
       if (encoded_user.empty() && !Challenge("VXNlcm5hbWU6", encoded_user)) return false;
       if (!Challenge("UGFzc3dvcmQ6", encoded_password)) return false;
-      auto decoded_user = audit::Base64Decode(encoded_user);
-      auto decoded_password = audit::Base64Decode(encoded_password);
+      auto decoded_user = Base64Decode(encoded_user);
+      auto decoded_password = Base64Decode(encoded_password);
       if (!decoded_user || !decoded_password) return Reply("501 5.5.2 bad base64");
       user = *decoded_user;
       password = *decoded_password;

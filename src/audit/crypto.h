@@ -1,6 +1,6 @@
-// Symmetric cryptography for the audit log: AES-256-GCM sealing, HMAC and
-// HKDF over SHA-256, the master key that wraps data keys, and the byte
-// encodings (base64, hex) used to store keys and signatures as text.
+// Symmetric cryptography for the audit log: AES-256-GCM sealing, HKDF over
+// SHA-256, the master key that wraps data keys. The byte encodings are
+// core/encoding.h's; HMAC and constant-time comparison core/hmac.h's.
 //
 // Everything goes through OpenSSL 3 EVP. Nothing here throws; OpenSSL
 // failures that can only mean a broken installation (a missing SHA-256)
@@ -18,12 +18,15 @@
 #include <string>
 #include <string_view>
 
+// The audit log seals with these and with the shared encodings and MACs,
+// which its code names unqualified.
+#include "core/encoding.h"
 #include "core/fs.h"
+#include "core/hmac.h"
 #include "core/random.h"
 #include "core/status.h"
 
 struct evp_cipher_ctx_st;  // OpenSSL's EVP_CIPHER_CTX, kept out of this header
-struct evp_md_ctx_st;      // EVP_MD_CTX
 
 namespace interlock::audit {
 
@@ -31,11 +34,6 @@ using Key256 = std::array<uint8_t, 32>;
 
 constexpr size_t kNonceSize = 12;
 constexpr size_t kTagSize = 16;
-
-// The bytes of `s`, for the functions that take binary input.
-inline std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 // ---------------------------------------------------------------------------
 // AES-256-GCM
@@ -103,30 +101,7 @@ class Aead {
 };
 
 // ---------------------------------------------------------------------------
-// MACs, key derivation, comparison
-
-// HMAC-SHA256 (RFC 2104, FIPS 198-1). Any key length is allowed.
-std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::string_view message);
-
-// HMAC-SHA256 under one key, for many messages: the key's inner and outer
-// blocks are hashed once, so each message costs only its own compression.
-// One instance per thread.
-class Hmac {
- public:
-  explicit Hmac(std::span<const uint8_t> key);
-  ~Hmac();
-  Hmac(const Hmac&) = delete;
-  Hmac& operator=(const Hmac&) = delete;
-
-  std::array<uint8_t, 32> Mac(std::string_view message);
-
- private:
-  struct ContextFree {
-    void operator()(evp_md_ctx_st* ctx) const;
-  };
-  using Context = std::unique_ptr<evp_md_ctx_st, ContextFree>;
-  Context inner_, outer_, work_;
-};
+// Key derivation
 
 // HKDF-SHA256 (RFC 5869) without salt: a 32-byte sub-key of `master` for
 // the purpose named by `info`. Different infos give independent keys.
@@ -137,28 +112,6 @@ Key256 DeriveKey(const Key256& master, std::string_view info);
 // 255 * 32; larger values fail with kInvalidArgument.
 Result<std::string> HkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                std::string_view info, size_t length);
-
-// Whether a and b are equal, in time that depends only on their lengths.
-// Use it to compare MACs and tags.
-bool ConstantTimeEqual(std::string_view a, std::string_view b);
-
-// ---------------------------------------------------------------------------
-// Encodings
-
-// Standard base64 alphabet (RFC 4648 section 4) with '=' padding.
-std::string Base64Encode(std::string_view bytes);
-// Strict inverse of Base64Encode: rejects a length that is not a multiple of
-// 4, characters outside the alphabet (including whitespace), misplaced
-// padding, and non-zero bits after the last byte, so every byte string has
-// exactly one accepted encoding. Errors never quote the input, which may be
-// a key.
-Result<std::string> Base64Decode(std::string_view text);
-
-// Lowercase hex.
-std::string HexEncode(std::span<const uint8_t> bytes);
-inline std::string HexEncode(std::string_view bytes) { return HexEncode(AsBytes(bytes)); }
-// Accepts upper and lower case. Errors never quote the input.
-Result<std::string> HexDecode(std::string_view text);
 
 // ---------------------------------------------------------------------------
 // The master key

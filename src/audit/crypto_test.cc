@@ -270,53 +270,7 @@ TEST(AeadTest, OneContextServesManyKeysAndDirections) {
 }
 
 // ---------------------------------------------------------------------------
-// HMAC, HKDF, comparison
-
-struct HmacVector {
-  const char* name;
-  std::string key;
-  std::string data;
-  const char* mac;
-};
-
-TEST(HmacSha256Test, MatchesRfc4231) {
-  const HmacVector vectors[] = {
-      {"1", std::string(20, '\x0b'), "Hi There",
-       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
-      {"2", "Jefe", "what do ya want for nothing?",
-       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
-      {"3", std::string(20, '\xaa'), std::string(50, '\xdd'),
-       "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
-      {"4", Unhex("0102030405060708090a0b0c0d0e0f10111213141516171819"), std::string(50, '\xcd'),
-       "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
-      {"6", std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
-       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
-      {"7", std::string(131, '\xaa'),
-       "This is a test using a larger than block-size key and a larger than block-size data. "
-       "The key needs to be hashed before being used by the HMAC algorithm.",
-       "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
-  };
-  for (const HmacVector& v : vectors) {
-    EXPECT_EQ(HexEncode(HmacSha256(AsBytes(v.key), v.data)), v.mac) << "test case " << v.name;
-  }
-}
-
-TEST(HmacSha256Test, EmptyKeyAndMessageWork) {
-  // Computed independently: python3 -c "import hmac; print(hmac.new(b'', b'',
-  // 'sha256').hexdigest())".
-  EXPECT_EQ(HexEncode(HmacSha256({}, "")),
-            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
-}
-
-TEST(HmacSha256Test, OneKeyServesManyMessages) {
-  std::string key(131, '\xaa');
-  Hmac mac(AsBytes(key));
-  for (std::string message : {std::string(), std::string("a"), std::string(64, 'b'),
-                              std::string(1000, 'c'), std::string("a")}) {
-    EXPECT_EQ(HexEncode(mac.Mac(message)), HexEncode(HmacSha256(AsBytes(key), message)))
-        << message.size() << " bytes";
-  }
-}
+// HKDF
 
 TEST(HkdfTest, MatchesRfc5869TestCase1) {
   std::string ikm(22, '\x0b');
@@ -354,87 +308,6 @@ TEST(DeriveKeyTest, IsHkdfWithoutSaltAndDependsOnInfo) {
   ASSERT_TRUE(expected.has_value());
   EXPECT_EQ(HexEncode(a), HexEncode(*expected));
   EXPECT_NE(DeriveKey(FilledKey(0x43), "audit data key"), a);
-}
-
-TEST(ConstantTimeEqualTest, ComparesContentAndLength) {
-  EXPECT_TRUE(ConstantTimeEqual("", ""));
-  EXPECT_TRUE(ConstantTimeEqual("abc", "abc"));
-  EXPECT_FALSE(ConstantTimeEqual("abc", "abd"));
-  EXPECT_FALSE(ConstantTimeEqual("abc", "ab"));
-  EXPECT_FALSE(ConstantTimeEqual("", "a"));
-  EXPECT_TRUE(ConstantTimeEqual(std::string("a\0b", 3), std::string("a\0b", 3)));
-  EXPECT_FALSE(ConstantTimeEqual(std::string("a\0b", 3), std::string("a\0c", 3)));
-}
-
-// ---------------------------------------------------------------------------
-// Encodings
-
-TEST(Base64Test, EncodesRfc4648Vectors) {
-  EXPECT_EQ(Base64Encode(""), "");
-  EXPECT_EQ(Base64Encode("f"), "Zg==");
-  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
-  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
-  EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
-  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(Base64Encode("\xfb\xff\xbf"), "+/+/");
-}
-
-TEST(Base64Test, DecodesWhatItEncodes) {
-  std::string all;
-  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
-  for (size_t length = 0; length <= all.size(); length += 1 + length / 8) {
-    std::string bytes = all.substr(all.size() - length);
-    auto decoded = Base64Decode(Base64Encode(bytes));
-    ASSERT_TRUE(decoded.has_value()) << length;
-    EXPECT_EQ(*decoded, bytes);
-  }
-  EXPECT_EQ(Base64Decode("Zm9vYmE=").value_or("?"), "fooba");
-  EXPECT_EQ(Base64Decode("").value_or("?"), "");
-}
-
-TEST(Base64Test, RejectsMalformedInputWithClearErrors) {
-  const std::pair<std::string_view, std::string_view> cases[] = {
-      {"Zg=", "invalid base64: length 3 is not a multiple of 4"},
-      {"Zm9vY", "invalid base64: length 5 is not a multiple of 4"},
-      {"Zm9v\nYmFy", "invalid base64: length 9 is not a multiple of 4"},
-      {"Zm9*", "invalid base64: unexpected character at offset 3"},
-      {"Zm 9", "invalid base64: unexpected character at offset 2"},
-      {"Zm-_", "invalid base64: unexpected character at offset 2"},
-      {"Zg==Zg==", "invalid base64: misplaced padding at offset 2"},
-      {"====", "invalid base64: misplaced padding at offset 0"},
-      {"Z===", "invalid base64: misplaced padding at offset 1"},
-      {"Zm=v", "invalid base64: misplaced padding at offset 2"},
-      {"Zh==", "invalid base64: non-zero bits after the last byte"},
-      {"Zm9=", "invalid base64: non-zero bits after the last byte"},
-  };
-  for (const auto& [input, message] : cases) {
-    auto decoded = Base64Decode(input);
-    ASSERT_FALSE(decoded.has_value()) << input;
-    EXPECT_EQ(decoded.error().kind(), ErrorKind::kInvalidArgument);
-    EXPECT_EQ(decoded.error().message(), message) << input;
-  }
-}
-
-TEST(HexTest, EncodesLowercaseAndDecodesEitherCase) {
-  const uint8_t bytes[] = {0x00, 0x01, 0xab, 0xff};
-  EXPECT_EQ(HexEncode(bytes), "0001abff");
-  EXPECT_EQ(HexEncode(std::string_view("")), "");
-  EXPECT_EQ(HexDecode("0001abff").value_or("?"), std::string("\x00\x01\xab\xff", 4));
-  EXPECT_EQ(HexDecode("0001ABFF").value_or("?"), std::string("\x00\x01\xab\xff", 4));
-  EXPECT_EQ(HexDecode("").value_or("?"), "");
-}
-
-TEST(HexTest, RejectsMalformedInputWithClearErrors) {
-  auto odd = HexDecode("abc");
-  ASSERT_FALSE(odd.has_value());
-  EXPECT_EQ(odd.error().message(), "invalid hex: odd length 3");
-  auto bad_high = HexDecode("00g0");
-  ASSERT_FALSE(bad_high.has_value());
-  EXPECT_EQ(bad_high.error().message(), "invalid hex: unexpected character at offset 2");
-  auto bad_low = HexDecode("000 ");
-  ASSERT_FALSE(bad_low.has_value());
-  EXPECT_EQ(bad_low.error().message(), "invalid hex: unexpected character at offset 3");
 }
 
 // ---------------------------------------------------------------------------

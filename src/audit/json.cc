@@ -1,6 +1,6 @@
 #include "audit/json.h"
 
-#include "audit/crypto.h"
+#include "core/encoding.h"
 
 namespace interlock::audit {
 

@@ -9,8 +9,8 @@
 #include <memory>
 #include <optional>
 
-#include "audit/crypto.h"
 #include "core/digest.h"
+#include "core/encoding.h"
 
 namespace interlock::audit {
 namespace {

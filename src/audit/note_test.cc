@@ -10,7 +10,7 @@
 #include <string>
 
 #include "../../tests/test_util.h"
-#include "audit/crypto.h"
+#include "core/encoding.h"
 
 namespace interlock::audit {
 namespace {

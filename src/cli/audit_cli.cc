@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "audit/crypto.h"
 #include "audit/json.h"
 #include "audit/log.h"
 #include "cli/cli.h"
 #include "cli/command.h"
 #include "core/duration.h"
+#include "core/encoding.h"
 #include "core/fs.h"
 #include "governance/audit_access.h"
 #include "governance/loader.h"
@@ -237,7 +237,7 @@ int RunVerifyBundle(const AuditOptions& o, Io& io) {
     auto leaf_hash = audit::ParseHashHex(r["leaf_hash"].get<std::string>());
     if (!leaf_hash) return finish(index, leaf_hash.error().message());
     if (r.contains("leaf") && r["leaf"].is_string()) {
-      auto leaf = audit::Base64Decode(r["leaf"].get<std::string>());
+      auto leaf = Base64Decode(r["leaf"].get<std::string>());
       if (!leaf) return finish(index, "leaf: " + leaf.error().message());
       if (audit::LeafHash(*leaf) != *leaf_hash) {
         return finish(index,

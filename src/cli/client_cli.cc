@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <functional>
 #include <memory>
@@ -12,7 +13,8 @@
 #include <string_view>
 
 #include "cli/command.h"
-#include "server/client.h"
+#include "core/url.h"
+#include "net/http_client.h"
 
 namespace interlock::cli {
 namespace {
@@ -43,6 +45,36 @@ struct ApiRequest {
 
 using MakeRequest = std::function<ApiRequest(const ClientFlags&)>;
 
+// The server's URL, checked, without a trailing "/": the requests' targets
+// go after it (a path prefix is a server behind a reverse proxy).
+Result<std::string> ServerUrl(std::string_view url) {
+  auto invalid = [url](std::string_view why) {
+    return std::unexpected(Error::InvalidArgument(fmt::format("server URL \"{}\": {}", url, why)));
+  };
+  if (url.find("://") == std::string_view::npos) {
+    return invalid("expected http://host[:port] or https://...");
+  }
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed) return invalid(parsed.error().message());
+  if (parsed->scheme != "https" && parsed->scheme != "http") {
+    return invalid("the scheme must be http or https");
+  }
+  if (parsed->userinfo) {
+    return invalid("credentials do not go in the URL; the token is given apart");
+  }
+  if (parsed->query || parsed->fragment) return invalid("a query or fragment is not allowed");
+  std::string out(url);
+  while (out.ends_with('/')) out.pop_back();
+  return out;
+}
+
+// Visible ASCII only: what may go into a header value unchanged.
+bool Visible(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+}
+
 // The exit code for an HTTP status the server answered.
 int ExitCodeForStatus(int status) {
   if (status >= 200 && status < 300) return kExitOk;
@@ -67,7 +99,7 @@ std::string Encoded(std::string_view text) {
 // What the server said went wrong: the message of its {"error": {...}}
 // body, or, from something that is not Interlock (a proxy), the status and
 // the start of the body.
-std::string ErrorMessage(const std::string& server, const server::ClientAnswer& answer,
+std::string ErrorMessage(const std::string& server, const net::HttpReply& answer,
                          const json& body) {
   if (body.is_object() && body.contains("error") && body["error"].is_object() &&
       body["error"].contains("message") && body["error"]["message"].is_string()) {
@@ -84,30 +116,44 @@ std::string ErrorMessage(const std::string& server, const server::ClientAnswer& 
 }
 
 int Send(const ClientFlags& flags, const ApiRequest& request, Io& io) {
-  server::ClientOptions options;
-  options.server = flags.server;
-  if (options.server.empty()) options.server = io.env("INTERLOCK_SERVER").value_or("");
-  if (options.server.empty()) options.server = kDefaultServer;
-  options.ca_file = flags.ca_file;
+  std::string server = flags.server;
+  if (server.empty()) server = io.env("INTERLOCK_SERVER").value_or("");
+  if (server.empty()) server = kDefaultServer;
+  auto base = ServerUrl(server);
+  if (!base) return Fail(io, base.error());
   std::string token = flags.token.empty() ? io.env("INTERLOCK_TOKEN").value_or("") : flags.token;
   if (token.empty()) {
     return Fail(io, Error::InvalidArgument(
                         "a token is required: pass --token or set INTERLOCK_TOKEN (interlock "
                         "token create --principal ID makes one)"));
   }
-  auto answer =
-      server::Call(options, {request.method, request.target, token,
-                             request.body.is_null() ? std::string() : request.body.dump()});
+  if (!Visible(token)) {
+    return Fail(io,
+                Error::InvalidArgument(
+                    "the token has spaces or control characters; a token is itk_<id>_<secret>"));
+  }
+  net::HttpCall call;
+  call.method = request.method;
+  call.url = *base + request.target;
+  call.ca_file = flags.ca_file;
+  call.headers = {{"User-Agent", "interlock-cli"},
+                  {"Accept", "application/json"},
+                  {"Authorization", "Bearer " + token}};
+  if (!request.body.is_null()) {
+    call.body = request.body.dump();
+    call.headers.emplace_back("Content-Type", "application/json");
+  }
+  auto answer = net::NewCurlHttpClient()->Send(call);
   if (!answer) return Fail(io, answer.error());
   json body = json::parse(answer->body, nullptr, false);
   int code = ExitCodeForStatus(answer->status);
   if (code != kExitOk) {
-    Print(io.err, "error: {}\n", ErrorMessage(options.server, *answer, body));
+    Print(io.err, "error: {}\n", ErrorMessage(server, *answer, body));
     return code;
   }
   if (body.is_discarded()) {
     return Fail(io, Error::Unavailable(fmt::format("{} answered {} with a body that is not JSON",
-                                                   options.server, answer->status)));
+                                                   server, answer->status)));
   }
   Print(io.out, "{}\n", body.dump(-1, ' ', false, json::error_handler_t::replace));
   return kExitOk;

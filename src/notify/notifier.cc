@@ -13,7 +13,6 @@
 #include "audit/json.h"
 #include "audit/log.h"
 #include "core/digest.h"
-#include "server/client.h"
 #include "workflow/approval.h"
 
 namespace interlock::notify {
@@ -23,32 +22,30 @@ using json = nlohmann::json;
 
 class NetworkSender final : public Sender {
  public:
+  explicit NetworkSender(std::unique_ptr<net::HttpClient> http) : http_(std::move(http)) {}
+
   Result<void> Send(const Message& m, const ChannelDelivery& channel, UnixMillis now) override {
     if (m.type == "email") return SendEmail(m, channel);
-    // The URL splits into the server and the target (path and query).
-    size_t scheme = channel.url.find("://");
-    size_t path =
-        scheme == std::string::npos ? std::string::npos : channel.url.find('/', scheme + 3);
-    server::ClientOptions options;
-    options.server = channel.url.substr(0, path);
-    options.ca_file = channel.ca_file;
-    options.body_limit = 1 << 20;
-    server::ClientRequest request;
-    request.method = "POST";
-    request.target = path == std::string::npos ? "/" : channel.url.substr(path);
+    net::HttpCall call;
+    call.method = "POST";
+    call.url = channel.url;
+    call.ca_file = channel.ca_file;
+    call.body_limit = 1 << 20;
+    call.headers = {{"Content-Type", "application/json"}, {"User-Agent", "interlock"}};
     if (m.type == "slack") {
-      request.body = SlackBody(m);
+      call.body = SlackBody(m);
     } else if (m.type == "pagerduty") {
-      request.body = PagerDutyBody(m, channel.secret);
+      call.body = PagerDutyBody(m, channel.secret);
     } else {
-      request.body = WebhookBody(m);
+      call.body = WebhookBody(m);
       std::string timestamp = fmt::format("{}", now / 1000);
-      request.headers = {
-          {"X-Interlock-Timestamp", timestamp},
-          {"X-Interlock-Signature", WebhookSignature(channel.secret, timestamp, request.body)},
-          {"X-Interlock-Delivery", m.id}};
+      call.headers.insert(
+          call.headers.end(),
+          {{"X-Interlock-Timestamp", timestamp},
+           {"X-Interlock-Signature", WebhookSignature(channel.secret, timestamp, call.body)},
+           {"X-Interlock-Delivery", m.id}});
     }
-    auto answer = server::Call(options, request);
+    auto answer = http_->Send(call);
     if (!answer) return std::unexpected(answer.error());
     if (answer->status >= 200 && answer->status < 300) return Ok();
     std::string body = answer->body.substr(0, 200);
@@ -75,11 +72,15 @@ class NetworkSender final : public Sender {
     mail.date_unix_millis = m.created_at;
     return SendMail(channel.smtp, mail);
   }
+
+  std::unique_ptr<net::HttpClient> http_;
 };
 
 }  // namespace
 
-std::unique_ptr<Sender> NewNetworkSender() { return std::make_unique<NetworkSender>(); }
+std::unique_ptr<Sender> NewNetworkSender(std::unique_ptr<net::HttpClient> http) {
+  return std::make_unique<NetworkSender>(std::move(http));
+}
 
 namespace {
 // The emergency stop's messages.

@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "net/http_client.h"
 #include "notify/delivery.h"
 #include "notify/outbox.h"
 
@@ -48,9 +49,11 @@ class Sender {
   virtual Result<void> Send(const Message& m, const ChannelDelivery& channel, UnixMillis now) = 0;
 };
 
-// The real one: Slack, PagerDuty and webhooks over HTTP(S)
-// (server/client.h), e-mail over SMTP (notify/smtp.h).
-std::unique_ptr<Sender> NewNetworkSender();
+// The real one: Slack, PagerDuty and webhooks posted as JSON through `http`
+// (net::NewCurlHttpClient() in the server), e-mail over SMTP (notify/smtp.h).
+// A 2xx answer is delivery; 408, 429 and the 5xx are temporary failures;
+// any other status is a refusal for good.
+std::unique_ptr<Sender> NewNetworkSender(std::unique_ptr<net::HttpClient> http);
 
 struct NotifierStats {
   uint64_t delivered = 0;

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "audit/crypto.h"
 #include "audit/json.h"
 #include "core/digest.h"
+#include "core/hmac.h"
 #include "notify/slack.h"
 
 namespace interlock::notify {
@@ -201,8 +201,7 @@ std::string WebhookBody(const Message& m) {
 std::string WebhookSignature(std::string_view secret, std::string_view timestamp,
                              std::string_view body) {
   std::string message = fmt::format("{}.{}", timestamp, body);
-  auto mac =
-      audit::HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()}, message);
+  auto mac = HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()}, message);
   return "sha256=" + ToHex(mac.data(), mac.size());
 }
 

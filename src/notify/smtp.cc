@@ -6,16 +6,15 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <climits>
 #include <cstring>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <string_view>
 
-#include "audit/crypto.h"
+#include "core/encoding.h"
 #include "core/text.h"
 #include "core/url.h"
+#include "net/curl.h"
 
 namespace interlock::notify {
 namespace {
@@ -32,8 +31,8 @@ constexpr size_t kFoldColumn = 77;
 constexpr size_t kQuotedPrintableLine = 76;
 // 10000-01-01T00:00:00Z.
 constexpr int64_t kEndOfYear9999 = 253402300800000;
-// How much of a value or a reply an error message quotes.
-constexpr size_t kQuoteLimit = 120;
+using net::curl::kQuoteLimit;
+using net::curl::Printable;
 
 // The value as a double-quoted string for an error message: control and
 // non-ASCII bytes escaped, so that a hostile value cannot break the line
@@ -58,22 +57,6 @@ std::string Quote(std::string_view value) {
     }
   }
   out += value.size() > kQuoteLimit ? "\"..." : "\"";
-  return out;
-}
-
-// Text from the relay or from libcurl, fit for a message: printable ASCII
-// only, trimmed, and cut after kQuoteLimit bytes.
-std::string Printable(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= kQuoteLimit) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    out += u >= 0x20 && u < 0x7f ? c : ' ';
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 
@@ -214,7 +197,7 @@ std::string SubjectHeader(std::string_view subject) {
       end = next;
     }
     if (start > 0) out += "\r\n ";
-    out += fmt::format("=?UTF-8?B?{}?=", audit::Base64Encode(subject.substr(start, end - start)));
+    out += fmt::format("=?UTF-8?B?{}?=", Base64Encode(subject.substr(start, end - start)));
     start = end;
   }
   out += "\r\n";
@@ -376,22 +359,9 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
-CURLcode GlobalInit() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return result;
-}
-
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
 // What went wrong in one exchange, in a message for the operator.
 Error Classify(const std::string& url, const SmtpOptions& options, CURLcode code, long reply_code,
-               const Replies& replies, const char* error_buffer) {
-  std::string detail = Printable(error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code));
+               const Replies& replies, std::string detail) {
   std::string reply = reply_code >= 400 ? replies.Find(reply_code) : std::string();
   std::string said = reply.empty() ? fmt::format("reply {}", reply_code) : Quote(reply);
   std::string message;
@@ -434,18 +404,7 @@ Result<void> CheckOptions(const SmtpOptions& options) {
   if (options.username.empty() && !options.password.empty()) {
     return Invalid("password is set but username is empty");
   }
-  if (options.connect_timeout.count() <= 0) {
-    return Invalid(fmt::format("connect_timeout must be positive, not {} ms",
-                               options.connect_timeout.count()));
-  }
-  if (options.timeout.count() <= 0) {
-    return Invalid(fmt::format("timeout must be positive, not {} ms", options.timeout.count()));
-  }
   return Ok();
-}
-
-long Millis(std::chrono::milliseconds d) {
-  return static_cast<long>(std::min<std::chrono::milliseconds::rep>(d.count(), LONG_MAX));
 }
 
 Result<void> Send(const SmtpOptions& options, const Mail& mail) {
@@ -455,65 +414,42 @@ Result<void> Send(const SmtpOptions& options, const Mail& mail) {
   Result<std::string> message = FormatMail(mail);
   if (!message) return std::unexpected(message.error());
 
-  if (CURLcode init = GlobalInit(); init != CURLE_OK) {
-    return std::unexpected(
-        Error::Internal(fmt::format("libcurl failed to initialise: {}", curl_easy_strerror(init))));
-  }
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return std::unexpected(Error::Internal("libcurl failed to create a handle"));
-  std::unique_ptr<curl_slist, CurlDeleter> recipients;
+  auto easy = net::curl::Easy::Open("smtp,smtps", options.connect_timeout, options.timeout);
+  if (!easy) return std::unexpected(easy.error());
+  net::curl::List recipients;
   for (const std::string& to : mail.to) {
-    curl_slist* longer = curl_slist_append(recipients.get(), fmt::format("<{}>", to).c_str());
-    if (longer == nullptr) return std::unexpected(Error::Internal("out of memory"));
-    if (!recipients) recipients.reset(longer);  // later appends return the same head
+    if (!net::curl::Append(recipients, fmt::format("<{}>", to))) {
+      return std::unexpected(Error::Internal("out of memory"));
+    }
   }
   std::string from = fmt::format("<{}>", mail.from);
   Upload upload{*message};
   Replies replies;
-  char error_buffer[CURL_ERROR_SIZE] = {};
 
-  CURL* c = curl.get();
-  CURLcode set = CURLE_OK;
-  auto check = [&set](CURLcode code) {
-    if (set == CURLE_OK) set = code;
-  };
   long use_ssl = relay->implicit_tls || options.starttls ? static_cast<long>(CURLUSESSL_ALL)
                                                          : static_cast<long>(CURLUSESSL_NONE);
-  check(curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer));
-  check(curl_easy_setopt(c, CURLOPT_URL, relay->url.c_str()));
-  check(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps"));
-  check(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));
-  check(curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, Millis(options.connect_timeout)));
-  check(curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, Millis(options.timeout)));
-  check(curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl));
-  check(curl_easy_setopt(c, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
-  check(curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L));
-  check(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L));
-  if (!options.ca_file.empty()) {
-    check(curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str()));
-  }
+  easy->Set(CURLOPT_URL, relay->url.c_str());
+  easy->Set(CURLOPT_USE_SSL, use_ssl);
+  if (!options.ca_file.empty()) easy->Set(CURLOPT_CAINFO, options.ca_file.c_str());
   if (!options.username.empty()) {
-    check(curl_easy_setopt(c, CURLOPT_USERNAME, options.username.c_str()));
-    check(curl_easy_setopt(c, CURLOPT_PASSWORD, options.password.c_str()));
+    easy->Set(CURLOPT_USERNAME, options.username.c_str());
+    easy->Set(CURLOPT_PASSWORD, options.password.c_str());
   }
-  check(curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str()));
-  check(curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get()));
-  check(curl_easy_setopt(c, CURLOPT_UPLOAD, 1L));
-  check(curl_easy_setopt(c, CURLOPT_READFUNCTION, OnRead));
-  check(curl_easy_setopt(c, CURLOPT_READDATA, &upload));
-  check(curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message->size())));
-  check(curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader));
-  check(curl_easy_setopt(c, CURLOPT_HEADERDATA, &replies));
-  if (set != CURLE_OK) {
-    return std::unexpected(
-        Error::Internal(fmt::format("libcurl refused an option: {}", curl_easy_strerror(set))));
-  }
+  easy->Set(CURLOPT_MAIL_FROM, from.c_str());
+  easy->Set(CURLOPT_MAIL_RCPT, recipients.get());
+  easy->Set(CURLOPT_UPLOAD, 1L);
+  easy->Set(CURLOPT_READFUNCTION, OnRead);
+  easy->Set(CURLOPT_READDATA, &upload);
+  easy->Set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message->size()));
+  easy->Set(CURLOPT_HEADERFUNCTION, OnHeader);
+  easy->Set(CURLOPT_HEADERDATA, &replies);
+  if (auto ready = easy->Ready(); !ready) return std::unexpected(ready.error());
 
-  CURLcode code = curl_easy_perform(c);
+  CURLcode code = easy->Perform();
   if (code == CURLE_OK) return Ok();
-  long reply_code = 0;
-  if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply_code) != CURLE_OK) reply_code = 0;
-  return std::unexpected(Classify(relay->url, options, code, reply_code, replies, error_buffer));
+  long reply_code = easy->Info(CURLINFO_RESPONSE_CODE);
+  return std::unexpected(
+      Classify(relay->url, options, code, reply_code, replies, easy->Detail(code)));
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "../../tests/smtp_receiver.h"
-#include "audit/crypto.h"
+#include "core/encoding.h"
 
 namespace interlock::notify {
 namespace {
@@ -103,7 +103,7 @@ std::optional<std::string> DecodeEncodedWords(std::string_view value) {
     if (!word.starts_with("=?UTF-8?B?") || !word.ends_with("?=")) return std::nullopt;
     word.remove_prefix(10);
     word.remove_suffix(2);
-    auto decoded = audit::Base64Decode(word);
+    auto decoded = Base64Decode(word);
     if (!decoded) return std::nullopt;
     out += *decoded;
   }

@@ -11,6 +11,7 @@
 #include "governance/audit_access.h"
 #include "governance/diagnostic.h"
 #include "governance/loader.h"
+#include "net/http_client.h"
 #include "server/service_impl.h"
 
 namespace interlock::server {
@@ -131,7 +132,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   impl->log = std::move(*log);
   notify::Sender* sender = options.sender;
   if (!sender) {
-    impl->network_sender = notify::NewNetworkSender();
+    impl->network_sender = notify::NewNetworkSender(net::NewCurlHttpClient(*options.fs));
     sender = impl->network_sender.get();
   }
   impl->notifier = std::make_unique<notify::Notifier>(*impl->log, *options.clock, *options.random,

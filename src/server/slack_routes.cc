@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "audit/crypto.h"
 #include "core/digest.h"
+#include "core/hmac.h"
 #include "notify/slack.h"
 #include "server/service_impl.h"
 
@@ -77,9 +77,9 @@ void Service::Impl::PostSlackCommand(Call& c) {
                           "is refused as a possible replay"));
     return;
   }
-  auto mac = audit::HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()},
-                               fmt::format("v0:{}:{}", *timestamp, r.body));
-  if (!audit::ConstantTimeEqual("v0=" + ToHex(mac.data(), mac.size()), *signature)) {
+  auto mac = HmacSha256({reinterpret_cast<const uint8_t*>(secret.data()), secret.size()},
+                        fmt::format("v0:{}:{}", *timestamp, r.body));
+  if (!ConstantTimeEqual("v0=" + ToHex(mac.data(), mac.size()), *signature)) {
     respond(ErrorResponse(401, "unauthorized", "the Slack signature does not match the body"));
     return;
   }

@@ -5,9 +5,9 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "audit/crypto.h"
 #include "audit/json.h"
 #include "core/digest.h"
+#include "core/hmac.h"
 
 namespace interlock::server {
 namespace {
@@ -75,9 +75,13 @@ Result<void> Tokens::Reload() {
   std::map<std::string, Stored, std::less<>> tokens;
   for (auto& [id, value] : *rows) {
     json j = json::parse(value, nullptr, false);
+    auto optional_time = [&j](const char* name) {
+      return !j.contains(name) || j[name].is_number_integer();
+    };
     if (!j.is_object() || !j.contains("principal") || !j["principal"].is_string() ||
         !j.contains("secret_sha256") || !j["secret_sha256"].is_string() ||
-        !j.contains("created_at") || !j["created_at"].is_number_integer()) {
+        !j.contains("created_at") || !j["created_at"].is_number_integer() ||
+        !optional_time("expires_at") || !optional_time("revoked_at")) {
       return std::unexpected(
           Error::Corruption(fmt::format("token {}: stored value is damaged", id)));
     }
@@ -156,8 +160,7 @@ Result<std::string> Tokens::Authenticate(std::string_view token) {
     if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
   }
   auto it = tokens_.find(id);
-  if (it == tokens_.end() ||
-      !audit::ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {
+  if (it == tokens_.end() || !ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {
     return std::unexpected(Error::PermissionDenied("the bearer token is not valid"));
   }
   const TokenInfo& info = it->second.info;
@@ -177,8 +180,7 @@ bool Tokens::Recognises(std::string_view token) {
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return true;
   auto it = tokens_.find(id);
-  return it != tokens_.end() &&
-         audit::ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
+  return it != tokens_.end() && ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
 }
 
 }  // namespace interlock::server
