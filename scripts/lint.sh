@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 'fuzz/*.cc')
 clang-format --dry-run --Werror $sources
+bash scripts/check-layers.sh
 cmake -S . -B build/lint -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINTERLOCK_SANITIZE=ON \
   -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON >/dev/null
 git ls-files 'src/*.cc' | grep -v '_test\.cc$' | xargs -P "$(nproc)" -n 1 clang-tidy-19 -p build/lint --quiet \

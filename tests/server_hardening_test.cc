@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "governance/audit_access.h"
+#include "app/audit_access.h"
 #include "governance/loader.h"
 #include "server_fixture.h"
 
@@ -290,7 +290,7 @@ TEST_F(StateTamperTest, AGrantWrittenIntoTheDatabaseGivesNothing) {
   Start();
   EXPECT_EQ(Call("GET", "/v1/audit/entries", "oscar").status, 403);
   // A grant given the proper way works, and is a bound state row.
-  auto reader = governance::ReaderFor(*governance::Load(fs_, governance_), "erin");
+  auto reader = app::ReaderFor(*governance::Load(fs_, governance_), "erin");
   ASSERT_TRUE(reader.has_value());
   ASSERT_TRUE(service_->log().Grant(*reader, "oscar", 3'600'000).has_value());
   EXPECT_EQ(Call("GET", "/v1/audit/entries", "oscar").status, 200);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/audit_access.h"
 #include "audit/json.h"
 #include "audit/log.h"
 #include "cli/cli.h"
@@ -12,7 +13,6 @@
 #include "core/duration.h"
 #include "core/encoding.h"
 #include "core/fs.h"
-#include "governance/audit_access.h"
 #include "governance/loader.h"
 
 namespace interlock::cli {
@@ -42,7 +42,7 @@ Result<audit::Reader> ReaderAs(const governance::Governance& g, const std::strin
     return std::unexpected(
         Error::InvalidArgument("--as PRINCIPAL is required: reads of the audit log are logged"));
   }
-  return governance::ReaderFor(g, as);
+  return app::ReaderFor(g, as);
 }
 
 struct Opened {
@@ -62,7 +62,7 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
   options.random = &opened->random;
   options.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   options.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
-  if (g) options.retention = governance::RetentionOf(*g);
+  if (g) options.retention = app::RetentionOf(*g);
   auto log = audit::AuditLog::Open(options);
   if (!log) return std::unexpected(log.error());
   opened->log = std::move(*log);
@@ -363,7 +363,7 @@ int RunPrune(const AuditOptions& o, Io& io) {
   }
   auto opened = OpenLog(o, io, &*g);
   if (!opened) return Fail(io, opened.error());
-  auto report = (*opened)->log->Prune(governance::RetentionOf(*g), o.as);
+  auto report = (*opened)->log->Prune(app::RetentionOf(*g), o.as);
   if (!report) return Fail(io, report.error());
   Print(io.out, "{}\n",
         json{{"pruned_payloads", report->payloads},
@@ -378,7 +378,7 @@ int RunGrant(const AuditOptions& o, Io& io) {
   if (!g) return Fail(io, g.error());
   auto by = ReaderAs(*g, o.as);
   if (!by) return Fail(io, by.error());
-  auto to = governance::ReaderFor(*g, o.grant_to);
+  auto to = app::ReaderFor(*g, o.grant_to);
   if (!to) return Fail(io, to.error());
   // The grantee's own access entry says how long a grant lasts.
   Millis duration{0};

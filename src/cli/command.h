@@ -19,7 +19,6 @@ class App;
 
 namespace interlock::cli {
 
-
 template <class... Args>
 void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... args) {
   stream << fmt::format(format, std::forward<Args>(args)...);
@@ -27,8 +26,7 @@ void Print(std::ostream& stream, fmt::format_string<Args...> format, Args&&... a
 
 // Reads a whole file, or standard input for "-", refusing more than `limit`
 // bytes; `what` names the input in errors.
-Result<std::string> ReadInput(const std::string& path, Io& io, size_t limit,
-                              std::string_view what);
+Result<std::string> ReadInput(const std::string& path, Io& io, size_t limit, std::string_view what);
 
 // Prints "error: <message>" and returns the exit code for its kind.
 int Fail(Io& io, const Error& error);

@@ -32,19 +32,13 @@ struct ServeOptions {
   std::string token;
 };
 
-struct Surroundings {
-  RealFileSystem fs;
-  SystemClock clock;
-  SystemRandom random;
-};
-
-server::ServiceOptions ServiceOptionsFor(const ServeOptions& o, Io& io, Surroundings& s) {
+server::ServiceOptions ServiceOptionsFor(const ServeOptions& o, Io& io) {
   server::ServiceOptions so;
   so.governance_dir = GovernanceDir(o.governance, io);
   so.data_dir = DataDir(o.data, io);
-  so.fs = &s.fs;
-  so.clock = &s.clock;
-  so.random = &s.random;
+  so.fs = &io.fs;
+  so.clock = &io.clock;
+  so.random = &io.random;
   so.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   so.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
   so.delivery_file = o.delivery;
@@ -81,8 +75,7 @@ int RunServe(const ServeOptions& o, Io& io) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  Surroundings s;
-  server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  server::ServiceOptions so = ServiceOptionsFor(o, io);
   if (o.tls_cert.empty() && !IsLoopbackListen(o.listen)) {
     so.insecure_transport = true;
     Print(io.err,
@@ -182,8 +175,7 @@ Result<governance::Governance> LoadGovernance(const server::ServiceOptions& so) 
 }
 
 int RunTokenCreate(const ServeOptions& o, Io& io) {
-  Surroundings s;
-  server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  server::ServiceOptions so = ServiceOptionsFor(o, io);
   auto g = LoadGovernance(so);
   if (!g) return Fail(io, g.error());
   if (!g->FindPrincipal(o.principal)) {
@@ -213,8 +205,7 @@ int RunTokenCreate(const ServeOptions& o, Io& io) {
 }
 
 int RunTokenRevoke(const ServeOptions& o, Io& io) {
-  Surroundings s;
-  server::ServiceOptions so = ServiceOptionsFor(o, io, s);
+  server::ServiceOptions so = ServiceOptionsFor(o, io);
   auto g = LoadGovernance(so);
   if (!g) return Fail(io, g.error());
   auto store = OpenTokens(so, *g, io);

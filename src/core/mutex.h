@@ -65,22 +65,6 @@ class SCOPED_CAPABILITY MutexLock {
   Mutex* const mu_;
 };
 
-// Holds a Mutex for its lifetime if it was free when constructed.
-class SCOPED_CAPABILITY MutexTryLock {
- public:
-  explicit MutexTryLock(Mutex* mu) TRY_ACQUIRE(true, mu) : mu_(mu), held_(mu->TryLock()) {}
-  ~MutexTryLock() RELEASE() {
-    if (held_) mu_->Unlock();
-  }
-  MutexTryLock(const MutexTryLock&) = delete;
-  MutexTryLock& operator=(const MutexTryLock&) = delete;
-  bool held() const { return held_; }
-
- private:
-  Mutex* const mu_;
-  const bool held_;
-};
-
 class CondVar {
  public:
   CondVar() = default;

@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -13,6 +11,7 @@
 #include "audit/json.h"
 #include "audit/log.h"
 #include "core/digest.h"
+#include "core/mutex.h"
 #include "workflow/approval.h"
 
 namespace interlock::notify {
@@ -93,18 +92,18 @@ struct Notifier::Impl {
   Random& random;
   Sender& sender;
 
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  DeliveryConfig delivery;
-  std::map<std::string, Message> pending;  // by id
-  NotifierStats counts;
-  bool stopping = false;
-  bool poked = false;
-  bool started = false;
+  mutable Mutex mu;
+  CondVar cv;
+  DeliveryConfig delivery GUARDED_BY(mu);
+  std::map<std::string, Message> pending GUARDED_BY(mu);  // by id
+  NotifierStats counts GUARDED_BY(mu);
+  bool stopping GUARDED_BY(mu) = false;
+  bool poked GUARDED_BY(mu) = false;
+  bool started GUARDED_BY(mu) = false;
   // Messages being sent by an urgent sender thread, which the delivery
   // thread leaves alone; and how many such threads run.
-  std::set<std::string> in_flight;
-  size_t urgent_running = 0;
+  std::set<std::string> in_flight GUARDED_BY(mu);
+  size_t urgent_running GUARDED_BY(mu) = 0;
   std::thread thread;
 
   Impl(audit::AuditLog& l, const Clock& c, Random& r, Sender& s, DeliveryConfig d)
@@ -149,7 +148,7 @@ struct Notifier::Impl {
       m.last_error = sent.error().message();
       m.next_attempt = NextAttempt(m.attempts, now, Jitter());
       if (!log.Commit(std::vector<audit::Event>{}, {Row(m)})) return false;
-      std::lock_guard lock(mu);
+      MutexLock lock(&mu);
       counts.retried += 1;
       pending[m.id] = std::move(m);
       return true;
@@ -160,21 +159,21 @@ struct Notifier::Impl {
     if (!log.Commit(std::move(*event), {{std::string(kOutboxKind), m.id, std::nullopt}})) {
       return false;
     }
-    std::lock_guard lock(mu);
+    MutexLock lock(&mu);
     (sent ? counts.delivered : counts.failed) += 1;
     pending.erase(m.id);
     return true;
   }
 
   void Run() {
-    std::unique_lock lock(mu);
+    MutexLock lock(&mu);
     while (!stopping) {
-      lock.unlock();
+      mu.Unlock();
       Deliver();
-      lock.lock();
+      mu.Lock();
       // A second at most between looks: retries are due on the clock, which
       // tests move without waking anyone.
-      cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || poked; });
+      if (!stopping && !poked) cv.WaitFor(&mu, std::chrono::seconds(1));
       poked = false;
     }
   }
@@ -193,7 +192,7 @@ struct Notifier::Impl {
     std::vector<Message> due;
     DeliveryConfig config;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(&mu);
       UnixMillis now = clock.Now();
       for (const auto& [id, m] : pending) {
         if (m.next_attempt <= now && !in_flight.count(id)) due.push_back(m);
@@ -206,7 +205,7 @@ struct Notifier::Impl {
     });
     for (Message& m : due) {
       {
-        std::lock_guard lock(mu);
+        MutexLock lock(&mu);
         if (stopping) break;
       }
       Result<void> sent = Attempt(m, config);
@@ -216,22 +215,22 @@ struct Notifier::Impl {
   }
 
   // Sends `m` at once on a thread of its own, beside the delivery thread
-  // and any other urgent message. REQUIRES: mu held, m.id in in_flight.
-  void SendUrgent(Message m) {
+  // and any other urgent message. m.id must be in in_flight.
+  void SendUrgent(Message m) REQUIRES(mu) {
     ++urgent_running;
     std::thread([this, m = std::move(m)]() mutable {
       DeliveryConfig config;
       {
-        std::lock_guard lock(mu);
+        MutexLock lock(&mu);
         config = delivery;
       }
       std::string id = m.id;
       Result<void> sent = Attempt(m, config);
       Record(std::move(m), std::move(sent));
-      std::lock_guard lock(mu);
+      MutexLock lock(&mu);
       in_flight.erase(id);
       --urgent_running;
-      cv.notify_all();
+      cv.SignalAll();
     }).detach();
   }
 };
@@ -242,19 +241,19 @@ Notifier::Notifier(audit::AuditLog& log, const Clock& clock, Random& random, Sen
 
 Notifier::~Notifier() {
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     impl_->stopping = true;
   }
-  impl_->cv.notify_all();
+  impl_->cv.SignalAll();
   if (impl_->thread.joinable()) impl_->thread.join();
-  std::unique_lock lock(impl_->mu);
-  impl_->cv.wait(lock, [&] { return impl_->urgent_running == 0; });
+  MutexLock lock(&impl_->mu);
+  while (impl_->urgent_running != 0) impl_->cv.Wait(&impl_->mu);
 }
 
 Result<void> Notifier::Load() {
   auto rows = impl_->log.LoadState(std::string(kOutboxKind));
   if (!rows) return std::unexpected(rows.error());
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(&impl_->mu);
   for (const auto& [id, value] : *rows) {
     auto m = FromJson(json::parse(value, nullptr, false));
     if (!m) {
@@ -268,19 +267,19 @@ Result<void> Notifier::Load() {
 
 void Notifier::Start() {
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     impl_->started = true;
   }
   impl_->thread = std::thread([this] { impl_->Run(); });
 }
 
 void Notifier::SetDelivery(DeliveryConfig delivery) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(&impl_->mu);
   impl_->delivery = std::move(delivery);
 }
 
 DeliveryConfig Notifier::delivery() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(&impl_->mu);
   return impl_->delivery;
 }
 
@@ -289,7 +288,7 @@ Result<std::vector<Message>> Notifier::Compose(const governance::Governance& g,
                                                const std::vector<std::string>& targets) {
   std::vector<std::string> usable;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     for (const std::string& t : targets) {
       if (!g.FindRole(t) && !impl_->delivery.channels.count(t)) continue;
       usable.push_back(t);
@@ -313,7 +312,7 @@ audit::StateChange Notifier::Row(const Message& m) {
 void Notifier::Enqueue(std::vector<Message> messages) {
   if (messages.empty()) return;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     for (Message& m : messages) {
       // The emergency stop's messages do not wait behind anything: each
       // goes out at once, to every channel in parallel.
@@ -327,20 +326,20 @@ void Notifier::Enqueue(std::vector<Message> messages) {
     }
     impl_->poked = true;
   }
-  impl_->cv.notify_all();
+  impl_->cv.SignalAll();
 }
 
 size_t Notifier::DeliverDue() { return impl_->Deliver(); }
 
 std::vector<Message> Notifier::Pending() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(&impl_->mu);
   std::vector<Message> out;
   for (const auto& [id, m] : impl_->pending) out.push_back(m);
   return out;
 }
 
 NotifierStats Notifier::stats() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(&impl_->mu);
   NotifierStats s = impl_->counts;
   s.pending = impl_->pending.size();
   return s;

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 
+#include "app/audit_access.h"
 #include "audit/event.h"
 #include "audit/json.h"
 #include "core/json.h"
-#include "governance/audit_access.h"
 #include "server/service_impl.h"
 
 namespace interlock::server {
@@ -167,7 +167,7 @@ void Service::Impl::PostApprovalAction(Call& c) {
 void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
                                   const std::string& id, const std::optional<std::string>& wanted,
                                   const std::string& cursor, size_t page, const Respond& respond) {
-  auto reader = governance::ReaderFor(g, actor.id);
+  auto reader = app::ReaderFor(g, actor.id);
   if (!reader) {
     respond(ErrorResponse(reader.error()));
     return;
@@ -186,7 +186,7 @@ void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
   std::optional<std::string> next_cursor;
   bool exists = false;
   {
-    std::lock_guard lock(approvals_mu);
+    MutexLock lock(&approvals_mu);
     if (!id.empty()) {
       auto it = approvals.find(id);
       exists = it != approvals.end();
@@ -255,7 +255,7 @@ void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& acto
                                    const std::function<void(Outcome)>& done) {
   auto task = [this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
                done]() mutable {
-    std::lock_guard lock(approvals_mu);
+    MutexLock lock(&approvals_mu);
     auto it = approvals.find(id);
     if (it == approvals.end()) {
       done(std::unexpected(ErrorResponse(404, "not_found", fmt::format("no approval {}", id))));

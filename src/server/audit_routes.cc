@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
+#include "app/audit_access.h"
 #include "audit/json.h"
 #include "audit/note.h"
-#include "governance/audit_access.h"
 #include "server/service_impl.h"
 
 namespace interlock::server {
@@ -61,7 +61,7 @@ void Service::Impl::GetConsistency(Call& c) {
 void Service::Impl::GetEntries(Call& c) {
   ReadAudit(c, [this](const Call& call) -> Result<json> {
     const HttpRequest& r = call.request;
-    auto reader = governance::ReaderFor(*call.g, call.actor->id);
+    auto reader = app::ReaderFor(*call.g, call.actor->id);
     if (!reader) return std::unexpected(reader.error());
     audit::QueryFilter f;
     if (auto v = r.Query("actor")) f.actor = std::string(*v);

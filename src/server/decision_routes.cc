@@ -150,7 +150,7 @@ void Service::Impl::PostDecision(Call& c) {
           decision::ExtraMember extra[] = {{"audit_index", index}, {"approval_id", id}};
           decision::AppendMembers(&body, std::span(extra, approval ? 2 : 1));
           if (approval) {
-            std::lock_guard lock(approvals_mu);
+            MutexLock lock(&approvals_mu);
             approvals[approval->id] = std::move(*approval);
             PublishPendingRoles();
           }
@@ -166,9 +166,9 @@ void Service::Impl::PostDecision(Call& c) {
                       {"message", "the decision could not be recorded, so it is deny: " +
                                       appended.error().message()}}}}));
         }
-        std::lock_guard lock(pending_mu);
+        MutexLock lock(&pending_mu);
         pending_decisions.fetch_sub(1);
-        pending_cv.notify_all();
+        pending_cv.SignalAll();
       });
 }
 

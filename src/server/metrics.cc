@@ -32,7 +32,7 @@ void Service::Impl::GetMetrics(Call& c) {
   out += fmt::format("interlock_audit_largest_commit {}\n", s.largest_batch);
   size_t pending = 0;
   {
-    std::lock_guard lock(approvals_mu);
+    MutexLock lock(&approvals_mu);
     for (const auto& [id, a] : approvals) pending += workflow::IsFinal(a.state) ? 0 : 1;
   }
   metric("interlock_approvals_pending", "gauge",

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "app/audit_access.h"
 #include "audit/event.h"
 #include "audit/json.h"
-#include "governance/audit_access.h"
 #include "governance/diagnostic.h"
 #include "governance/loader.h"
 #include "net/http_client.h"
@@ -111,7 +111,7 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& opti
   lo.master_key_env = options.master_key_env;
   lo.master_key_file_env = options.master_key_file_env;
   lo.vfs = options.vfs;
-  lo.retention = governance::RetentionOf(g);
+  lo.retention = app::RetentionOf(g);
   return audit::AuditLog::Open(lo);
 }
 
@@ -152,16 +152,16 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   if (auto ok = impl->LoadStats(); !ok) return std::unexpected(ok.error());
   auto approvals = impl->log->LoadState(std::string(kApprovalKind));
   if (!approvals) return std::unexpected(approvals.error());
-  for (const auto& [id, value] : *approvals) {
-    auto a = workflow::FromJson(nlohmann::json::parse(value, nullptr, false));
-    if (!a) {
-      return std::unexpected(
-          Error(a.error().kind(), fmt::format("approval {}: {}", id, a.error().message())));
-    }
-    impl->approvals[id] = std::move(*a);
-  }
   {
-    std::lock_guard lock(impl->approvals_mu);
+    MutexLock lock(&impl->approvals_mu);
+    for (const auto& [id, value] : *approvals) {
+      auto a = workflow::FromJson(nlohmann::json::parse(value, nullptr, false));
+      if (!a) {
+        return std::unexpected(
+            Error(a.error().kind(), fmt::format("approval {}: {}", id, a.error().message())));
+      }
+      impl->approvals[id] = std::move(*a);
+    }
     impl->PublishPendingRoles();
   }
   impl->notifier->Start();
@@ -225,7 +225,7 @@ Result<std::string> Service::Impl::Reload(const std::string& by) {
 void Service::Tick() {
   Impl& s = *impl_;
   {
-    std::lock_guard lock(s.approvals_mu);
+    MutexLock lock(&s.approvals_mu);
     UnixMillis now = s.options.clock->Now();
     std::vector<workflow::Transition> due;
     for (const auto& [id, a] : s.approvals) {
@@ -246,8 +246,8 @@ void Service::Drain() {
     if (lane) lane->Drain();
   }
   {
-    std::unique_lock lock(s.pending_mu);
-    s.pending_cv.wait(lock, [&] { return s.pending_decisions.load() == 0; });
+    MutexLock lock(&s.pending_mu);
+    while (s.pending_decisions.load() != 0) s.pending_cv.Wait(&s.pending_mu);
   }
   s.SaveStats(true);
 }

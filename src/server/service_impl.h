@@ -7,11 +7,9 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +20,7 @@
 #include "app/lane.h"
 #include "app/stop_board.h"
 #include "audit/log.h"
+#include "core/mutex.h"
 #include "decision/engine.h"
 #include "governance/model.h"
 #include "notify/notifier.h"
@@ -85,8 +84,8 @@ struct Service::Impl {
   // The emergency stops: read without a lock, written by the stop lane only.
   app::StopBoard stops;
 
-  std::mutex approvals_mu;
-  std::map<std::string, workflow::ApprovalRequest> approvals;  // by id; guarded by approvals_mu
+  Mutex approvals_mu;
+  std::map<std::string, workflow::ApprovalRequest> approvals GUARDED_BY(approvals_mu);  // by id
   // The roles that may approve a pending request, which a stop change
   // notifies: republished by every change to `approvals`, so that the stop
   // lane reads them without taking approvals_mu.
@@ -98,18 +97,19 @@ struct Service::Impl {
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
   // Decisions by hour (hours since 1970) and DecisionKind, the last
   // kStatsHours hours, for the dashboard's chart.
-  std::mutex stats_mu;
-  std::map<int64_t, std::array<uint64_t, 3>> hourly;
-  bool hourly_dirty = false;
-  UnixMillis hourly_saved_at = 0;
+  Mutex stats_mu;
+  std::map<int64_t, std::array<uint64_t, 3>> hourly GUARDED_BY(stats_mu);
+  bool hourly_dirty GUARDED_BY(stats_mu) = false;
+  UnixMillis hourly_saved_at GUARDED_BY(stats_mu) = 0;
   std::atomic<uint64_t> decision_failures{0};
   std::atomic<uint64_t> pending_decisions{0};
-  std::mutex pending_mu;
-  std::condition_variable pending_cv;
+  Mutex pending_mu;
+  CondVar pending_cv;
   std::function<HttpStats()> http_stats;
 
-  std::mutex slack_mu;
-  std::map<std::string, int64_t> slack_seen;  // signature -> its timestamp, for 5 minutes
+  Mutex slack_mu;
+  // signature -> its timestamp, for 5 minutes
+  std::map<std::string, int64_t> slack_seen GUARDED_BY(slack_mu);
 
   std::unique_ptr<notify::Sender> network_sender;
   std::unique_ptr<notify::Notifier> notifier;  // after log: destroyed before it
@@ -127,8 +127,8 @@ struct Service::Impl {
   // waiting there already.
   void Post(app::Lane& lane, const std::string& who, const Respond& respond,
             std::function<void()> task);
-  // Republishes pending_roles. REQUIRES: approvals_mu held.
-  void PublishPendingRoles();
+  // Republishes pending_roles.
+  void PublishPendingRoles() REQUIRES(approvals_mu);
   // The principal behind the request's bearer token, or the answer to send.
   std::expected<const Principal*, HttpResponse> Authenticate(const HttpRequest& r,
                                                              const Governance& g);
@@ -174,8 +174,8 @@ struct Service::Impl {
                       workflow::Action act, std::string rationale, std::string to,
                       const std::function<void(Outcome)>& done);
   // Stores `t`'s request with its audit event and its notifications.
-  // REQUIRES: approvals_mu held.
-  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t);
+  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t)
+      REQUIRES(approvals_mu);
   // The outbox messages for an approval's notifications, on its workflow's
   // channels.
   Result<std::vector<notify::Message>> Announce(const Governance& g,

@@ -85,7 +85,7 @@ void Service::Impl::PostSlackCommand(Call& c) {
   }
   {
     // A signed request replayed inside the 5 minutes is refused too.
-    std::lock_guard lock(slack_mu);
+    MutexLock lock(&slack_mu);
     std::erase_if(slack_seen, [&](const auto& seen) { return seen.second < now - 300; });
     if (!slack_seen.emplace(std::string(*signature), sent).second) {
       respond(ErrorResponse(401, "unauthorized", "this Slack request was already received"));

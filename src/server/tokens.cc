@@ -65,7 +65,7 @@ Tokens::Tokens(audit::AuditLog& log, const Clock& clock, Random& random)
     : log_(log), clock_(clock), random_(random) {}
 
 Result<void> Tokens::Load() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return Reload();
 }
 
@@ -119,7 +119,7 @@ Result<CreatedToken> Tokens::Create(const std::string& principal,
   auto record = log_.Commit(std::move(*event), {{std::string(kKind), id, ToJson(out.info, hash)}});
   if (!record) return std::unexpected(record.error());
   out.record = *record;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   tokens_[id] = Stored{out.info, hash};
   return out;
 }
@@ -127,7 +127,7 @@ Result<CreatedToken> Tokens::Create(const std::string& principal,
 Result<TokenInfo> Tokens::Revoke(std::string_view id_or_token, const std::string& by) {
   std::string_view id = id_or_token;
   if (auto parts = SplitToken(id_or_token)) id = parts->first;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
   auto it = tokens_.find(id);
   if (it == tokens_.end()) {
@@ -153,7 +153,7 @@ Result<std::string> Tokens::Authenticate(std::string_view token) {
         Error::PermissionDenied("the bearer token is malformed (expected itk_<id>_<secret>)"));
   }
   auto [id, secret] = *parts;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // `interlock token create` and `revoke` may run while the server does:
   // their changes are read again at most a second later.
   if (clock_.Now() - last_reload_ >= 1000) {
@@ -177,10 +177,11 @@ bool Tokens::Recognises(std::string_view token) {
   auto parts = SplitToken(token);
   if (!parts) return false;
   auto [id, secret] = *parts;
-  std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock()) return true;
+  if (!mu_.TryLock()) return true;
   auto it = tokens_.find(id);
-  return it != tokens_.end() && ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
+  bool known = it != tokens_.end() && ConstantTimeEqual(HashSecret(secret), it->second.secret_hash);
+  mu_.Unlock();
+  return known;
 }
 
 }  // namespace interlock::server

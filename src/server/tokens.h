@@ -10,13 +10,13 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "audit/log.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/random.h"
 #include "core/status.h"
 
@@ -41,39 +41,39 @@ class Tokens {
   Tokens(audit::AuditLog& log, const Clock& clock, Random& random);
 
   // Loads the tokens already stored.
-  Result<void> Load();
+  Result<void> Load() EXCLUDES(mu_);
 
   // `by` is who asks (recorded in the audit event).
   Result<CreatedToken> Create(const std::string& principal, std::optional<int64_t> lifetime_ms,
-                              const std::string& by);
+                              const std::string& by) EXCLUDES(mu_);
   // Revokes by token id, or by the whole token.
-  Result<TokenInfo> Revoke(std::string_view id_or_token, const std::string& by);
+  Result<TokenInfo> Revoke(std::string_view id_or_token, const std::string& by) EXCLUDES(mu_);
 
   // The principal a bearer token stands for. kPermissionDenied (to be
   // answered 401) when it is malformed, unknown, expired or revoked; the
   // message says which without echoing the secret. Tokens created or revoked
   // by another process take effect within a second.
-  Result<std::string> Authenticate(std::string_view token);
+  Result<std::string> Authenticate(std::string_view token) EXCLUDES(mu_);
 
   // Whether `token` names a token this process has loaded, its secret
   // matching, revoked or not: a cheap look that never blocks (true when the
   // tokens are being reloaded at that moment), for limits that apply before
   // authentication. Authenticate decides.
-  bool Recognises(std::string_view token);
+  bool Recognises(std::string_view token) EXCLUDES(mu_);
 
  private:
-  Result<void> Reload();
+  Result<void> Reload() REQUIRES(mu_);
 
   audit::AuditLog& log_;
   const Clock& clock_;
   Random& random_;
-  std::mutex mu_;
+  Mutex mu_;
   struct Stored {
     TokenInfo info;
     std::string secret_hash;  // hex SHA-256 of the secret
   };
-  std::map<std::string, Stored, std::less<>> tokens_;  // by id
-  UnixMillis last_reload_ = 0;
+  std::map<std::string, Stored, std::less<>> tokens_ GUARDED_BY(mu_);  // by id
+  UnixMillis last_reload_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace interlock::server

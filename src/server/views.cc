@@ -7,8 +7,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "app/audit_access.h"
 #include "audit/json.h"
-#include "governance/audit_access.h"
 #include "server/service_impl.h"
 
 namespace interlock::server {
@@ -112,7 +112,7 @@ void Service::Impl::GetMe(Call& c) {
   bool deactivate = current.active ? safety::Deactivate(g, current, p, fields, now).has_value()
                                    : human && (p.roles & policy.deactivate_roles).any();
   std::string read_audit = "none";
-  if (auto reader = governance::ReaderFor(g, p.id)) {
+  if (auto reader = app::ReaderFor(g, p.id)) {
     read_audit = reader->needs_grant                        ? "grant"
                  : reader->scope == audit::ReadScope::kAll  ? "all"
                  : reader->scope == audit::ReadScope::kTeam ? "team"
@@ -137,7 +137,7 @@ void Service::Impl::GetMe(Call& c) {
 }
 
 void Service::Impl::CountDecision(DecisionKind kind, UnixMillis at) {
-  std::lock_guard lock(stats_mu);
+  MutexLock lock(&stats_mu);
   int64_t hour = at / kHourMs;
   ++hourly[hour][static_cast<size_t>(kind)];
   hourly_dirty = true;
@@ -150,7 +150,7 @@ void Service::Impl::SaveStats(bool force) {
   UnixMillis now = options.clock->Now();
   nlohmann::json value = {{"format", 1}, {"hours", nlohmann::json::object()}};
   {
-    std::lock_guard lock(stats_mu);
+    MutexLock lock(&stats_mu);
     if (!hourly_dirty || (!force && now - hourly_saved_at < 60'000)) return;
     for (const auto& [hour, counts] : hourly) value["hours"][std::to_string(hour)] = counts;
     hourly_dirty = false;
@@ -159,7 +159,7 @@ void Service::Impl::SaveStats(bool force) {
   auto saved = log->Commit(std::vector<audit::Event>{},
                            {{std::string(kStatsKind), std::string(kStatsId), audit::Dump(value)}});
   if (!saved) {
-    std::lock_guard lock(stats_mu);
+    MutexLock lock(&stats_mu);
     hourly_dirty = true;  // again at the next tick
   }
 }
@@ -167,6 +167,7 @@ void Service::Impl::SaveStats(bool force) {
 Result<void> Service::Impl::LoadStats() {
   auto stats = log->LoadState(std::string(kStatsKind));
   if (!stats) return std::unexpected(stats.error());
+  MutexLock lock(&stats_mu);
   for (const auto& [id, value] : *stats) {
     // Only a chart: counts that cannot be read are started again.
     nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
@@ -203,7 +204,7 @@ Result<json> Service::Impl::Stats(const HttpRequest& r) {
   int64_t current = now / kHourMs;
   json per_hour = json::array();
   {
-    std::lock_guard lock(stats_mu);
+    MutexLock lock(&stats_mu);
     for (int64_t h = current - static_cast<int64_t>(n) + 1; h <= current; ++h) {
       auto it = hourly.find(h);
       std::array<uint64_t, 3> c = it == hourly.end() ? std::array<uint64_t, 3>{} : it->second;
@@ -222,7 +223,7 @@ Result<json> Service::Impl::Stats(const HttpRequest& r) {
   };
   std::vector<Finished> finished;
   {
-    std::lock_guard lock(approvals_mu);
+    MutexLock lock(&approvals_mu);
     for (const auto& [id, a] : approvals) {
       if (!workflow::IsFinal(a.state) || a.history.empty()) continue;
       UnixMillis end = a.history.back().at;

@@ -8,12 +8,12 @@
 #include "core/status.h"
 #include "governance/model.h"
 
-namespace interlock::governance {
+namespace interlock::app {
 
-audit::RetentionPeriods RetentionOf(const Governance& g);
+audit::RetentionPeriods RetentionOf(const governance::Governance& g);
 
 // The rights of principal `id` to read the audit log. kNotFound if the
 // governance has no such principal; kInvalidArgument if `id` is empty.
-Result<audit::Reader> ReaderFor(const Governance& g, const std::string& id);
+Result<audit::Reader> ReaderFor(const governance::Governance& g, const std::string& id);
 
-}  // namespace interlock::governance
+}  // namespace interlock::app

@@ -1,8 +1,13 @@
-#include "governance/audit_access.h"
+#include "app/audit_access.h"
 
 #include <fmt/format.h>
 
-namespace interlock::governance {
+namespace interlock::app {
+
+using governance::AuditAccess;
+using governance::AuditPolicy;
+using governance::Governance;
+using governance::Principal;
 
 audit::RetentionPeriods RetentionOf(const Governance& g) {
   const AuditPolicy& a = g.audit;
@@ -31,9 +36,9 @@ Result<audit::Reader> ReaderFor(const Governance& g, const std::string& id) {
   bool all_without_grant = false, all_with_grant = false;
   for (const AuditAccess& a : g.audit.access) {
     if (!p->roles.test(a.role)) continue;
-    audit::ReadScope scope = a.scope == ReadScope::kAll    ? audit::ReadScope::kAll
-                             : a.scope == ReadScope::kTeam ? audit::ReadScope::kTeam
-                                                           : audit::ReadScope::kOwn;
+    audit::ReadScope scope = a.scope == governance::ReadScope::kAll    ? audit::ReadScope::kAll
+                             : a.scope == governance::ReadScope::kTeam ? audit::ReadScope::kTeam
+                                                                       : audit::ReadScope::kOwn;
     if (scope == audit::ReadScope::kAll) {
       (a.grant_duration.count() > 0 ? all_with_grant : all_without_grant) = true;
     }
@@ -46,4 +51,4 @@ Result<audit::Reader> ReaderFor(const Governance& g, const std::string& id) {
   return r;
 }
 
-}  // namespace interlock::governance
+}  // namespace interlock::app
