@@ -19,7 +19,6 @@
 #include "audit/json.h"
 #include "audit/state_binding.h"
 #include "audit/tiles.h"
-#include "store/sqlite_audit_store.h"
 
 namespace interlock::audit {
 namespace {
@@ -352,7 +351,8 @@ struct AuditLog::WriterState {
   StateBindings bindings;  // the state rows as committed (audit/state_binding.h)
 };
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options,
+                                                 std::unique_ptr<store::AuditStore> store) {
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->options_ = options;
   FileSystem& fs = *options.fs;
@@ -373,14 +373,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options) {
 
   std::array<uint8_t, 8> id_bytes;
   if (auto ok = options.random->Fill(id_bytes); !ok) return std::unexpected(ok.error());
-  std::string db_path = JoinPath(options.data_dir, "audit.db");
-  auto store = store::SqliteAuditStore::Open(
-      db_path, {options.vfs, HexEncode(id_bytes), options.wal_checkpoint_pages});
-  if (!store) return std::unexpected(store.error());
-  log->store_ = std::move(*store);
-  auto meta = log->store_->Meta();
-  if (!meta) return std::unexpected(meta.error());
-  log->origin_ = "interlock/audit/" + meta->log_id;
+  log->store_ = std::move(store);
+  const std::string& db_path = log->store_->Location();
+  auto log_id = log->store_->ClaimLogId(HexEncode(id_bytes));
+  if (!log_id) return std::unexpected(log_id.error());
+  log->origin_ = "interlock/audit/" + *log_id;
 
   // The checkpoint signing key: created on first use, owner-only.
   std::string key_path = JoinPath(options.data_dir, "audit-signing.key");
