@@ -29,6 +29,7 @@
 #include "audit/log.h"
 #include "audit/tiles.h"
 #include "store/sqlite.h"
+#include "store/sqlite_audit_store.h"
 
 using namespace interlock;
 using Stopwatch = std::chrono::steady_clock;
@@ -66,7 +67,12 @@ std::unique_ptr<audit::AuditLog> OpenLog(Env& env, const std::string& dir) {
   o.clock = &env.clock;
   o.random = &env.random;
   o.master_key_env = std::string(kMasterKey);
-  auto log = audit::AuditLog::Open(o);
+  auto store = store::SqliteAuditStore::OpenInDirectory(env.fs, dir);
+  if (!store) {
+    fmt::print(stderr, "open {}: {}\n", dir, store.error().message());
+    std::exit(1);
+  }
+  auto log = audit::AuditLog::Open(o, std::move(*store));
   if (!log) {
     fmt::print(stderr, "open {}: {}\n", dir, log.error().message());
     std::exit(1);

@@ -122,7 +122,7 @@ TEST(AuditCrashChild, AppendUntilKilled) {
   }
   const int ack_fd = std::atoi(fd_text);
   Services services;
-  auto log = AuditLog::Open(OptionsFor(dir, services));
+  auto log = testing::OpenSqliteLog(OptionsFor(dir, services));
   if (!log) {
     std::fprintf(stderr, "crash child: cannot open the log: %s\n", log.error().message().c_str());
     std::_Exit(3);
@@ -310,7 +310,7 @@ std::optional<std::vector<Ack>> ParseAcks(const std::string& text, std::string* 
 // Adds the record of its own read, and a checkpoint on closing.
 void ExpectLogHolds(const std::string& dir, const std::map<uint64_t, Ack>& acked, uint64_t from) {
   Services services;
-  auto log = AuditLog::Open(OptionsFor(dir, services));
+  auto log = testing::OpenSqliteLog(OptionsFor(dir, services));
   ASSERT_TRUE(log) << "the log does not reopen: " << log.error().message();
   const uint64_t size = (*log)->size();
   auto report = (*log)->Verify({});

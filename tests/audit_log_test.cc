@@ -3,7 +3,6 @@
 // backup and the master key.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,7 +28,7 @@
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/random.h"
-#include "store/fault_vfs.h"
+#include "store/fault_store.h"
 #include "store/sqlite.h"
 #include "test_util.h"
 
@@ -39,8 +38,8 @@ namespace {
 using interlock::testing::FlipBits;
 using interlock::testing::TempDir;
 using json = nlohmann::json;
-using store::FaultOp;
-using store::FaultVfs;
+using store::FaultStore;
+using store::StoreOp;
 
 UnixMillis At(std::string_view text) {
   auto t = ParseTimestamp(text);
@@ -128,11 +127,6 @@ class RawDb {
   store::Database db_;
 };
 
-// Disarms every fault when the test leaves the scope, even on a failed ASSERT.
-struct FaultsCleared {
-  ~FaultsCleared() { FaultVfs::Clear(); }
-};
-
 class AuditLogTest : public ::testing::Test {
  protected:
   LogOptions Options(const std::string& data_dir) {
@@ -144,8 +138,9 @@ class AuditLogTest : public ::testing::Test {
     return options;
   }
 
-  std::unique_ptr<AuditLog> Open(const LogOptions& options) {
-    auto log = AuditLog::Open(options);
+  std::unique_ptr<AuditLog> Open(const LogOptions& options,
+                                 const store::SqliteOptions& sqlite = {}) {
+    auto log = testing::OpenSqliteLog(options, sqlite);
     if (!log) {
       ADD_FAILURE() << "cannot open the log: " << log.error().message();
       return nullptr;
@@ -153,6 +148,24 @@ class AuditLogTest : public ::testing::Test {
     return std::move(*log);
   }
   std::unique_ptr<AuditLog> Open() { return Open(Options(data_)); }
+
+  // The log of `options` over its SQLite store wrapped in a FaultStore,
+  // which `*faults` points to while the log lives.
+  std::unique_ptr<AuditLog> OpenWithFaults(const LogOptions& options, FaultStore** faults) {
+    auto sqlite = store::SqliteAuditStore::OpenInDirectory(fs_, options.data_dir);
+    if (!sqlite) {
+      ADD_FAILURE() << "cannot open the store: " << sqlite.error().message();
+      return nullptr;
+    }
+    auto wrapped = std::make_unique<FaultStore>(std::move(*sqlite));
+    *faults = wrapped.get();
+    auto log = AuditLog::Open(options, std::move(wrapped));
+    if (!log) {
+      ADD_FAILURE() << "cannot open the log: " << log.error().message();
+      return nullptr;
+    }
+    return std::move(*log);
+  }
 
   static Appended MustAppend(AuditLog& log, const std::string& event) {
     auto appended = log.Append(event);
@@ -330,15 +343,13 @@ TEST_F(AuditLogTest, ConcurrentAppendsAreDenseAndDurable) {
   constexpr int kThreads = 64;
   constexpr int kPerThread = 50;
   constexpr uint64_t kTotal = kThreads * kPerThread;
-  LogOptions options = Options(data_);
-  options.vfs = FaultVfs::Register();  // no faults: only to count the fsyncs
-  ASSERT_NE(options.vfs, nullptr);
+  FaultStore* faults = nullptr;  // no faults: only to count the commits
   std::vector<std::vector<Appended>> acked(kThreads);
   std::atomic<int> failures{0};
   {
-    auto log = Open(options);
+    auto log = OpenWithFaults(Options(data_), &faults);
     ASSERT_NE(log, nullptr);
-    FaultVfs::ResetCounters();
+    faults->ResetCounters();
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
@@ -358,8 +369,8 @@ TEST_F(AuditLogTest, ConcurrentAppendsAreDenseAndDurable) {
     }
     for (std::thread& thread : threads) thread.join();
     ASSERT_EQ(failures.load(), 0);
-    // Group commit: far fewer fsyncs than appends.
-    EXPECT_LT(FaultVfs::Calls(FaultOp::kSync), kTotal / 4);
+    // Group commit: far fewer transactions than appends.
+    EXPECT_LT(faults->Calls(StoreOp::kCommit), kTotal / 4);
 
     std::set<uint64_t> indices;
     for (const auto& thread : acked) {
@@ -445,9 +456,9 @@ TEST_F(AuditLogTest, ChangedPayloadIsFoundAtItsIndex) {
 // behind: under steady appends the WAL stays bounded and the database file
 // receives the records.
 TEST_F(AuditLogTest, TheWalStaysBoundedUnderSteadyAppends) {
-  LogOptions options = Options(data_);
-  options.wal_checkpoint_pages = 8;
-  auto log = Open(options);
+  store::SqliteOptions sqlite;
+  sqlite.checkpoint_pages = 8;
+  auto log = Open(Options(data_), sqlite);
   ASSERT_NE(log, nullptr);
   for (int i = 0; i < 1500; ++i) MustAppend(*log, Deploy("alice", "dev", i));
   uintmax_t wal = std::filesystem::file_size(Db() + "-wal");
@@ -711,29 +722,26 @@ TEST_F(AuditLogTest, StoredCheckpointOfAnotherSizeIsRefused) {
 
 class AuditLogFaultTest : public AuditLogTest {
  protected:
-  // Five acknowledged appends, then one in a new month (a new data key) while
-  // `op` fails with `code`, then one after the fault is cleared.
-  void ExpectFaultLosesNothing(FaultOp op, int code) {
-    FaultsCleared cleared;
-    LogOptions options = Options(data_);
-    options.vfs = FaultVfs::Register();
-    ASSERT_NE(options.vfs, nullptr);
+  // Five acknowledged appends, then one in a new month (a new data key)
+  // while commits fail with `error` (every one if `sticky`), then one after
+  // the fault is cleared.
+  void ExpectFailedCommitLosesNothing(const Error& error, bool sticky) {
     std::vector<Appended> acked;
     {
-      auto log = Open(options);
+      FaultStore* faults = nullptr;
+      auto log = OpenWithFaults(Options(data_), &faults);
       ASSERT_NE(log, nullptr);
       for (int i = 0; i < 5; ++i)
         acked.push_back(MustAppend(*log, Deploy("alice", "production", i)));
       clock_.Advance(31 * kDay);
 
-      FaultVfs::FailAfter(op, 0, code, /*sticky=*/true);
+      faults->FailAfter(StoreOp::kCommit, 0, error, sticky);
       auto failed = log->Append(Deploy("alice", "production", 99));
-      FaultVfs::Clear();
+      faults->Clear();
       ASSERT_FALSE(failed.has_value());
-      EXPECT_EQ(failed.error().kind(), ErrorKind::kIo);
-      EXPECT_TRUE(
-          failed.error().message().starts_with("the audit record could not be made durable: "))
-          << failed.error().message();
+      EXPECT_EQ(failed.error().kind(), error.kind());
+      EXPECT_EQ(failed.error().message(),
+                "the audit record could not be made durable: " + error.message());
       EXPECT_EQ(log->size(), 5u);
 
       auto again = log->Append(Deploy("alice", "production", 5));
@@ -758,36 +766,51 @@ class AuditLogFaultTest : public AuditLogTest {
   }
 };
 
-TEST_F(AuditLogFaultTest, FailedFsyncLosesNothing) {
-  ExpectFaultLosesNothing(FaultOp::kSync, SQLITE_IOERR_FSYNC);
-}
-
-TEST_F(AuditLogFaultTest, FailedWriteLosesNothing) {
-  ExpectFaultLosesNothing(FaultOp::kWrite, SQLITE_IOERR_WRITE);
+TEST_F(AuditLogFaultTest, FailedCommitLosesNothing) {
+  ExpectFailedCommitLosesNothing(Error::Io("disk I/O error (fsync)"), /*sticky=*/false);
 }
 
 TEST_F(AuditLogFaultTest, FullDiskLosesNothing) {
-  ExpectFaultLosesNothing(FaultOp::kWrite, SQLITE_FULL);
+  ExpectFailedCommitLosesNothing(Error::Io("database or disk is full"), /*sticky=*/true);
+}
+
+// A commit refused because the store moved is retried once after the tree is
+// loaded again; refused twice, the append fails.
+TEST_F(AuditLogFaultTest, CommitRefusedAsMovedIsRetriedOnce) {
+  FaultStore* faults = nullptr;
+  auto log = OpenWithFaults(Options(data_), &faults);
+  ASSERT_NE(log, nullptr);
+  MustAppend(*log, Deploy("alice", "production", 0));
+  faults->ResetCounters();
+  faults->FailAfter(StoreOp::kCommit, 0, Error::Unavailable("the log moved"), /*sticky=*/false);
+  EXPECT_EQ(MustAppend(*log, Deploy("alice", "production", 1)).index, 1u);
+  EXPECT_EQ(faults->Calls(StoreOp::kCommit), 2u);
+  EXPECT_EQ(faults->Calls(StoreOp::kEdgeTiles), 1u);  // the tree loaded again
+
+  faults->FailAfter(StoreOp::kCommit, 0, Error::Unavailable("the log moved"), /*sticky=*/true);
+  auto failed = log->Append(Deploy("alice", "production", 2));
+  faults->Clear();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().kind(), ErrorKind::kUnavailable);
+  EXPECT_EQ(failed.error().message(), "the audit record could not be made durable: the log moved");
+  EXPECT_EQ(log->size(), 2u);
+  EXPECT_EQ(MustAppend(*log, Deploy("alice", "production", 2)).index, 2u);
 }
 
 TEST_F(AuditLogFaultTest, ReadIsRefusedWhenItsRecordCannotBeWritten) {
-  FaultsCleared cleared;
-  LogOptions options = Options(data_);
-  options.vfs = FaultVfs::Register();
-  ASSERT_NE(options.vfs, nullptr);
-  auto log = Open(options);
+  FaultStore* faults = nullptr;
+  auto log = OpenWithFaults(Options(data_), &faults);
   ASSERT_NE(log, nullptr);
   for (int i = 0; i < 3; ++i) MustAppend(*log, Deploy("alice", "production", i));
 
-  FaultVfs::FailAfter(FaultOp::kSync, 0, SQLITE_IOERR_FSYNC, /*sticky=*/true);
+  faults->FailAfter(StoreOp::kCommit, 0, Error::Io("disk I/O error (fsync)"), /*sticky=*/true);
   auto read = log->Query(kSecurityLead, {});
-  FaultVfs::Clear();
+  faults->Clear();
   ASSERT_FALSE(read.has_value());
   EXPECT_EQ(read.error().kind(), ErrorKind::kIo);
-  EXPECT_TRUE(read.error().message().starts_with(
-      "read refused: its access record could not be written: the audit record could not be made "
-      "durable: "))
-      << read.error().message();
+  EXPECT_EQ(read.error().message(),
+            "read refused: its access record could not be written: the audit record could not be "
+            "made durable: disk I/O error (fsync)");
   EXPECT_EQ(log->size(), 3u);
 
   // The same read once the record can be written.
@@ -797,24 +820,72 @@ TEST_F(AuditLogFaultTest, ReadIsRefusedWhenItsRecordCannotBeWritten) {
   EXPECT_EQ(log->size(), 4u);
 }
 
+// A read that fails returns nothing, so there is nothing to record.
+TEST_F(AuditLogFaultTest, FailedStoreReadFailsTheQuery) {
+  FaultStore* faults = nullptr;
+  auto log = OpenWithFaults(Options(data_), &faults);
+  ASSERT_NE(log, nullptr);
+  for (int i = 0; i < 3; ++i) MustAppend(*log, Deploy("alice", "production", i));
+
+  faults->FailAfter(store::kStoreReads, 0, Error::Io("disk I/O error (read)"), /*sticky=*/true);
+  auto read = log->Query(kSecurityLead, {});
+  faults->Clear();
+  ASSERT_FALSE(read.has_value());
+  EXPECT_EQ(read.error().kind(), ErrorKind::kIo);
+  EXPECT_EQ(read.error().message(), "disk I/O error (read)");
+  EXPECT_EQ(log->size(), 3u);
+  EXPECT_EQ(faults->Calls(StoreOp::kCommit), 3u);
+}
+
 TEST_F(AuditLogFaultTest, StateChangeFailsWithItsRecord) {
-  FaultsCleared cleared;
-  LogOptions options = Options(data_);
-  options.vfs = FaultVfs::Register();
-  ASSERT_NE(options.vfs, nullptr);
-  auto log = Open(options);
+  FaultStore* faults = nullptr;
+  auto log = OpenWithFaults(Options(data_), &faults);
   ASSERT_NE(log, nullptr);
   auto event = [&](int n) { return *ParseEvent(Deploy("alice", "production", n), clock_.Now()); };
   ASSERT_TRUE(log->Commit(event(0), {{"approval", "a1", "pending"}}).has_value());
 
-  FaultVfs::FailAfter(FaultOp::kSync, 0, SQLITE_IOERR_FSYNC, /*sticky=*/true);
+  faults->FailAfter(StoreOp::kCommit, 0, Error::Io("disk I/O error (fsync)"), /*sticky=*/true);
   auto failed = log->Commit(event(1), {{"approval", "a1", "approved"}});
-  FaultVfs::Clear();
+  faults->Clear();
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(log->size(), 1u);
   auto state = log->LoadState("approval");
   ASSERT_TRUE(state.has_value()) << state.error().message();
   EXPECT_EQ(*state, (std::vector<std::pair<std::string, std::string>>{{"a1", "pending"}}));
+}
+
+// Power lost after commits were acknowledged but before they reached the
+// disk: the log opened again is the log as it was made durable, its state
+// rows agree with it, and it verifies and grows on from there.
+TEST_F(AuditLogFaultTest, PowerLossLeavesTheDurableLogWhole) {
+  std::vector<Appended> durable;
+  {
+    FaultStore* faults = nullptr;
+    auto log = OpenWithFaults(Options(data_), &faults);
+    ASSERT_NE(log, nullptr);
+    auto event = [&](int n) { return *ParseEvent(Deploy("alice", "production", n), clock_.Now()); };
+    ASSERT_TRUE(log->Commit(event(0), {{"approval", "a1", "pending"}}).has_value());
+    durable.push_back(MustAppend(*log, Deploy("alice", "production", 1)));
+    faults->PowerLossAfter(0);
+    ASSERT_TRUE(log->Commit(event(2), {{"approval", "a1", "approved"}}).has_value());
+    MustAppend(*log, Deploy("alice", "production", 3));
+    EXPECT_EQ(log->size(), 4u);  // as the process saw it before the power went
+    EXPECT_EQ(faults->LostCommits(), 2u);
+  }  // the final checkpoint is lost too
+
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->size(), 2u);
+  auto state = log->LoadState("approval");
+  ASSERT_TRUE(state.has_value()) << state.error().message();
+  EXPECT_EQ(*state, (std::vector<std::pair<std::string, std::string>>{{"a1", "pending"}}));
+  VerifyReport report = MustVerify(*log);
+  EXPECT_TRUE(report.ok) << report.problem;
+  std::vector<Entry> entries = Deploys(*log);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].leaf_hash, durable[0].leaf_hash);
+  // After the record of that read, at index 2.
+  EXPECT_EQ(MustAppend(*log, Deploy("alice", "production", 2)).index, 3u);
 }
 
 // ---------------------------------------------------------------------------
@@ -870,7 +941,7 @@ TEST_F(AuditLogTest, StateIsCommittedWithItsRecordSealedAndSurvivesReopening) {
   db.Exec("UPDATE state SET kind = 'approval', id = 'a9' WHERE kind = 'stop'");
   db.Exec("DELETE FROM state WHERE id = 'a2'");
   // A row moved to another kind and id no longer opens: the log refuses to.
-  auto moved = AuditLog::Open(Options(data_));
+  auto moved = testing::OpenSqliteLog(Options(data_));
   ASSERT_FALSE(moved.has_value());
   EXPECT_EQ(moved.error().message(), "state approval a9: the stored value fails authentication");
 }
@@ -895,7 +966,7 @@ TEST_F(AuditLogTest, StateRowsAreExactlyWhatTheLogCommitsTo) {
     ASSERT_TRUE(log->Commit(std::vector<Event>{}, {{"approval", "a1", "second"}}).has_value());
   }
   auto refused = [&](const std::string& says) {
-    auto log = AuditLog::Open(Options(data_));
+    auto log = testing::OpenSqliteLog(Options(data_));
     ASSERT_FALSE(log.has_value()) << says;
     EXPECT_EQ(log.error().kind(), ErrorKind::kCorruption);
     EXPECT_NE(log.error().message().find(says), std::string::npos) << log.error().message();
@@ -1171,7 +1242,7 @@ TEST_F(AuditLogTest, AnotherMasterKeyIsRefusedNamingBothFingerprints) {
 
   LogOptions options = Options(data_);
   options.master_key_env = HexEncode(other);
-  auto refused = AuditLog::Open(options);
+  auto refused = testing::OpenSqliteLog(options);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().kind(), ErrorKind::kPermissionDenied);
   EXPECT_EQ(refused.error().message(),

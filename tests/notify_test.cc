@@ -53,7 +53,7 @@ class NotifierTest : public ::testing::Test {
     o.clock = &clock_;
     o.random = &random_;
     o.master_key_env = kMasterKey;
-    auto log = audit::AuditLog::Open(o);
+    auto log = testing::OpenSqliteLog(o);
     ASSERT_TRUE(log.has_value()) << log.error().message();
     log_ = std::move(*log);
   }

@@ -64,9 +64,10 @@ class ServerTest : public ::testing::Test {
     return o;
   }
 
-  void Start(const char* vfs = nullptr) {
+  // `open_audit_store`: as ServiceOptions says (empty: the SQLite store).
+  void Start(decltype(ServiceOptions::open_audit_store) open_audit_store = {}) {
     ServiceOptions o = Options();
-    o.vfs = vfs;
+    o.open_audit_store = std::move(open_audit_store);
     o.env = [this](const std::string& name) {
       auto it = env_.find(name);
       return it == env_.end() ? std::nullopt : std::optional<std::string>(it->second);

@@ -2,7 +2,6 @@
 // loopback port, spoken to over TCP; time is a ManualClock.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <map>
@@ -29,7 +28,8 @@
 #include "server/web.h"
 #include "server_fixture.h"
 #include "smtp_receiver.h"
-#include "store/fault_vfs.h"
+#include "store/fault_store.h"
+#include "store/sqlite_audit_store.h"
 #include "test_util.h"
 
 namespace interlock::server {
@@ -452,24 +452,29 @@ class ServerFaultTest : public ServerTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(governance::Scaffold(fs_, governance_, false).has_value());
-    vfs_ = store::FaultVfs::Register();
-    ASSERT_NE(vfs_, nullptr);
-    Start(vfs_);
+    Start([this](const std::string& data_dir) -> Result<std::unique_ptr<store::AuditStore>> {
+      auto sqlite = store::SqliteAuditStore::OpenInDirectory(fs_, data_dir);
+      if (!sqlite) return std::unexpected(sqlite.error());
+      auto wrapped = std::make_unique<store::FaultStore>(std::move(*sqlite));
+      faults_ = wrapped.get();
+      return wrapped;
+    });
+    ASSERT_NE(faults_, nullptr);
   }
-  void TearDown() override { store::FaultVfs::Clear(); }
-  const char* vfs_ = nullptr;
+  store::FaultStore* faults_ = nullptr;  // owned by the service's audit log
 };
 
 TEST_F(ServerFaultTest, ADecisionWhoseRecordCannotBeWrittenIsDeny) {
   for (const char* p : {"alice", "carol"}) Token(p);
-  store::FaultVfs::FailAfter(store::FaultOp::kSync, 0, SQLITE_IOERR_FSYNC, /*sticky=*/true);
+  faults_->FailAfter(store::StoreOp::kCommit, 0, Error::Io("disk I/O error (fsync)"),
+                     /*sticky=*/true);
   HttpAnswer a = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
   EXPECT_EQ(a.status, 503);
   EXPECT_EQ(Body(a)["decision"], "deny");
   EXPECT_EQ(Body(a)["error"]["code"], "audit_unavailable");
   HttpAnswer stop = StopAction("carol", {{"action", "activate"}, {"reason", "disk"}});
   EXPECT_EQ(stop.status, 503);
-  store::FaultVfs::Clear();
+  faults_->Clear();
   EXPECT_FALSE(Body(Call("GET", "/api/emergency-stop", "alice"))["active"].get<bool>());
   HttpAnswer again = Decide("alice", Request("alice", "human", "dev", "1.0.0", "1.0.1"));
   EXPECT_EQ(again.status, 200);

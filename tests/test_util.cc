@@ -112,4 +112,11 @@ std::string ReadSourceFile(const std::string& relative) {
   return buffer.str();
 }
 
+Result<std::unique_ptr<audit::AuditLog>> OpenSqliteLog(const audit::LogOptions& options,
+                                                       const store::SqliteOptions& sqlite) {
+  auto store = store::SqliteAuditStore::OpenInDirectory(*options.fs, options.data_dir, sqlite);
+  if (!store) return std::unexpected(store.error());
+  return audit::AuditLog::Open(options, std::move(*store));
+}
+
 }  // namespace interlock::testing

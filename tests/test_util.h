@@ -3,9 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "audit/log.h"
 #include "governance/model.h"
+#include "store/sqlite_audit_store.h"
 
 namespace interlock::testing {
 
@@ -48,5 +51,10 @@ void FlipBits(std::string& bytes, size_t offset, uint8_t mask = 0x01);
 
 // Reads a file of the source tree (path relative to the repository root).
 std::string ReadSourceFile(const std::string& relative);
+
+// Opens the audit log of `options` over the SQLite store of
+// options.data_dir, opened with `sqlite`.
+Result<std::unique_ptr<audit::AuditLog>> OpenSqliteLog(const audit::LogOptions& options,
+                                                       const store::SqliteOptions& sqlite = {});
 
 }  // namespace interlock::testing

@@ -1,5 +1,6 @@
 // The audit trail: an append-only, encrypted RFC 9162 Merkle log with signed
-// checkpoints, kept in an AuditStore (SQLite by default).
+// checkpoints, kept in the AuditStore it is given (store/audit_store.h); the
+// entry point chooses which.
 //
 // Appends are acknowledged only once durable. Concurrent appends are gathered
 // by one writer thread into one transaction and one fsync (group commit).
@@ -54,19 +55,12 @@ struct LogOptions {
   // Values of INTERLOCK_MASTER_KEY and INTERLOCK_MASTER_KEY_FILE ("" if unset).
   std::string master_key_env;
   std::string master_key_file_env;
-  const char* vfs = nullptr;  // SQLite VFS, for fault injection
   // Retention per class (milliseconds, by RetentionClass), from the governance;
   // a record whose event fits several classes is kept for the longest.
   std::array<int64_t, 5> retention = {kDay * 7 * 365, kDay * 365, kDay * 90, kDay * 7 * 365,
                                       kDay * 7 * 365};
   int64_t checkpoint_interval_ms = 1000;  // sign a checkpoint at most this often
   size_t max_batch_records = 16384;
-  // WAL pages (4 KiB) that start a background checkpoint of the SQLite
-  // store (store/sqlite_audit_store.h); small in tests. Small checkpoints
-  // keep each fsync of the database file short, and with it the commits
-  // that wait behind it on the disk: under bench/load.sh, 256 gave p99 4.7
-  // to 4.9 ms where 1024 gave 5.5 and 4096 gave 7.3.
-  int wal_checkpoint_pages = 256;
 };
 
 struct Appended {
@@ -178,7 +172,12 @@ struct VerifyReport {
 
 class AuditLog {
  public:
-  static Result<std::unique_ptr<AuditLog>> Open(const LogOptions& options);
+  // Opens the log kept in `store`, which it owns from then on. The master
+  // key and the checkpoint signing key are files of options.data_dir (made
+  // there on first use, as the options say). A new store is given the log's
+  // id; the id of an existing one must be the one the signing key signs for.
+  static Result<std::unique_ptr<AuditLog>> Open(const LogOptions& options,
+                                                std::unique_ptr<store::AuditStore> store);
   // Finishes pending appends and signs a final checkpoint.
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;

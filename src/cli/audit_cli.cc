@@ -14,6 +14,7 @@
 #include "core/encoding.h"
 #include "core/fs.h"
 #include "governance/loader.h"
+#include "store/sqlite_audit_store.h"
 
 namespace interlock::cli {
 namespace {
@@ -63,7 +64,9 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
   options.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   options.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
   if (g) options.retention = app::RetentionOf(*g);
-  auto log = audit::AuditLog::Open(options);
+  auto store = store::SqliteAuditStore::OpenInDirectory(opened->fs, options.data_dir);
+  if (!store) return std::unexpected(store.error());
+  auto log = audit::AuditLog::Open(options, std::move(*store));
   if (!log) return std::unexpected(log.error());
   opened->log = std::move(*log);
   for (const std::string& w : opened->log->warnings()) Print(io.err, "warning: {}\n", w);

@@ -110,9 +110,15 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& opti
   lo.random = options.random;
   lo.master_key_env = options.master_key_env;
   lo.master_key_file_env = options.master_key_file_env;
-  lo.vfs = options.vfs;
   lo.retention = app::RetentionOf(g);
-  return audit::AuditLog::Open(lo);
+  Result<std::unique_ptr<store::AuditStore>> store;
+  if (options.open_audit_store) {
+    store = options.open_audit_store(options.data_dir);
+  } else {
+    store = store::SqliteAuditStore::OpenInDirectory(*options.fs, options.data_dir);
+  }
+  if (!store) return std::unexpected(store.error());
+  return audit::AuditLog::Open(lo, std::move(*store));
 }
 
 Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {

@@ -14,6 +14,7 @@
 // Thread safety: Handle may be called from any number of threads at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@
 
 namespace interlock::audit {
 class AuditLog;
+}
+namespace interlock::store {
+class AuditStore;
 }
 namespace interlock::governance {
 struct Governance;
@@ -48,7 +52,10 @@ struct ServiceOptions {
   Random* random = nullptr;
   std::string master_key_env;       // INTERLOCK_MASTER_KEY
   std::string master_key_file_env;  // INTERLOCK_MASTER_KEY_FILE
-  const char* vfs = nullptr;        // SQLite VFS, for fault injection in tests
+  // Opens the audit store kept in `data_dir`. Default: the SQLite store
+  // (store/sqlite_audit_store.h); tests wrap it (store/fault_store.h).
+  std::function<Result<std::unique_ptr<store::AuditStore>>(const std::string& data_dir)>
+      open_audit_store;
   // The delivery settings (notify/delivery.h); empty: DATA/delivery.yaml if
   // it exists, else nothing is delivered. Read again on every Reload.
   std::string delivery_file;

@@ -12,6 +12,8 @@
 //    process appended meanwhile) Commit fails with kUnavailable and changes
 //    nothing, so the writer can reload and retry.
 //  - Reads see only committed batches.
+//  - A new store has no log id; the first ClaimLogId records one, and it
+//    never changes after.
 //
 // Thread safety: implementations are safe to call from several threads;
 // commits are serialised.
@@ -119,6 +121,13 @@ class AuditStore {
  public:
   virtual ~AuditStore() = default;
 
+  // Where the store is, for messages (a file path, a database name); never
+  // holds a secret.
+  virtual const std::string& Location() const = 0;
+  // Records `proposed` as the log id if the store has none yet, and returns
+  // the id the store holds (`proposed` only if it was new).
+  virtual Result<std::string> ClaimLogId(const std::string& proposed) = 0;
+  // The log id ("" before ClaimLogId) and the size.
   virtual Result<AuditMeta> Meta() = 0;
   // Applies the batch atomically and durably; returns what pruning did.
   virtual Result<PruneCounts> Commit(const AuditBatch& batch) = 0;

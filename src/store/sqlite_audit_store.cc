@@ -176,10 +176,8 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
     }
     if (auto ok = w.Exec(kSchema); !ok) return ok;
     if (auto ok = w.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)); !ok) return ok;
-    auto insert = w.Prepare("INSERT OR IGNORE INTO log (id, log_id, size) VALUES (1, ?, 0)");
-    if (!insert) return std::unexpected(insert.error());
-    insert->Bind(1, options.new_log_id);
-    return insert->Run();
+    // The log id is recorded by the first ClaimLogId.
+    return w.Exec("INSERT OR IGNORE INTO log (id, log_id, size) VALUES (1, '', 0)");
   });
   if (!created) {
     return std::unexpected(Error(
@@ -263,6 +261,12 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
   return store;
 }
 
+Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::OpenInDirectory(
+    FileSystem& fs, const std::string& data_dir, const SqliteOptions& options) {
+  if (auto made = fs.CreateDirectories(data_dir); !made) return std::unexpected(made.error());
+  return Open(JoinPath(data_dir, std::string(kSqliteAuditFile)), options);
+}
+
 SqliteAuditStore::~SqliteAuditStore() {
   {
     std::lock_guard lock(checkpoint_mu_);
@@ -315,6 +319,24 @@ Result<AuditMeta> SqliteAuditStore::Meta() {
   if (!*row)
     return std::unexpected(Error::Corruption(fmt::format("{}: the log row is missing", path_)));
   return AuditMeta{s->Text(0), static_cast<uint64_t>(s->Int(1))};
+}
+
+Result<std::string> SqliteAuditStore::ClaimLogId(const std::string& proposed) {
+  std::lock_guard lock(write_mu_);
+  return InTransaction(writer_, [&]() -> Result<std::string> {
+    auto claim = writer_.Prepare("UPDATE log SET log_id = ? WHERE id = 1 AND log_id = ''");
+    if (!claim) return std::unexpected(claim.error());
+    claim->Bind(1, proposed);
+    if (auto ok = claim->Run(); !ok) return std::unexpected(ok.error());
+    auto read = writer_.Prepare("SELECT log_id FROM log WHERE id = 1");
+    if (!read) return std::unexpected(read.error());
+    auto row = read->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) {
+      return std::unexpected(Error::Corruption(fmt::format("{}: the log row is missing", path_)));
+    }
+    return read->Text(0);
+  });
 }
 
 Result<PruneCounts> SqliteAuditStore::Commit(const AuditBatch& batch) {
