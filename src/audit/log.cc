@@ -73,6 +73,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options,
     }
     auto key = UnwrapKey(log->master_, k.wrapped, k.id);
     if (!key) return std::unexpected(key.error());
+    MutexLock lock(&log->keys_mu_);
     log->keys_[k.id] = DataKey{*key, k.retention_class, k.period_end};
   }
 
@@ -94,7 +95,7 @@ AuditLog::~AuditLog() {
   if (writer_.joinable()) {
     bool changed;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       changed = durable_size_ != state_->last_checkpoint_size;
     }
     if (changed) {
@@ -104,10 +105,10 @@ AuditLog::~AuditLog() {
       [[maybe_unused]] auto signed_at_close = Submit(&job);
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       stopping_ = true;
     }
-    work_cv_.notify_all();
+    work_cv_.SignalAll();
     writer_.join();
   }
 }
@@ -140,19 +141,19 @@ Result<void> AuditLog::LoadTree() {
     s.last_checkpoint_note = checkpoints->back().note;
   }
   Hash root = s.range.Root(s.hasher);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   durable_size_ = meta->size;
   durable_root_ = root;
   return Ok();
 }
 
 uint64_t AuditLog::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return durable_size_;
 }
 
 LogStats AuditLog::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 

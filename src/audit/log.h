@@ -20,13 +20,11 @@
 #pragma once
 
 #include <array>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -39,6 +37,7 @@
 #include "audit/state_binding.h"
 #include "core/clock.h"
 #include "core/fs.h"
+#include "core/mutex.h"
 #include "core/random.h"
 #include "store/audit_store.h"
 
@@ -275,21 +274,21 @@ class AuditLog {
     uint64_t suppressed = 0;
   };
   static constexpr int64_t kRefusalWindowMs = 60'000;
-  std::mutex refusals_mu_;
-  std::map<std::string, Refusals> refusals_;  // guarded by refusals_mu_
-  mutable std::mutex keys_mu_;
-  std::map<std::string, DataKey> keys_;  // by key id
+  Mutex refusals_mu_;
+  std::map<std::string, Refusals> refusals_ GUARDED_BY(refusals_mu_);
+  mutable Mutex keys_mu_;
+  std::map<std::string, DataKey> keys_ GUARDED_BY(keys_mu_);  // by key id
 
   // Writer state, owned by the writer thread once started.
   std::unique_ptr<WriterState> state_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_, done_cv_;
-  std::deque<Job*> queue_;
-  bool stopping_ = false;
-  uint64_t durable_size_ = 0;
-  Hash durable_root_{};  // the root at durable_size_
-  LogStats stats_;
+  mutable Mutex mu_;
+  CondVar work_cv_, done_cv_;
+  std::deque<Job*> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t durable_size_ GUARDED_BY(mu_) = 0;
+  Hash durable_root_ GUARDED_BY(mu_){};  // the root at durable_size_
+  LogStats stats_ GUARDED_BY(mu_);
   std::thread writer_;
 };
 

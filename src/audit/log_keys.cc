@@ -27,7 +27,7 @@ std::string AuditLog::ActorTag(std::string_view actor) const {
 Result<const AuditLog::DataKey*> AuditLog::KeyFor(uint8_t retention_class, const std::string& id,
                                                   UnixMillis period_end,
                                                   std::vector<store::AuditKey>* created) {
-  std::lock_guard lock(keys_mu_);
+  MutexLock lock(&keys_mu_);
   auto it = keys_.find(id);
   if (it != keys_.end()) return &it->second;
   DataKey key;

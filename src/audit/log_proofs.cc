@@ -30,7 +30,7 @@ Result<std::string> AuditLog::LatestCheckpoint() {
 Result<AuditLog::ProofTree> AuditLog::TreeOfSize(std::optional<uint64_t> size) const {
   ProofTree tree;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     tree.durable_size = durable_size_;
     tree.durable_root = durable_root_;
   }

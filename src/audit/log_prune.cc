@@ -16,7 +16,7 @@ Result<PruneReport> AuditLog::Prune(const RetentionPeriods& retention, const std
                                         {"recorded_before", FormatTimestamp(before)}};
   }
   {
-    std::lock_guard lock(keys_mu_);
+    MutexLock lock(&keys_mu_);
     for (const auto& [id, key] : keys_) {
       if (key.period_end + retention[key.retention_class] <= now) job.shred_keys.push_back(id);
     }

@@ -36,7 +36,7 @@ Result<Entry> AuditLog::Decode(const store::AuditRecord& record, const Hash& lea
   e.leaf_hash = leaf_hash;
   DataKey key;
   {
-    std::lock_guard lock(keys_mu_);
+    MutexLock lock(&keys_mu_);
     auto it = keys_.find(record.key_id);
     if (it == keys_.end() || !record.payload) {
       e.pruned = true;  // payload deleted, or its key destroyed (crypto-shredded)
@@ -93,7 +93,7 @@ Result<std::vector<Entry>> AuditLog::Query(const Reader& reader, const QueryFilt
   auto refuse = [&](std::string why) -> Result<std::vector<Entry>> {
     uint64_t suppressed = 0;
     {
-      std::lock_guard lock(refusals_mu_);
+      MutexLock lock(&refusals_mu_);
       Refusals& r = refusals_[reader.id];
       if (r.recorded_at != 0 && now - r.recorded_at < kRefusalWindowMs && now >= r.recorded_at) {
         ++r.suppressed;

@@ -184,7 +184,7 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
 
   std::map<std::string, DataKey> keys;
   {
-    std::lock_guard lock(keys_mu_);
+    MutexLock lock(&keys_mu_);
     keys = keys_;
   }
   auto load_history = [&]() -> Result<PruneHistory> {

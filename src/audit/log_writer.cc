@@ -12,11 +12,11 @@
 namespace interlock::audit {
 
 Result<void> AuditLog::Submit(Job* job) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return std::unexpected(Error::Unavailable("the audit log is closing"));
   queue_.push_back(job);
-  work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return job->done; });
+  work_cv_.Signal();
+  while (!job->done) done_cv_.Wait(&mu_);
   if (job->error) return std::unexpected(*job->error);
   return Ok();
 }
@@ -25,8 +25,8 @@ void AuditLog::WriterLoop() {
   for (;;) {
     std::vector<Job*> jobs;
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) work_cv_.Wait(&mu_);
       if (queue_.empty()) return;
       // Everything waiting goes into one transaction, up to the batch limit.
       size_t records = 0;
@@ -44,7 +44,7 @@ void AuditLog::WriterLoop() {
     }
     std::vector<Job*> finished_async;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       for (Job* job : jobs) {
         if (!result) {
           job->error = Error(result.error().kind(), "the audit record could not be made durable: " +
@@ -63,7 +63,7 @@ void AuditLog::WriterLoop() {
         stats_.largest_batch = std::max(stats_.largest_batch, records);
       }
     }
-    done_cv_.notify_all();
+    done_cv_.SignalAll();
     for (Job* job : finished_async) {
       std::unique_ptr<Job> owned(job);
       if (job->error) {
@@ -149,7 +149,7 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
     s.range = std::move(saved_range);
     s.edge = std::move(saved_edge);
     s.last_recorded_at = saved_last;
-    std::lock_guard lock(keys_mu_);
+    MutexLock lock(&keys_mu_);
     for (const store::AuditKey& k : batch.keys) keys_.erase(k.id);
     return std::unexpected(std::move(error));
   };
@@ -283,7 +283,7 @@ Result<void> AuditLog::RunBatch(std::vector<Job*>& jobs) {
     s.last_checkpoint_note = note;
   }
   if (!batch.shred_keys.empty()) {
-    std::lock_guard lock(keys_mu_);
+    MutexLock lock(&keys_mu_);
     for (const std::string& id : batch.shred_keys) keys_.erase(id);
   }
   for (Job* job : jobs) {
@@ -338,10 +338,10 @@ void AuditLog::CommitAsync(std::vector<Event> events, std::vector<StateChange> c
   job->state = std::move(changes);
   job->on_done = std::move(done);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_) {
       queue_.push_back(job.release());
-      work_cv_.notify_one();
+      work_cv_.Signal();
       return;
     }
   }

@@ -47,9 +47,6 @@ Result<audit::Reader> ReaderAs(const governance::Governance& g, const std::strin
 }
 
 struct Opened {
-  RealFileSystem fs;
-  SystemClock clock;
-  SystemRandom random;
   std::unique_ptr<audit::AuditLog> log;
 };
 
@@ -58,13 +55,13 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
   auto opened = std::make_unique<Opened>();
   audit::LogOptions options;
   options.data_dir = DataDir(o.data, io);
-  options.fs = &opened->fs;
-  options.clock = &opened->clock;
-  options.random = &opened->random;
+  options.fs = &io.fs;
+  options.clock = &io.clock;
+  options.random = &io.random;
   options.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
   options.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
   if (g) options.retention = app::RetentionOf(*g);
-  auto store = store::SqliteAuditStore::OpenInDirectory(opened->fs, options.data_dir);
+  auto store = store::SqliteAuditStore::OpenInDirectory(io.fs, options.data_dir);
   if (!store) return std::unexpected(store.error());
   auto log = audit::AuditLog::Open(options, std::move(*store));
   if (!log) return std::unexpected(log.error());
@@ -74,9 +71,8 @@ Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
 }
 
 Result<governance::Governance> LoadGovernance(const AuditOptions& o, Io& io) {
-  RealFileSystem fs;
   std::string dir = GovernanceDir(o.governance, io);
-  auto g = governance::Load(fs, dir);
+  auto g = governance::Load(io.fs, dir);
   if (!g) {
     return std::unexpected(Error::InvalidArgument(fmt::format(
         "governance directory {} is invalid or missing ({}); it defines who may read the "
@@ -103,8 +99,7 @@ int RunAppend(const AuditOptions& o, Io& io) {
   auto text = ReadInput(o.event, io, size_t{1} << 30, "events");
   if (!text) return Fail(io, text.error());
   // One JSON document, or JSON lines: validate all before writing any.
-  SystemClock clock;
-  UnixMillis now = clock.Now();
+  UnixMillis now = io.clock.Now();
   std::vector<audit::Event> events;
   auto whole = audit::ParseEvent(*text, now);
   bool single = whole.has_value() || json::accept(*text);
@@ -289,8 +284,7 @@ int RunVerify(const AuditOptions& o, Io& io) {
   if (o.bundle_file) return RunVerifyBundle(o, io);
   audit::VerifyOptions options;
   if (o.checkpoint) {
-    RealFileSystem fs;
-    auto note = fs.ReadFile(*o.checkpoint, audit::kMaxNoteSize);
+    auto note = io.fs.ReadFile(*o.checkpoint, audit::kMaxNoteSize);
     if (!note) return Fail(io, note.error());
     options.checkpoint_note = *note;
   }

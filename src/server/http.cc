@@ -21,14 +21,14 @@
 #include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
+
+#include "core/mutex.h"
 
 namespace interlock::server {
 namespace {
@@ -358,7 +358,7 @@ struct Shared {
 
   // Adds a just-accepted connection; false once the server is shutting down.
   bool Register(std::shared_ptr<ConnectionBase> connection) {
-    std::lock_guard lock(mutex);
+    MutexLock lock(&mutex);
     if (shutting_down) return false;
     const ConnectionBase* key = connection.get();
     connections.emplace(key, std::move(connection));
@@ -368,18 +368,18 @@ struct Shared {
   // Whether options.max_connections are open. Only the acceptor adds
   // connections, so for it a false stays false until its next Register.
   bool Full() {
-    std::lock_guard lock(mutex);
+    MutexLock lock(&mutex);
     return connections.size() >= options.max_connections;
   }
 
   void Unregister(const ConnectionBase* connection) {
     std::shared_ptr<ConnectionBase> released;  // dropped after the lock
-    std::lock_guard lock(mutex);
+    MutexLock lock(&mutex);
     auto it = connections.find(connection);
     if (it == connections.end()) return;
     released = std::move(it->second);
     connections.erase(it);
-    if (connections.empty()) drained.notify_all();
+    if (connections.empty()) drained.SignalAll();
   }
 
   const ServerOptions options;
@@ -391,14 +391,15 @@ struct Shared {
   std::atomic<uint64_t> connections_refused{0};
   const std::string refusal;
 
-  std::mutex mutex;
-  std::condition_variable drained;  // signalled when `connections` becomes empty
-  // GUARDED_BY(mutex). Set when the IO threads are about to stop: from then on
-  // nothing may be posted to the IO context, which may be destroyed.
-  bool stopped = false;
-  // GUARDED_BY(mutex). Every open connection; the server's owning reference
-  // while no asynchronous operation holds one (a request being handled).
-  std::unordered_map<const ConnectionBase*, std::shared_ptr<ConnectionBase>> connections;
+  Mutex mutex;
+  CondVar drained;  // signalled when `connections` becomes empty
+  // Set when the IO threads are about to stop: from then on nothing may be
+  // posted to the IO context, which may be destroyed.
+  bool stopped GUARDED_BY(mutex) = false;
+  // Every open connection; the server's owning reference while no
+  // asynchronous operation holds one (a request being handled).
+  std::unordered_map<const ConnectionBase*, std::shared_ptr<ConnectionBase>> connections
+      GUARDED_BY(mutex);
 };
 
 class ConnectionBase : public std::enable_shared_from_this<ConnectionBase> {
@@ -448,7 +449,7 @@ class Responder {
   // connection is gone.
   bool Deliver(HttpResponse response) noexcept {
     try {
-      std::lock_guard lock(shared_->mutex);
+      MutexLock lock(&shared_->mutex);
       if (shared_->stopped) return false;
       std::shared_ptr<ConnectionBase> connection = connection_.lock();
       if (!connection) return false;
@@ -944,8 +945,8 @@ struct HttpServer::Impl {
   tcp::endpoint local;
   std::vector<std::thread> threads;
 
-  std::mutex shutdown_mutex;
-  bool shut_down = false;  // GUARDED_BY(shutdown_mutex)
+  Mutex shutdown_mutex;
+  bool shut_down GUARDED_BY(shutdown_mutex) = false;
 };
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1028,7 +1029,7 @@ HttpStats HttpServer::stats() const {
   stats.requests_served = shared.requests_served.load(std::memory_order_relaxed);
   stats.connections_accepted = shared.connections_accepted.load(std::memory_order_relaxed);
   stats.connections_refused = shared.connections_refused.load(std::memory_order_relaxed);
-  std::lock_guard lock(shared.mutex);
+  MutexLock lock(&shared.mutex);
   stats.connections_open = shared.connections.size();
   return stats;
 }
@@ -1036,7 +1037,7 @@ HttpStats HttpServer::stats() const {
 void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   Impl& impl = *impl_;
   {
-    std::lock_guard lock(impl.shutdown_mutex);
+    MutexLock lock(&impl.shutdown_mutex);
     if (impl.shut_down) return;
     impl.shut_down = true;
   }
@@ -1045,7 +1046,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
 
   std::vector<std::shared_ptr<ConnectionBase>> open;
   {
-    std::lock_guard lock(shared.mutex);
+    MutexLock lock(&shared.mutex);
     shared.shutting_down = true;
     open.reserve(shared.connections.size());
     for (const auto& [key, connection] : shared.connections) open.push_back(connection);
@@ -1060,8 +1061,11 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   open.clear();
 
   {
-    std::unique_lock lock(shared.mutex);
-    shared.drained.wait_until(lock, deadline, [&] { return shared.connections.empty(); });
+    MutexLock lock(&shared.mutex);
+    for (auto now = std::chrono::steady_clock::now(); !shared.connections.empty() && now < deadline;
+         now = std::chrono::steady_clock::now()) {
+      shared.drained.WaitFor(&shared.mutex, deadline - now);
+    }
     shared.stopped = true;
   }
   impl.work.reset();
@@ -1072,7 +1076,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   impl.CloseAcceptor();
   std::unordered_map<const ConnectionBase*, std::shared_ptr<ConnectionBase>> leftover;
   {
-    std::lock_guard lock(shared.mutex);
+    MutexLock lock(&shared.mutex);
     leftover.swap(shared.connections);
   }
   for (auto& [key, connection] : leftover) connection->CloseSocket();

@@ -13,6 +13,7 @@
 #include "governance/loader.h"
 #include "net/http_client.h"
 #include "server/service_impl.h"
+#include "store/sqlite_audit_store.h"
 
 namespace interlock::server {
 

@@ -43,7 +43,7 @@ class TokensTest : public ::testing::Test {
     o.clock = &clock_;
     o.random = &log_random_;
     o.master_key_env = kMasterKey;
-    auto log = audit::AuditLog::Open(o);
+    auto log = testing::OpenSqliteLog(o);
     if (!log) {
       ADD_FAILURE() << log.error().message();
       std::abort();

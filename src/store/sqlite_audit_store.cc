@@ -124,9 +124,10 @@ auto CollectRows(Statement& s, F&& read) -> Result<std::vector<decltype(read(s))
   }
 }
 
-// Runs `f` and, on any error, rolls the open transaction back.
+// Runs `f` and, on any error, rolls the open transaction back. Not
+// analysed: `f` requires whatever lock guards `db`, which the caller holds.
 template <class F>
-auto InTransaction(Database& db, F&& f) -> decltype(f()) {
+NO_THREAD_SAFETY_ANALYSIS auto InTransaction(Database& db, F&& f) -> decltype(f()) {
   if (auto begun = db.Exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(begun.error());
   // A failed ROLLBACK leaves nothing to do: SQLite has already rolled back
   // or will on the next open; the first error is the one to report.
@@ -147,6 +148,9 @@ auto InTransaction(Database& db, F&& f) -> decltype(f()) {
 Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path,
                                                                  const SqliteOptions& options) {
   std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore());
+  // Nobody else sees the store yet; held for the analysis' sake.
+  MutexLock write_lock(&store->write_mu_);
+  MutexLock read_lock(&store->read_mu_);
   store->path_ = path;
   auto writer = Database::Open(path, true, options.vfs);
   if (!writer) return std::unexpected(writer.error());
@@ -158,7 +162,7 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
                                   "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-65536"}) {
     if (auto ok = w.Exec(pragma); !ok) return std::unexpected(ok.error());
   }
-  auto created = InTransaction(w, [&]() -> Result<void> {
+  auto created = InTransaction(w, [&]() REQUIRES(store->write_mu_) -> Result<void> {
     auto version = w.Prepare("PRAGMA user_version");
     if (!version) return std::unexpected(version.error());
     auto row = version->Step();
@@ -269,11 +273,12 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::OpenInDirectory(
 
 SqliteAuditStore::~SqliteAuditStore() {
   {
-    std::lock_guard lock(checkpoint_mu_);
+    MutexLock lock(&checkpoint_mu_);
     stopping_ = true;
   }
-  checkpoint_cv_.notify_all();
+  checkpoint_cv_.SignalAll();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  MutexLock lock(&write_mu_);
   if (writer_.raw()) sqlite3_wal_hook(writer_.raw(), nullptr, nullptr);
 }
 
@@ -286,32 +291,32 @@ int SqliteAuditStore::OnWalCommit(void* arg, sqlite3* db, const char*, int pages
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   } else if (pages >= store->checkpoint_pages_) {
     {
-      std::lock_guard lock(store->checkpoint_mu_);
+      MutexLock lock(&store->checkpoint_mu_);
       store->checkpoint_wanted_ = true;
     }
-    store->checkpoint_cv_.notify_one();
+    store->checkpoint_cv_.Signal();
   }
   return SQLITE_OK;
 }
 
 void SqliteAuditStore::RunCheckpoints() {
-  std::unique_lock lock(checkpoint_mu_);
+  MutexLock lock(&checkpoint_mu_);
   for (;;) {
-    checkpoint_cv_.wait(lock, [&] { return stopping_ || checkpoint_wanted_; });
+    while (!stopping_ && !checkpoint_wanted_) checkpoint_cv_.Wait(&checkpoint_mu_);
     if (stopping_) return;
     checkpoint_wanted_ = false;
-    lock.unlock();
+    checkpoint_mu_.Unlock();
     // Passive: copies what no reader still needs, never waits for or
     // blocks the writer. What it cannot copy now is copied next time; a
     // failure (a full disk) leaves the WAL longer, and commits go on.
     sqlite3_wal_checkpoint_v2(checkpointer_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                               nullptr);
-    lock.lock();
+    checkpoint_mu_.Lock();
   }
 }
 
 Result<AuditMeta> SqliteAuditStore::Meta() {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare("SELECT log_id, size FROM log WHERE id = 1");
   if (!s) return std::unexpected(s.error());
   auto row = s->Step();
@@ -322,8 +327,8 @@ Result<AuditMeta> SqliteAuditStore::Meta() {
 }
 
 Result<std::string> SqliteAuditStore::ClaimLogId(const std::string& proposed) {
-  std::lock_guard lock(write_mu_);
-  return InTransaction(writer_, [&]() -> Result<std::string> {
+  MutexLock lock(&write_mu_);
+  return InTransaction(writer_, [&]() REQUIRES(write_mu_) -> Result<std::string> {
     auto claim = writer_.Prepare("UPDATE log SET log_id = ? WHERE id = 1 AND log_id = ''");
     if (!claim) return std::unexpected(claim.error());
     claim->Bind(1, proposed);
@@ -340,8 +345,8 @@ Result<std::string> SqliteAuditStore::ClaimLogId(const std::string& proposed) {
 }
 
 Result<PruneCounts> SqliteAuditStore::Commit(const AuditBatch& batch) {
-  std::lock_guard lock(write_mu_);
-  return InTransaction(writer_, [&] { return Apply(batch); });
+  MutexLock lock(&write_mu_);
+  return InTransaction(writer_, [&]() REQUIRES(write_mu_) { return Apply(batch); });
 }
 
 Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
@@ -444,7 +449,7 @@ Result<void> SqliteAuditStore::ReadTiles(uint8_t level, uint64_t from, uint64_t 
 }
 
 Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare(
       "SELECT t.level, t.idx, t.hashes FROM tiles t JOIN (SELECT level, MAX(idx) AS idx FROM "
       "tiles GROUP BY level) m ON t.level = m.level AND t.idx = m.idx ORDER BY t.level");
@@ -473,7 +478,7 @@ Result<std::vector<AuditRecord>> SqliteAuditStore::QueryRecords(const RecordFilt
     sql += ")";
   }
   sql += " ORDER BY idx LIMIT ?";
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare(sql);
   if (!s) return std::unexpected(s.error());
   int i = 1;
@@ -491,7 +496,7 @@ Result<std::vector<AuditRecord>> SqliteAuditStore::QueryRecords(const RecordFilt
 }
 
 Result<std::vector<AuditKey>> SqliteAuditStore::Keys() {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare("SELECT id, class, period_end, wrapped, master FROM keys ORDER BY id");
   if (!s) return std::unexpected(s.error());
   return CollectRows(*s, [](const Statement& r) -> AuditKey {
@@ -500,7 +505,7 @@ Result<std::vector<AuditKey>> SqliteAuditStore::Keys() {
 }
 
 Result<std::vector<AuditCheckpoint>> SqliteAuditStore::Checkpoints() {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare("SELECT size, created_at, note FROM checkpoints ORDER BY size");
   if (!s) return std::unexpected(s.error());
   return CollectRows(*s, [](const Statement& r) -> AuditCheckpoint {
@@ -509,7 +514,7 @@ Result<std::vector<AuditCheckpoint>> SqliteAuditStore::Checkpoints() {
 }
 
 Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& principal) {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare(
       "SELECT principal, granted_by, expires_at FROM grants WHERE principal = ? ORDER BY "
       "expires_at");
@@ -521,7 +526,7 @@ Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& prin
 }
 
 Result<std::vector<StateRow>> SqliteAuditStore::State(const std::string& kind) {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare("SELECT kind, id, value FROM state WHERE kind = ? ORDER BY id");
   if (!s) return std::unexpected(s.error());
   s->Bind(1, kind);
@@ -531,7 +536,7 @@ Result<std::vector<StateRow>> SqliteAuditStore::State(const std::string& kind) {
 }
 
 Result<std::vector<StateRow>> SqliteAuditStore::AllState() {
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   auto s = reader_.Prepare("SELECT kind, id, value FROM state ORDER BY kind, id");
   if (!s) return std::unexpected(s.error());
   return CollectRows(*s, [](const Statement& r) -> StateRow {
@@ -542,7 +547,7 @@ Result<std::vector<StateRow>> SqliteAuditStore::AllState() {
 Result<void> SqliteAuditStore::Backup(const std::string& path) {
   auto target = Database::Open(path, true, nullptr);
   if (!target) return std::unexpected(target.error());
-  std::lock_guard lock(read_mu_);
+  MutexLock lock(&read_mu_);
   // One step copies every page inside one read transaction: a consistent
   // snapshot even while batches commit.
   sqlite3_backup* backup = sqlite3_backup_init(target->raw(), "main", reader_.raw(), "main");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/fs.h"
+#include "core/mutex.h"
 #include "store/audit_store.h"
 #include "store/sqlite.h"
 
@@ -69,18 +70,22 @@ class SqliteAuditStore final : public AuditStore {
 
  private:
   SqliteAuditStore() = default;
-  Result<PruneCounts> Apply(const AuditBatch& batch);
+  Result<PruneCounts> Apply(const AuditBatch& batch) REQUIRES(write_mu_);
   // sqlite3_wal_hook: called on the writer after each commit.
   static int OnWalCommit(void* store, sqlite3* db, const char* name, int pages);
   void RunCheckpoints();
 
   std::string path_;
-  std::mutex write_mu_;
-  Database writer_;
-  Statement insert_record_, upsert_tile_, insert_key_, insert_checkpoint_, insert_grant_,
-      read_size_, write_size_, prune_, shred_key_, shred_payloads_, put_state_, delete_state_;
-  std::mutex read_mu_;
-  Database reader_;
+  Mutex write_mu_;
+  Database writer_ GUARDED_BY(write_mu_);
+  Statement insert_record_ GUARDED_BY(write_mu_), upsert_tile_ GUARDED_BY(write_mu_),
+      insert_key_ GUARDED_BY(write_mu_), insert_checkpoint_ GUARDED_BY(write_mu_),
+      insert_grant_ GUARDED_BY(write_mu_), read_size_ GUARDED_BY(write_mu_),
+      write_size_ GUARDED_BY(write_mu_), prune_ GUARDED_BY(write_mu_),
+      shred_key_ GUARDED_BY(write_mu_), shred_payloads_ GUARDED_BY(write_mu_),
+      put_state_ GUARDED_BY(write_mu_), delete_state_ GUARDED_BY(write_mu_);
+  Mutex read_mu_;
+  Database reader_ GUARDED_BY(read_mu_);
 
   // Range reads of records and tiles, which verification makes from several
   // threads at once and proofs make often: each on a connection of its own
@@ -97,10 +102,10 @@ class SqliteAuditStore final : public AuditStore {
   std::pair<RangeReader*, std::unique_lock<std::mutex>> TakeRangeReader();
 
   Database checkpointer_;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_wanted_ = false;
-  bool stopping_ = false;
+  Mutex checkpoint_mu_;
+  CondVar checkpoint_cv_;
+  bool checkpoint_wanted_ GUARDED_BY(checkpoint_mu_) = false;
+  bool stopping_ GUARDED_BY(checkpoint_mu_) = false;
   int checkpoint_pages_ = 256;
   std::thread checkpoint_thread_;
 };
