@@ -96,7 +96,7 @@ if [ "$mode" = stop ]; then
       "$url/v1/decisions"
   done
   INTERLOCK_LIST_TOKEN=$dave wrk -t2 -c8 -d"${seconds}s" -s bench/approvals.lua \
-    "$url/v1/approvals" >"$work/listing.out" &
+    "$url/v1/approvals" | grep "^listing:" >"$work/listing.out" &
   lister=$!
   decisions "$seconds" "$work/decisions.out" &
   driver=$!
