@@ -106,7 +106,12 @@ void FlipBits(std::string& bytes, size_t offset, uint8_t mask) {
 }
 
 std::string ReadSourceFile(const std::string& relative) {
-  std::ifstream in(std::string(INTERLOCK_SOURCE_DIR) + "/" + relative, std::ios::binary);
+  // Appended in place: GCC 12 at -O1 misreads operator+ on a temporary
+  // here as out of bounds (-Warray-bounds).
+  std::string path = INTERLOCK_SOURCE_DIR;
+  path += '/';
+  path += relative;
+  std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
