@@ -199,7 +199,14 @@ class CurlHttpClient final : public HttpClient {
       typed = typed || lower == "content-type";
       accepts = accepts || lower == "accept";
       // "Name;" is libcurl's way to send a field with an empty value.
-      if (!curl::Append(headers, value.empty() ? name + ";" : name + ": " + value)) {
+      std::string field = name;
+      if (value.empty()) {
+        field += ';';
+      } else {
+        field += ": ";
+        field += value;
+      }
+      if (!curl::Append(headers, field)) {
         return std::unexpected(Error::Internal("out of memory"));
       }
     }
