@@ -24,13 +24,11 @@
 #define CAPABILITY(x) INTERLOCK_THREAD_ANNOTATION(capability(x))
 #define SCOPED_CAPABILITY INTERLOCK_THREAD_ANNOTATION(scoped_lockable)
 #define GUARDED_BY(x) INTERLOCK_THREAD_ANNOTATION(guarded_by(x))
-#define PT_GUARDED_BY(x) INTERLOCK_THREAD_ANNOTATION(pt_guarded_by(x))
 #define REQUIRES(...) INTERLOCK_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define ACQUIRE(...) INTERLOCK_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) INTERLOCK_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define TRY_ACQUIRE(...) INTERLOCK_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define EXCLUDES(...) INTERLOCK_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
-#define ASSERT_CAPABILITY(x) INTERLOCK_THREAD_ANNOTATION(assert_capability(x))
 #define NO_THREAD_SAFETY_ANALYSIS INTERLOCK_THREAD_ANNOTATION(no_thread_safety_analysis)
 
 namespace interlock {
@@ -44,9 +42,6 @@ class CAPABILITY("mutex") Mutex {
   void Lock() ACQUIRE() { mu_.lock(); }
   void Unlock() RELEASE() { mu_.unlock(); }
   bool TryLock() TRY_ACQUIRE(true) { return mu_.try_lock(); }
-  // Tells the analysis that the caller holds the mutex (a callback run
-  // under it, for example); checks nothing at run time.
-  void AssertHeld() const ASSERT_CAPABILITY(this) {}
 
  private:
   friend class CondVar;
