@@ -11,28 +11,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds="${FUZZ_SECONDS:-30}"
+# Each phase is announced with the seconds spent so far, so a slow phase shows.
+phase() { echo "== $1 [${SECONDS} s]"; }
 
 bash scripts/install-deps.sh
 
-echo "== tests (ASan + UBSan)"
+phase "tests (ASan + UBSan)"
 bash scripts/build.sh asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j "$(nproc)" --timeout 300)
 
-echo "== the concurrent parts under ThreadSanitizer (server, workflow, safety, notify, audit)"
+phase "the concurrent parts under ThreadSanitizer (server, workflow, safety, notify, audit)"
 bash scripts/build.sh tsan
 # setarch -R: TSan's fixed memory layout does not survive the kernel's full
 # address randomisation.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   setarch "$(uname -m)" -R build/tsan/interlock_concurrency_tests --gtest_brief=1
 
-echo "== dashboard in headless Chromium (tests/e2e; screenshots in build/e2e-artifacts)"
+phase "dashboard in headless Chromium (tests/e2e; screenshots in build/e2e-artifacts)"
 bash tests/e2e/run.sh build/asan/interlock build/e2e-artifacts
 
-echo "== lint"
+phase "lint"
 bash scripts/lint.sh 2>&1 | grep -v "warnings generated" || exit 1
 
-echo "== fuzzing (${fuzz_seconds}s per target)"
+phase "fuzzing (${fuzz_seconds}s per target)"
 bash scripts/build.sh fuzz
 for target in build/fuzz/*_fuzz; do
   name="$(basename "$target")"
@@ -49,11 +51,11 @@ for target in build/fuzz/*_fuzz; do
   fi
 done
 
-echo "== benchmarks (smoke run)"
+phase "benchmarks (smoke run)"
 benches=$(ls bench/*_bench.cc | xargs -n 1 basename | sed 's/\.cc$//')
 bash scripts/build.sh release $benches
 for bench in build/release/*_bench; do
   "$bench" --benchmark_min_time=0.01 >/dev/null
   echo "-- $(basename "$bench") ran"
 done
-echo "test.sh: all passed"
+echo "test.sh: all passed [${SECONDS} s]"
