@@ -25,7 +25,7 @@
 #include "governance/defaults.h"
 #include "server/http.h"
 #include "server/service.h"
-#include "server/tokens.h"
+#include "app/tokens.h"
 
 namespace {
 

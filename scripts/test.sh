@@ -7,10 +7,10 @@
 #      binary (tests/e2e/run.sh), then lints (clang-format, clang-tidy),
 #   3. builds the libFuzzer targets with clang and runs each for a bounded time,
 #   4. builds the benchmarks optimised and runs each briefly, so they stay runnable.
-# FUZZ_SECONDS (default 30) bounds each fuzz target; run longer by hand.
+# FUZZ_SECONDS (default 15) bounds each fuzz target; run longer by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzz_seconds="${FUZZ_SECONDS:-30}"
+fuzz_seconds="${FUZZ_SECONDS:-15}"
 # Each phase is announced with the seconds spent so far, so a slow phase shows.
 phase() { echo "== $1 [${SECONDS} s]"; }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "app/tokens.h"
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/random.h"
@@ -27,7 +28,6 @@
 #include "net/http_client.h"
 #include "server/http.h"
 #include "server/service.h"
-#include "server/tokens.h"
 #include "test_util.h"
 
 namespace interlock::cli {

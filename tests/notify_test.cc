@@ -25,9 +25,6 @@ using json = nlohmann::json;
 using testing::HttpReceiver;
 using testing::TempDir;
 
-constexpr const char* kMasterKey =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-
 // Answers what the test tells it, and remembers what it was asked.
 class ScriptedSender final : public Sender {
  public:
@@ -46,17 +43,7 @@ class NotifierTest : public ::testing::Test {
  protected:
   NotifierTest() { OpenLog(); }
 
-  void OpenLog() {
-    audit::LogOptions o;
-    o.data_dir = dir_.path();
-    o.fs = &fs_;
-    o.clock = &clock_;
-    o.random = &random_;
-    o.master_key_env = kMasterKey;
-    auto log = testing::OpenSqliteLog(o);
-    ASSERT_TRUE(log.has_value()) << log.error().message();
-    log_ = std::move(*log);
-  }
+  void OpenLog() { log_ = testing::OpenTestLog(dir_.path(), fs_, clock_, random_); }
 
   DeliveryConfig Everything() {
     DeliveryConfig d;

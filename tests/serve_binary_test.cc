@@ -42,6 +42,40 @@ std::string ReadUntil(int fd, const std::string& what) {
   return text;
 }
 
+// `interlock serve` running in a child process.
+struct Served {
+  pid_t pid = -1;
+  int out = -1, err = -1;  // its standard output and error
+  std::string banner;      // its output up to the "listening on" line
+  int port = 0;            // 0 if it did not say where it listens
+};
+
+// Starts `interlock serve` on `listen` (host:port; port 0 picks one).
+Served Serve(const std::string& data, const std::string& gov, const std::string& listen) {
+  const std::string binary = INTERLOCK_BINARY;
+  Served s;
+  int out[2], err[2];
+  if (pipe(out) != 0 || pipe(err) != 0) return s;
+  s.pid = fork();
+  if (s.pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execl(binary.c_str(), binary.c_str(), "serve", "--data", data.c_str(), "--governance",
+          gov.c_str(), "--listen", listen.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  s.out = out[0];
+  s.err = err[0];
+  if (s.pid < 0) return s;
+  s.banner = ReadUntil(s.out, "listening on http://");
+  std::string host = listen.substr(0, listen.rfind(':') + 1);
+  size_t at = s.banner.find(host);
+  if (at != std::string::npos) s.port = std::atoi(s.banner.c_str() + at + host.size());
+  return s;
+}
+
 TEST(ServeBinary, ServesReloadsAndDrains) {
   TempDir dir;
   const std::string binary = INTERLOCK_BINARY;
@@ -54,25 +88,11 @@ TEST(ServeBinary, ServesReloadsAndDrains) {
   std::string token = created.substr(created.rfind("itk_"));
   while (!token.empty() && token.back() == '\n') token.pop_back();
 
-  int out[2], err[2];
-  ASSERT_EQ(pipe(out), 0);
-  ASSERT_EQ(pipe(err), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    execl(binary.c_str(), binary.c_str(), "serve", "--data", data.c_str(), "--governance",
-          gov.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
-  std::string banner = ReadUntil(out[0], "listening on http://");
-  size_t at = banner.find("127.0.0.1:");
-  ASSERT_NE(at, std::string::npos) << banner;
-  int port = std::atoi(banner.c_str() + at + 10);
-  ASSERT_GT(port, 0);
+  Served served = Serve(data, gov, "127.0.0.1:0");
+  ASSERT_GT(served.port, 0) << served.banner;
+  pid_t pid = served.pid;
+  int out[2] = {served.out, -1}, err[2] = {served.err, -1};
+  int port = served.port;
 
   HttpClient client(static_cast<uint16_t>(port));
   EXPECT_EQ(client.Send("GET", "/healthz", "").status, 200);
@@ -105,6 +125,36 @@ TEST(ServeBinary, ServesReloadsAndDrains) {
   // Everything it answered is in the log, which verifies.
   std::string verified = Output(binary + " audit verify --data " + data + " 2>&1");
   EXPECT_NE(verified.find("\"ok\":true"), std::string::npos) << verified;
+}
+
+// Plain HTTP on an address beyond loopback starts, with a loud warning on
+// standard error and a flag in /healthz.
+TEST(ServeBinary, PlainHttpBeyondLoopbackWarnsAndHealthSaysSo) {
+  TempDir dir;
+  const std::string gov = dir.path() + "/governance", data = dir.path() + "/data";
+  ASSERT_EQ(std::system((std::string(INTERLOCK_BINARY) + " init " + gov + " >/dev/null").c_str()),
+            0);
+  // Every address, loopback among them, which the test speaks to.
+  Served served = Serve(data, gov, "0.0.0.0:0");
+  ASSERT_GT(served.port, 0) << served.banner;
+  std::string warning = ReadUntil(served.err, "WARNING");
+  EXPECT_NE(warning.find("WARNING: interlock serve listens on 0.0.0.0:0 with plain HTTP: bearer "
+                         "tokens, decisions and approvals cross the network unencrypted."),
+            std::string::npos)
+      << warning;
+
+  HttpClient client(static_cast<uint16_t>(served.port));
+  auto health = client.Send("GET", "/healthz", "");
+  ASSERT_EQ(health.status, 200);
+  json h = json::parse(health.body);
+  EXPECT_EQ(h["insecure_transport"], true) << health.body;
+
+  kill(served.pid, SIGTERM);
+  int status = 0;
+  waitpid(served.pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  close(served.out);
+  close(served.err);
 }
 
 }  // namespace

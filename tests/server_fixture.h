@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/tokens.h"
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/random.h"
@@ -17,7 +18,6 @@
 #include "http_client.h"
 #include "server/http.h"
 #include "server/service.h"
-#include "server/tokens.h"
 #include "test_util.h"
 
 namespace interlock::server {

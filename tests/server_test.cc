@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/tokens.h"
 #include "audit/log.h"
 #include "core/clock.h"
 #include "core/digest.h"
@@ -24,7 +25,6 @@
 #include "notify/notifier.h"
 #include "server/http.h"
 #include "server/service.h"
-#include "server/tokens.h"
 #include "server/web.h"
 #include "server_fixture.h"
 #include "smtp_receiver.h"

@@ -124,4 +124,20 @@ Result<std::unique_ptr<audit::AuditLog>> OpenSqliteLog(const audit::LogOptions& 
   return audit::AuditLog::Open(options, std::move(*store));
 }
 
+std::unique_ptr<audit::AuditLog> OpenTestLog(const std::string& data_dir, FileSystem& fs,
+                                             const Clock& clock, Random& random) {
+  audit::LogOptions o;
+  o.data_dir = data_dir;
+  o.fs = &fs;
+  o.clock = &clock;
+  o.random = &random;
+  o.master_key_env = kTestMasterKey;
+  auto log = OpenSqliteLog(o);
+  if (!log) {
+    ADD_FAILURE() << "the test's audit log: " << log.error().message();
+    std::abort();
+  }
+  return std::move(*log);
+}
+
 }  // namespace interlock::testing

@@ -57,4 +57,13 @@ std::string ReadSourceFile(const std::string& relative);
 Result<std::unique_ptr<audit::AuditLog>> OpenSqliteLog(const audit::LogOptions& options,
                                                        const store::SqliteOptions& sqlite = {});
 
+// The master key of the logs tests open.
+inline constexpr const char* kTestMasterKey =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+// Opens the audit log of `data_dir` over SQLite with kTestMasterKey, on
+// `fs`, `clock` and `random`; fails the test and aborts if it cannot.
+std::unique_ptr<audit::AuditLog> OpenTestLog(const std::string& data_dir, FileSystem& fs,
+                                             const Clock& clock, Random& random);
+
 }  // namespace interlock::testing

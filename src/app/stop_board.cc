@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
+#include "audit/json.h"
+
 namespace interlock::app {
 
 StopBoard::StopBoard() : map_(std::make_shared<const StopMap>(StopMap{{"global", {}}})) {}
@@ -10,6 +14,24 @@ void StopBoard::Put(const safety::StopState& state) {
   auto next = std::make_shared<StopMap>(*map_.load());
   (*next)[state.scope.Key()] = state;
   map_.store(std::move(next));
+}
+
+Result<void> StopBoard::Load(audit::AuditLog& log) {
+  auto rows = log.LoadState(std::string(kStopKind));
+  if (!rows) return std::unexpected(rows.error());
+  for (const auto& [id, value] : *rows) {
+    auto state = safety::StopState::FromJson(nlohmann::json::parse(value, nullptr, false));
+    if (!state) {
+      return std::unexpected(Error(
+          state.error().kind(), fmt::format("emergency stop {}: {}", id, state.error().message())));
+    }
+    Put(*state);
+  }
+  return Ok();
+}
+
+audit::StateChange StopBoard::Row(const safety::StopState& state) {
+  return {std::string(kStopKind), state.scope.Key(), audit::Dump(state.ToJson())};
 }
 
 const safety::StopState* Covering(const StopMap& stops, Environment env,

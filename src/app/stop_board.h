@@ -16,7 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "audit/log.h"
 #include "core/names.h"
+#include "core/status.h"
 #include "safety/stop.h"
 
 namespace interlock::app {
@@ -24,6 +26,9 @@ namespace interlock::app {
 // By scope key ("global", "environment:production", "service:payments",
 // "agent:deployment-agent-01"); "global" is always present.
 using StopMap = std::map<std::string, safety::StopState>;
+
+// The kind of the stops' state rows; a row's id is its scope key.
+constexpr std::string_view kStopKind = "emergency_stop";
 
 class StopBoard {
  public:
@@ -34,8 +39,12 @@ class StopBoard {
   // The stops as they are now; never null. Lock-free for the caller.
   std::shared_ptr<const StopMap> Snapshot() const { return map_.load(); }
   // Replaces the stop of `state.scope`.
-  // REQUIRES: no other Put runs at the same time.
+  // REQUIRES: no other Put or Load runs at the same time.
   void Put(const safety::StopState& state);
+  // Puts every stop of the log's state rows.
+  Result<void> Load(audit::AuditLog& log);
+  // The state row of `state`.
+  static audit::StateChange Row(const safety::StopState& state);
 
  private:
   std::atomic<std::shared_ptr<const StopMap>> map_;

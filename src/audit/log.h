@@ -196,6 +196,9 @@ class AuditLog {
                    std::function<void(Result<std::vector<Appended>>)> done);
   // Every committed state row of one kind, as (id, value), by id.
   Result<std::vector<std::pair<std::string, std::string>>> LoadState(const std::string& kind);
+  // The committed state rows `query` names, as (id, value), by id.
+  Result<std::vector<std::pair<std::string, std::string>>> LoadState(
+      const store::StateQuery& query);
 
   // Signs and stores a checkpoint of the log as it is now; returns the note.
   Result<std::string> Checkpoint();

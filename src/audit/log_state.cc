@@ -103,7 +103,12 @@ Result<std::optional<std::string>> AuditLog::CheckState() {
 
 Result<std::vector<std::pair<std::string, std::string>>> AuditLog::LoadState(
     const std::string& kind) {
-  auto rows = store_->State(kind);
+  return LoadState(store::StateQuery{.kind = kind});
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> AuditLog::LoadState(
+    const store::StateQuery& query) {
+  auto rows = store_->State(query);
   if (!rows) return std::unexpected(rows.error());
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(rows->size());

@@ -4,9 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <thread>
 
 #include "audit/log_impl.h"
@@ -250,7 +248,6 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     std::array<std::vector<Hash>, kSliceLevels + 1> nodes;
     std::optional<std::string> leaf_problem;  // why the next stored leaf could not be read
     std::optional<NodeProblem> node_problem;
-    bool ready = false;
   };
   struct Worker {
     explicit Worker(const Key256& row_key) : row_mac(row_key) {}
@@ -351,32 +348,42 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
   const uint64_t cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers(std::min({cores + 1, kMaxWorkers, slice_count}));
   std::vector<Slice> slices(2 * workers.size());
-  std::mutex m;
-  std::condition_variable claim_cv, done_cv;
-  uint64_t claimed = 0;   // slices handed to workers
-  uint64_t consumed = 0;  // slices this thread is done with
-  bool quit = false;
+  // The hand-off between the workers and this thread. A worker claims the
+  // next slice while fewer than slices.size() are claimed and not yet
+  // consumed, checks it without the lock, then marks its slot ready.
+  struct Handoff {
+    Mutex mu;
+    CondVar claim_cv, done_cv;
+    uint64_t claimed GUARDED_BY(mu) = 0;   // slices handed to workers
+    uint64_t consumed GUARDED_BY(mu) = 0;  // slices this thread is done with
+    bool quit GUARDED_BY(mu) = false;
+    std::vector<bool> ready GUARDED_BY(mu);  // by slot of `slices`
+  } h;
+  {
+    MutexLock lock(&h.mu);
+    h.ready.assign(slices.size(), false);
+  }
   auto work = [&] {
     Worker w(row_key_);
     for (;;) {
-      Slice* slice;
+      size_t slot;
       {
-        std::unique_lock lock(m);
-        claim_cv.wait(lock, [&] {
-          return quit || (claimed < slice_count && claimed < consumed + slices.size());
-        });
-        if (quit) return;
-        slice = &slices[claimed % slices.size()];
-        slice->begin = claimed * kSliceRecords;
-        slice->end = std::min(n, slice->begin + kSliceRecords);
-        ++claimed;
+        MutexLock lock(&h.mu);
+        while (!h.quit && !(h.claimed < slice_count && h.claimed < h.consumed + slices.size())) {
+          h.claim_cv.Wait(&h.mu);
+        }
+        if (h.quit) return;
+        slot = h.claimed % slices.size();
+        slices[slot].begin = h.claimed * kSliceRecords;
+        slices[slot].end = std::min(n, slices[slot].begin + kSliceRecords);
+        ++h.claimed;
       }
-      check_slice(*slice, w);
+      check_slice(slices[slot], w);
       {
-        std::lock_guard lock(m);
-        slice->ready = true;
+        MutexLock lock(&h.mu);
+        h.ready[slot] = true;
       }
-      done_cv.notify_one();
+      h.done_cv.Signal();
     }
   };
   for (std::thread& t : workers) t = std::thread(work);
@@ -385,10 +392,10 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     ~Stop() { f(); }
   } stop{[&] {
     {
-      std::lock_guard lock(m);
-      quit = true;
+      MutexLock lock(&h.mu);
+      h.quit = true;
     }
-    claim_cv.notify_all();
+    h.claim_cv.SignalAll();
     for (std::thread& t : workers) t.join();
   }};
 
@@ -430,10 +437,11 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
   };
 
   for (uint64_t s = 0; s < slice_count; ++s) {
-    Slice& slice = slices[s % slices.size()];
+    const size_t slot = s % slices.size();
+    Slice& slice = slices[slot];
     {
-      std::unique_lock lock(m);
-      done_cv.wait(lock, [&] { return slice.ready; });
+      MutexLock lock(&h.mu);
+      while (!h.ready[slot]) h.done_cv.Wait(&h.mu);
     }
     if (!slice.read) return std::unexpected(slice.read.error());
     for (uint64_t i = slice.begin; i < slice.end; ++i) {
@@ -508,11 +516,11 @@ Result<VerifyReport> AuditLog::Verify(const VerifyOptions& options) {
     }
     if (range.size() != slice.end) append_within(range, slice, slice.end - slice.begin);
     {
-      std::lock_guard lock(m);
-      slice.ready = false;
-      ++consumed;
+      MutexLock lock(&h.mu);
+      h.ready[slot] = false;
+      ++h.consumed;
     }
-    claim_cv.notify_one();
+    h.claim_cv.Signal();
   }
   if (next_head < heads.size()) {
     return bad(n, fmt::format("the log is truncated: it has {} entries, but {} covers {}", n,

@@ -427,102 +427,97 @@ int RunBackup(const AuditOptions& o, Io& io) {
 
 }  // namespace
 
-void AddAuditCommands(CLI::App* app, std::function<int(Io&)>* run) {
-  auto options = std::make_shared<AuditOptions>();
-  CLI::App* audit = app->add_subcommand("audit", "The verifiable, encrypted audit trail");
-  audit->require_subcommand(1);
-  AuditOptions& o = *options;
-  auto common = [&](CLI::App* sub) {
-    sub->add_option("--data", o.data,
+std::vector<Command> AuditCommands() {
+  auto o = std::make_shared<AuditOptions>();
+  auto data = [o](CLI::App* sub) {
+    sub->add_option("--data", o->data,
                     "Data directory (default: $INTERLOCK_DATA, else ./.interlock)");
   };
-  auto with_governance = [&](CLI::App* sub) {
-    sub->add_option("--governance", o.governance,
+  auto reader = [o](CLI::App* sub) {
+    sub->add_option("--governance", o->governance,
                     "Governance directory (default: $INTERLOCK_GOVERNANCE, else ./governance)");
-    sub->add_option("--as", o.as, "The principal reading (from principals.yaml)");
+    sub->add_option("--as", o->as, "The principal reading (from principals.yaml)");
   };
-  auto bind = [run, options](CLI::App* sub, int (*f)(const AuditOptions&, Io&)) {
-    sub->callback([run, options, f] { *run = [options, f](Io& io) { return f(*options, io); }; });
+  auto run = [o](int (*f)(const AuditOptions&, Io&)) {
+    return [o, f](Io& io) { return f(*o, io); };
   };
-
-  CLI::App* append = audit->add_subcommand(
-      "append", "Append one event (JSON) or JSON lines; prints each index and leaf hash");
-  common(append);
-  append->add_option("--event", o.event, "Event file, or - for stdin")->capture_default_str();
-  bind(append, RunAppend);
-
-  CLI::App* query = audit->add_subcommand("query", "Read events (access rules apply; logged)");
-  common(query);
-  with_governance(query);
-  query->add_option("--actor", o.actor, "Actor id");
-  query->add_option("--type", o.type, "Event type");
-  query->add_option("--env", o.environment, "Environment");
-  query->add_option("--since", o.since, "From this RFC 3339 time (inclusive)");
-  query->add_option("--until", o.until, "Up to this RFC 3339 time (exclusive)");
-  query->add_option("--limit", o.limit, "At most this many events")->capture_default_str();
-  query->callback(
-      [run, options] { *run = [options](Io& io) { return RunQuery(*options, io, false); }; });
-
-  CLI::App* checkpoint = audit->add_subcommand("checkpoint", "Sign and print a checkpoint");
-  common(checkpoint);
-  bind(checkpoint, RunCheckpoint);
-
-  CLI::App* key = audit->add_subcommand("public-key", "Print the checkpoint verifier key");
-  common(key);
-  bind(key, RunPublicKey);
-
-  CLI::App* prove = audit->add_subcommand("prove", "Inclusion proof of one entry");
-  common(prove);
-  prove->add_option("--index", o.index, "Entry index")->required();
-  prove->add_option("--size", o.size, "Tree size (default: the current size)");
-  bind(prove, RunProve);
-
-  CLI::App* consistency =
-      audit->add_subcommand("consistency", "Consistency proof between two tree sizes");
-  common(consistency);
-  consistency->add_option("--from", o.from, "Older tree size")->required();
-  consistency->add_option("--to", o.to, "Newer tree size (default: the current size)");
-  bind(consistency, RunConsistency);
-
-  CLI::App* exp = audit->add_subcommand(
-      "export", "Export entries as JSON lines, or a bundle verifiable offline (--bundle)");
-  common(exp);
-  with_governance(exp);
-  exp->add_option("--from", o.from, "First index");
-  exp->add_option("--to", o.to, "Last index (inclusive)");
-  exp->add_flag("--bundle", o.bundle, "Records + signed checkpoint + inclusion proofs");
-  exp->callback(
-      [run, options] { *run = [options](Io& io) { return RunQuery(*options, io, true); }; });
-
-  CLI::App* verify = audit->add_subcommand(
-      "verify", "Recompute everything; exit 0 intact, 1 naming the first bad index");
-  common(verify);
-  verify->add_option("--checkpoint", o.checkpoint,
-                     "A checkpoint saved earlier that must still hold");
-  verify->add_option("--key", o.key, "Verifier key (default: the log's own)");
-  verify->add_option("--bundle", o.bundle_file, "Check an exported bundle offline instead");
-  verify->add_flag("--quiet", o.quiet, "No progress lines");
-  bind(verify, RunVerify);
-
-  CLI::App* prune = audit->add_subcommand(
-      "prune", "Delete expired payloads and destroy expired data keys (leaf hashes stay)");
-  common(prune);
-  with_governance(prune);
-  bind(prune, RunPrune);
-
-  CLI::App* grant = audit->add_subcommand("grant", "Give an auditor a time-limited read grant");
-  common(grant);
-  with_governance(grant);
-  grant->add_option("--to", o.grant_to, "The principal receiving the grant")->required();
-  grant->add_option("--duration", o.duration,
-                    "How long (default: the grantee's grant_duration in the governance)");
-  bind(grant, RunGrant);
-
-  CLI::App* backup =
-      audit->add_subcommand("backup", "Copy the log consistently while it is in use");
-  common(backup);
-  backup->add_option("--to", o.backup_to, "Path of the copy (must not exist)")->required();
-  bind(backup, RunBackup);
+  return {
+      {"audit", "The verifiable, encrypted audit trail", nullptr, nullptr},
+      {"audit append", "Append one event (JSON) or JSON lines; prints each index and leaf hash",
+       [=](CLI::App* sub) {
+         data(sub);
+         sub->add_option("--event", o->event, "Event file, or - for stdin")->capture_default_str();
+       },
+       run(RunAppend)},
+      {"audit query", "Read events (access rules apply; logged)",
+       [=](CLI::App* sub) {
+         data(sub);
+         reader(sub);
+         sub->add_option("--actor", o->actor, "Actor id");
+         sub->add_option("--type", o->type, "Event type");
+         sub->add_option("--env", o->environment, "Environment");
+         sub->add_option("--since", o->since, "From this RFC 3339 time (inclusive)");
+         sub->add_option("--until", o->until, "Up to this RFC 3339 time (exclusive)");
+         sub->add_option("--limit", o->limit, "At most this many events")->capture_default_str();
+       },
+       [o](Io& io) { return RunQuery(*o, io, false); }},
+      {"audit checkpoint", "Sign and print a checkpoint", data, run(RunCheckpoint)},
+      {"audit public-key", "Print the checkpoint verifier key", data, run(RunPublicKey)},
+      {"audit prove", "Inclusion proof of one entry",
+       [=](CLI::App* sub) {
+         data(sub);
+         sub->add_option("--index", o->index, "Entry index")->required();
+         sub->add_option("--size", o->size, "Tree size (default: the current size)");
+       },
+       run(RunProve)},
+      {"audit consistency", "Consistency proof between two tree sizes",
+       [=](CLI::App* sub) {
+         data(sub);
+         sub->add_option("--from", o->from, "Older tree size")->required();
+         sub->add_option("--to", o->to, "Newer tree size (default: the current size)");
+       },
+       run(RunConsistency)},
+      {"audit export", "Export entries as JSON lines, or a bundle verifiable offline (--bundle)",
+       [=](CLI::App* sub) {
+         data(sub);
+         reader(sub);
+         sub->add_option("--from", o->from, "First index");
+         sub->add_option("--to", o->to, "Last index (inclusive)");
+         sub->add_flag("--bundle", o->bundle, "Records + signed checkpoint + inclusion proofs");
+       },
+       [o](Io& io) { return RunQuery(*o, io, true); }},
+      {"audit verify", "Recompute everything; exit 0 intact, 1 naming the first bad index",
+       [=](CLI::App* sub) {
+         data(sub);
+         sub->add_option("--checkpoint", o->checkpoint,
+                         "A checkpoint saved earlier that must still hold");
+         sub->add_option("--key", o->key, "Verifier key (default: the log's own)");
+         sub->add_option("--bundle", o->bundle_file, "Check an exported bundle offline instead");
+         sub->add_flag("--quiet", o->quiet, "No progress lines");
+       },
+       run(RunVerify)},
+      {"audit prune", "Delete expired payloads and destroy expired data keys (leaf hashes stay)",
+       [=](CLI::App* sub) {
+         data(sub);
+         reader(sub);
+       },
+       run(RunPrune)},
+      {"audit grant", "Give an auditor a time-limited read grant",
+       [=](CLI::App* sub) {
+         data(sub);
+         reader(sub);
+         sub->add_option("--to", o->grant_to, "The principal receiving the grant")->required();
+         sub->add_option("--duration", o->duration,
+                         "How long (default: the grantee's grant_duration in the governance)");
+       },
+       run(RunGrant)},
+      {"audit backup", "Copy the log consistently while it is in use",
+       [=](CLI::App* sub) {
+         data(sub);
+         sub->add_option("--to", o->backup_to, "Path of the copy (must not exist)")->required();
+       },
+       run(RunBackup)},
+  };
 }
 
 }  // namespace interlock::cli

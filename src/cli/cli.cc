@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include "cli/command.h"
@@ -29,13 +31,6 @@ struct Options {
   std::string request;
   std::optional<std::string> emergency_stop;
   bool explain = false;
-};
-
-struct Command {
-  const char* name;
-  const char* description;
-  void (*setup)(CLI::App* app, Options* options);
-  int (*run)(const Options& options, Io& io);
 };
 
 void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics,
@@ -124,36 +119,48 @@ int RunVersion(const Options&, Io& io) {
   return kExitOk;
 }
 
-const Command kCommands[] = {
-    {"init", "Write a governance directory with the default policies",
-     [](CLI::App* app, Options* o) {
-       app->add_option("DIR", o->dir, "Directory to create")->required();
-       app->add_flag("--force", o->force, "Overwrite default files in a non-empty directory");
-     },
-     RunInit},
-    {"check", "Validate a governance directory (exit 0 valid, 2 invalid)",
-     [](CLI::App* app, Options* o) {
-       app->add_option("DIR", o->dir, "Governance directory")->required();
-       app->add_flag("--json", o->json, "Print the result and errors as JSON");
-     },
-     RunCheck},
-    {"decide",
-     "Decide one request offline (exit 0 allow, 10 require_approval, 20 deny, 2 invalid input)",
-     [](CLI::App* app, Options* o) {
-       app->add_option("--governance", o->governance, "Governance directory")
-           ->capture_default_str();
-       app->add_option("--request", o->request, "Request JSON file, or - for stdin")->required();
-       app->add_option("--emergency-stop", o->emergency_stop,
-                       "Decide as if the emergency stop were active, for REASON")
-           ->expected(0, 1)
-           ->default_str("");
-       app->add_flag("--explain", o->explain, "Show every rule considered and why it matched");
-     },
-     RunDecide},
-    {"version", "Print the version", [](CLI::App*, Options*) {}, RunVersion},
-};
-
 }  // namespace
+
+std::vector<Command> LocalCommands() {
+  auto o = std::make_shared<Options>();
+  auto run = [o](int (*f)(const Options&, Io&)) { return [o, f](Io& io) { return f(*o, io); }; };
+  return {
+      {"init", "Write a governance directory with the default policies",
+       [o](CLI::App* app) {
+         app->add_option("DIR", o->dir, "Directory to create")->required();
+         app->add_flag("--force", o->force, "Overwrite default files in a non-empty directory");
+       },
+       run(RunInit)},
+      {"check", "Validate a governance directory (exit 0 valid, 2 invalid)",
+       [o](CLI::App* app) {
+         app->add_option("DIR", o->dir, "Governance directory")->required();
+         app->add_flag("--json", o->json, "Print the result and errors as JSON");
+       },
+       run(RunCheck)},
+      {"decide",
+       "Decide one request offline (exit 0 allow, 10 require_approval, 20 deny, 2 invalid input)",
+       [o](CLI::App* app) {
+         app->add_option("--governance", o->governance, "Governance directory")
+             ->capture_default_str();
+         app->add_option("--request", o->request, "Request JSON file, or - for stdin")->required();
+         app->add_option("--emergency-stop", o->emergency_stop,
+                         "Decide as if the emergency stop were active, for REASON")
+             ->expected(0, 1)
+             ->default_str("");
+         app->add_flag("--explain", o->explain, "Show every rule considered and why it matched");
+       },
+       run(RunDecide)},
+      {"version", "Print the version", [](CLI::App*) {}, run(RunVersion)},
+  };
+}
+
+std::vector<Command> Commands() {
+  std::vector<Command> all;
+  for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands}) {
+    for (Command& c : part()) all.push_back(std::move(c));
+  }
+  return all;
+}
 
 Result<std::string> ReadInput(const std::string& path, Io& io, size_t limit,
                               std::string_view what) {
@@ -218,21 +225,33 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
 }
 
 int Run(const std::vector<std::string>& args, Io& io) {
-  Options options;
   CLI::App app("Interlock: the governance gate for automation and AI agents", "interlock");
   app.require_subcommand(1);
   app.set_version_flag("--version", "interlock 0.1.0");
   std::function<int(Io&)> run;
-  for (const Command& command : kCommands) {
-    CLI::App* sub = app.add_subcommand(command.name, command.description);
-    command.setup(sub, &options);
-    sub->callback([&run, &command, &options] {
-      run = [&command, &options](Io& io) { return command.run(options, io); };
-    });
+  const std::vector<Command> commands = Commands();
+  std::map<std::string, CLI::App*, std::less<>> made;  // by path
+  for (const Command& c : commands) {
+    size_t space = c.path.rfind(' ');
+    CLI::App* parent = &app;
+    if (space != std::string::npos) {
+      auto it = made.find(std::string_view(c.path).substr(0, space));
+      if (it == made.end()) {
+        Print(io.err, "internal error: command \"{}\" comes before its group\n", c.path);
+        return kExitFailure;
+      }
+      parent = it->second;
+    }
+    CLI::App* sub = parent->add_subcommand(
+        c.path.substr(space == std::string::npos ? 0 : space + 1), c.description);
+    made.emplace(c.path, sub);
+    if (!c.run) {
+      sub->require_subcommand(1);
+      continue;
+    }
+    if (c.setup) c.setup(sub);
+    sub->callback([&run, &c] { run = c.run; });
   }
-  AddAuditCommands(&app, &run);
-  AddServeCommands(&app, &run);
-  AddClientCommands(&app, &run);
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
     app.parse(reversed);

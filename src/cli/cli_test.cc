@@ -4,9 +4,11 @@
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "../../tests/test_util.h"
+#include "cli/command.h"
 
 namespace interlock::cli {
 namespace {
@@ -236,6 +238,48 @@ TEST_F(CliTest, MissingRequestFlagAndUnknownCommand) {
   EXPECT_EQ(RunCli({"decide", "--governance", governance_}).code, kExitInvalid);
   EXPECT_EQ(RunCli({"frobnicate"}).code, kExitInvalid);
   EXPECT_EQ(RunCli({}).code, kExitInvalid);
+}
+
+// The command table: each group before its members, each path once, each
+// command's help generated from its entry, and each documented in the
+// README's CLI reference.
+TEST(CommandTable, EveryCommandHasItsHelpAndIsDocumented) {
+  std::string readme = interlock::testing::ReadSourceFile("README.md");
+  std::set<std::string> seen;
+  size_t runnable = 0;
+  for (const Command& c : Commands()) {
+    SCOPED_TRACE(c.path);
+    EXPECT_TRUE(seen.insert(c.path).second) << "twice";
+    size_t space = c.path.rfind(' ');
+    if (space != std::string::npos) {
+      EXPECT_TRUE(seen.count(c.path.substr(0, space)));
+    }
+    EXPECT_FALSE(c.description.empty());
+    EXPECT_EQ(c.setup == nullptr, c.run == nullptr);
+    std::vector<std::string> args;
+    for (size_t at = 0; at <= c.path.size();) {
+      size_t end = std::min(c.path.find(' ', at), c.path.size());
+      args.push_back(c.path.substr(at, end - at));
+      at = end + 1;
+    }
+    args.push_back("--help");
+    Outcome help = RunCli(args);
+    EXPECT_EQ(help.code, kExitOk) << help.err;
+    EXPECT_TRUE(help.out.starts_with(c.description)) << help.out;
+    if (!c.run) continue;
+    ++runnable;
+    EXPECT_TRUE(readme.find("interlock " + c.path) != std::string::npos ||
+                readme.find("`" + c.path) != std::string::npos)
+        << "README.md's CLI reference does not show `" << c.path << "`";
+  }
+  EXPECT_EQ(runnable, 30u);
+  // The top-level help lists every group and command of the first level.
+  Outcome top = RunCli({"--help"});
+  for (const std::string& path : seen) {
+    if (path.find(' ') == std::string::npos) {
+      EXPECT_NE(top.out.find("  " + path), std::string::npos) << path;
+    }
+  }
 }
 
 TEST_F(CliTest, InvalidGovernanceRefusesToDecide) {

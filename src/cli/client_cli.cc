@@ -3,6 +3,8 @@
 // prints the server's JSON answer; the server decides who may do what.
 #include "cli/cli.h"
 
+#include <fmt/ranges.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
@@ -31,7 +33,7 @@ struct ClientFlags {
   std::string reason;
   std::string review, root_cause, prevention;
   std::string environment, service, agent;  // a scoped stop
-  std::string state;
+  std::string state, limit, cursor;         // a page of approvals
   std::string id;
   std::string rationale;
   std::string to;
@@ -187,94 +189,117 @@ const ApprovalAction kApprovalActions[] = {
 
 }  // namespace
 
-void AddClientCommands(CLI::App* app, std::function<int(Io&)>* run) {
+std::vector<Command> ClientCommands() {
   auto flags = std::make_shared<ClientFlags>();
-  ClientFlags& o = *flags;
-  // Adds a subcommand of `parent` that sends what `make` builds from the flags.
-  auto command = [run, flags](CLI::App* parent, const char* name, const char* description,
-                              MakeRequest make) {
-    CLI::App* sub = parent->add_subcommand(name, description);
-    sub->add_option("--server", flags->server,
-                    fmt::format("Server URL, http:// or https:// (default: $INTERLOCK_SERVER, "
-                                "else {})",
-                                kDefaultServer));
-    sub->add_option("--token", flags->token, "Bearer token (default: $INTERLOCK_TOKEN)");
-    sub->add_option("--ca-file", flags->ca_file,
-                    "PEM certificates to trust for https (default: the system's)");
-    sub->callback([run, flags, make = std::move(make)] {
-      *run = [flags, make](Io& io) { return Send(*flags, make(*flags), io); };
-    });
-    return sub;
+  using Extra = std::function<void(CLI::App*, ClientFlags&)>;
+  // A command that sends what `make` builds from the flags; `extra`
+  // declares the flags of its own.
+  auto command = [flags](std::string path, std::string description, Extra extra,
+                         MakeRequest make) -> Command {
+    return {std::move(path), std::move(description),
+            [flags, extra = std::move(extra)](CLI::App* sub) {
+              sub->add_option("--server", flags->server,
+                              fmt::format("Server URL, http:// or https:// (default: "
+                                          "$INTERLOCK_SERVER, else {})",
+                                          kDefaultServer));
+              sub->add_option("--token", flags->token, "Bearer token (default: $INTERLOCK_TOKEN)");
+              sub->add_option("--ca-file", flags->ca_file,
+                              "PEM certificates to trust for https (default: the system's)");
+              if (extra) extra(sub, *flags);
+            },
+            [flags, make = std::move(make)](Io& io) { return Send(*flags, make(*flags), io); }};
   };
-
-  CLI::App* stop = app->add_subcommand("stop", "The emergency stop of a running server");
-  stop->require_subcommand(1);
-  CLI::App* activate =
-      command(stop, "activate", "Activate the emergency stop: every decision is deny",
-              [](const ClientFlags& c) {
-                return StopRequest({{"action", "activate"}, {"reason", c.reason}}, c);
-              });
-  CLI::App* deactivate = command(
-      stop, "deactivate",
-      "Sign the deactivation of the emergency stop (it ends once every signer role has signed)",
-      [](const ClientFlags& c) {
-        return StopRequest({{"action", "deactivate"},
-                            {"post_incident_review", c.review},
-                            {"root_cause", c.root_cause},
-                            {"prevention_measures", c.prevention}},
-                           c);
-      });
-  deactivate->add_option("--review", o.review, "The post-incident review")->required();
-  deactivate->add_option("--root-cause", o.root_cause, "The root cause")->required();
-  deactivate->add_option("--prevention", o.prevention, "The prevention measures")->required();
-  CLI::App* reenable =
-      command(stop, "reenable-ai", "Re-enable AI agents after the emergency stop",
-              [](const ClientFlags& c) {
-                return StopRequest({{"action", "reenable_ai_agents"}, {"reason", c.reason}}, c);
-              });
-  for (CLI::App* sub : {activate, reenable})
-    sub->add_option("--reason", o.reason, "Why")->required();
-  for (CLI::App* sub : {activate, deactivate, reenable}) {
+  auto scoped = [](CLI::App* sub, ClientFlags& o) {
     sub->add_option("--environment", o.environment, "Only this environment's stop (a scoped stop)");
     sub->add_option("--service", o.service, "Only this service's stop (a scoped stop)");
     sub->add_option("--agent", o.agent, "Only this AI agent's stop (a scoped stop)");
-  }
-  command(stop, "status", "Show the emergency stop", [](const ClientFlags&) {
-    return ApiRequest{"GET", "/api/emergency-stop", nullptr};
-  });
-
-  CLI::App* approvals = app->add_subcommand("approvals", "Approval requests of a running server");
-  approvals->require_subcommand(1);
-  command(approvals, "list", "List approval requests", [](const ClientFlags& c) {
-    std::string target = "/v1/approvals";
-    if (!c.state.empty()) target += "?state=" + Encoded(c.state);
-    return ApiRequest{"GET", target, nullptr};
-  })->add_option("--state", o.state, "Only those in STATE (pending, approved, ...)");
-  command(approvals, "show", "Show one approval request",
-          [](const ClientFlags& c) {
-            return ApiRequest{"GET", "/v1/approvals/" + Encoded(c.id), nullptr};
-          })
-      ->add_option("ID", o.id, "Approval id")
-      ->required();
-  for (const ApprovalAction& a : kApprovalActions) {
-    CLI::App* sub = command(approvals, a.name, a.description, [&a](const ClientFlags& c) {
-      return ApiRequest{"POST",
-                        fmt::format("/v1/approvals/{}/{}", Encoded(c.id), a.action),
-                        {{"rationale", c.rationale}}};
-    });
+  };
+  auto reason = [scoped](CLI::App* sub, ClientFlags& o) {
+    sub->add_option("--reason", o.reason, "Why")->required();
+    scoped(sub, o);
+  };
+  auto id = [](CLI::App* sub, ClientFlags& o) {
     sub->add_option("ID", o.id, "Approval id")->required();
-    sub->add_option("--rationale", o.rationale, "Why")->required();
-  }
-  CLI::App* delegate =
-      command(approvals, "delegate", "Hand your review of an approval request to another principal",
+  };
+  std::vector<Command> out = {
+      {"stop", "The emergency stop of a running server", nullptr, nullptr},
+      command("stop activate", "Activate the emergency stop: every decision is deny", reason,
               [](const ClientFlags& c) {
-                return ApiRequest{"POST",
-                                  "/v1/approvals/" + Encoded(c.id) + "/delegate",
-                                  {{"rationale", c.rationale}, {"to", c.to}}};
-              });
-  delegate->add_option("ID", o.id, "Approval id")->required();
-  delegate->add_option("--to", o.to, "The principal who reviews instead")->required();
-  delegate->add_option("--rationale", o.rationale, "Why")->required();
+                return StopRequest({{"action", "activate"}, {"reason", c.reason}}, c);
+              }),
+      command(
+          "stop deactivate",
+          "Sign the deactivation of the emergency stop (it ends once every signer role has signed)",
+          [scoped](CLI::App* sub, ClientFlags& o) {
+            sub->add_option("--review", o.review, "The post-incident review")->required();
+            sub->add_option("--root-cause", o.root_cause, "The root cause")->required();
+            sub->add_option("--prevention", o.prevention, "The prevention measures")->required();
+            scoped(sub, o);
+          },
+          [](const ClientFlags& c) {
+            return StopRequest({{"action", "deactivate"},
+                                {"post_incident_review", c.review},
+                                {"root_cause", c.root_cause},
+                                {"prevention_measures", c.prevention}},
+                               c);
+          }),
+      command("stop reenable-ai", "Re-enable AI agents after the emergency stop", reason,
+              [](const ClientFlags& c) {
+                return StopRequest({{"action", "reenable_ai_agents"}, {"reason", c.reason}}, c);
+              }),
+      command("stop status", "Show the emergency stop", nullptr,
+              [](const ClientFlags&) {
+                return ApiRequest{"GET", "/api/emergency-stop", nullptr};
+              }),
+      {"approvals", "Approval requests of a running server", nullptr, nullptr},
+      command(
+          "approvals list", "List approval requests, a page at a time",
+          [](CLI::App* sub, ClientFlags& o) {
+            sub->add_option("--state", o.state, "Only those in STATE (pending, approved, ...)");
+            sub->add_option("--limit", o.limit, "At most this many (default 100, at most 1000)");
+            sub->add_option("--cursor", o.cursor,
+                            "The page after this one (the next_cursor of the last page)");
+          },
+          [](const ClientFlags& c) {
+            std::vector<std::string> query;
+            if (!c.state.empty()) query.push_back("state=" + Encoded(c.state));
+            if (!c.limit.empty()) query.push_back("limit=" + Encoded(c.limit));
+            if (!c.cursor.empty()) query.push_back("cursor=" + Encoded(c.cursor));
+            std::string target = "/v1/approvals";
+            if (!query.empty()) target += "?" + fmt::format("{}", fmt::join(query, "&"));
+            return ApiRequest{"GET", target, nullptr};
+          }),
+      command("approvals show", "Show one approval request", id,
+              [](const ClientFlags& c) {
+                return ApiRequest{"GET", "/v1/approvals/" + Encoded(c.id), nullptr};
+              }),
+  };
+  for (const ApprovalAction& a : kApprovalActions) {
+    out.push_back(command(
+        fmt::format("approvals {}", a.name), a.description,
+        [id](CLI::App* sub, ClientFlags& o) {
+          id(sub, o);
+          sub->add_option("--rationale", o.rationale, "Why")->required();
+        },
+        [&a](const ClientFlags& c) {
+          return ApiRequest{"POST",
+                            fmt::format("/v1/approvals/{}/{}", Encoded(c.id), a.action),
+                            {{"rationale", c.rationale}}};
+        }));
+  }
+  out.push_back(command(
+      "approvals delegate", "Hand your review of an approval request to another principal",
+      [id](CLI::App* sub, ClientFlags& o) {
+        id(sub, o);
+        sub->add_option("--to", o.to, "The principal who reviews instead")->required();
+        sub->add_option("--rationale", o.rationale, "Why")->required();
+      },
+      [](const ClientFlags& c) {
+        return ApiRequest{"POST",
+                          "/v1/approvals/" + Encoded(c.id) + "/delegate",
+                          {{"rationale", c.rationale}, {"to", c.to}}};
+      }));
+  return out;
 }
 
 }  // namespace interlock::cli

@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/cli.h"
 #include "core/status.h"
@@ -36,11 +37,28 @@ std::string DataDir(const std::string& flag, Io& io);
 // The governance directory: the flag, else $INTERLOCK_GOVERNANCE, else ./governance.
 std::string GovernanceDir(const std::string& flag, Io& io);
 
-// Adds `interlock audit ...`; the chosen subcommand stores its runner in *run.
-void AddAuditCommands(CLI::App* app, std::function<int(Io&)>* run);
-// Adds `interlock serve` and `interlock token ...`.
-void AddServeCommands(CLI::App* app, std::function<int(Io&)>* run);
-// Adds `interlock stop ...` and `interlock approvals ...`, clients of a running server.
-void AddClientCommands(CLI::App* app, std::function<int(Io&)>* run);
+// One entry of the command table: a subcommand, or a group of them.
+struct Command {
+  // The words after "interlock", e.g. "audit verify". A group ("audit")
+  // comes before its members.
+  std::string path;
+  // One line: what `interlock --help` and the group's help show.
+  std::string description;
+  // Declares the command's arguments and flags; null for a group.
+  std::function<void(CLI::App*)> setup;
+  // Runs the command once its flags are parsed; null for a group.
+  std::function<int(Io&)> run;
+};
+
+// The table's parts, one per file: init, check, decide and version
+// (cli.cc); the audit trail (audit_cli.cc); serve and tokens
+// (serve_cli.cc); the clients of a running server (client_cli.cc).
+std::vector<Command> LocalCommands();
+std::vector<Command> AuditCommands();
+std::vector<Command> ServeCommands();
+std::vector<Command> ClientCommands();
+// The whole table, in the order the help lists it. Each call makes fresh
+// flag storage, so one table serves one parse.
+std::vector<Command> Commands();
 
 }  // namespace interlock::cli

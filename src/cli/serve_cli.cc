@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "app/tokens.h"
 #include "audit/log.h"
 #include "cli/cli.h"
 #include "cli/command.h"
@@ -14,7 +15,6 @@
 #include "notify/notifier.h"
 #include "server/http.h"
 #include "server/service.h"
-#include "server/tokens.h"
 
 namespace interlock::cli {
 namespace {
@@ -150,7 +150,7 @@ int RunServe(const ServeOptions& o, Io& io) {
 // so a server running on the same directory keeps the only notifier.
 struct TokenStore {
   std::unique_ptr<audit::AuditLog> log;
-  std::unique_ptr<server::Tokens> tokens;
+  std::unique_ptr<app::Tokens> tokens;
 };
 Result<TokenStore> OpenTokens(const server::ServiceOptions& so, const governance::Governance& g,
                               Io& io) {
@@ -159,7 +159,7 @@ Result<TokenStore> OpenTokens(const server::ServiceOptions& so, const governance
   if (!log) return std::unexpected(log.error());
   for (const std::string& w : (*log)->warnings()) Print(io.err, "warning: {}\n", w);
   t.log = std::move(*log);
-  t.tokens = std::make_unique<server::Tokens>(*t.log, *so.clock, *so.random);
+  t.tokens = std::make_unique<app::Tokens>(*t.log, *so.clock, *so.random);
   if (auto ok = t.tokens->Load(); !ok) return std::unexpected(ok.error());
   return t;
 }
@@ -219,49 +219,50 @@ int RunTokenRevoke(const ServeOptions& o, Io& io) {
 
 }  // namespace
 
-void AddServeCommands(CLI::App* app, std::function<int(Io&)>* run) {
-  auto options = std::make_shared<ServeOptions>();
-  ServeOptions& o = *options;
-  auto dirs = [&](CLI::App* sub) {
-    sub->add_option("--data", o.data,
+std::vector<Command> ServeCommands() {
+  auto o = std::make_shared<ServeOptions>();
+  o->expires = "90d";
+  auto dirs = [o](CLI::App* sub) {
+    sub->add_option("--data", o->data,
                     "Data directory (default: $INTERLOCK_DATA, else ./.interlock)");
-    sub->add_option("--governance", o.governance,
+    sub->add_option("--governance", o->governance,
                     "Governance directory (default: $INTERLOCK_GOVERNANCE, else ./governance)");
   };
-  auto bind = [run, options](CLI::App* sub, int (*f)(const ServeOptions&, Io&)) {
-    sub->callback([run, options, f] { *run = [options, f](Io& io) { return f(*options, io); }; });
+  auto run = [o](int (*f)(const ServeOptions&, Io&)) {
+    return [o, f](Io& io) { return f(*o, io); };
   };
-
-  CLI::App* serve = app->add_subcommand(
-      "serve", "Run the gate as an HTTP service (SIGHUP reloads the governance, SIGTERM drains)");
-  dirs(serve);
-  serve->add_option("--listen", o.listen, "Address to listen on: host:port or [v6]:port")
-      ->capture_default_str();
-  serve->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve TLS 1.3 only");
-  serve->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
-  serve->add_option("--delivery", o.delivery,
-                    "Notification delivery settings (YAML; default: DATA/delivery.yaml if it "
-                    "exists)");
-  serve->add_option("--threads", o.threads, "IO threads (default: one per core)");
-  serve->add_option("--body-limit", o.body_limit, "Largest request body in bytes")
-      ->capture_default_str();
-  bind(serve, RunServe);
-
-  CLI::App* token = app->add_subcommand("token", "Bearer tokens of principals");
-  token->require_subcommand(1);
-  CLI::App* create = token->add_subcommand(
-      "create", "Create a token for a principal; it is printed once, as the last word");
-  dirs(create);
-  create->add_option("--principal", o.principal, "A principal of principals.yaml")->required();
-  create->add_option("--expires", o.expires, "Lifetime, e.g. 90d, 12h, or never")
-      ->default_str("90d");
-  o.expires = "90d";
-  bind(create, RunTokenCreate);
-  CLI::App* revoke =
-      token->add_subcommand("revoke", "Revoke a token by its id or the token itself");
-  dirs(revoke);
-  revoke->add_option("TOKEN", o.token, "Token id or token")->required();
-  bind(revoke, RunTokenRevoke);
+  return {
+      {"serve", "Run the gate as an HTTP service (SIGHUP reloads the governance, SIGTERM drains)",
+       [=](CLI::App* sub) {
+         dirs(sub);
+         sub->add_option("--listen", o->listen, "Address to listen on: host:port or [v6]:port")
+             ->capture_default_str();
+         sub->add_option("--tls-cert", o->tls_cert, "PEM certificate chain: serve TLS 1.3 only");
+         sub->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert");
+         sub->add_option("--delivery", o->delivery,
+                         "Notification delivery settings (YAML; default: DATA/delivery.yaml if it "
+                         "exists)");
+         sub->add_option("--threads", o->threads, "IO threads (default: one per core)");
+         sub->add_option("--body-limit", o->body_limit, "Largest request body in bytes")
+             ->capture_default_str();
+       },
+       run(RunServe)},
+      {"token", "Bearer tokens of principals", nullptr, nullptr},
+      {"token create", "Create a token for a principal; it is printed once, as the last word",
+       [=](CLI::App* sub) {
+         dirs(sub);
+         sub->add_option("--principal", o->principal, "A principal of principals.yaml")->required();
+         sub->add_option("--expires", o->expires, "Lifetime, e.g. 90d, 12h, or never")
+             ->default_str("90d");
+       },
+       run(RunTokenCreate)},
+      {"token revoke", "Revoke a token by its id or the token itself",
+       [=](CLI::App* sub) {
+         dirs(sub);
+         sub->add_option("TOKEN", o->token, "Token id or token")->required();
+       },
+       run(RunTokenRevoke)},
+  };
 }
 
 }  // namespace interlock::cli

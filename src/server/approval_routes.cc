@@ -78,8 +78,7 @@ Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
   if (!event) return std::unexpected(event.error());
   auto messages = Announce(g, t.request, t.notifications);
   if (!messages) return std::unexpected(messages.error());
-  std::vector<audit::StateChange> changes = {
-      {std::string(kApprovalKind), t.request.id, audit::Dump(workflow::ToJson(t.request))}};
+  std::vector<audit::StateChange> changes = {app::Approvals::Row(t.request)};
   for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
   auto appended = log->Commit(std::move(*event), std::move(changes));
   if (!appended) return std::unexpected(appended.error());
@@ -89,8 +88,6 @@ Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
     approval_latency_ms.fetch_add(static_cast<uint64_t>(
         std::max<UnixMillis>(0, options.clock->Now() - t.request.created_at)));
   }
-  approvals[t.request.id] = t.request;
-  PublishPendingRoles();
   return appended;
 }
 
@@ -181,36 +178,33 @@ void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
     }
     granted = *active;
   }
-  // Copied out under the lock; the views are built after it is let go.
+  // Read from the state rows, where finished requests are too.
   std::vector<workflow::ApprovalRequest> chosen;
   std::optional<std::string> next_cursor;
-  bool exists = false;
-  {
-    MutexLock lock(&approvals_mu);
-    if (!id.empty()) {
-      auto it = approvals.find(id);
-      exists = it != approvals.end();
-      if (exists && MayRead(g, *reader, granted, it->second, actor)) chosen.push_back(it->second);
-    } else {
-      for (auto it = cursor.empty() ? approvals.begin() : approvals.upper_bound(cursor);
-           it != approvals.end(); ++it) {
-        const workflow::ApprovalRequest& a = it->second;
-        if (wanted && Name(a.state) != *wanted) continue;
-        if (!MayRead(g, *reader, granted, a, actor)) continue;
-        if (chosen.size() == page) {
-          next_cursor = chosen.back().id;
-          break;
-        }
-        chosen.push_back(a);
-      }
+  if (!id.empty()) {
+    auto found = approvals->Find(id);
+    if (!found) {
+      respond(ErrorResponse(found.error()));
+      return;
     }
-  }
-  if (!id.empty() && chosen.empty()) {
-    // Not there, or not the reader's to see: the same answer, so that ids
-    // cannot be probed.
-    respond(ErrorResponse(404, "not_found", fmt::format("no approval {}", id)));
-    (void)exists;
-    return;
+    if (*found && MayRead(g, *reader, granted, **found, actor))
+      chosen.push_back(std::move(**found));
+    if (chosen.empty()) {
+      // Not there, or not the reader's to see: the same answer, so that ids
+      // cannot be probed.
+      respond(ErrorResponse(404, "not_found", fmt::format("no approval {}", id)));
+      return;
+    }
+  } else {
+    auto listed = approvals->List(cursor, page, [&](const workflow::ApprovalRequest& a) {
+      return (!wanted || Name(a.state) == *wanted) && MayRead(g, *reader, granted, a, actor);
+    });
+    if (!listed) {
+      respond(ErrorResponse(listed.error()));
+      return;
+    }
+    chosen = std::move(listed->items);
+    next_cursor = std::move(listed->next_cursor);
   }
   // Other people's approvals read: one record for the whole answer.
   std::vector<std::string> others;
@@ -255,34 +249,31 @@ void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& acto
                                    const std::function<void(Outcome)>& done) {
   auto task = [this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
                done]() mutable {
-    MutexLock lock(&approvals_mu);
-    auto it = approvals.find(id);
-    if (it == approvals.end()) {
-      done(std::unexpected(ErrorResponse(404, "not_found", fmt::format("no approval {}", id))));
-      return;
-    }
-    const workflow::ChangeDetails& change = it->second.change;
-    bool stopped = app::Covering(*stops.Snapshot(), change.environment, change.service,
-                                 it->second.requester) != nullptr;
-    auto t = workflow::Act(*g, it->second, actor, act, rationale,
-                           to.empty() ? std::nullopt : std::optional<std::string>(to),
-                           options.clock->Now(), stopped);
-    if (!t) {
-      done(std::unexpected(ErrorResponse(t.error())));
-      return;
-    }
-    auto appended = CommitApproval(*g, *t);
-    if (!appended) {
+    bool committing = false;
+    auto changed = approvals->Change(
+        id,
+        [&](const workflow::ApprovalRequest& a) {
+          bool stopped = app::Covering(*stops.Snapshot(), a.change.environment, a.change.service,
+                                       a.requester) != nullptr;
+          return workflow::Act(*g, a, actor, act, rationale,
+                               to.empty() ? std::nullopt : std::optional<std::string>(to),
+                               options.clock->Now(), stopped);
+        },
+        [&](const workflow::Transition& t) {
+          committing = true;
+          return CommitApproval(*g, t);
+        });
+    if (!changed) {
       // Unavailable storage is the audit record's failing; anything else,
       // the action's own.
-      const Error& e = appended.error();
-      done(std::unexpected(HttpErrorOf(e.kind()).status == 503
+      const Error& e = changed.error();
+      done(std::unexpected(committing && HttpErrorOf(e.kind()).status == 503
                                ? NotRecorded("the action was not taken", e)
                                : ErrorResponse(e)));
       return;
     }
-    json out = ApprovalJson(t->request);
-    out["audit_index"] = appended->index;
+    json out = ApprovalJson(changed->first.request);
+    out["audit_index"] = changed->second.index;
     done(std::move(out));
   };
   Post(

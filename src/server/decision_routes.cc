@@ -118,7 +118,7 @@ void Service::Impl::PostDecision(Call& c) {
       return;
     }
     approval = std::move(opened->request);
-    changes.push_back({std::string(kApprovalKind), approval->id, audit::Dump(ToJson(*approval))});
+    changes.push_back(app::Approvals::Row(*approval));
     for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
     outbox = std::move(*messages);
     auto open_event = audit::MakeEvent(std::move(opened->audit_event), now);
@@ -143,17 +143,13 @@ void Service::Impl::PostDecision(Call& c) {
        outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
         if (appended) {
           decisions[static_cast<size_t>(kind)].fetch_add(1);
-          CountDecision(kind, now);
+          stats->Count(kind, now);
           std::string index = std::to_string(appended->front().index);
           std::string id;
           if (approval) ::interlock::json::AppendQuoted(&id, approval->id);
           decision::ExtraMember extra[] = {{"audit_index", index}, {"approval_id", id}};
           decision::AppendMembers(&body, std::span(extra, approval ? 2 : 1));
-          if (approval) {
-            MutexLock lock(&approvals_mu);
-            approvals[approval->id] = std::move(*approval);
-            PublishPendingRoles();
-          }
+          if (approval) approvals->Opened(std::move(*approval));
           notifier->Enqueue(std::move(outbox));
           respond(RawJsonResponse(200, std::move(body)));
         } else {

@@ -30,11 +30,7 @@ void Service::Impl::GetMetrics(Call& c) {
   metric("interlock_audit_largest_commit", "gauge",
          "Most records in one group commit since start.");
   out += fmt::format("interlock_audit_largest_commit {}\n", s.largest_batch);
-  size_t pending = 0;
-  {
-    MutexLock lock(&approvals_mu);
-    for (const auto& [id, a] : approvals) pending += workflow::IsFinal(a.state) ? 0 : 1;
-  }
+  size_t pending = approvals->OpenCount();
   metric("interlock_approvals_pending", "gauge",
          "Approval requests not yet approved, rejected or blocked.");
   out += fmt::format("interlock_approvals_pending {}\n", pending);

@@ -50,17 +50,6 @@ void Service::Impl::Post(app::Lane& lane, const std::string& who, const Respond&
   }
 }
 
-void Service::Impl::PublishPendingRoles() {
-  std::vector<std::string> roles;
-  for (const auto& [id, a] : approvals) {
-    if (workflow::IsFinal(a.state)) continue;
-    for (const std::string& role : a.eligible_roles) {
-      if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
-    }
-  }
-  pending_roles.store(std::make_shared<const std::vector<std::string>>(std::move(roles)));
-}
-
 std::expected<const Principal*, HttpResponse> Service::Impl::Authenticate(const HttpRequest& r,
                                                                           const Governance& g) {
   auto header = r.Header("authorization");
@@ -146,30 +135,14 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
                                                       *sender, std::move(*delivery));
   if (auto ok = impl->notifier->Load(); !ok) return std::unexpected(ok.error());
   impl->governance.store(std::move(shared));
-  impl->tokens = std::make_unique<Tokens>(*impl->log, *options.clock, *options.random);
+  impl->tokens = std::make_unique<app::Tokens>(*impl->log, *options.clock, *options.random);
   if (auto ok = impl->tokens->Load(); !ok) return std::unexpected(ok.error());
-  auto stop = impl->log->LoadState(std::string(kStopKind));
-  if (!stop) return std::unexpected(stop.error());
-  for (const auto& [id, value] : *stop) {
-    json j = json::parse(value, nullptr, false);
-    auto state = safety::StopState::FromJson(j);
-    if (!state) return std::unexpected(state.error());
-    impl->stops.Put(*state);
-  }
-  if (auto ok = impl->LoadStats(); !ok) return std::unexpected(ok.error());
-  auto approvals = impl->log->LoadState(std::string(kApprovalKind));
-  if (!approvals) return std::unexpected(approvals.error());
-  {
-    MutexLock lock(&impl->approvals_mu);
-    for (const auto& [id, value] : *approvals) {
-      auto a = workflow::FromJson(nlohmann::json::parse(value, nullptr, false));
-      if (!a) {
-        return std::unexpected(
-            Error(a.error().kind(), fmt::format("approval {}: {}", id, a.error().message())));
-      }
-      impl->approvals[id] = std::move(*a);
-    }
-    impl->PublishPendingRoles();
+  if (auto ok = impl->stops.Load(*impl->log); !ok) return std::unexpected(ok.error());
+  impl->stats = std::make_unique<app::DecisionStats>(*impl->log);
+  if (auto ok = impl->stats->Load(); !ok) return std::unexpected(ok.error());
+  impl->approvals = std::make_unique<app::Approvals>(*impl->log);
+  if (auto ok = impl->approvals->Load(options.clock->Now()); !ok) {
+    return std::unexpected(ok.error());
   }
   impl->notifier->Start();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
@@ -231,20 +204,11 @@ Result<std::string> Service::Impl::Reload(const std::string& by) {
 
 void Service::Tick() {
   Impl& s = *impl_;
-  {
-    MutexLock lock(&s.approvals_mu);
-    UnixMillis now = s.options.clock->Now();
-    std::vector<workflow::Transition> due;
-    for (const auto& [id, a] : s.approvals) {
-      if (auto t = workflow::OnTimeout(a, now)) due.push_back(std::move(*t));
-    }
-    // One that cannot be stored now is due again at the next tick.
-    GovernancePtr g = s.governance.load();
-    for (const workflow::Transition& t : due) {
-      [[maybe_unused]] auto stored = s.CommitApproval(*g, t);
-    }
-  }
-  s.SaveStats(false);
+  GovernancePtr g = s.governance.load();
+  s.approvals->Timeouts(s.options.clock->Now(), [&s, &g](const workflow::Transition& t) {
+    return s.CommitApproval(*g, t);
+  });
+  s.stats->Save(s.options.clock->Now(), false);
 }
 
 void Service::Drain() {
@@ -256,7 +220,7 @@ void Service::Drain() {
     MutexLock lock(&s.pending_mu);
     while (s.pending_decisions.load() != 0) s.pending_cv.Wait(&s.pending_mu);
   }
-  s.SaveStats(true);
+  s.stats->Save(s.options.clock->Now(), true);
 }
 
 void Service::SetHttpStats(std::function<HttpStats()> stats) {
@@ -264,7 +228,7 @@ void Service::SetHttpStats(std::function<HttpStats()> stats) {
 }
 
 audit::AuditLog& Service::log() { return *impl_->log; }
-Tokens& Service::tokens() { return *impl_->tokens; }
+app::Tokens& Service::tokens() { return *impl_->tokens; }
 const std::vector<std::string>& Service::warnings() const { return impl_->log->warnings(); }
 notify::Notifier& Service::notifier() { return *impl_->notifier; }
 

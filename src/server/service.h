@@ -2,7 +2,7 @@
 // over the decision engine, the audit log, tokens and the emergency stop.
 //
 // Every request but GET /healthz and the dashboard's files (server/web.h)
-// carries a bearer token (server/tokens.h);
+// carries a bearer token (app/tokens.h);
 // the principal it stands for is the actor of whatever the request does,
 // whatever the body claims, and every role check happens here. Every state
 // change is committed in one transaction with its audit record before it is
@@ -40,9 +40,11 @@ class Notifier;
 class Sender;
 }  // namespace interlock::notify
 
-namespace interlock::server {
-
+namespace interlock::app {
 class Tokens;
+}  // namespace interlock::app
+
+namespace interlock::server {
 
 struct ServiceOptions {
   std::string governance_dir;
@@ -123,7 +125,7 @@ class Service {
   void SetHttpStats(std::function<HttpStats()> stats);
 
   audit::AuditLog& log();
-  Tokens& tokens();
+  app::Tokens& tokens();
   notify::Notifier& notifier();
   const std::vector<std::string>& warnings() const;
 

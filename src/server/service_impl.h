@@ -17,8 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include "app/approvals.h"
+#include "app/decision_stats.h"
 #include "app/lane.h"
 #include "app/stop_board.h"
+#include "app/tokens.h"
 #include "audit/log.h"
 #include "core/mutex.h"
 #include "decision/engine.h"
@@ -27,7 +30,6 @@
 #include "safety/stop.h"
 #include "server/answers.h"
 #include "server/service.h"
-#include "server/tokens.h"
 #include "workflow/approval.h"
 
 namespace interlock::server {
@@ -35,15 +37,6 @@ namespace interlock::server {
 using governance::Governance;
 using governance::Principal;
 using GovernancePtr = std::shared_ptr<const Governance>;
-
-// The kinds and ids of the service's state rows.
-constexpr std::string_view kStopKind = "emergency_stop";
-constexpr std::string_view kApprovalKind = "approval";
-// The dashboard's hourly decision counts: one state row of this kind.
-constexpr std::string_view kStatsKind = "dashboard";
-constexpr std::string_view kStatsId = "decisions_per_hour";
-constexpr int64_t kStatsHours = 168;  // a week
-constexpr UnixMillis kHourMs = 3'600'000;
 
 // One request on its way through a route: what the routes table found for
 // it. A handler answers it by calling `respond` once, now or later.
@@ -79,28 +72,17 @@ struct Service::Impl {
   ServiceOptions options;
   std::atomic<GovernancePtr> governance;
   std::unique_ptr<audit::AuditLog> log;
-  std::unique_ptr<Tokens> tokens;
+  std::unique_ptr<app::Tokens> tokens;
 
   // The emergency stops: read without a lock, written by the stop lane only.
   app::StopBoard stops;
 
-  Mutex approvals_mu;
-  std::map<std::string, workflow::ApprovalRequest> approvals GUARDED_BY(approvals_mu);  // by id
-  // The roles that may approve a pending request, which a stop change
-  // notifies: republished by every change to `approvals`, so that the stop
-  // lane reads them without taking approvals_mu.
-  std::atomic<std::shared_ptr<const std::vector<std::string>>> pending_roles{
-      std::make_shared<const std::vector<std::string>>()};
+  std::unique_ptr<app::Approvals> approvals;
   std::atomic<uint64_t> approvals_finished{0};
   std::atomic<uint64_t> approval_latency_ms{0};  // summed over the finished ones
 
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
-  // Decisions by hour (hours since 1970) and DecisionKind, the last
-  // kStatsHours hours, for the dashboard's chart.
-  Mutex stats_mu;
-  std::map<int64_t, std::array<uint64_t, 3>> hourly GUARDED_BY(stats_mu);
-  bool hourly_dirty GUARDED_BY(stats_mu) = false;
-  UnixMillis hourly_saved_at GUARDED_BY(stats_mu) = 0;
+  std::unique_ptr<app::DecisionStats> stats;       // the dashboard's charts
   std::atomic<uint64_t> decision_failures{0};
   std::atomic<uint64_t> pending_decisions{0};
   Mutex pending_mu;
@@ -127,8 +109,6 @@ struct Service::Impl {
   // waiting there already.
   void Post(app::Lane& lane, const std::string& who, const Respond& respond,
             std::function<void()> task);
-  // Republishes pending_roles.
-  void PublishPendingRoles() REQUIRES(approvals_mu);
   // The principal behind the request's bearer token, or the answer to send.
   std::expected<const Principal*, HttpResponse> Authenticate(const HttpRequest& r,
                                                              const Governance& g);
@@ -174,8 +154,7 @@ struct Service::Impl {
                       workflow::Action act, std::string rationale, std::string to,
                       const std::function<void(Outcome)>& done);
   // Stores `t`'s request with its audit event and its notifications.
-  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t)
-      REQUIRES(approvals_mu);
+  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t);
   // The outbox messages for an approval's notifications, on its workflow's
   // channels.
   Result<std::vector<notify::Message>> Announce(const Governance& g,
@@ -234,13 +213,6 @@ struct Service::Impl {
   // hand it to. Takes no lock.
   json ApprovalView(const Governance& g, const app::StopMap& stops_now,
                     const workflow::ApprovalRequest& a, const Principal& actor, bool candidates);
-  // Counts a decision answered at `at` in its hour.
-  void CountDecision(DecisionKind kind, UnixMillis at);
-  // Stores the hourly counts if they changed (at most once a minute unless
-  // `force`), so a restart keeps the charts.
-  void SaveStats(bool force);
-  // Loads the hourly counts stored by SaveStats.
-  Result<void> LoadStats();
 };
 
 }  // namespace interlock::server

@@ -116,8 +116,7 @@ void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, s
       done(std::unexpected(ErrorResponse(messages.error())));
       return;
     }
-    std::vector<audit::StateChange> changes = {
-        {std::string(kStopKind), key, audit::Dump(change->next.ToJson())}};
+    std::vector<audit::StateChange> changes = {app::StopBoard::Row(change->next)};
     for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
     auto appended = log->Commit(std::move(*event), std::move(changes));
     if (!appended) {
@@ -145,7 +144,7 @@ Result<std::vector<notify::Message>> Service::Impl::AnnounceStop(const Governanc
   for (size_t i = 0; i < g.roles.size(); ++i) {
     if (roles.test(i)) an.roles.push_back(g.roles[i].id);
   }
-  for (const std::string& role : *pending_roles.load()) an.roles.push_back(role);
+  for (const std::string& role : *approvals->PendingRoles()) an.roles.push_back(role);
   const safety::StopState& next = change.next;
   an.subject = action == "activate"     ? "EMERGENCY STOP ACTIVATED"
                : next.active            ? "Emergency stop: deactivation signed"

@@ -136,57 +136,6 @@ void Service::Impl::GetMe(Call& c) {
               {"read_audit", read_audit}}}}));
 }
 
-void Service::Impl::CountDecision(DecisionKind kind, UnixMillis at) {
-  MutexLock lock(&stats_mu);
-  int64_t hour = at / kHourMs;
-  ++hourly[hour][static_cast<size_t>(kind)];
-  hourly_dirty = true;
-  while (!hourly.empty() && hourly.begin()->first <= hour - kStatsHours) {
-    hourly.erase(hourly.begin());
-  }
-}
-
-void Service::Impl::SaveStats(bool force) {
-  UnixMillis now = options.clock->Now();
-  nlohmann::json value = {{"format", 1}, {"hours", nlohmann::json::object()}};
-  {
-    MutexLock lock(&stats_mu);
-    if (!hourly_dirty || (!force && now - hourly_saved_at < 60'000)) return;
-    for (const auto& [hour, counts] : hourly) value["hours"][std::to_string(hour)] = counts;
-    hourly_dirty = false;
-    hourly_saved_at = now;
-  }
-  auto saved = log->Commit(std::vector<audit::Event>{},
-                           {{std::string(kStatsKind), std::string(kStatsId), audit::Dump(value)}});
-  if (!saved) {
-    MutexLock lock(&stats_mu);
-    hourly_dirty = true;  // again at the next tick
-  }
-}
-
-Result<void> Service::Impl::LoadStats() {
-  auto stats = log->LoadState(std::string(kStatsKind));
-  if (!stats) return std::unexpected(stats.error());
-  MutexLock lock(&stats_mu);
-  for (const auto& [id, value] : *stats) {
-    // Only a chart: counts that cannot be read are started again.
-    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
-    if (id != kStatsId || !j.is_object() || !j.contains("hours") || !j["hours"].is_object())
-      continue;
-    for (const auto& item : j["hours"].items()) {
-      const nlohmann::json& c = item.value();
-      int64_t hour = 0;
-      auto [end, ec] =
-          std::from_chars(item.key().data(), item.key().data() + item.key().size(), hour);
-      if (ec != std::errc() || !c.is_array() || c.size() != 3) continue;
-      for (size_t k = 0; k < 3; ++k) {
-        if (c[k].is_number_unsigned()) hourly[hour][k] = c[k].get<uint64_t>();
-      }
-    }
-  }
-  return Ok();
-}
-
 void Service::Impl::GetStats(Call& c) {
   auto stats = Stats(c.request);
   c.respond(stats ? JsonResponse(200, *stats) : ErrorResponse(stats.error()));
@@ -196,55 +145,33 @@ Result<json> Service::Impl::Stats(const HttpRequest& r) {
   auto hours = IndexParam(r, "hours", false);
   if (!hours) return std::unexpected(hours.error());
   uint64_t n = hours->value_or(24);
-  if (n < 1 || n > kStatsHours) {
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("query parameter hours: expected 1 to {}, got {}", kStatsHours, n)));
+  if (n < 1 || n > app::DecisionStats::kHours) {
+    return std::unexpected(Error::InvalidArgument(fmt::format(
+        "query parameter hours: expected 1 to {}, got {}", app::DecisionStats::kHours, n)));
   }
   UnixMillis now = options.clock->Now();
-  int64_t current = now / kHourMs;
+  constexpr UnixMillis kHourMs = app::DecisionStats::kHourMs;
   json per_hour = json::array();
-  {
-    MutexLock lock(&stats_mu);
-    for (int64_t h = current - static_cast<int64_t>(n) + 1; h <= current; ++h) {
-      auto it = hourly.find(h);
-      std::array<uint64_t, 3> c = it == hourly.end() ? std::array<uint64_t, 3>{} : it->second;
-      per_hour.push_back(
-          {{"hour", FormatTimestamp(h * kHourMs)},
-           {"allow", c[static_cast<size_t>(DecisionKind::kAllow)]},
-           {"require_approval", c[static_cast<size_t>(DecisionKind::kRequireApproval)]},
-           {"deny", c[static_cast<size_t>(DecisionKind::kDeny)]}});
-    }
+  int64_t hour = now / kHourMs - static_cast<int64_t>(n);
+  for (const app::DecisionStats::Counts& c : stats->Last(now, static_cast<int64_t>(n))) {
+    per_hour.push_back(
+        {{"hour", FormatTimestamp(++hour * kHourMs)},
+         {"allow", c[static_cast<size_t>(DecisionKind::kAllow)]},
+         {"require_approval", c[static_cast<size_t>(DecisionKind::kRequireApproval)]},
+         {"deny", c[static_cast<size_t>(DecisionKind::kDeny)]}});
   }
   // Approvals that ended inside the window, by when they ended.
-  struct Finished {
-    UnixMillis at;
-    json item;
-    double seconds;
-  };
-  std::vector<Finished> finished;
-  {
-    MutexLock lock(&approvals_mu);
-    for (const auto& [id, a] : approvals) {
-      if (!workflow::IsFinal(a.state) || a.history.empty()) continue;
-      UnixMillis end = a.history.back().at;
-      if (end <= now - static_cast<int64_t>(n) * kHourMs) continue;
-      double seconds = static_cast<double>(std::max<UnixMillis>(0, end - a.created_at)) / 1000;
-      finished.push_back({end,
-                          {{"id", id},
-                           {"state", Name(a.state)},
-                           {"opened_at", FormatTimestamp(a.created_at)},
-                           {"finished_at", FormatTimestamp(end)},
-                           {"seconds", seconds}},
-                          seconds});
-    }
-  }
-  std::sort(finished.begin(), finished.end(),
-            [](const Finished& a, const Finished& b) { return a.at < b.at; });
   std::vector<double> seconds;
   json list = json::array();
-  for (Finished& f : finished) {
-    seconds.push_back(f.seconds);
-    list.push_back(std::move(f.item));
+  for (const app::FinishedApproval& a :
+       approvals->FinishedSince(now - static_cast<int64_t>(n) * kHourMs)) {
+    double s = static_cast<double>(std::max<UnixMillis>(0, a.finished_at - a.opened_at)) / 1000;
+    seconds.push_back(s);
+    list.push_back({{"id", a.id},
+                    {"state", Name(a.state)},
+                    {"opened_at", FormatTimestamp(a.opened_at)},
+                    {"finished_at", FormatTimestamp(a.finished_at)},
+                    {"seconds", s}});
   }
   std::sort(seconds.begin(), seconds.end());
   // Nearest rank.

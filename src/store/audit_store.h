@@ -19,6 +19,7 @@
 // commits are serialised.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -112,6 +113,16 @@ struct RecordFilter {
   size_t limit = 1000;
 };
 
+// Which state rows State reads: those of `kind`, by id; with `id`, only
+// that one; else those with an id after `after` ("": from the first), at
+// most `limit` of them.
+struct StateQuery {
+  std::string kind;
+  std::optional<std::string> id;
+  std::string after;
+  size_t limit = SIZE_MAX;
+};
+
 struct AuditMeta {
   std::string log_id;
   uint64_t size = 0;
@@ -147,8 +158,8 @@ class AuditStore {
   // Every stored checkpoint, oldest first.
   virtual Result<std::vector<AuditCheckpoint>> Checkpoints() = 0;
   virtual Result<std::vector<AuditGrant>> Grants(const std::string& principal) = 0;
-  // Every state row of one kind, by id.
-  virtual Result<std::vector<StateRow>> State(const std::string& kind) = 0;
+  // The state rows `query` names, by id.
+  virtual Result<std::vector<StateRow>> State(const StateQuery& query) = 0;
   // Every state row, by kind and id.
   virtual Result<std::vector<StateRow>> AllState() = 0;
   // A consistent copy of the whole store at `path`, taken while it is in use.

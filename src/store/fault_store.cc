@@ -115,9 +115,9 @@ Result<std::vector<AuditGrant>> FaultStore::Grants(const std::string& principal)
   return inner_->Grants(principal);
 }
 
-Result<std::vector<StateRow>> FaultStore::State(const std::string& kind) {
+Result<std::vector<StateRow>> FaultStore::State(const StateQuery& query) {
   if (auto error = Judge(StoreOp::kState)) return std::unexpected(std::move(*error));
-  return inner_->State(kind);
+  return inner_->State(query);
 }
 
 Result<std::vector<StateRow>> FaultStore::AllState() {

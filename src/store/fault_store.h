@@ -108,7 +108,7 @@ class FaultStore final : public AuditStore {
   Result<std::vector<AuditKey>> Keys() override;
   Result<std::vector<AuditCheckpoint>> Checkpoints() override;
   Result<std::vector<AuditGrant>> Grants(const std::string& principal) override;
-  Result<std::vector<StateRow>> State(const std::string& kind) override;
+  Result<std::vector<StateRow>> State(const StateQuery& query) override;
   Result<std::vector<StateRow>> AllState() override;
   Result<void> Backup(const std::string& path) override;
 

@@ -60,7 +60,7 @@ class FaultStoreTest : public ::testing::Test {
     auto store = OpenInner();
     auto meta = store->Meta();
     EXPECT_TRUE(meta.has_value());
-    auto state = store->State("approval");
+    auto state = store->State({.kind = "approval"});
     EXPECT_TRUE(state.has_value());
     std::string a1 = state && !state->empty() ? state->front().value.value_or("") : "none";
     return {meta ? meta->size : 0, a1};

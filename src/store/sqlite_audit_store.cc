@@ -235,6 +235,7 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
   store->reader_ = std::move(*reader);
   for (size_t i = 0; i < kRangeReaders; ++i) {
     auto r = std::make_unique<RangeReader>();
+    RangeReaderLock lock(r.get());
     auto db = open_reader();
     if (!db) return std::unexpected(db.error());
     r->db = std::move(*db);
@@ -428,19 +429,17 @@ Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
   return counts;
 }
 
-std::pair<SqliteAuditStore::RangeReader*, std::unique_lock<std::mutex>>
-SqliteAuditStore::TakeRangeReader() {
+SqliteAuditStore::RangeReader* SqliteAuditStore::PickRangeReader() {
   for (auto& r : range_readers_) {
-    std::unique_lock lock(r->mu, std::try_to_lock);
-    if (lock.owns_lock()) return {r.get(), std::move(lock)};
+    if (!r->busy.load(std::memory_order_relaxed)) return r.get();
   }
-  RangeReader* r = range_readers_[next_range_reader_.fetch_add(1) % range_readers_.size()].get();
-  return {r, std::unique_lock(r->mu)};
+  return range_readers_[next_range_reader_.fetch_add(1) % range_readers_.size()].get();
 }
 
 Result<void> SqliteAuditStore::ReadTiles(uint8_t level, uint64_t from, uint64_t to,
                                          std::vector<AuditTile>& out) {
-  auto [reader, lock] = TakeRangeReader();
+  RangeReader* reader = PickRangeReader();
+  RangeReaderLock lock(reader);
   return ReadRows(reader->tiles, {level, from, to}, out, [&](const Statement& s, AuditTile& t) {
     t.level = level;
     t.index = static_cast<uint64_t>(s.Int(0));
@@ -461,7 +460,8 @@ Result<std::vector<AuditTile>> SqliteAuditStore::EdgeTiles() {
 
 Result<void> SqliteAuditStore::ReadRecords(uint64_t from, uint64_t to,
                                            std::vector<AuditRecord>& out) {
-  auto [reader, lock] = TakeRangeReader();
+  RangeReader* reader = PickRangeReader();
+  RangeReaderLock lock(reader);
   return ReadRows(reader->records, {from, to}, out, ReadRecordInto);
 }
 
@@ -525,11 +525,19 @@ Result<std::vector<AuditGrant>> SqliteAuditStore::Grants(const std::string& prin
   });
 }
 
-Result<std::vector<StateRow>> SqliteAuditStore::State(const std::string& kind) {
+Result<std::vector<StateRow>> SqliteAuditStore::State(const StateQuery& query) {
   MutexLock lock(&read_mu_);
-  auto s = reader_.Prepare("SELECT kind, id, value FROM state WHERE kind = ? ORDER BY id");
+  auto s = reader_.Prepare(query.id ? "SELECT kind, id, value FROM state WHERE kind = ? AND id = ?"
+                                    : "SELECT kind, id, value FROM state WHERE kind = ? AND id > ? "
+                                      "ORDER BY id LIMIT ?");
   if (!s) return std::unexpected(s.error());
-  s->Bind(1, kind);
+  s->Bind(1, query.kind);
+  if (query.id) {
+    s->Bind(2, *query.id);
+  } else {
+    s->Bind(2, query.after);
+    s->Bind(3, static_cast<int64_t>(std::min<size_t>(query.limit, INT64_MAX)));
+  }
   return CollectRows(*s, [](const Statement& r) -> StateRow {
     return {r.Text(0), r.Text(1), r.Text(2)};
   });

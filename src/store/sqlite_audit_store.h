@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -61,7 +60,7 @@ class SqliteAuditStore final : public AuditStore {
   Result<std::vector<AuditKey>> Keys() override;
   Result<std::vector<AuditCheckpoint>> Checkpoints() override;
   Result<std::vector<AuditGrant>> Grants(const std::string& principal) override;
-  Result<std::vector<StateRow>> State(const std::string& kind) override;
+  Result<std::vector<StateRow>> State(const StateQuery& query) override;
   Result<std::vector<StateRow>> AllState() override;
   Result<void> Backup(const std::string& path) override;
 
@@ -90,15 +89,35 @@ class SqliteAuditStore final : public AuditStore {
   // threads at once and proofs make often: each on a connection of its own
   // (WAL readers do not wait for each other), taken from a small pool.
   struct RangeReader {
-    std::mutex mu;
-    Database db;  // declared before the statements: closed after them
-    Statement tiles, records;
+    Mutex mu;
+    // Whether a read holds mu: a hint for PickRangeReader, set under mu.
+    std::atomic<bool> busy{false};
+    Database db GUARDED_BY(mu);  // declared before the statements: closed after them
+    Statement tiles GUARDED_BY(mu), records GUARDED_BY(mu);
+  };
+  // Holds a range reader's lock, marking it busy meanwhile.
+  class SCOPED_CAPABILITY RangeReaderLock {
+   public:
+    explicit RangeReaderLock(RangeReader* r) ACQUIRE(r->mu) : r_(r) {
+      r_->mu.Lock();
+      r_->busy.store(true, std::memory_order_relaxed);
+    }
+    ~RangeReaderLock() RELEASE() {
+      r_->busy.store(false, std::memory_order_relaxed);
+      r_->mu.Unlock();
+    }
+    RangeReaderLock(const RangeReaderLock&) = delete;
+    RangeReaderLock& operator=(const RangeReaderLock&) = delete;
+
+   private:
+    RangeReader* const r_;
   };
   static constexpr size_t kRangeReaders = 4;
   std::vector<std::unique_ptr<RangeReader>> range_readers_;
   std::atomic<size_t> next_range_reader_{0};
-  // A free reader, else the next one in turn, locked.
-  std::pair<RangeReader*, std::unique_lock<std::mutex>> TakeRangeReader();
+  // A reader that is not busy, else the next one in turn; the caller locks
+  // it with a RangeReaderLock.
+  RangeReader* PickRangeReader();
 
   Database checkpointer_;
   Mutex checkpoint_mu_;

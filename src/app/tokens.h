@@ -20,7 +20,7 @@
 #include "core/random.h"
 #include "core/status.h"
 
-namespace interlock::server {
+namespace interlock::app {
 
 struct TokenInfo {
   std::string id;
@@ -76,4 +76,4 @@ class Tokens {
   UnixMillis last_reload_ GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace interlock::server
+}  // namespace interlock::app

@@ -1,4 +1,4 @@
-#include "server/tokens.h"
+#include "app/tokens.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "core/digest.h"
 #include "core/hmac.h"
 
-namespace interlock::server {
+namespace interlock::app {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -184,4 +184,4 @@ bool Tokens::Recognises(std::string_view token) {
   return known;
 }
 
-}  // namespace interlock::server
+}  // namespace interlock::app

@@ -1,6 +1,6 @@
 // Bearer tokens on a real audit log in a temporary directory, with time on
 // a ManualClock and randomness from a SeededRandom.
-#include "server/tokens.h"
+#include "app/tokens.h"
 
 #include <gtest/gtest.h>
 
@@ -14,13 +14,11 @@
 #include "core/digest.h"
 #include "core/fs.h"
 
-namespace interlock::server {
+namespace interlock::app {
 namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kMasterKey =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 constexpr int64_t kDay = 86'400'000;
 constexpr const char* kMalformed = "the bearer token is malformed (expected itk_<id>_<secret>)";
 
@@ -37,18 +35,7 @@ class TokensTest : public ::testing::Test {
   TokensTest() { EXPECT_TRUE(tokens_.Load().has_value()); }
 
   std::unique_ptr<audit::AuditLog> OpenLog() {
-    audit::LogOptions o;
-    o.data_dir = dir_.path();
-    o.fs = &fs_;
-    o.clock = &clock_;
-    o.random = &log_random_;
-    o.master_key_env = kMasterKey;
-    auto log = testing::OpenSqliteLog(o);
-    if (!log) {
-      ADD_FAILURE() << log.error().message();
-      std::abort();
-    }
-    return std::move(*log);
+    return testing::OpenTestLog(dir_.path(), fs_, clock_, log_random_);
   }
 
   CreatedToken Create(const std::string& principal, std::optional<int64_t> lifetime = 90 * kDay) {
@@ -320,4 +307,4 @@ TEST_F(TokensTest, AuthenticationFailsClosedWhenTheStoredTokensAreDamaged) {
 }
 
 }  // namespace
-}  // namespace interlock::server
+}  // namespace interlock::app
