@@ -19,13 +19,13 @@
 #include <string>
 #include <string_view>
 
+#include "app/tokens.h"
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/random.h"
 #include "governance/defaults.h"
 #include "server/http.h"
 #include "server/service.h"
-#include "app/tokens.h"
 
 namespace {
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "audit/json.h"
@@ -69,7 +70,7 @@ Result<void> Approvals::Load(UnixMillis now) {
   if (!scanned) return std::unexpected(scanned.error());
   std::sort(finished.begin(), finished.end(),
             [](const FinishedApproval& a, const FinishedApproval& b) {
-              return a.finished_at < b.finished_at;
+              return std::tie(a.finished_at, a.id) < std::tie(b.finished_at, b.id);
             });
   if (finished.size() > kMaxFinished) {
     finished.erase(finished.begin(), finished.end() - static_cast<ptrdiff_t>(kMaxFinished));
@@ -163,11 +164,10 @@ std::vector<FinishedApproval> Approvals::FinishedSince(UnixMillis since) const {
   for (const FinishedApproval& f : finished_) {
     if (f.finished_at > since) out.push_back(f);
   }
-  // In the order they were stored, which a clock set back can disorder.
-  std::stable_sort(out.begin(), out.end(),
-                   [](const FinishedApproval& a, const FinishedApproval& b) {
-                     return a.finished_at < b.finished_at;
-                   });
+  // Stored in the order they finished, which a clock set back can disorder.
+  std::sort(out.begin(), out.end(), [](const FinishedApproval& a, const FinishedApproval& b) {
+    return std::tie(a.finished_at, a.id) < std::tie(b.finished_at, b.id);
+  });
   return out;
 }
 

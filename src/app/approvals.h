@@ -57,7 +57,7 @@ class Approvals {
   using Commit = std::function<Result<audit::Appended>(const workflow::Transition&)>;
 
   // How long finished requests stay in the latency summary.
-  static constexpr UnixMillis kFinishedWindowMs = 7 * 24 * 3'600'000LL;
+  static constexpr UnixMillis kFinishedWindowMs = UnixMillis{7} * 24 * 3'600'000;
 
   explicit Approvals(audit::AuditLog& log);
   Approvals(const Approvals&) = delete;
