@@ -39,9 +39,10 @@ audit::StateChange Approvals::Row(const workflow::ApprovalRequest& request) {
   return {std::string(kApprovalKind), request.id, audit::Dump(workflow::ToJson(request))};
 }
 
-Result<void> Approvals::Scan(const std::string& after,
+Result<void> Approvals::Scan(const std::string& after, size_t first_batch,
                              const std::function<bool(workflow::ApprovalRequest)>& each) {
-  store::StateQuery query{.kind = std::string(kApprovalKind), .after = after, .limit = kBatch};
+  store::StateQuery query{
+      .kind = std::string(kApprovalKind), .after = after, .limit = std::min(first_batch, kBatch)};
   while (true) {
     auto rows = log_.LoadState(query);
     if (!rows) return std::unexpected(rows.error());
@@ -50,15 +51,16 @@ Result<void> Approvals::Scan(const std::string& after,
       if (!a) return std::unexpected(a.error());
       if (!each(std::move(*a))) return Ok();
     }
-    if (rows->size() < kBatch) return Ok();
+    if (rows->size() < query.limit) return Ok();
     query.after = rows->back().first;
+    query.limit = kBatch;
   }
 }
 
 Result<void> Approvals::Load(UnixMillis now) {
   std::map<std::string, workflow::ApprovalRequest> open;
   std::vector<FinishedApproval> finished;
-  auto scanned = Scan("", [&](workflow::ApprovalRequest a) {
+  auto scanned = Scan("", kBatch, [&](workflow::ApprovalRequest a) {
     if (!workflow::IsFinal(a.state)) {
       std::string id = a.id;
       open.emplace(std::move(id), std::move(a));
@@ -140,7 +142,9 @@ Result<ApprovalPage> Approvals::List(
     const std::string& cursor, size_t limit,
     const std::function<bool(const workflow::ApprovalRequest&)>& keep) {
   ApprovalPage page;
-  auto scanned = Scan(cursor, [&](workflow::ApprovalRequest a) {
+  // A page needs limit + 1 rows when every one is kept: read no more at
+  // first.
+  auto scanned = Scan(cursor, limit + 1, [&](workflow::ApprovalRequest a) {
     if (!keep(a)) return true;
     if (page.items.size() == limit) {
       page.next_cursor = page.items.back().id;

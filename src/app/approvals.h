@@ -105,8 +105,9 @@ class Approvals {
   void Keep(workflow::ApprovalRequest request) REQUIRES(mu_);
   void PublishPendingRoles() REQUIRES(mu_);
   // Calls `each` on every request with an id after `after`, by id, read
-  // from the state rows a batch at a time, until it returns false.
-  Result<void> Scan(const std::string& after,
+  // from the state rows a batch at a time (the first of `first_batch`
+  // rows), until it returns false.
+  Result<void> Scan(const std::string& after, size_t first_batch,
                     const std::function<bool(workflow::ApprovalRequest)>& each);
 
   audit::AuditLog& log_;
