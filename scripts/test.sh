@@ -36,20 +36,38 @@ bash scripts/lint.sh 2>&1 | grep -v "warnings generated" || exit 1
 
 phase "fuzzing (${fuzz_seconds}s per target)"
 bash scripts/build.sh fuzz
-for target in build/fuzz/*_fuzz; do
-  name="$(basename "$target")"
+fuzz_one() {
+  local name corpus
+  name="$(basename "$1")"
   corpus="build/fuzz/corpus-$name"
   mkdir -p "$corpus"
   cp -n fuzz/corpus/"${name%_fuzz}"/* "$corpus"/ 2>/dev/null || true
+  "$1" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="build/fuzz/$name-" "$corpus" >"build/fuzz/$name.log" 2>&1 || true
+}
+# Each target is single-threaded: one per core at a time.
+running=0
+for target in build/fuzz/*_fuzz; do
+  if [ "$running" -ge "$(nproc)" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+wait
+fuzz_failed=0
+for target in build/fuzz/*_fuzz; do
+  name="$(basename "$target")"
   echo "-- $name"
-  "$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="build/fuzz/$name-" "$corpus" 2>&1 | grep -E "^(#[0-9]+[[:space:]]+DONE|Done|==|SUMMARY)" || true
+  grep -E "^(#[0-9]+[[:space:]]+DONE|Done|==|SUMMARY)" "build/fuzz/$name.log" || true
   # libFuzzer leaves a crash-*/leak-*/timeout-* file when it finds something.
   if ls build/fuzz/"$name"-* >/dev/null 2>&1; then
     echo "FAIL: $name found a problem: $(ls build/fuzz/"$name"-*)"
-    exit 1
+    fuzz_failed=1
   fi
 done
+[ "$fuzz_failed" = 0 ] || exit 1
 
 phase "benchmarks (smoke run)"
 benches=$(ls bench/*_bench.cc | xargs -n 1 basename | sed 's/\.cc$//')
