@@ -98,17 +98,16 @@ Result<std::pair<workflow::Transition, audit::Appended>> Approvals::Change(
   if (it == open_.end()) {
     // A finished request takes no action; to the caller it is as absent as
     // one that never was, with a word on which.
-    auto found = log_.LoadState(store::StateQuery{.kind = std::string(kApprovalKind), .id = id});
+    auto found = Find(id);
     if (!found) return std::unexpected(found.error());
-    if (found->empty()) return std::unexpected(Error::NotFound(fmt::format("no approval {}", id)));
-    auto a = Parse(id, found->front().second);
-    if (!a) return std::unexpected(a.error());
-    auto t = next(*a);
+    if (!*found) return std::unexpected(Error::NotFound(fmt::format("no approval {}", id)));
+    const workflow::ApprovalRequest& a = **found;
+    auto t = next(a);
     if (!t) return std::unexpected(t.error());
     // Acting on a finished request is refused by the workflow; reaching
     // here means it allowed a step from a final state, which it never does.
     return std::unexpected(
-        Error::Internal(fmt::format("approval {} is {} and takes no action", id, Name(a->state))));
+        Error::Internal(fmt::format("approval {} is {} and takes no action", id, Name(a.state))));
   }
   auto t = next(it->second);
   if (!t) return std::unexpected(t.error());
@@ -176,18 +175,18 @@ std::vector<FinishedApproval> Approvals::FinishedSince(UnixMillis since) const {
 }
 
 void Approvals::Keep(workflow::ApprovalRequest request) {
-  if (auto f = Summary(request)) {
-    open_.erase(request.id);
-    while (!finished_.empty() &&
-           (finished_.size() >= kMaxFinished ||
-            finished_.front().finished_at <= f->finished_at - kFinishedWindowMs)) {
-      finished_.pop_front();
-    }
-    finished_.push_back(std::move(*f));
-  } else if (workflow::IsFinal(request.state)) {
-    open_.erase(request.id);
-  } else {
+  if (!workflow::IsFinal(request.state)) {
     open_.insert_or_assign(request.id, std::move(request));
+  } else {
+    open_.erase(request.id);
+    if (auto f = Summary(request)) {
+      while (!finished_.empty() &&
+             (finished_.size() >= kMaxFinished ||
+              finished_.front().finished_at <= f->finished_at - kFinishedWindowMs)) {
+        finished_.pop_front();
+      }
+      finished_.push_back(std::move(*f));
+    }
   }
   PublishPendingRoles();
 }
