@@ -67,6 +67,13 @@ url=$(grep -o "http://[0-9.:]*" "$work/serve.log" | head -1)
 [ -n "$url" ] || { cat "$work/serve.log"; exit 1; }
 metric() { curl -s -H "Authorization: Bearer $token" "$url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+# Microseconds of server CPU per answer: ticks before, ticks after, answers.
+cpu_per() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN {printf "%.1f", (n > 0 ? (b - a) * 1e6 / hz / n : 0)}'; }
+# The request count in a wrk script's throughput line.
+count() { sed -n 's/^[a-z]*: \([0-9]*\) requests.*/\1/p' "$1" | head -1; }
 # The figure after "= " in a wrk script's throughput line, and after "p99 ".
 rate() { sed -n 's/.*= \([0-9]*\) .*/\1/p' "$1" | head -1; }
 p99() { sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' "$1" | head -1; }
@@ -136,12 +143,16 @@ if [ "$soak" = 1 ]; then
 fi
 if [ "$soak" = 0 ]; then
   echo "load: wrk -t$threads -c$connections -d${seconds}s $url/healthz"
+  ticks=$(cpu_ticks)
   wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s bench/healthz.lua \
     "$url/healthz" | grep "^healthz:" | tee "$work/healthz.out"
+  echo "healthz: server CPU $(cpu_per "$ticks" "$(cpu_ticks)" "$(count "$work/healthz.out")") µs per answer"
 fi
 echo "load: wrk -t$threads -c$connections -d${seconds}s $url/v1/decisions (server RSS $(rss) KiB)"
+ticks=$(cpu_ticks)
 decisions "$seconds" "$work/decisions.out"
 cat "$work/decisions.out"
+echo "load: server CPU $(cpu_per "$ticks" "$(cpu_ticks)" "$(count "$work/decisions.out")") µs per decision"
 [ "$soak" = 1 ] && wait "$sampler"
 if [ "$soak" = 0 ]; then
   echo "load: decisions/s over /healthz answers/s: $(awk -v d="$(rate "$work/decisions.out")" \

@@ -151,10 +151,18 @@ bool IsOneOf(const json& value, std::span<const std::string_view> names) {
   return false;
 }
 
-Result<void> Check(const json& value, const Field& field, const std::string& path) {
+// The field's JSON pointer, such as "/actor/id".
+std::string PathOf(const Field& field) {
+  return field.object.empty() ? fmt::format("/{}", field.key)
+                              : fmt::format("/{}/{}", field.object, field.key);
+}
+
+// The path is formatted only for an error: most fields of kFields are absent
+// from a given event, and this runs for every event recorded.
+Result<void> Check(const json& value, const Field& field) {
   auto expected = [&](std::string_view what) {
     return std::unexpected(
-        Invalid(fmt::format("{}: expected {}, got {}", path, what, Describe(value))));
+        Invalid(fmt::format("{}: expected {}, got {}", PathOf(field), what, Describe(value))));
   };
   switch (field.kind) {
     case Kind::kObject:
@@ -170,8 +178,9 @@ Result<void> Check(const json& value, const Field& field, const std::string& pat
       if (!value.is_array()) return expected("an array of strings");
       for (size_t index = 0; index < value.size(); ++index) {
         if (!value[index].is_string()) {
-          return std::unexpected(Invalid(fmt::format("{}/{}: expected a string, got {}", path,
-                                                     index, Describe(value[index]))));
+          return std::unexpected(Invalid(fmt::format("{}/{}: expected a string, got {}",
+                                                     PathOf(field), index,
+                                                     Describe(value[index]))));
         }
       }
       break;
@@ -239,14 +248,12 @@ Result<void> Validate(const json& event) {
   for (const Field& field : kFields) {
     const json* object = field.object.empty() ? &event : Member(&event, field.object);
     if (object == nullptr) continue;
-    std::string path = field.object.empty() ? fmt::format("/{}", field.key)
-                                            : fmt::format("/{}/{}", field.object, field.key);
     const json* value = Member(object, field.key);
     if (value == nullptr) {
-      if (field.required) return std::unexpected(Invalid(path + ": missing"));
+      if (field.required) return std::unexpected(Invalid(PathOf(field) + ": missing"));
       continue;
     }
-    if (auto ok = Check(*value, field, path); !ok) return ok;
+    if (auto ok = Check(*value, field); !ok) return ok;
   }
   // Seed 000, section 5.1: an AI agent's decision is audited with its rationale.
   if (EventType(event) == "ai_agent_decision" ||

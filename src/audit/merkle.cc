@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/digest.h"
+#include "core/evp.h"
 
 namespace interlock::audit {
 
@@ -17,15 +18,6 @@ namespace {
 
 constexpr uint8_t kLeafPrefix = 0x00;
 constexpr uint8_t kNodePrefix = 0x01;
-
-// SHA-256 fetched from the provider once. Handing EVP_sha256() to
-// EVP_DigestInit_ex2 makes OpenSSL 3 look the implementation up again on every
-// hash, which nearly triples the cost of a node hash.
-const EVP_MD* Sha256() {
-  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (md == nullptr) std::abort();  // no SHA-256: nothing here can work
-  return md;
-}
 
 Result<void> CheckSize(uint64_t size) {
   if (size > kMaxTreeSize) {
@@ -156,7 +148,7 @@ TreeHasher& TreeHasher::operator=(TreeHasher&& other) noexcept {
 void TreeHasher::Init() {
   // Re-initialising keeps the context's allocations, so a hash allocates
   // nothing.
-  if (EVP_DigestInit_ex2(ctx_, Sha256(), nullptr) != 1) std::abort();
+  if (EVP_DigestInit_ex2(ctx_, Sha256Md(), nullptr) != 1) std::abort();
 }
 
 Hash TreeHasher::Final() {

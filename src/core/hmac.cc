@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/digest.h"
+#include "core/evp.h"
 
 namespace interlock {
 
@@ -34,9 +35,9 @@ Hmac::Hmac(std::span<const uint8_t> key)
     opad[i] = block[i] ^ 0x5c;
   }
   // Failure here means OpenSSL cannot compute SHA-256 at all.
-  if (!inner_ || !outer_ || !work_ || EVP_DigestInit_ex(inner_.get(), EVP_sha256(), nullptr) != 1 ||
+  if (!inner_ || !outer_ || !work_ || EVP_DigestInit_ex2(inner_.get(), Sha256Md(), nullptr) != 1 ||
       EVP_DigestUpdate(inner_.get(), ipad.data(), kBlock) != 1 ||
-      EVP_DigestInit_ex(outer_.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestInit_ex2(outer_.get(), Sha256Md(), nullptr) != 1 ||
       EVP_DigestUpdate(outer_.get(), opad.data(), kBlock) != 1) {
     std::abort();
   }

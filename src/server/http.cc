@@ -601,11 +601,13 @@ class Connection final : public ConnectionBase {
       return Reject(400, "bad_request", problem);
     }
     if (parser_->is_done()) return Handle();
-    if (!Authenticated() && options_.preauth_body_limit < options_.body_limit) {
-      if (auto length = parser_->content_length();
-          length && *length > options_.preauth_body_limit) {
-        return RejectPreauth();
-      }
+    // A body announced within the pre-authentication limit needs no early
+    // check (the handler authenticates it); only a larger or chunked one
+    // does, before it is read.
+    auto length = parser_->content_length();
+    if (options_.preauth_body_limit < options_.body_limit &&
+        !(length && *length <= options_.preauth_body_limit) && !Authenticated()) {
+      if (length) return RejectPreauth();
       // No body byte has been parsed yet: async_read_header stops at the
       // end of the head.
       parser_->body_limit(static_cast<uint64_t>(options_.preauth_body_limit));
