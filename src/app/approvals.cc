@@ -15,6 +15,8 @@ namespace {
 constexpr size_t kBatch = 256;
 // Finished requests summarised at most, however many finished in the window.
 constexpr size_t kMaxFinished = 10'000;
+// Parsed rows kept at most: a page of any size the API allows, many times.
+constexpr size_t kMaxParsed = 2048;
 
 Result<workflow::ApprovalRequest> Parse(const std::string& id, const std::string& value) {
   auto a = workflow::FromJson(nlohmann::json::parse(value, nullptr, false));
@@ -47,7 +49,7 @@ Result<void> Approvals::Scan(const std::string& after, size_t first_batch,
     auto rows = log_.LoadState(query);
     if (!rows) return std::unexpected(rows.error());
     for (const auto& [id, value] : *rows) {
-      auto a = Parse(id, value);
+      auto a = Parsed(id, value);
       if (!a) return std::unexpected(a.error());
       if (!each(std::move(*a))) return Ok();
     }
@@ -55,6 +57,21 @@ Result<void> Approvals::Scan(const std::string& after, size_t first_batch,
     query.after = rows->back().first;
     query.limit = kBatch;
   }
+}
+
+Result<workflow::ApprovalRequest> Approvals::Parsed(const std::string& id,
+                                                    const std::string& value) {
+  {
+    MutexLock lock(&parsed_mu_);
+    auto it = parsed_.find(id);
+    if (it != parsed_.end() && it->second.value == value) return it->second.request;
+  }
+  auto a = Parse(id, value);
+  if (!a) return a;
+  MutexLock lock(&parsed_mu_);
+  if (parsed_.size() >= kMaxParsed && !parsed_.contains(id)) parsed_.erase(parsed_.begin());
+  parsed_.insert_or_assign(id, ParsedRow{value, *a});
+  return a;
 }
 
 Result<void> Approvals::Load(UnixMillis now) {
@@ -132,7 +149,7 @@ Result<std::optional<workflow::ApprovalRequest>> Approvals::Find(const std::stri
   auto found = log_.LoadState(store::StateQuery{.kind = std::string(kApprovalKind), .id = id});
   if (!found) return std::unexpected(found.error());
   if (found->empty()) return std::optional<workflow::ApprovalRequest>();
-  auto a = Parse(id, found->front().second);
+  auto a = Parsed(id, found->front().second);
   if (!a) return std::unexpected(a.error());
   return std::optional(std::move(*a));
 }

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/log.h"
@@ -110,7 +111,21 @@ class Approvals {
   Result<void> Scan(const std::string& after, size_t first_batch,
                     const std::function<bool(workflow::ApprovalRequest)>& each);
 
+  // The request a state row holds: parsed once, then taken from parsed_
+  // while the row's value stays the same. The value is the row's version,
+  // so a row another writer changed is parsed again.
+  Result<workflow::ApprovalRequest> Parsed(const std::string& id, const std::string& value)
+      EXCLUDES(parsed_mu_);
+
+  struct ParsedRow {
+    std::string value;
+    workflow::ApprovalRequest request;
+  };
+
   audit::AuditLog& log_;
+  // Guards only the cache of parsed rows; held for no other call.
+  Mutex parsed_mu_;
+  std::unordered_map<std::string, ParsedRow> parsed_ GUARDED_BY(parsed_mu_);  // by id
   mutable Mutex mu_;
   std::map<std::string, workflow::ApprovalRequest> open_ GUARDED_BY(mu_);  // by id
   std::deque<FinishedApproval> finished_ GUARDED_BY(mu_);                  // by finished_at

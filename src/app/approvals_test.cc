@@ -138,6 +138,22 @@ TEST_F(ApprovalsTest, AFinishedRequestLeavesMemoryAndIsStillReadFromTheLog) {
   EXPECT_EQ(approvals_.FinishedSince(kT0 - kDay).size(), 2u);
 }
 
+TEST_F(ApprovalsTest, ARowChangedByAnotherWriterIsReadAgainNotTakenFromTheParsedRows) {
+  Open("ap-1");
+  EXPECT_EQ(StateOf("ap-1"), ApprovalState::kPending);  // parsed, and kept
+
+  // Another server (or anything that bypasses this owner) stores a new
+  // version of the row: the reads follow the row, not what was parsed.
+  Transition t = OpenPatch("ap-1");
+  t.request.state = ApprovalState::kEscalated;
+  ASSERT_TRUE(Commit(t).has_value());
+  EXPECT_EQ(StateOf("ap-1"), ApprovalState::kEscalated);
+  auto page = approvals_.List("", 10, [](const ApprovalRequest&) { return true; });
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].state, ApprovalState::kEscalated);
+}
+
 TEST_F(ApprovalsTest, LoadKeepsOnlyOpenRequestsAndTheLastWeeksFinishedOnes) {
   Open("ap-1");
   Open("ap-2");

@@ -14,7 +14,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::string_view kKind = "token";
 constexpr std::string_view kPrefix = "itk_";
 constexpr size_t kIdHex = 16;
 constexpr size_t kSecretHex = 64;
@@ -70,7 +69,7 @@ Result<void> Tokens::Load() {
 }
 
 Result<void> Tokens::Reload() {
-  auto rows = log_.LoadState(std::string(kKind));
+  auto rows = log_.LoadState(std::string(kTokenKind));
   if (!rows) return std::unexpected(rows.error());
   std::map<std::string, Stored, std::less<>> tokens;
   for (auto& [id, value] : *rows) {
@@ -116,7 +115,8 @@ Result<CreatedToken> Tokens::Create(const std::string& principal,
   auto event =
       audit::ParseEvent(audit::Dump(Event("token_create", out.info, by)), out.info.created_at);
   if (!event) return std::unexpected(event.error());
-  auto record = log_.Commit(std::move(*event), {{std::string(kKind), id, ToJson(out.info, hash)}});
+  auto record =
+      log_.Commit(std::move(*event), {{std::string(kTokenKind), id, ToJson(out.info, hash)}});
   if (!record) return std::unexpected(record.error());
   out.record = *record;
   MutexLock lock(&mu_);
@@ -140,7 +140,7 @@ Result<TokenInfo> Tokens::Revoke(std::string_view id_or_token, const std::string
       audit::ParseEvent(audit::Dump(Event("token_revoke", s.info, by)), *s.info.revoked_at);
   if (!event) return std::unexpected(event.error());
   auto record = log_.Commit(std::move(*event),
-                            {{std::string(kKind), s.info.id, ToJson(s.info, s.secret_hash)}});
+                            {{std::string(kTokenKind), s.info.id, ToJson(s.info, s.secret_hash)}});
   if (!record) return std::unexpected(record.error());
   it->second = s;
   return s.info;

@@ -22,6 +22,9 @@
 
 namespace interlock::app {
 
+// The kind of the tokens' state rows; a row's id is its token id.
+constexpr std::string_view kTokenKind = "token";
+
 struct TokenInfo {
   std::string id;
   std::string principal;

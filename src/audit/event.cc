@@ -178,9 +178,8 @@ Result<void> Check(const json& value, const Field& field) {
       if (!value.is_array()) return expected("an array of strings");
       for (size_t index = 0; index < value.size(); ++index) {
         if (!value[index].is_string()) {
-          return std::unexpected(Invalid(fmt::format("{}/{}: expected a string, got {}",
-                                                     PathOf(field), index,
-                                                     Describe(value[index]))));
+          return std::unexpected(Invalid(fmt::format(
+              "{}/{}: expected a string, got {}", PathOf(field), index, Describe(value[index]))));
         }
       }
       break;

@@ -5,6 +5,7 @@
 
 #include <expected>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace interlock {
@@ -17,6 +18,8 @@ enum class ErrorKind {
   kCorruption,        // stored data is inconsistent
   kPermissionDenied,  // the caller may not do this
   kUnavailable,       // a dependency is down or full; retry may succeed
+  kNotRecorded,       // the audit record of an action could not be made durable,
+                      // so the action was not taken (fail closed); retry may succeed
   kInternal,          // a bug in Interlock
 };
 
@@ -37,6 +40,11 @@ class Error {
   }
   static Error Unavailable(std::string m) { return {ErrorKind::kUnavailable, std::move(m)}; }
   static Error Internal(std::string m) { return {ErrorKind::kInternal, std::move(m)}; }
+  // `what` was not done because `cause` kept its audit record from being
+  // made durable: "the change was not made: <cause>".
+  static Error NotRecorded(std::string_view what, const Error& cause) {
+    return {ErrorKind::kNotRecorded, std::string(what) + ": " + cause.message()};
+  }
 
   ErrorKind kind() const { return kind_; }
   const std::string& message() const { return message_; }

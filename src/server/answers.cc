@@ -22,6 +22,8 @@ HttpError HttpErrorOf(ErrorKind kind) {
     case ErrorKind::kIo:
     case ErrorKind::kUnavailable:
       return {503, "unavailable"};
+    case ErrorKind::kNotRecorded:
+      return {503, "audit_unavailable"};
     case ErrorKind::kCorruption:
     case ErrorKind::kInternal:
       break;
@@ -66,7 +68,7 @@ HttpResponse MethodNotAllowed(std::string_view path, std::string_view method,
 }
 
 HttpResponse NotRecorded(std::string_view what, const Error& e) {
-  return ErrorResponse(503, "audit_unavailable", fmt::format("{}: {}", what, e.message()));
+  return ErrorResponse(Error::NotRecorded(what, e));
 }
 
 Result<std::optional<uint64_t>> IndexParam(const HttpRequest& r, std::string_view name,

@@ -49,48 +49,6 @@ bool MayRead(const Governance& g, const audit::Reader& reader, bool granted,
 
 }  // namespace
 
-Result<std::vector<notify::Message>> Service::Impl::Announce(
-    const Governance& g, const workflow::ApprovalRequest& a,
-    const std::vector<workflow::Notification>& ns) {
-  std::vector<std::string> channels;
-  if (auto w = g.FindWorkflow(a.workflow)) channels = g.workflows[*w].notification_channels;
-  bool urgent = a.state == workflow::ApprovalState::kEscalated ||
-                a.state == workflow::ApprovalState::kBlocked;
-  std::vector<notify::Message> out;
-  for (const workflow::Notification& n : ns) {
-    notify::Announcement an;
-    an.principals = n.principals;
-    an.roles = n.roles;
-    an.subject = fmt::format("Approval {} is {}", a.id, Name(a.state));
-    an.text = n.text;
-    an.severity = urgent ? "warning" : "info";
-    an.about = "approval " + a.id;
-    auto messages = notifier->Compose(g, an, channels);
-    if (!messages) return std::unexpected(messages.error());
-    for (notify::Message& m : *messages) out.push_back(std::move(m));
-  }
-  return out;
-}
-
-Result<audit::Appended> Service::Impl::CommitApproval(const Governance& g,
-                                                      const workflow::Transition& t) {
-  auto event = audit::MakeEvent(t.audit_event, options.clock->Now());
-  if (!event) return std::unexpected(event.error());
-  auto messages = Announce(g, t.request, t.notifications);
-  if (!messages) return std::unexpected(messages.error());
-  std::vector<audit::StateChange> changes = {app::Approvals::Row(t.request)};
-  for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
-  auto appended = log->Commit(std::move(*event), std::move(changes));
-  if (!appended) return std::unexpected(appended.error());
-  notifier->Enqueue(std::move(*messages));
-  if (workflow::IsFinal(t.request.state)) {
-    approvals_finished.fetch_add(1);
-    approval_latency_ms.fetch_add(static_cast<uint64_t>(
-        std::max<UnixMillis>(0, options.clock->Now() - t.request.created_at)));
-  }
-  return appended;
-}
-
 void Service::Impl::GetApprovals(Call& c) {
   const HttpRequest& r = c.request;
   const GovernancePtr& g = c.g;
@@ -211,36 +169,49 @@ void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
   for (const workflow::ApprovalRequest& a : chosen) {
     if (a.requester != actor.id) others.push_back(a.id);
   }
-  if (!others.empty()) {
-    nlohmann::json event = {{"event_type", "approval_read"},
-                            {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
-                            {"action", {{"type", id.empty() ? "list" : "view"}}},
-                            {"approvals", others}};
-    if (actor.type == ActorType::kAiAgent) {
-      event["decision"] = {{"rationale", "a read of approvals; no rationale is given"}};
-    }
-    auto made = audit::MakeEvent(std::move(event), options.clock->Now());
-    if (!made) {
-      respond(ErrorResponse(500, "internal", made.error().message()));
-      return;
-    }
-    if (auto ok = log->Commit(std::move(*made), {}); !ok) {
-      respond(NotRecorded("the read could not be recorded, so it is refused", ok.error()));
-      return;
-    }
-  }
-  std::shared_ptr<const app::StopMap> stops_now = stops.Snapshot();
+  std::shared_ptr<const app::StopMap> stops_now = stops->Snapshot();
+  HttpResponse answer;
   if (!id.empty()) {
-    respond(JsonResponse(200, ApprovalView(g, *stops_now, chosen.front(), actor, true)));
+    answer = JsonResponse(200, ApprovalView(g, *stops_now, chosen.front(), actor, true));
+  } else {
+    json list = json::array();
+    for (const workflow::ApprovalRequest& a : chosen) {
+      list.push_back(ApprovalView(g, *stops_now, a, actor, false));
+    }
+    json out = {{"approvals", std::move(list)}};
+    if (next_cursor) out["next_cursor"] = *next_cursor;
+    answer = JsonResponse(200, out);
+  }
+  if (others.empty()) {
+    respond(std::move(answer));
     return;
   }
-  json list = json::array();
-  for (const workflow::ApprovalRequest& a : chosen) {
-    list.push_back(ApprovalView(g, *stops_now, a, actor, false));
+  nlohmann::json event = {{"event_type", "approval_read"},
+                          {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
+                          {"action", {{"type", id.empty() ? "list" : "view"}}},
+                          {"approvals", others}};
+  if (actor.type == ActorType::kAiAgent) {
+    event["decision"] = {{"rationale", "a read of approvals; no rationale is given"}};
   }
-  json out = {{"approvals", std::move(list)}};
-  if (next_cursor) out["next_cursor"] = *next_cursor;
-  respond(JsonResponse(200, out));
+  auto made = audit::MakeEvent(std::move(event), options.clock->Now());
+  if (!made) {
+    respond(ErrorResponse(500, "internal", made.error().message()));
+    return;
+  }
+  // The answer, built already, goes out once the record is durable; the
+  // read lane does not wait for the commit meanwhile.
+  std::vector<audit::Event> events;
+  events.push_back(std::move(*made));
+  log->CommitAsync(
+      std::move(events), {},
+      [respond, answer = std::move(answer)](Result<std::vector<audit::Appended>> appended) mutable {
+        if (!appended) {
+          respond(
+              NotRecorded("the read could not be recorded, so it is refused", appended.error()));
+          return;
+        }
+        respond(std::move(answer));
+      });
 }
 
 void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& actor,
@@ -249,27 +220,9 @@ void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& acto
                                    const std::function<void(Outcome)>& done) {
   auto task = [this, g, actor, id, act, rationale = std::move(rationale), to = std::move(to),
                done]() mutable {
-    bool committing = false;
-    auto changed = approvals->Change(
-        id,
-        [&](const workflow::ApprovalRequest& a) {
-          bool stopped = app::Covering(*stops.Snapshot(), a.change.environment, a.change.service,
-                                       a.requester) != nullptr;
-          return workflow::Act(*g, a, actor, act, rationale,
-                               to.empty() ? std::nullopt : std::optional<std::string>(to),
-                               options.clock->Now(), stopped);
-        },
-        [&](const workflow::Transition& t) {
-          committing = true;
-          return CommitApproval(*g, t);
-        });
+    auto changed = state->ActOnApproval(*g, actor, id, act, rationale, to);
     if (!changed) {
-      // Unavailable storage is the audit record's failing; anything else,
-      // the action's own.
-      const Error& e = changed.error();
-      done(std::unexpected(committing && HttpErrorOf(e.kind()).status == 503
-                               ? NotRecorded("the action was not taken", e)
-                               : ErrorResponse(e)));
+      done(std::unexpected(ErrorResponse(changed.error())));
       return;
     }
     json out = ApprovalJson(changed->first.request);

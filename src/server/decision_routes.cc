@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "audit/event.h"
-#include "audit/json.h"
-#include "core/digest.h"
 #include "core/json.h"
 #include "decision/render.h"
 #include "decision/request.h"
@@ -66,7 +63,7 @@ void Service::Impl::PostDecision(Call& c) {
       return;
     }
   }
-  std::shared_ptr<const app::StopMap> stops_now = stops.Snapshot();
+  std::shared_ptr<const app::StopMap> stops_now = stops->Snapshot();
   std::string stop_reason;
   decision::SafetyState safety =
       SafetyOf(app::Covering(*stops_now, request->environment, request->service, actor.id),
@@ -77,90 +74,31 @@ void Service::Impl::PostDecision(Call& c) {
   std::string why = fmt::format("{}", fmt::join(reasons, "; "));
   std::string body = decision::DecisionText(*g, *request, safety, d, {.reasons = &reasons});
 
-  // Built as the audit log's own JSON type, so that it is validated and
-  // made canonical without being written out and parsed again.
-  nlohmann::json event = {{"event_type", "decision"},
-                          {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
-                          {"environment", Name(request->environment)},
-                          {"action", {{"type", Name(request->change_type)}}},
-                          {"decision",
-                           {{"outcome", Name(d.kind)},
-                            {"risk_level", Name(d.risk)},
-                            {"rationale", request->ai_rationale.value_or(why)}}},
-                          {"reason", why},
-                          {"ai_agent", {{"involved", actor.type == ActorType::kAiAgent}}},
-                          {"governance_version", g->version}};
-  if (request->service) event["action"]["service"] = *request->service;
-  if (request->version) event["action"]["version"] = *request->version;
-  if (request->ai_confidence) event["decision"]["confidence_score"] = *request->ai_confidence;
-  if (request->summary) event["summary"] = *request->summary;
-  UnixMillis now = options.clock->Now();
-  std::vector<audit::Event> events;
-  std::vector<audit::StateChange> changes;
-  std::optional<workflow::ApprovalRequest> approval;
-  std::vector<notify::Message> outbox;
-  if (d.kind == DecisionKind::kRequireApproval) {
-    std::array<uint8_t, 8> bytes;
-    if (auto ok = options.random->Fill(bytes); !ok) {
-      respond(ErrorResponse(ok.error()));
-      return;
-    }
-    auto opened = workflow::Open(*g, *request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
-    if (!opened) {
-      respond(ErrorResponse(400, "invalid_request",
-                            "the approval cannot be opened: " + opened.error().message()));
-      return;
-    }
-    event["approval"] = {{"required", true}, {"id", opened->request.id}};
-    auto messages = Announce(*g, opened->request, opened->notifications);
-    if (!messages) {
-      respond(ErrorResponse(messages.error()));
-      return;
-    }
-    approval = std::move(opened->request);
-    changes.push_back(app::Approvals::Row(*approval));
-    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
-    outbox = std::move(*messages);
-    auto open_event = audit::MakeEvent(std::move(opened->audit_event), now);
-    if (!open_event) {
-      respond(ErrorResponse(500, "internal", open_event.error().message()));
-      return;
-    }
-    events.push_back(std::move(*open_event));
-  }
-  auto parsed = audit::MakeEvent(std::move(event), now);
-  if (!parsed) {
-    respond(ErrorResponse(500, "internal",
-                          "the decision's audit event is invalid: " + parsed.error().message()));
-    return;
-  }
-  events.insert(events.begin(), std::move(*parsed));
   pending_decisions.fetch_add(1);
-  log->CommitAsync(
-      std::move(events), std::move(changes),
-      [this, respond = std::move(respond), body = std::move(body), kind = d.kind, now,
-       approval = std::move(approval),
-       outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
-        if (appended) {
+  state->RecordDecision(
+      *g, *request, d, why,
+      [this, respond = std::move(respond), body = std::move(body),
+       kind = d.kind](Result<app::RecordedDecision> recorded) mutable {
+        if (recorded) {
           decisions[static_cast<size_t>(kind)].fetch_add(1);
-          stats->Count(kind, now);
-          std::string index = std::to_string(appended->front().index);
+          std::string index = std::to_string(recorded->index);
           std::string id;
-          if (approval) ::interlock::json::AppendQuoted(&id, approval->id);
+          bool opened = !recorded->approval_id.empty();
+          if (opened) ::interlock::json::AppendQuoted(&id, recorded->approval_id);
           decision::ExtraMember extra[] = {{"audit_index", index}, {"approval_id", id}};
-          decision::AppendMembers(&body, std::span(extra, approval ? 2 : 1));
-          if (approval) approvals->Opened(std::move(*approval));
-          notifier->Enqueue(std::move(outbox));
+          decision::AppendMembers(&body, std::span(extra, opened ? 2 : 1));
           respond(RawJsonResponse(200, std::move(body)));
-        } else {
+        } else if (recorded.error().kind() == ErrorKind::kNotRecorded) {
           // Fail closed: no durable record, no permission.
           decision_failures.fetch_add(1);
           respond(JsonResponse(
               503, {{"decision", "deny"},
                     {"error",
-                     {{"code", "audit_unavailable"},
-                      {"message", "the decision could not be recorded, so it is deny: " +
-                                      appended.error().message()}}}}));
+                     {{"code", "audit_unavailable"}, {"message", recorded.error().message()}}}}));
+        } else if (recorded.error().kind() == ErrorKind::kInvalidArgument) {
+          respond(ErrorResponse(400, "invalid_request", recorded.error().message()));
+        } else {
+          respond(ErrorResponse(recorded.error()));
         }
         MutexLock lock(&pending_mu);
         pending_decisions.fetch_sub(1);
@@ -197,7 +135,7 @@ void Service::Impl::PostSimulation(Call& c) {
   }
   std::string stop_reason;
   decision::SafetyState safety = SafetyOf(
-      app::Covering(*stops.Snapshot(), request->environment, request->service, request->actor_id),
+      app::Covering(*stops->Snapshot(), request->environment, request->service, request->actor_id),
       request->service, stop_reason);
   decision::Decision d;
   decision::Decide(g, *request, safety, &d);

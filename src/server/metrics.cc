@@ -37,8 +37,8 @@ void Service::Impl::GetMetrics(Call& c) {
   metric("interlock_approval_latency_seconds", "summary",
          "Time from opening to approval, rejection or blocking.");
   out += fmt::format("interlock_approval_latency_seconds_sum {:.3f}\n",
-                     static_cast<double>(approval_latency_ms.load()) / 1000);
-  out += fmt::format("interlock_approval_latency_seconds_count {}\n", approvals_finished.load());
+                     static_cast<double>(state->approval_latency_ms()) / 1000);
+  out += fmt::format("interlock_approval_latency_seconds_count {}\n", state->approvals_finished());
   metric("interlock_emergency_stop_active", "gauge", "1 while the emergency stop is active.");
   out += fmt::format("interlock_emergency_stop_active {}\n", st.active ? 1 : 0);
   notify::NotifierStats n = notifier->stats();

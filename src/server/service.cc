@@ -131,20 +131,21 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     impl->network_sender = notify::NewNetworkSender(net::NewCurlHttpClient(*options.fs));
     sender = impl->network_sender.get();
   }
-  impl->notifier = std::make_unique<notify::Notifier>(*impl->log, *options.clock, *options.random,
-                                                      *sender, std::move(*delivery));
-  if (auto ok = impl->notifier->Load(); !ok) return std::unexpected(ok.error());
   impl->governance.store(std::move(shared));
-  impl->tokens = std::make_unique<app::Tokens>(*impl->log, *options.clock, *options.random);
-  if (auto ok = impl->tokens->Load(); !ok) return std::unexpected(ok.error());
-  if (auto ok = impl->stops.Load(*impl->log); !ok) return std::unexpected(ok.error());
-  impl->stats = std::make_unique<app::DecisionStats>(*impl->log);
-  if (auto ok = impl->stats->Load(); !ok) return std::unexpected(ok.error());
-  impl->approvals = std::make_unique<app::Approvals>(*impl->log);
-  if (auto ok = impl->approvals->Load(options.clock->Now()); !ok) {
-    return std::unexpected(ok.error());
-  }
-  impl->notifier->Start();
+  auto state = app::State::Open({.log = impl->log.get(),
+                                 .clock = options.clock,
+                                 .random = options.random,
+                                 .sender = sender,
+                                 .delivery = std::move(*delivery)});
+  if (!state) return std::unexpected(state.error());
+  impl->state = std::move(*state);
+  app::State& st = *impl->state;
+  impl->tokens = &st.tokens();
+  impl->stops = &st.stops();
+  impl->approvals = &st.approvals();
+  impl->stats = &st.stats();
+  impl->notifier = &st.notifier();
+  st.StartDelivery();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -205,9 +206,7 @@ Result<std::string> Service::Impl::Reload(const std::string& by) {
 void Service::Tick() {
   Impl& s = *impl_;
   GovernancePtr g = s.governance.load();
-  s.approvals->Timeouts(s.options.clock->Now(), [&s, &g](const workflow::Transition& t) {
-    return s.CommitApproval(*g, t);
-  });
+  s.state->TimeOutApprovals(*g);
   s.stats->Save(s.options.clock->Now(), false);
 }
 

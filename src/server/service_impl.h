@@ -17,11 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "app/approvals.h"
-#include "app/decision_stats.h"
 #include "app/lane.h"
-#include "app/stop_board.h"
-#include "app/tokens.h"
+#include "app/state.h"
 #include "audit/log.h"
 #include "core/mutex.h"
 #include "decision/engine.h"
@@ -72,17 +69,19 @@ struct Service::Impl {
   ServiceOptions options;
   std::atomic<GovernancePtr> governance;
   std::unique_ptr<audit::AuditLog> log;
-  std::unique_ptr<app::Tokens> tokens;
-
-  // The emergency stops: read without a lock, written by the stop lane only.
-  app::StopBoard stops;
-
-  std::unique_ptr<app::Approvals> approvals;
-  std::atomic<uint64_t> approvals_finished{0};
-  std::atomic<uint64_t> approval_latency_ms{0};  // summed over the finished ones
+  // Before `state`, whose notifier sends through it: destroyed after it.
+  std::unique_ptr<notify::Sender> network_sender;
+  // Every kind of state, and the changes that span its owners. After `log`:
+  // destroyed before it.
+  std::unique_ptr<app::State> state;
+  // The owners in `state`, by name, for the handlers.
+  app::Tokens* tokens = nullptr;
+  app::StopBoard* stops = nullptr;  // read without a lock, written by the stop lane only
+  app::Approvals* approvals = nullptr;
+  app::DecisionStats* stats = nullptr;
+  notify::Notifier* notifier = nullptr;
 
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
-  std::unique_ptr<app::DecisionStats> stats;       // the dashboard's charts
   std::atomic<uint64_t> decision_failures{0};
   std::atomic<uint64_t> pending_decisions{0};
   Mutex pending_mu;
@@ -92,9 +91,6 @@ struct Service::Impl {
   Mutex slack_mu;
   // signature -> its timestamp, for 5 minutes
   std::map<std::string, int64_t> slack_seen GUARDED_BY(slack_mu);
-
-  std::unique_ptr<notify::Sender> network_sender;
-  std::unique_ptr<notify::Notifier> notifier;  // after log: destroyed before it
 
   // Declared last: destroyed first, so no task outlives what it uses. The
   // emergency stop's actions have a lane of their own, so they never wait
@@ -112,10 +108,10 @@ struct Service::Impl {
   // The principal behind the request's bearer token, or the answer to send.
   std::expected<const Principal*, HttpResponse> Authenticate(const HttpRequest& r,
                                                              const Governance& g);
-  safety::StopState Stop() { return stops.Snapshot()->at("global"); }
+  safety::StopState Stop() { return stops->Snapshot()->at("global"); }
   std::optional<std::string> AiRefusal(std::string_view agent, std::optional<Environment> env,
                                        const std::optional<std::string>& service) {
-    return app::AiRefusal(*stops.Snapshot(), agent, env, service);
+    return app::AiRefusal(*stops->Snapshot(), agent, env, service);
   }
   // Service::Reload.
   Result<std::string> Reload(const std::string& by);
@@ -153,13 +149,6 @@ struct Service::Impl {
   void ApprovalAction(const GovernancePtr& g, const Principal& actor, const std::string& id,
                       workflow::Action act, std::string rationale, std::string to,
                       const std::function<void(Outcome)>& done);
-  // Stores `t`'s request with its audit event and its notifications.
-  Result<audit::Appended> CommitApproval(const Governance& g, const workflow::Transition& t);
-  // The outbox messages for an approval's notifications, on its workflow's
-  // channels.
-  Result<std::vector<notify::Message>> Announce(const Governance& g,
-                                                const workflow::ApprovalRequest& a,
-                                                const std::vector<workflow::Notification>& ns);
 
   // --- stop_routes.cc ------------------------------------------------------
 
@@ -170,13 +159,6 @@ struct Service::Impl {
   void StopAction(const GovernancePtr& g, const Principal& actor, safety::Scope scope,
                   const std::string& action, std::map<std::string, std::string> fields,
                   const std::function<void(Outcome)>& done);
-  // The outbox messages for a change of the emergency stop: on the stop
-  // policy's notify targets, to the roles that activate and deactivate it
-  // and every approver of a pending request (whose approvals cannot
-  // complete now).
-  Result<std::vector<notify::Message>> AnnounceStop(const Governance& g,
-                                                    const safety::StopChange& change,
-                                                    std::string_view action);
 
   // --- audit_routes.cc -----------------------------------------------------
 

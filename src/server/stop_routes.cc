@@ -11,7 +11,7 @@
 namespace interlock::server {
 
 void Service::Impl::GetStop(Call& c) {
-  std::shared_ptr<const app::StopMap> snapshot = stops.Snapshot();
+  std::shared_ptr<const app::StopMap> snapshot = stops->Snapshot();
   const app::StopMap& all = *snapshot;
   json out = StopJson(*c.g, all.at("global"));
   json scoped = json::array();
@@ -93,67 +93,20 @@ void Service::Impl::StopAction(const GovernancePtr& g, const Principal& actor, s
   // nothing but other stop actions can be ahead of this one.
   auto task = [this, g, actor, scope = std::move(scope), action, fields = std::move(fields),
                done]() mutable {
-    UnixMillis now = options.clock->Now();
-    std::string key = scope.Key();
-    std::shared_ptr<const app::StopMap> before = stops.Snapshot();
-    auto found = before->find(key);
-    safety::StopState current = found != before->end() ? found->second : safety::StopState{scope};
-    std::string reason = fields.count("reason") ? fields["reason"] : "";
-    auto change = action == "activate"     ? safety::Activate(*g, current, actor, reason, now)
-                  : action == "deactivate" ? safety::Deactivate(*g, current, actor, fields, now)
-                                           : safety::ReenableAiAgents(*g, current, actor, reason);
-    if (!change) {
-      done(std::unexpected(ErrorResponse(change.error())));
+    auto applied = state->ChangeStop(*g, actor, scope, action, fields);
+    if (!applied) {
+      done(std::unexpected(ErrorResponse(applied.error())));
       return;
     }
-    auto event = audit::ParseEvent(audit::Dump(change->event), now);
-    if (!event) {
-      done(std::unexpected(ErrorResponse(500, "internal", event.error().message())));
-      return;
-    }
-    auto messages = AnnounceStop(*g, *change, action);
-    if (!messages) {
-      done(std::unexpected(ErrorResponse(messages.error())));
-      return;
-    }
-    std::vector<audit::StateChange> changes = {app::StopBoard::Row(change->next)};
-    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
-    auto appended = log->Commit(std::move(*event), std::move(changes));
-    if (!appended) {
-      done(std::unexpected(NotRecorded("the change was not made", appended.error())));
-      return;
-    }
-    stops.Put(change->next);
-    notifier->Enqueue(std::move(*messages));
-    json out = StopJson(*g, change->next);
+    json out = StopJson(*g, applied->next);
     if (scope.kind != safety::ScopeKind::kAll) out["scope"] = scope.ToJson();
-    out["audit_index"] = appended->index;
-    out["message"] = change->summary;
+    out["audit_index"] = applied->record.index;
+    out["message"] = applied->summary;
     done(std::move(out));
   };
   Post(
       *stop_lane, actor.id,
       [done](HttpResponse refused) { done(std::unexpected(std::move(refused))); }, std::move(task));
-}
-
-Result<std::vector<notify::Message>> Service::Impl::AnnounceStop(const Governance& g,
-                                                                 const safety::StopChange& change,
-                                                                 std::string_view action) {
-  notify::Announcement an;
-  governance::RoleSet roles = g.emergency_stop.activate_roles | g.emergency_stop.deactivate_roles;
-  for (size_t i = 0; i < g.roles.size(); ++i) {
-    if (roles.test(i)) an.roles.push_back(g.roles[i].id);
-  }
-  for (const std::string& role : *approvals->PendingRoles()) an.roles.push_back(role);
-  const safety::StopState& next = change.next;
-  an.subject = action == "activate"     ? "EMERGENCY STOP ACTIVATED"
-               : next.active            ? "Emergency stop: deactivation signed"
-               : action == "deactivate" ? "Emergency stop deactivated"
-                                        : "AI agents re-enabled";
-  an.text = change.summary;
-  an.severity = action == "activate" ? "critical" : "warning";
-  an.about = fmt::format("emergency_stop {}", next.incident);
-  return notifier->Compose(g, an, g.emergency_stop.notify);
 }
 
 }  // namespace interlock::server

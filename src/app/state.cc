@@ -1,0 +1,232 @@
+#include "app/state.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "audit/event.h"
+#include "audit/json.h"
+#include "core/digest.h"
+
+namespace interlock::app {
+
+State::State(StateOptions options) : options_(std::move(options)) {}
+
+State::~State() = default;
+
+Result<std::unique_ptr<State>> State::Open(StateOptions options) {
+  std::unique_ptr<State> s(new State(std::move(options)));
+  StateOptions& o = s->options_;
+  audit::AuditLog& log = *o.log;
+  s->notifier_ = std::make_unique<notify::Notifier>(log, *o.clock, *o.random, *o.sender,
+                                                    std::move(o.delivery));
+  if (auto ok = s->notifier_->Load(); !ok) return std::unexpected(ok.error());
+  s->tokens_ = std::make_unique<Tokens>(log, *o.clock, *o.random);
+  if (auto ok = s->tokens_->Load(); !ok) return std::unexpected(ok.error());
+  if (auto ok = s->stops_.Load(log); !ok) return std::unexpected(ok.error());
+  s->stats_ = std::make_unique<DecisionStats>(log);
+  if (auto ok = s->stats_->Load(); !ok) return std::unexpected(ok.error());
+  s->approvals_ = std::make_unique<Approvals>(log);
+  if (auto ok = s->approvals_->Load(o.clock->Now()); !ok) return std::unexpected(ok.error());
+  return s;
+}
+
+void State::StartDelivery() { notifier_->Start(); }
+
+void State::RecordDecision(const governance::Governance& g, const decision::Request& request,
+                           const decision::Decision& d, const std::string& why,
+                           std::function<void(Result<RecordedDecision>)> done) {
+  // Built as the audit log's own JSON type, so that it is validated and
+  // made canonical without being written out and parsed again.
+  bool ai = request.actor_type == ActorType::kAiAgent;
+  nlohmann::json event = {{"event_type", "decision"},
+                          {"actor", {{"type", Name(request.actor_type)}, {"id", request.actor_id}}},
+                          {"environment", Name(request.environment)},
+                          {"action", {{"type", Name(request.change_type)}}},
+                          {"decision",
+                           {{"outcome", Name(d.kind)},
+                            {"risk_level", Name(d.risk)},
+                            {"rationale", request.ai_rationale.value_or(why)}}},
+                          {"reason", why},
+                          {"ai_agent", {{"involved", ai}}},
+                          {"governance_version", g.version}};
+  if (request.service) event["action"]["service"] = *request.service;
+  if (request.version) event["action"]["version"] = *request.version;
+  if (request.ai_confidence) event["decision"]["confidence_score"] = *request.ai_confidence;
+  if (request.summary) event["summary"] = *request.summary;
+  UnixMillis now = options_.clock->Now();
+  std::vector<audit::Event> events;
+  std::vector<audit::StateChange> changes;
+  std::optional<workflow::ApprovalRequest> approval;
+  std::vector<notify::Message> outbox;
+  if (d.kind == DecisionKind::kRequireApproval) {
+    std::array<uint8_t, 8> bytes;
+    if (auto ok = options_.random->Fill(bytes); !ok) return done(std::unexpected(ok.error()));
+    auto opened = workflow::Open(g, request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
+    if (!opened) {
+      return done(std::unexpected(
+          Error::InvalidArgument("the approval cannot be opened: " + opened.error().message())));
+    }
+    event["approval"] = {{"required", true}, {"id", opened->request.id}};
+    auto messages = AnnounceApproval(g, opened->request, opened->notifications);
+    if (!messages) return done(std::unexpected(messages.error()));
+    approval = std::move(opened->request);
+    changes.push_back(Approvals::Row(*approval));
+    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+    outbox = std::move(*messages);
+    auto open_event = audit::MakeEvent(std::move(opened->audit_event), now);
+    if (!open_event) return done(std::unexpected(Error::Internal(open_event.error().message())));
+    events.push_back(std::move(*open_event));
+  }
+  auto made = audit::MakeEvent(std::move(event), now);
+  if (!made) {
+    return done(std::unexpected(
+        Error::Internal("the decision's audit event is invalid: " + made.error().message())));
+  }
+  events.insert(events.begin(), std::move(*made));
+  options_.log->CommitAsync(
+      std::move(events), std::move(changes),
+      [this, done = std::move(done), kind = d.kind, now, approval = std::move(approval),
+       outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
+        if (!appended) {
+          done(std::unexpected(Error::NotRecorded(
+              "the decision could not be recorded, so it is deny", appended.error())));
+          return;
+        }
+        stats_->Count(kind, now);
+        RecordedDecision recorded{appended->front().index, ""};
+        if (approval) {
+          recorded.approval_id = approval->id;
+          approvals_->Opened(std::move(*approval));
+        }
+        notifier_->Enqueue(std::move(outbox));
+        done(std::move(recorded));
+      });
+}
+
+Result<std::vector<notify::Message>> State::AnnounceApproval(
+    const governance::Governance& g, const workflow::ApprovalRequest& a,
+    const std::vector<workflow::Notification>& ns) {
+  std::vector<std::string> channels;
+  if (auto w = g.FindWorkflow(a.workflow)) channels = g.workflows[*w].notification_channels;
+  bool urgent = a.state == workflow::ApprovalState::kEscalated ||
+                a.state == workflow::ApprovalState::kBlocked;
+  std::vector<notify::Message> out;
+  for (const workflow::Notification& n : ns) {
+    notify::Announcement an;
+    an.principals = n.principals;
+    an.roles = n.roles;
+    an.subject = fmt::format("Approval {} is {}", a.id, Name(a.state));
+    an.text = n.text;
+    an.severity = urgent ? "warning" : "info";
+    an.about = "approval " + a.id;
+    auto messages = notifier_->Compose(g, an, channels);
+    if (!messages) return std::unexpected(messages.error());
+    for (notify::Message& m : *messages) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<audit::Appended> State::CommitApproval(const governance::Governance& g,
+                                              const workflow::Transition& t) {
+  UnixMillis now = options_.clock->Now();
+  auto event = audit::MakeEvent(t.audit_event, now);
+  if (!event) return std::unexpected(event.error());
+  auto messages = AnnounceApproval(g, t.request, t.notifications);
+  if (!messages) return std::unexpected(messages.error());
+  std::vector<audit::StateChange> changes = {Approvals::Row(t.request)};
+  for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+  auto appended = options_.log->Commit(std::move(*event), std::move(changes));
+  if (!appended) return std::unexpected(appended.error());
+  notifier_->Enqueue(std::move(*messages));
+  if (workflow::IsFinal(t.request.state)) {
+    approvals_finished_.fetch_add(1);
+    approval_latency_ms_.fetch_add(
+        static_cast<uint64_t>(std::max<UnixMillis>(0, now - t.request.created_at)));
+  }
+  return appended;
+}
+
+Result<std::pair<workflow::Transition, audit::Appended>> State::ActOnApproval(
+    const governance::Governance& g, const governance::Principal& actor, const std::string& id,
+    workflow::Action act, const std::string& rationale, const std::string& to) {
+  bool committing = false;
+  auto changed = approvals_->Change(
+      id,
+      [&](const workflow::ApprovalRequest& a) {
+        bool stopped = Covering(*stops_.Snapshot(), a.change.environment, a.change.service,
+                                a.requester) != nullptr;
+        return workflow::Act(g, a, actor, act, rationale,
+                             to.empty() ? std::nullopt : std::optional<std::string>(to),
+                             options_.clock->Now(), stopped);
+      },
+      [&](const workflow::Transition& t) {
+        committing = true;
+        return CommitApproval(g, t);
+      });
+  // Storage that failed while committing is the audit record's failing;
+  // anything else, the action's own.
+  if (!changed && committing &&
+      (changed.error().kind() == ErrorKind::kIo ||
+       changed.error().kind() == ErrorKind::kUnavailable)) {
+    return std::unexpected(Error::NotRecorded("the action was not taken", changed.error()));
+  }
+  return changed;
+}
+
+void State::TimeOutApprovals(const governance::Governance& g) {
+  approvals_->Timeouts(options_.clock->Now(),
+                       [&](const workflow::Transition& t) { return CommitApproval(g, t); });
+}
+
+Result<StopApplied> State::ChangeStop(const governance::Governance& g,
+                                      const governance::Principal& actor,
+                                      const safety::Scope& scope, std::string_view action,
+                                      const std::map<std::string, std::string>& fields) {
+  UnixMillis now = options_.clock->Now();
+  std::shared_ptr<const StopMap> before = stops_.Snapshot();
+  auto found = before->find(scope.Key());
+  safety::StopState current = found != before->end() ? found->second : safety::StopState{scope};
+  auto reason_field = fields.find("reason");
+  std::string reason = reason_field != fields.end() ? reason_field->second : "";
+  auto change = action == "activate"     ? safety::Activate(g, current, actor, reason, now)
+                : action == "deactivate" ? safety::Deactivate(g, current, actor, fields, now)
+                                         : safety::ReenableAiAgents(g, current, actor, reason);
+  if (!change) return std::unexpected(change.error());
+  auto event = audit::ParseEvent(audit::Dump(change->event), now);
+  if (!event) return std::unexpected(Error::Internal(event.error().message()));
+  auto messages = AnnounceStop(g, *change, action);
+  if (!messages) return std::unexpected(messages.error());
+  std::vector<audit::StateChange> changes = {StopBoard::Row(change->next)};
+  for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+  auto appended = options_.log->Commit(std::move(*event), std::move(changes));
+  if (!appended)
+    return std::unexpected(Error::NotRecorded("the change was not made", appended.error()));
+  stops_.Put(change->next);
+  notifier_->Enqueue(std::move(*messages));
+  return StopApplied{std::move(change->next), std::move(change->summary), *appended};
+}
+
+Result<std::vector<notify::Message>> State::AnnounceStop(const governance::Governance& g,
+                                                         const safety::StopChange& change,
+                                                         std::string_view action) {
+  notify::Announcement an;
+  governance::RoleSet roles = g.emergency_stop.activate_roles | g.emergency_stop.deactivate_roles;
+  for (size_t i = 0; i < g.roles.size(); ++i) {
+    if (roles.test(i)) an.roles.push_back(g.roles[i].id);
+  }
+  for (const std::string& role : *approvals_->PendingRoles()) an.roles.push_back(role);
+  const safety::StopState& next = change.next;
+  an.subject = action == "activate"     ? "EMERGENCY STOP ACTIVATED"
+               : next.active            ? "Emergency stop: deactivation signed"
+               : action == "deactivate" ? "Emergency stop deactivated"
+                                        : "AI agents re-enabled";
+  an.text = change.summary;
+  an.severity = action == "activate" ? "critical" : "warning";
+  an.about = fmt::format("emergency_stop {}", next.incident);
+  return notifier_->Compose(g, an, g.emergency_stop.notify);
+}
+
+}  // namespace interlock::app

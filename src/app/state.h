@@ -1,0 +1,171 @@
+// The application's state, in one place: every kind of state Interlock
+// keeps beside its audit log, the one owner of each, how they all load, and
+// the changes that span owners (an approval's step with the messages that
+// announce it, an emergency stop action with its announcements), each
+// committed together with the audit record that explains it.
+//
+// Each kind is a set of state rows (audit/log.h, StateChange), written in
+// the transaction of the record it belongs to and bound to that record by
+// digest. The rows are the truth. What an owner holds in memory is a cache
+// of them: loaded here at start, and, where it may go stale, checked against
+// the row it came from (a row's value is its version: see
+// Approvals::Parsed).
+//
+// Thread safety: every method from any thread, except ChangeStop, which
+// runs on one thread at a time (the service's stop lane; StopBoard::Put).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "app/approvals.h"
+#include "app/decision_stats.h"
+#include "app/stop_board.h"
+#include "app/tokens.h"
+#include "audit/log.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "decision/engine.h"
+#include "decision/request.h"
+#include "governance/model.h"
+#include "notify/notifier.h"
+#include "notify/outbox.h"
+#include "safety/stop.h"
+#include "workflow/approval.h"
+
+namespace interlock::app {
+
+// A kind of state row and its owner.
+struct StateKind {
+  std::string_view kind;
+  std::string_view owner;
+  std::string_view holds;
+};
+
+// Every kind of state row there is. A new kind of state gets its row here,
+// with its owner, and loads in State::Open.
+inline constexpr StateKind kStateKinds[] = {
+    {kApprovalKind, "app::Approvals", "approval requests, open and finished"},
+    {kStopKind, "app::StopBoard", "the emergency stops, one row per scope"},
+    {kTokenKind, "app::Tokens", "the API tokens, with their secrets hashed"},
+    {kStatsKind, "app::DecisionStats", "the dashboard's decisions per hour"},
+    {notify::kOutboxKind, "notify::Notifier", "notifications not yet delivered"},
+};
+
+struct StateOptions {
+  // Each must outlive the State.
+  audit::AuditLog* log = nullptr;
+  const Clock* clock = nullptr;
+  Random* random = nullptr;
+  notify::Sender* sender = nullptr;
+  notify::DeliveryConfig delivery;
+};
+
+// What recording a decision left: its audit record's index, and the id of
+// the approval request it opened ("" when none).
+struct RecordedDecision {
+  uint64_t index = 0;
+  std::string approval_id;
+};
+
+// What an emergency stop action made.
+struct StopApplied {
+  safety::StopState next;
+  std::string summary;
+  audit::Appended record;
+};
+
+class State {
+ public:
+  // Creates every owner and loads its rows. Notifications are not sent
+  // until StartDelivery.
+  static Result<std::unique_ptr<State>> Open(StateOptions options);
+  ~State();
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  // Starts the delivery of notifications (notify::Notifier::Start).
+  void StartDelivery();
+
+  Tokens& tokens() { return *tokens_; }
+  StopBoard& stops() { return stops_; }
+  Approvals& approvals() { return *approvals_; }
+  DecisionStats& stats() { return *stats_; }
+  notify::Notifier& notifier() { return *notifier_; }
+
+  // --- decisions ---------------------------------------------------------
+
+  // Records decision `d` on `request` (whose actor is the caller's own), in
+  // one commit: its audit event, and, when it requires approval, the
+  // request opened (workflow::Open) with its record and announcements.
+  // Calls `done` once: at once with an error if nothing could be committed
+  // (kInvalidArgument: the approval cannot be opened; kInternal), else once
+  // the commit is durable, on the audit log's writer thread: the result, or
+  // kNotRecorded, and then nothing was opened or counted (fail closed).
+  void RecordDecision(const governance::Governance& g, const decision::Request& request,
+                      const decision::Decision& d, const std::string& why,
+                      std::function<void(Result<RecordedDecision>)> done);
+
+  // --- approvals ---------------------------------------------------------
+
+  // The outbox messages for an approval's notifications, on its workflow's
+  // channels.
+  Result<std::vector<notify::Message>> AnnounceApproval(
+      const governance::Governance& g, const workflow::ApprovalRequest& a,
+      const std::vector<workflow::Notification>& ns);
+  // Takes `act` by `actor` on the open request `id`: refused while a stop
+  // covers it (workflow::Act), committed with its record and messages.
+  // kNotRecorded when the record could not be made durable.
+  Result<std::pair<workflow::Transition, audit::Appended>> ActOnApproval(
+      const governance::Governance& g, const governance::Principal& actor, const std::string& id,
+      workflow::Action act, const std::string& rationale, const std::string& to);
+  // Times out every open request past its deadline.
+  void TimeOutApprovals(const governance::Governance& g);
+  // Requests finished since start, and their summed time to finish.
+  uint64_t approvals_finished() const { return approvals_finished_.load(); }
+  uint64_t approval_latency_ms() const { return approval_latency_ms_.load(); }
+
+  // --- the emergency stop ------------------------------------------------
+
+  // Takes `action` (activate, deactivate, reenable_ai_agents) by `actor` on
+  // the stop of `scope`, with the body's `fields` (reason,
+  // post_incident_review, root_cause, prevention_measures): the rules of
+  // safety/stop.h decide, the new state is committed with its record and
+  // announcements, then published to every reader. kNotRecorded when the
+  // record could not be made durable; the stop is then as it was.
+  Result<StopApplied> ChangeStop(const governance::Governance& g,
+                                 const governance::Principal& actor, const safety::Scope& scope,
+                                 std::string_view action,
+                                 const std::map<std::string, std::string>& fields);
+
+ private:
+  explicit State(StateOptions options);
+  // Stores `t`'s request with its audit event and its notifications.
+  Result<audit::Appended> CommitApproval(const governance::Governance& g,
+                                         const workflow::Transition& t);
+  // The announcements of a stop change: on the stop policy's notify
+  // targets, to the roles that activate and deactivate it and every
+  // approver of an open request (whose approvals cannot complete now).
+  Result<std::vector<notify::Message>> AnnounceStop(const governance::Governance& g,
+                                                    const safety::StopChange& change,
+                                                    std::string_view action);
+
+  StateOptions options_;
+  std::unique_ptr<notify::Notifier> notifier_;
+  std::unique_ptr<Tokens> tokens_;
+  StopBoard stops_;
+  std::unique_ptr<DecisionStats> stats_;
+  std::unique_ptr<Approvals> approvals_;
+  std::atomic<uint64_t> approvals_finished_{0};
+  std::atomic<uint64_t> approval_latency_ms_{0};
+};
+
+}  // namespace interlock::app

@@ -1,0 +1,209 @@
+// The application's state on a real audit log over a store that fails on
+// purpose: every kind of row it writes is named, and a change whose record
+// cannot be made durable is not made, with the kNotRecorded kind.
+#include "app/state.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "../../tests/test_util.h"
+#include "audit/event.h"
+#include "core/fs.h"
+#include "decision/engine.h"
+#include "decision/request.h"
+#include "store/fault_store.h"
+#include "store/sqlite_audit_store.h"
+
+namespace interlock::app {
+namespace {
+
+using nlohmann::json;
+
+constexpr UnixMillis kT0 = 1705314600000;  // 2024-01-15T10:30:00.000Z
+
+const governance::Governance& G() { return interlock::testing::DefaultGovernance(); }
+
+const governance::Principal& P(std::string_view id) {
+  for (const governance::Principal& p : G().principals) {
+    if (p.id == id) return p;
+  }
+  throw std::invalid_argument(fmt::format("no principal {} in the defaults", id));
+}
+
+// Counts what it is given; the tests never start delivery, so nothing is.
+class NoSender final : public notify::Sender {
+ public:
+  Result<void> Send(const notify::Message&, const notify::ChannelDelivery&, UnixMillis) override {
+    return Ok();
+  }
+};
+
+class StateTest : public ::testing::Test {
+ protected:
+  StateTest() {
+    audit::LogOptions o;
+    o.data_dir = dir_.path();
+    o.fs = &fs_;
+    o.clock = &clock_;
+    o.random = &random_;
+    o.master_key_env = testing::kTestMasterKey;
+    auto sqlite = store::SqliteAuditStore::OpenInDirectory(fs_, dir_.path());
+    if (!sqlite) throw std::runtime_error(sqlite.error().message());
+    auto fault = std::make_unique<store::FaultStore>(std::move(*sqlite));
+    faults_ = fault.get();
+    auto log = audit::AuditLog::Open(o, std::move(fault));
+    if (!log) throw std::runtime_error(log.error().message());
+    log_ = std::move(*log);
+    notify::DeliveryConfig delivery;
+    delivery.channels["slack"] = {.id = "slack", .type = "slack", .url = "https://hooks.test/x"};
+    auto state = State::Open({.log = log_.get(),
+                              .clock = &clock_,
+                              .random = &random_,
+                              .sender = &sender_,
+                              .delivery = std::move(delivery)});
+    if (!state) throw std::runtime_error(state.error().message());
+    state_ = std::move(*state);
+  }
+
+  // Opens alice's production patch as a decision does: its row, its record
+  // and its announcements in one commit.
+  std::string OpenPatch() {
+    json request = {{"actor", {{"type", "human"}, {"id", "alice"}}},
+                    {"change",
+                     {{"type", "code"},
+                      {"environment", "production"},
+                      {"service", "api-gateway"},
+                      {"version", "2.5.4"},
+                      {"previous_version", "2.5.3"}}},
+                    {"checks", {{"tests_passed", true}, {"security_scan", {{"passed", true}}}}}};
+    auto parsed = decision::ParseRequest(request.dump());
+    if (!parsed) throw std::runtime_error(parsed.error().message());
+    decision::Decision d;
+    decision::Decide(G(), *parsed, {}, &d);
+    auto t = workflow::Open(G(), *parsed, d, "apr_1", kT0);
+    if (!t) throw std::runtime_error(t.error().message());
+    auto messages = state_->AnnounceApproval(G(), t->request, t->notifications);
+    if (!messages) throw std::runtime_error(messages.error().message());
+    std::vector<audit::StateChange> rows = {Approvals::Row(t->request)};
+    for (const notify::Message& m : *messages) rows.push_back(notify::Notifier::Row(m));
+    auto event = audit::MakeEvent(t->audit_event, kT0);
+    if (!event || !log_->Commit(std::move(*event), std::move(rows))) {
+      throw std::runtime_error("the approval could not be opened");
+    }
+    state_->approvals().Opened(t->request);
+    return t->request.id;
+  }
+
+  bool StopActive() { return state_->stops().Snapshot()->at("global").active; }
+
+  void FailCommits() {
+    faults_->FailAfter(store::StoreOp::kCommit, 0, Error::Io("disk I/O error (fsync)"),
+                       /*sticky=*/true);
+  }
+
+  testing::TempDir dir_;
+  RealFileSystem fs_;
+  ManualClock clock_{kT0};
+  SeededRandom random_{11};
+  NoSender sender_;
+  store::FaultStore* faults_ = nullptr;  // owned by log_
+  std::unique_ptr<audit::AuditLog> log_;
+  std::unique_ptr<State> state_;
+};
+
+TEST_F(StateTest, EveryKindOfRowWrittenIsNamedWithItsOwner) {
+  std::set<std::string_view> named;
+  for (const StateKind& k : kStateKinds) {
+    EXPECT_TRUE(named.insert(k.kind).second) << k.kind << " is named twice";
+    EXPECT_FALSE(k.owner.empty()) << k.kind;
+  }
+
+  ASSERT_TRUE(state_->tokens().Create("alice", std::nullopt, "local:test").has_value());
+  std::string id = OpenPatch();
+  ASSERT_TRUE(
+      state_->ActOnApproval(G(), P("bob"), id, workflow::Action::kApprove, "fine", "").has_value());
+  ASSERT_TRUE(
+      state_->ChangeStop(G(), P("carol"), safety::Scope{}, "activate", {{"reason", "a drill"}})
+          .has_value());
+  state_->stats().Count(DecisionKind::kAllow, kT0);
+  state_->stats().Save(kT0, true);
+
+  // What is stored, read by another connection to the same file.
+  auto reader = store::SqliteAuditStore::OpenInDirectory(fs_, dir_.path());
+  ASSERT_TRUE(reader.has_value());
+  auto rows = (*reader)->AllState();
+  ASSERT_TRUE(rows.has_value());
+  std::set<std::string> kinds;
+  for (const store::StateRow& row : *rows) kinds.insert(row.kind);
+  EXPECT_EQ(kinds,
+            (std::set<std::string>{"approval", "dashboard", "emergency_stop", "outbox", "token"}));
+  for (const std::string& kind : kinds) EXPECT_TRUE(named.contains(kind)) << kind;
+}
+
+TEST_F(StateTest, AStopWhoseRecordCannotBeMadeDurableIsNotMade) {
+  FailCommits();
+  auto refused =
+      state_->ChangeStop(G(), P("carol"), safety::Scope{}, "activate", {{"reason", "a drill"}});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kNotRecorded);
+  EXPECT_EQ(refused.error().message(),
+            "the change was not made: the audit record could not be made durable: disk I/O "
+            "error (fsync)");
+  EXPECT_FALSE(StopActive());
+  EXPECT_TRUE(state_->notifier().Pending().empty());
+
+  faults_->Clear();
+  auto applied =
+      state_->ChangeStop(G(), P("carol"), safety::Scope{}, "activate", {{"reason", "a drill"}});
+  ASSERT_TRUE(applied.has_value()) << applied.error().message();
+  EXPECT_TRUE(applied->next.active);
+  EXPECT_TRUE(StopActive());
+  EXPECT_FALSE(state_->notifier().Pending().empty());
+}
+
+TEST_F(StateTest, AStopTheRulesRefuseIsTheirErrorNotTheLogs) {
+  auto refused =
+      state_->ChangeStop(G(), P("alice"), safety::Scope{}, "activate", {{"reason", "a drill"}});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kPermissionDenied);
+  EXPECT_FALSE(StopActive());
+}
+
+TEST_F(StateTest, AnApprovalActionWhoseRecordCannotBeMadeDurableIsNotTaken) {
+  std::string id = OpenPatch();
+  FailCommits();
+  auto refused = state_->ActOnApproval(G(), P("bob"), id, workflow::Action::kReject, "no", "");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kNotRecorded);
+  EXPECT_EQ(refused.error().message(),
+            "the action was not taken: the audit record could not be made durable: disk I/O "
+            "error (fsync)");
+  EXPECT_EQ(state_->approvals().OpenCount(), 1u);
+  EXPECT_EQ(state_->approvals_finished(), 0u);
+
+  faults_->Clear();
+  auto taken = state_->ActOnApproval(G(), P("bob"), id, workflow::Action::kReject, "no", "");
+  ASSERT_TRUE(taken.has_value()) << taken.error().message();
+  EXPECT_EQ(taken->first.request.state, workflow::ApprovalState::kRejected);
+  EXPECT_EQ(state_->approvals().OpenCount(), 0u);
+  EXPECT_EQ(state_->approvals_finished(), 1u);
+}
+
+TEST_F(StateTest, AnApprovalThatWouldCompleteARequestUnderAStopIsRefused) {
+  std::string id = OpenPatch();
+  ASSERT_TRUE(
+      state_->ActOnApproval(G(), P("bob"), id, workflow::Action::kApprove, "ok", "").has_value());
+  ASSERT_TRUE(
+      state_->ChangeStop(G(), P("carol"), safety::Scope{}, "activate", {{"reason", "a drill"}})
+          .has_value());
+  auto refused = state_->ActOnApproval(G(), P("carol"), id, workflow::Action::kApprove, "ok", "");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kPermissionDenied);
+  EXPECT_EQ(state_->approvals().OpenCount(), 1u);
+}
+
+}  // namespace
+}  // namespace interlock::app
