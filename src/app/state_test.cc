@@ -33,7 +33,7 @@ const governance::Principal& P(std::string_view id) {
   throw std::invalid_argument(fmt::format("no principal {} in the defaults", id));
 }
 
-// Counts what it is given; the tests never start delivery, so nothing is.
+// Accepts everything; the tests never start delivery, so it is never called.
 class NoSender final : public notify::Sender {
  public:
   Result<void> Send(const notify::Message&, const notify::ChannelDelivery&, UnixMillis) override {
