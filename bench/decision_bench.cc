@@ -3,12 +3,15 @@
 // Every case reports allocs_per_decision, counted by replacing the global
 // operator new for this program.
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 #include <string>
 
+#include "app/decision_event.h"
 #include "core/memory_fs.h"
 #include "decision/engine.h"
 #include "decision/render.h"
@@ -112,6 +115,20 @@ void BM_RenderDecision(benchmark::State& state) {
     benchmark::DoNotOptimize(decision::RenderDecision(g, *request, {}, d, false));
 }
 BENCHMARK(BM_RenderDecision);
+
+// The decision's audit event in canonical form, as every answered decision
+// records it.
+void BM_DecisionEvent(benchmark::State& state) {
+  const governance::Governance& g = Defaults();
+  auto request = decision::ParseRequest(kAllowDevPatch);
+  decision::Decision d;
+  decision::Decide(g, *request, {}, &d);
+  std::string why = fmt::format("{}", fmt::join(decision::ReasonTexts(g, *request, {}, d), "; "));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(app::DecisionEvent(g, *request, d, why, std::nullopt, 1705314600000));
+  }
+}
+BENCHMARK(BM_DecisionEvent);
 
 void BM_LoadGovernance(benchmark::State& state) {
   MemoryFileSystem fs;

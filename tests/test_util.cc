@@ -140,4 +140,21 @@ std::unique_ptr<audit::AuditLog> OpenTestLog(const std::string& data_dir, FileSy
   return std::move(*log);
 }
 
+void ExpectSameEvent(const Result<audit::Event>& got, const Result<audit::Event>& want) {
+  ASSERT_EQ(got.has_value(), want.has_value())
+      << (want ? got.error().message() : want.error().message());
+  if (!want) {
+    EXPECT_EQ(got.error().kind(), want.error().kind());
+    EXPECT_EQ(got.error().message(), want.error().message());
+    return;
+  }
+  EXPECT_EQ(got->canonical, want->canonical);
+  EXPECT_EQ(got->timestamp, want->timestamp);
+  EXPECT_EQ(got->event_type, want->event_type);
+  EXPECT_EQ(got->actor_id, want->actor_id);
+  EXPECT_EQ(got->actor_type, want->actor_type);
+  EXPECT_EQ(got->environment, want->environment);
+  EXPECT_EQ(got->classes, want->classes);
+}
+
 }  // namespace interlock::testing

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/event.h"
 #include "audit/log.h"
 #include "governance/model.h"
 #include "store/sqlite_audit_store.h"
@@ -48,6 +49,10 @@ const governance::Governance& ContactGovernance();
 // that already had it). Fails the test, changing nothing, if `offset` is out
 // of range. REQUIRES: mask != 0.
 void FlipBits(std::string& bytes, size_t offset, uint8_t mask = 0x01);
+
+// Expects two ways of building an event to give the same event (every field
+// of audit::Event) or the same error (kind and message).
+void ExpectSameEvent(const Result<audit::Event>& got, const Result<audit::Event>& want);
 
 // Reads a file of the source tree (path relative to the repository root).
 std::string ReadSourceFile(const std::string& relative);

@@ -6,6 +6,7 @@
 #include <array>
 #include <optional>
 
+#include "app/decision_event.h"
 #include "audit/event.h"
 #include "audit/json.h"
 #include "core/digest.h"
@@ -38,24 +39,6 @@ void State::StartDelivery() { notifier_->Start(); }
 void State::RecordDecision(const governance::Governance& g, const decision::Request& request,
                            const decision::Decision& d, const std::string& why,
                            std::function<void(Result<RecordedDecision>)> done) {
-  // Built as the audit log's own JSON type, so that it is validated and
-  // made canonical without being written out and parsed again.
-  bool ai = request.actor_type == ActorType::kAiAgent;
-  nlohmann::json event = {{"event_type", "decision"},
-                          {"actor", {{"type", Name(request.actor_type)}, {"id", request.actor_id}}},
-                          {"environment", Name(request.environment)},
-                          {"action", {{"type", Name(request.change_type)}}},
-                          {"decision",
-                           {{"outcome", Name(d.kind)},
-                            {"risk_level", Name(d.risk)},
-                            {"rationale", request.ai_rationale.value_or(why)}}},
-                          {"reason", why},
-                          {"ai_agent", {{"involved", ai}}},
-                          {"governance_version", g.version}};
-  if (request.service) event["action"]["service"] = *request.service;
-  if (request.version) event["action"]["version"] = *request.version;
-  if (request.ai_confidence) event["decision"]["confidence_score"] = *request.ai_confidence;
-  if (request.summary) event["summary"] = *request.summary;
   UnixMillis now = options_.clock->Now();
   std::vector<audit::Event> events;
   std::vector<audit::StateChange> changes;
@@ -69,7 +52,6 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
       return done(std::unexpected(
           Error::InvalidArgument("the approval cannot be opened: " + opened.error().message())));
     }
-    event["approval"] = {{"required", true}, {"id", opened->request.id}};
     auto messages = AnnounceApproval(g, opened->request, opened->notifications);
     if (!messages) return done(std::unexpected(messages.error()));
     approval = std::move(opened->request);
@@ -80,7 +62,9 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
     if (!open_event) return done(std::unexpected(Error::Internal(open_event.error().message())));
     events.push_back(std::move(*open_event));
   }
-  auto made = audit::MakeEvent(std::move(event), now);
+  std::optional<std::string_view> approval_id;
+  if (approval) approval_id = approval->id;
+  auto made = DecisionEvent(g, request, d, why, approval_id, now);
   if (!made) {
     return done(std::unexpected(
         Error::Internal("the decision's audit event is invalid: " + made.error().message())));

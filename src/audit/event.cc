@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
 
 #include "core/json.h"
+#include "core/text.h"
 
 namespace interlock::audit {
 namespace {
@@ -239,6 +241,22 @@ std::string EventType(const json& event) {
   return type.empty() ? Text(&event, "operation") : type;
 }
 
+// Seed 000, section 5.1: an AI agent's decision is audited with its
+// rationale (null when the event has none).
+Result<void> CheckRationale(std::string_view event_type, std::string_view actor_type,
+                            const std::string* rationale) {
+  if (event_type != "ai_agent_decision" && actor_type != "ai_agent") return Ok();
+  constexpr std::string_view kWhy = "an AI agent's decision must carry its rationale";
+  if (rationale == nullptr) {
+    return std::unexpected(Invalid(fmt::format("/decision/rationale: missing ({})", kWhy)));
+  }
+  if (rationale->empty()) {
+    return std::unexpected(Invalid(
+        fmt::format("/decision/rationale: expected a non-empty string ({}), got \"\"", kWhy)));
+  }
+  return Ok();
+}
+
 Result<void> Validate(const json& event) {
   if (!Member(&event, "event_type") && !Member(&event, "operation")) {
     return std::unexpected(
@@ -254,30 +272,17 @@ Result<void> Validate(const json& event) {
     }
     if (auto ok = Check(*value, field); !ok) return ok;
   }
-  // Seed 000, section 5.1: an AI agent's decision is audited with its rationale.
-  if (EventType(event) == "ai_agent_decision" ||
-      Text(Member(&event, "actor"), "type") == "ai_agent") {
-    const json* rationale = Member(Member(&event, "decision"), "rationale");
-    constexpr std::string_view kWhy = "an AI agent's decision must carry its rationale";
-    if (rationale == nullptr) {
-      return std::unexpected(Invalid(fmt::format("/decision/rationale: missing ({})", kWhy)));
-    }
-    if (rationale->get_ref<const std::string&>().empty()) {
-      return std::unexpected(Invalid(
-          fmt::format("/decision/rationale: expected a non-empty string ({}), got \"\"", kWhy)));
-    }
-  }
-  return Ok();
+  const json* rationale = Member(Member(&event, "decision"), "rationale");
+  return CheckRationale(EventType(event), Text(Member(&event, "actor"), "type"),
+                        rationale == nullptr ? nullptr : &rationale->get_ref<const std::string&>());
 }
 
-uint8_t Classes(const json& event, const Event& fields) {
+uint8_t Classes(const Event& fields, bool ai_involved) {
   uint8_t classes = 0;
   if (fields.event_type.starts_with("security")) {
     classes |= ClassBit(RetentionClass::kSecurityIncident);
   }
-  const json* involved = Member(Member(&event, "ai_agent"), "involved");
-  if (fields.event_type == "ai_agent_decision" || fields.actor_type == "ai_agent" ||
-      (involved != nullptr && involved->get<bool>())) {
+  if (fields.event_type == "ai_agent_decision" || fields.actor_type == "ai_agent" || ai_involved) {
     classes |= ClassBit(RetentionClass::kAiAgentDecision);
   }
   // Unknown environment: production, whose period is the longest.
@@ -318,6 +323,23 @@ std::string_view TypeName(const json& value) {
   }
 }
 
+// The "timestamp" an event without one gets.
+Result<std::string> TimestampOf(UnixMillis now) {
+  // The canonical text must parse again to the same event.
+  std::string formatted = FormatTimestamp(now);
+  auto parsed = ParseTimestamp(formatted);
+  if (!parsed || *parsed != now) {
+    return std::unexpected(Invalid(fmt::format("now: {} ms is outside the years 0000-9999", now)));
+  }
+  return formatted;
+}
+
+Result<void> CheckSize(const Event& event) {
+  if (event.canonical.size() <= kMaxEventBytes) return Ok();
+  return std::unexpected(
+      Invalid(fmt::format("event: larger than the limit of {} bytes", kMaxEventBytes)));
+}
+
 // Fills `event` from a parsed document: validates it, adds the timestamp
 // when missing, and writes the canonical form.
 Result<Event> Finish(json& document, UnixMillis now) {
@@ -332,20 +354,16 @@ Result<Event> Finish(json& document, UnixMillis now) {
     std::string target = Text(Member(&document, "action"), "target");
     if (ParseEnum<Environment>(target)) event.environment = std::move(target);
   }
-  event.classes = Classes(document, event);
+  const json* involved = Member(Member(&document, "ai_agent"), "involved");
+  event.classes = Classes(event, involved != nullptr && involved->get<bool>());
 
   if (const json* timestamp = Member(&document, "timestamp")) {
     event.timestamp = *ParseTimestamp(timestamp->get_ref<const std::string&>());
   } else {
-    // The canonical text must parse again to the same event.
-    std::string formatted = FormatTimestamp(now);
-    auto parsed = ParseTimestamp(formatted);
-    if (!parsed || *parsed != now) {
-      return std::unexpected(
-          Invalid(fmt::format("now: {} ms is outside the years 0000-9999", now)));
-    }
+    auto formatted = TimestampOf(now);
+    if (!formatted) return std::unexpected(formatted.error());
     event.timestamp = now;
-    document["timestamp"] = std::move(formatted);
+    document["timestamp"] = std::move(*formatted);
   }
   event.canonical = document.dump();
   return event;
@@ -377,9 +395,8 @@ Result<Event> MakeEvent(json document, UnixMillis now) {
   }
   try {
     auto event = Finish(document, now);
-    if (event && event->canonical.size() > kMaxEventBytes) {
-      return std::unexpected(
-          Invalid(fmt::format("event: larger than the limit of {} bytes", kMaxEventBytes)));
+    if (event) {
+      if (auto ok = CheckSize(*event); !ok) return std::unexpected(ok.error());
     }
     return event;
   } catch (const json::type_error& e) {
@@ -388,6 +405,188 @@ Result<Event> MakeEvent(json document, UnixMillis now) {
   } catch (const std::exception& e) {
     return std::unexpected(Error::Internal(fmt::format("event: {}", e.what())));
   }
+}
+
+namespace {
+
+// The index in kFields of the member `key` of the object `object` ("" for
+// the event itself), or -1 when it has no meaning.
+int FieldIndex(std::string_view object, std::string_view key) {
+  if (key.empty()) return -1;
+  for (size_t i = 0; i < std::size(kFields); ++i) {
+    const Field& f = kFields[i];
+    if (f.key.size() == key.size() && f.key[0] == key[0] && f.key == key && f.object == object) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+EventWriter::EventWriter(UnixMillis now) : now_(now) {
+  event_.canonical.reserve(1024);
+  event_.canonical += '{';
+  frames_.emplace_back();
+}
+
+void EventWriter::Fail(Error error) {
+  if (!error_) error_ = std::move(error);
+}
+
+std::string EventWriter::PathOf(std::string_view key) const {
+  std::string path;
+  for (size_t i = 1; i < frames_.size(); ++i) path += "/" + frames_[i].key;
+  return path + "/" + std::string(key);
+}
+
+bool EventWriter::Key(std::string_view key) {
+  if (error_) return false;
+  if (frames_.empty()) {
+    Fail(Error::Internal(fmt::format("event writer: member \"{}\" after the event's end", key)));
+    return false;
+  }
+  if (frames_.size() == 1 && !has_timestamp_ && key > "timestamp" && !WriteTimestamp()) {
+    return false;
+  }
+  Frame& frame = frames_.back();
+  if (!frame.empty && key <= frame.last) {
+    Fail(Error::Internal(
+        fmt::format("event writer: member \"{}\" is not in canonical order", PathOf(key))));
+    return false;
+  }
+  if (FindInvalidUtf8(key) != std::string_view::npos) {
+    Fail(Invalid(fmt::format("{}: the key is not valid UTF-8", PathOf(key))));
+    return false;
+  }
+  if (!frame.empty) event_.canonical += ',';
+  frame.empty = false;
+  frame.last.assign(key);
+  interlock::json::AppendQuoted(&event_.canonical, key);
+  event_.canonical += ':';
+  return true;
+}
+
+int EventWriter::Meaning(std::string_view key) const {
+  if (frames_.size() > 2) return -1;
+  return FieldIndex(frames_.size() == 1 ? "" : std::string_view(frames_.back().key), key);
+}
+
+void EventWriter::CheckMember(int index, const json& value) {
+  if (index < 0) return;
+  frames_.back().seen |= uint64_t{1} << index;
+  if (auto ok = Check(value, kFields[index]); !ok) Fail(ok.error());
+}
+
+bool EventWriter::WriteTimestamp() {
+  auto formatted = TimestampOf(now_);
+  if (!formatted) {
+    Fail(formatted.error());
+    return false;
+  }
+  has_timestamp_ = true;  // before Key, which would write it again
+  if (!Key("timestamp")) return false;
+  interlock::json::AppendQuoted(&event_.canonical, *formatted);
+  event_.timestamp = now_;
+  return true;
+}
+
+void EventWriter::BeginObject(std::string_view key) {
+  if (!Key(key)) return;
+  if (int index = Meaning(key); index >= 0) CheckMember(index, json::object());
+  event_.canonical += '{';
+  frames_.push_back({.key = std::string(key)});
+}
+
+void EventWriter::EndObject() {
+  if (error_) return;
+  if (frames_.size() < 2) {
+    Fail(Error::Internal("event writer: EndObject without BeginObject"));
+    return;
+  }
+  const Frame& frame = frames_.back();
+  if (frames_.size() == 2) {
+    for (size_t i = 0; i < std::size(kFields); ++i) {
+      const Field& field = kFields[i];
+      if (field.required && field.object == frame.key && !(frame.seen & (uint64_t{1} << i))) {
+        Fail(Invalid(interlock::audit::PathOf(field) + ": missing"));
+        return;
+      }
+    }
+  }
+  frames_.pop_back();
+  event_.canonical += '}';
+}
+
+void EventWriter::String(std::string_view key, std::string_view value) {
+  if (!Key(key)) return;
+  if (FindInvalidUtf8(value) != std::string_view::npos) {
+    Fail(Invalid(fmt::format("{}: the string is not valid UTF-8", PathOf(key))));
+    return;
+  }
+  if (int index = Meaning(key); index >= 0) {
+    CheckMember(index, json(value));
+    std::string_view object = frames_.size() == 1 ? "" : std::string_view(frames_.back().key);
+    if (object.empty() && key == "event_type") event_.event_type = value;
+    if (object.empty() && key == "operation") operation_ = value;
+    if (object.empty() && key == "environment") event_.environment = value;
+    if (object.empty() && key == "timestamp" && !error_) {
+      has_timestamp_ = true;
+      event_.timestamp = *ParseTimestamp(value);
+    }
+    if (object == "actor" && key == "id") event_.actor_id = value;
+    if (object == "actor" && key == "type") event_.actor_type = value;
+    if (object == "action" && key == "target") target_ = value;
+    if (object == "decision" && key == "rationale") rationale_ = std::string(value);
+  }
+  interlock::json::AppendQuoted(&event_.canonical, value);
+}
+
+void EventWriter::Bool(std::string_view key, bool value) {
+  if (!Key(key)) return;
+  if (int index = Meaning(key); index >= 0) CheckMember(index, json(value));
+  if (frames_.size() == 2 && frames_.back().key == "ai_agent" && key == "involved") {
+    ai_involved_ = value;
+  }
+  event_.canonical += value ? "true" : "false";
+}
+
+void EventWriter::Number(std::string_view key, double value) {
+  if (!Key(key)) return;
+  json number = value;
+  CheckMember(Meaning(key), number);
+  // A JSON number is finite; nlohmann::json would write NaN as null.
+  if (!std::isfinite(value)) {
+    Fail(Invalid(fmt::format("{}: expected a finite number", PathOf(key))));
+    return;
+  }
+  event_.canonical += number.dump();
+}
+
+Result<Event> EventWriter::Finish() {
+  if (!error_ && frames_.size() != 1) {
+    Fail(Error::Internal(frames_.empty() ? "event writer: Finish called twice"
+                                         : "event writer: an object is open"));
+  }
+  if (!error_ && !has_timestamp_) WriteTimestamp();
+  if (error_) return std::unexpected(*error_);
+  frames_.clear();
+  event_.canonical += '}';
+  if (event_.event_type.empty()) event_.event_type = std::move(operation_);
+  if (event_.event_type.empty()) {
+    return std::unexpected(
+        Invalid("/event_type: missing (an event needs event_type or operation)"));
+  }
+  const std::string* rationale = rationale_ ? &*rationale_ : nullptr;
+  if (auto ok = CheckRationale(event_.event_type, event_.actor_type, rationale); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (event_.environment.empty() && ParseEnum<Environment>(target_)) {
+    event_.environment = std::move(target_);
+  }
+  event_.classes = Classes(event_, ai_involved_);
+  if (auto ok = CheckSize(event_); !ok) return std::unexpected(ok.error());
+  return std::move(event_);
 }
 
 }  // namespace interlock::audit

@@ -125,8 +125,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/names.h"
@@ -189,6 +191,58 @@ Result<Event> ParseEvent(std::string_view json, UnixMillis now);
 // For the server's own events, which skip a serialise-and-parse round trip.
 // Never throws.
 Result<Event> MakeEvent(nlohmann::json document, UnixMillis now);
+
+// Writes an event's canonical text directly, with no JSON tree in between:
+// for the events Interlock records on its hot path (each decision's). The
+// caller gives the members of every object in canonical order (rule 2), and
+// Finish gives the Event that MakeEvent gives for the same members, the
+// "timestamp" added in its place when none was written. The fields with a
+// meaning are checked as "Accepted input" says, in the order written, so
+// with several faults the one reported may differ from MakeEvent's.
+// Objects and scalars only: an event with arrays goes through MakeEvent.
+// A member out of order, a value outside an object or an object left open
+// is the caller's mistake and makes Finish return kInternal.
+class EventWriter {
+ public:
+  explicit EventWriter(UnixMillis now);
+
+  void BeginObject(std::string_view key);
+  void EndObject();
+  void String(std::string_view key, std::string_view value);
+  void Bool(std::string_view key, bool value);
+  void Number(std::string_view key, double value);
+
+  // The event, or the first error met. Call once.
+  Result<Event> Finish();
+
+ private:
+  struct Frame {
+    std::string key;   // "" for the event itself
+    std::string last;  // the last member's key
+    bool empty = true;
+    uint64_t seen = 0;  // bit i: kFields[i] was written
+  };
+  // Writes `key` and the separator before it; false after an error.
+  bool Key(std::string_view key);
+  // The index in the table of fields with a meaning of the member `key` of
+  // the object being written, or -1.
+  int Meaning(std::string_view key) const;
+  // Checks a member with a meaning (index >= 0), its value given as JSON.
+  void CheckMember(int index, const nlohmann::json& value);
+  bool WriteTimestamp();
+  void Fail(Error error);
+  std::string PathOf(std::string_view key) const;
+
+  UnixMillis now_;
+  Event event_;
+  std::vector<Frame> frames_;
+  std::string operation_;
+  std::string target_;
+  std::optional<std::string> rationale_;
+  bool ai_involved_ = false;
+  bool has_timestamp_ = false;
+  std::optional<Error> error_;
+};
 
 }  // namespace interlock::audit
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "../../tests/test_util.h"
+
 namespace interlock::audit {
 namespace {
 
@@ -638,14 +640,7 @@ TEST(EventTest, MakeEventGivesWhatParsingTheTextGives) {
         std::string_view(R"({"event_type":"x","b":[1,2.5,"\u00e9"],"a":{"z":null}})")}) {
     auto parsed = ParseEvent(text, kNow);
     ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
-    auto made = MakeEvent(nlohmann::json::parse(text), kNow);
-    ASSERT_TRUE(made.has_value()) << made.error().message();
-    EXPECT_EQ(made->canonical, parsed->canonical);
-    EXPECT_EQ(made->timestamp, parsed->timestamp);
-    EXPECT_EQ(made->event_type, parsed->event_type);
-    EXPECT_EQ(made->actor_id, parsed->actor_id);
-    EXPECT_EQ(made->environment, parsed->environment);
-    EXPECT_EQ(made->classes, parsed->classes);
+    interlock::testing::ExpectSameEvent(MakeEvent(nlohmann::json::parse(text), kNow), parsed);
   }
 }
 
@@ -664,6 +659,106 @@ TEST(EventTest, MakeEventRefusesWhatParsingRefuses) {
   auto huge = MakeEvent({{"event_type", "x"}, {"reason", std::string(kMaxEventBytes, 'a')}}, kNow);
   ASSERT_FALSE(huge.has_value());
   EXPECT_NE(huge.error().message().find("larger than the limit"), std::string::npos);
+}
+
+// The same members through the writer and through MakeEvent.
+void ExpectWriterMatches(EventWriter& w, const nlohmann::json& members) {
+  interlock::testing::ExpectSameEvent(w.Finish(), MakeEvent(members, kNow));
+}
+
+TEST(EventTest, WriterPutsTheTimestampInItsPlace) {
+  EventWriter w(kNow);
+  w.BeginObject("action");
+  w.String("target", "staging");
+  w.BeginObject("x");
+  w.Bool("deep", true);
+  w.EndObject();
+  w.EndObject();
+  w.String("operation", "deploy");
+  w.String("user", "after the timestamp");
+  ExpectWriterMatches(w, {{"action", {{"target", "staging"}, {"x", {{"deep", true}}}}},
+                          {"operation", "deploy"},
+                          {"user", "after the timestamp"}});
+}
+
+TEST(EventTest, WriterTakesAGivenTimestampAndTheAiAgentFlag) {
+  EventWriter w(kNow);
+  w.BeginObject("ai_agent");
+  w.Bool("involved", true);
+  w.EndObject();
+  w.BeginObject("decision");
+  w.String("rationale", "because");
+  w.EndObject();
+  w.String("event_type", "security.review");
+  w.String("timestamp", "2024-01-15T10:25:00+01:00");
+  ExpectWriterMatches(w, {{"ai_agent", {{"involved", true}}},
+                          {"decision", {{"rationale", "because"}}},
+                          {"event_type", "security.review"},
+                          {"timestamp", "2024-01-15T10:25:00+01:00"}});
+}
+
+TEST(EventTest, WriterRefusesWhatMakeEventRefuses) {
+  {
+    EventWriter w(kNow);
+    w.BeginObject("actor");
+    w.String("id", "a");
+    w.EndObject();
+    w.String("event_type", "x");
+    ExpectWriterMatches(w, {{"actor", {{"id", "a"}}}, {"event_type", "x"}});
+  }
+  {
+    EventWriter w(kNow);
+    w.String("actor", "alice");
+    w.String("event_type", "x");
+    ExpectWriterMatches(w, {{"actor", "alice"}, {"event_type", "x"}});
+  }
+  {
+    EventWriter w(kNow);
+    w.BeginObject("environment");
+    w.EndObject();
+    w.String("event_type", "x");
+    ExpectWriterMatches(w, {{"environment", nlohmann::json::object()}, {"event_type", "x"}});
+  }
+  {
+    EventWriter w(kNow);
+    w.String("reason", "no type");
+    ExpectWriterMatches(w, {{"reason", "no type"}});
+  }
+  {
+    EventWriter w(kNow);
+    w.String("event_type", "Bad Type");
+    ExpectWriterMatches(w, {{"event_type", "Bad Type"}});
+  }
+  {
+    EventWriter w(kNow);
+    w.String("event_type", "x");
+    w.String("reason", std::string(kMaxEventBytes, 'a'));
+    ExpectWriterMatches(w, {{"event_type", "x"}, {"reason", std::string(kMaxEventBytes, 'a')}});
+  }
+}
+
+TEST(EventTest, WriterMisuseIsAnInternalError) {
+  EventWriter unordered(kNow);
+  unordered.String("reason", "b");
+  unordered.String("event_type", "a");
+  auto got = unordered.Finish();
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().kind(), ErrorKind::kInternal);
+  EXPECT_EQ(got.error().message(),
+            "event writer: member \"/event_type\" is not in canonical order");
+
+  EventWriter open(kNow);
+  open.BeginObject("action");
+  auto left_open = open.Finish();
+  ASSERT_FALSE(left_open.has_value());
+  EXPECT_EQ(left_open.error().kind(), ErrorKind::kInternal);
+
+  EventWriter twice(kNow);
+  twice.String("event_type", "x");
+  EXPECT_TRUE(twice.Finish().has_value());
+  auto again = twice.Finish();
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().kind(), ErrorKind::kInternal);
 }
 
 }  // namespace

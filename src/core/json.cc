@@ -686,6 +686,23 @@ void AppendJson(std::string* out, Value value) {
   }
 }
 
+namespace {
+
+// True when none of the eight bytes at `p` is escaped or starts a UTF-8
+// sequence: each is at least 0x20, below 0x80, and neither '"' nor '\\'.
+bool IsPlain(const unsigned char* p) {
+  constexpr uint64_t kOnes = 0x0101010101010101u;
+  constexpr uint64_t kHigh = 0x8080808080808080u;
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return ((w & kHigh) | below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) ==
+         0;
+}
+
+}  // namespace
+
 void AppendQuoted(std::string* out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->reserve(out->size() + text.size() + 2);
@@ -695,6 +712,7 @@ void AppendQuoted(std::string* out, std::string_view text) {
   size_t index = 0;
   while (index < size) {
     size_t run = index;
+    while (size - run >= 8 && IsPlain(data + run)) run += 8;
     while (run < size) {
       unsigned char c = data[run];
       if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;

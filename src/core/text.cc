@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <cstring>
+
 namespace interlock {
 
 std::string TextPosition(std::string_view text, size_t offset) {
@@ -19,6 +22,13 @@ std::string TextPosition(std::string_view text, size_t offset) {
 size_t FindInvalidUtf8(std::string_view text) {
   size_t index = 0;
   while (index < text.size()) {
+    // Eight ASCII bytes at a time: none has its high bit set.
+    uint64_t word;
+    if (text.size() - index >= sizeof word &&
+        (std::memcpy(&word, text.data() + index, sizeof word), (word & 0x8080808080808080u) == 0)) {
+      index += sizeof word;
+      continue;
+    }
     auto lead = static_cast<unsigned char>(text[index]);
     if (lead < 0x80) {
       ++index;

@@ -392,8 +392,22 @@ struct Shared {
   std::atomic<uint64_t> connections_refused{0};
   const std::string refusal;
 
+  // Answers from handlers on other threads (the audit log's writer answers a
+  // whole group commit at once), handed to the IO context by one posted
+  // function per group rather than one wake-up per answer.
+  struct Answer {
+    std::shared_ptr<ConnectionBase> connection;
+    uint64_t seq;
+    HttpResponse response;
+  };
+  // Runs on an IO thread: each waiting answer goes to its connection.
+  void DeliverAnswers();
+
+  // The IO context's executor; set before the IO threads start.
+  net::any_io_executor io;
   Mutex mutex;
   CondVar drained;  // signalled when `connections` becomes empty
+  std::vector<Answer> answers GUARDED_BY(mutex);
   // Set when the IO threads are about to stop: from then on nothing may be
   // posted to the IO context, which may be destroyed.
   bool stopped GUARDED_BY(mutex) = false;
@@ -454,13 +468,11 @@ class Responder {
       if (shared_->stopped) return false;
       std::shared_ptr<ConnectionBase> connection = connection_.lock();
       if (!connection) return false;
-      // Moved into the posted function so that this thread never holds the
-      // last reference: a connection must not outlive the IO context.
-      net::any_io_executor strand = connection->strand();
-      net::post(strand, [connection = std::move(connection), seq = seq_,
-                         response = std::move(response)]() mutable {
-        connection->OnResponse(seq, std::move(response));
-      });
+      // Moved into the queue so that this thread never holds the last
+      // reference: a connection must not outlive the IO context.
+      bool first = shared_->answers.empty();
+      shared_->answers.push_back({std::move(connection), seq_, std::move(response)});
+      if (first) net::post(shared_->io, [shared = shared_] { shared->DeliverAnswers(); });
       return true;
     } catch (...) {  // allocation failed; the connection is cut at shutdown
       return false;
@@ -472,6 +484,21 @@ class Responder {
   const uint64_t seq_;
   std::atomic<bool> answered_{false};
 };
+
+void Shared::DeliverAnswers() {
+  std::vector<Answer> batch;
+  {
+    MutexLock lock(&mutex);
+    batch.swap(answers);
+  }
+  for (Answer& a : batch) {
+    net::any_io_executor strand = a.connection->strand();
+    net::post(strand, [connection = std::move(a.connection), seq = a.seq,
+                       response = std::move(a.response)]() mutable {
+      connection->OnResponse(seq, std::move(response));
+    });
+  }
+}
 
 // A plain-HTTP connection over max_connections: it gets Shared::refusal
 // without being read, then the server lingers as after a last response and
@@ -871,7 +898,9 @@ struct HttpServer::Impl {
         io(static_cast<int>(thread_count)),
         work(io.get_executor()),
         acceptor(net::make_strand(io)),
-        accept_retry(acceptor.get_executor()) {}
+        accept_retry(acceptor.get_executor()) {
+    shared->io = io.get_executor();
+  }
 
   void Accept() {
     acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
@@ -1078,12 +1107,15 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   // Nothing runs on the IO context any more: cut what outlived the grace.
   impl.CloseAcceptor();
   std::unordered_map<const ConnectionBase*, std::shared_ptr<ConnectionBase>> leftover;
+  std::vector<Shared::Answer> undelivered;  // their DeliverAnswers never ran
   {
     MutexLock lock(&shared.mutex);
     leftover.swap(shared.connections);
+    undelivered.swap(shared.answers);
   }
   for (auto& [key, connection] : leftover) connection->CloseSocket();
   leftover.clear();
+  undelivered.clear();
   shared.handler = nullptr;
 }
 
