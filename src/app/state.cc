@@ -90,6 +90,30 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
       });
 }
 
+void State::RecordApprovalRead(const governance::Principal& reader, bool listed,
+                               std::vector<std::string> ids,
+                               std::function<void(Result<void>)> done) {
+  nlohmann::json event = {{"event_type", "approval_read"},
+                          {"actor", {{"type", Name(reader.type)}, {"id", reader.id}}},
+                          {"action", {{"type", listed ? "list" : "view"}}},
+                          {"approvals", std::move(ids)}};
+  if (reader.type == ActorType::kAiAgent) {
+    event["decision"] = {{"rationale", "a read of approvals; no rationale is given"}};
+  }
+  auto made = audit::MakeEvent(std::move(event), options_.clock->Now());
+  if (!made) return done(std::unexpected(Error::Internal(made.error().message())));
+  std::vector<audit::Event> events;
+  events.push_back(std::move(*made));
+  options_.log->CommitAsync(
+      std::move(events), {}, [done = std::move(done)](Result<std::vector<audit::Appended>> r) {
+        if (!r) {
+          return done(std::unexpected(
+              Error::NotRecorded("the read could not be recorded, so it is refused", r.error())));
+        }
+        done(Ok());
+      });
+}
+
 Result<std::vector<notify::Message>> State::AnnounceApproval(
     const governance::Governance& g, const workflow::ApprovalRequest& a,
     const std::vector<workflow::Notification>& ns) {

@@ -116,6 +116,14 @@ class State {
 
   // --- approvals ---------------------------------------------------------
 
+  // Records that `reader` saw the approval requests `ids`, other people's
+  // (a list of them when `listed`, else one request's page), then calls
+  // `done` once: at once with kInternal if the record cannot be made, else
+  // once the commit is durable, on the audit log's writer thread, with
+  // kNotRecorded if it could not be, and the read is then refused.
+  void RecordApprovalRead(const governance::Principal& reader, bool listed,
+                          std::vector<std::string> ids, std::function<void(Result<void>)> done);
+
   // The outbox messages for an approval's notifications, on its workflow's
   // channels.
   Result<std::vector<notify::Message>> AnnounceApproval(

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 #include <stdexcept>
 
@@ -203,6 +204,41 @@ TEST_F(StateTest, AnApprovalThatWouldCompleteARequestUnderAStopIsRefused) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().kind(), ErrorKind::kPermissionDenied);
   EXPECT_EQ(state_->approvals().OpenCount(), 1u);
+}
+
+// The result RecordApprovalRead gives its callback, waited for.
+Result<void> ReadThrough(State& state, const governance::Principal& reader, bool listed,
+                         std::vector<std::string> ids) {
+  std::promise<Result<void>> result;
+  state.RecordApprovalRead(reader, listed, std::move(ids),
+                           [&result](Result<void> r) { result.set_value(std::move(r)); });
+  return result.get_future().get();
+}
+
+TEST_F(StateTest, AReadOfOtherPeoplesApprovalsIsRecordedWithTheirIds) {
+  std::string id = OpenPatch();
+  uint64_t before = log_->size();
+  ASSERT_TRUE(ReadThrough(*state_, P("bob"), true, {id}).has_value());
+  ASSERT_EQ(log_->size(), before + 1);
+  auto entries = log_->Query({.id = "auditor", .scope = audit::ReadScope::kAll},
+                             {.event_type = "approval_read", .from_index = before});
+  ASSERT_TRUE(entries.has_value()) << entries.error().message();
+  ASSERT_EQ(entries->size(), 1u);
+  json event = json::parse(entries->front().event);
+  EXPECT_EQ(event["actor"]["id"], "bob");
+  EXPECT_EQ(event["action"]["type"], "list");
+  EXPECT_EQ(event["approvals"], json::array({id}));
+}
+
+TEST_F(StateTest, AReadWhoseRecordCannotBeMadeDurableIsRefused) {
+  std::string id = OpenPatch();
+  FailCommits();
+  auto read = ReadThrough(*state_, P("bob"), false, {id});
+  ASSERT_FALSE(read.has_value());
+  EXPECT_EQ(read.error().kind(), ErrorKind::kNotRecorded);
+  EXPECT_TRUE(
+      read.error().message().starts_with("the read could not be recorded, so it is refused"))
+      << read.error().message();
 }
 
 }  // namespace

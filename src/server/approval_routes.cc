@@ -186,32 +186,13 @@ void Service::Impl::ReadApprovals(const Governance& g, const Principal& actor,
     respond(std::move(answer));
     return;
   }
-  nlohmann::json event = {{"event_type", "approval_read"},
-                          {"actor", {{"type", Name(actor.type)}, {"id", actor.id}}},
-                          {"action", {{"type", id.empty() ? "list" : "view"}}},
-                          {"approvals", others}};
-  if (actor.type == ActorType::kAiAgent) {
-    event["decision"] = {{"rationale", "a read of approvals; no rationale is given"}};
-  }
-  auto made = audit::MakeEvent(std::move(event), options.clock->Now());
-  if (!made) {
-    respond(ErrorResponse(500, "internal", made.error().message()));
-    return;
-  }
   // The answer, built already, goes out once the record is durable; the
   // read lane does not wait for the commit meanwhile.
-  std::vector<audit::Event> events;
-  events.push_back(std::move(*made));
-  log->CommitAsync(
-      std::move(events), {},
-      [respond, answer = std::move(answer)](Result<std::vector<audit::Appended>> appended) mutable {
-        if (!appended) {
-          respond(
-              NotRecorded("the read could not be recorded, so it is refused", appended.error()));
-          return;
-        }
-        respond(std::move(answer));
-      });
+  state->RecordApprovalRead(actor, id.empty(), std::move(others),
+                            [respond, answer = std::move(answer)](Result<void> recorded) mutable {
+                              if (!recorded) return respond(ErrorResponse(recorded.error()));
+                              respond(std::move(answer));
+                            });
 }
 
 void Service::Impl::ApprovalAction(const GovernancePtr& g, const Principal& actor,
