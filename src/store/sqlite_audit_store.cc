@@ -157,9 +157,12 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
   store->writer_ = std::move(*writer);
   Database& w = store->writer_;
   // WAL with synchronous=FULL: a commit returns after the log is fsynced.
-  // A larger page cache lets big batches write each page fewer times.
+  // The writer touches only the right edges of the trees, so 16 MiB of page
+  // cache holds a large batch; a larger one (it was 64 MiB) only grows the
+  // heap page by page while the file grows, which cost a steady load about
+  // 5-7 % of its CPU.
   for (std::string_view pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                                  "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-65536"}) {
+                                  "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-16384"}) {
     if (auto ok = w.Exec(pragma); !ok) return std::unexpected(ok.error());
   }
   auto created = InTransaction(w, [&]() REQUIRES(store->write_mu_) -> Result<void> {
