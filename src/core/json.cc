@@ -1,5 +1,6 @@
-// One file because the parser, the object reader and the writer share one
-// node layout and one set of error wordings, which must not drift apart.
+// Over 600 lines on purpose: one file because the parser, the object
+// reader and the writer share one node layout and one set of error
+// wordings, which must not drift apart.
 #include "core/json.h"
 
 #include <fmt/format.h>
