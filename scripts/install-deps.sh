@@ -14,7 +14,7 @@ packages=(
   wrk curl                      # bench/load.sh
   libgtest-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev   # libFuzzer targets
-  clang-tidy-19 clang-format    # lint (scripts/lint.sh)
+  clang-tidy-22 clang-format    # lint (scripts/lint.sh)
   chromium                      # dashboard browser tests (tests/e2e)
 )
 # Node.js and npm run the browser tests' driver (playwright-core, from npm).

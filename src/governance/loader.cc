@@ -32,9 +32,6 @@ constexpr std::string_view kCanary = "safety/canary.yml";
 constexpr std::string_view kAudit = "audit/retention.yml";
 constexpr std::string_view kCompliance = "compliance/frameworks.yml";
 
-const std::vector<std::string_view> kDeactivationRequirements = {
-    "post_incident_review", "root_cause", "prevention_measures"};
-
 // Supplies only change.type, change.environment and change.bump, so that a
 // tier condition that is true here is true for every request of that kind.
 class CoverageEnv final : public expr::Env {
@@ -764,6 +761,8 @@ void Loader::LoadEmergencyStop(Reader& r, const Node& root) {
     p.deactivate_distinct_people =
         std::max<int>(static_cast<int>(*count), static_cast<int>(p.deactivate_roles.count()));
   }
+  static const std::vector<std::string_view> kDeactivationRequirements = {
+      "post_incident_review", "root_cause", "prevention_measures"};
   for (const Node& requirement : r.List(*deactivation, "requires", "requirements", false)) {
     if (auto index = r.OneOf(&requirement, kDeactivationRequirements, "deactivation requirement")) {
       p.deactivate_requires.emplace_back(kDeactivationRequirements[*index]);

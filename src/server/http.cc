@@ -1106,13 +1106,15 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
 
   // Nothing runs on the IO context any more: cut what outlived the grace.
   impl.CloseAcceptor();
-  std::unordered_map<const ConnectionBase*, std::shared_ptr<ConnectionBase>> leftover;
+  decltype(shared.connections) leftover;
   std::vector<Shared::Answer> undelivered;  // their DeliverAnswers never ran
   {
     MutexLock lock(&shared.mutex);
     leftover.swap(shared.connections);
     undelivered.swap(shared.answers);
   }
+  // Each socket is closed on its own, so the order does not matter.
+  // NOLINTNEXTLINE(bugprone-nondeterministic-pointer-iteration-order)
   for (auto& [key, connection] : leftover) connection->CloseSocket();
   leftover.clear();
   undelivered.clear();
