@@ -82,16 +82,23 @@ class AuditCliTest : public ::testing::Test {
  protected:
   AuditCliTest() { EXPECT_EQ(Cli({"init", governance_}).code, kExitOk); }
 
-  // Runs `interlock args...` in this process with env_ as the environment.
-  Outcome Cli(std::vector<std::string> args, const std::string& input = "") {
+  // Runs `interlock args...` in this process with env_ as the environment,
+  // as `account`.
+  Outcome Cli(std::vector<std::string> args, const std::string& input = "",
+              const std::string& account = cli::ProcessAccount()) {
     args.insert(args.begin(), "interlock");
     std::istringstream in(input);
     std::ostringstream out, err;
-    int code = cli::Run(args, in, out, err, [this](const char* name) -> std::optional<std::string> {
+    RealFileSystem fs;
+    SystemClock clock;
+    SystemRandom random;
+    cli::Env env = [this](const char* name) -> std::optional<std::string> {
       auto it = env_.find(name);
       if (it == env_.end()) return std::nullopt;
       return it->second;
-    });
+    };
+    cli::Io io{in, out, err, env, fs, clock, random, account};
+    int code = cli::Run(args, io);
     return {code, out.str(), err.str()};
   }
 
@@ -392,6 +399,33 @@ TEST_F(AuditCliTest, ExportedBundleVerifiesOfflineAndAnEditedLeafIsNamed) {
   EXPECT_EQ(unbacked_code, kExitFailure);
   EXPECT_EQ(unbacked["first_bad_index"], 0);
   EXPECT_EQ(unbacked["problem"], "record 0: its event comes without the leaf bytes that prove it");
+}
+
+// `token create` and `token revoke` record the account the process runs as,
+// not $USER, which anyone sets.
+TEST_F(AuditCliTest, TokenCommandsRecordTheProcessAccountNotUser) {
+  env_["USER"] = "mallory";
+  env_["LOGNAME"] = "mallory";
+  const std::vector<std::string> flags = {"--data", data_, "--governance", governance_};
+  std::vector<std::string> create = {"token", "create", "--principal", "alice"};
+  create.insert(create.end(), flags.begin(), flags.end());
+  Outcome created = Cli(create, "", "ops-admin");
+  ASSERT_EQ(created.code, kExitOk) << created.err;
+  const std::string id = created.out.substr(6, created.out.find(' ', 6) - 6);  // "token ID for"
+  std::vector<std::string> revoke = {"token", "revoke", id};
+  revoke.insert(revoke.end(), flags.begin(), flags.end());
+  Outcome revoked = Cli(revoke, "", "ops-admin");
+  ASSERT_EQ(revoked.code, kExitOk) << revoked.err;
+
+  std::vector<json> lines = JsonLines(As("query", "erin").out);
+  std::vector<std::string> actors;
+  for (const json& line : lines) {
+    const std::string type = line["event"]["event_type"];
+    if (type.starts_with("token_"))
+      actors.push_back(type + " " + line["event"]["actor"]["id"].get<std::string>());
+  }
+  EXPECT_EQ(actors, (std::vector<std::string>{"token_create local:ops-admin",
+                                              "token_revoke local:ops-admin"}));
 }
 
 TEST_F(AuditCliTest, VerifyExitsOneNamingTheFirstBadIndex) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -220,8 +222,20 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   RealFileSystem fs;
   SystemClock clock;
   SystemRandom random;
-  Io io{in, out, err, env, fs, clock, random};
+  Io io{in, out, err, env, fs, clock, random, ProcessAccount()};
   return Run(args, io);
+}
+
+std::string ProcessAccount() {
+  const uid_t uid = ::getuid();
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && found->pw_name[0] != '\0') {
+    return found->pw_name;
+  }
+  return fmt::format("uid:{}", uid);
 }
 
 int Run(const std::vector<std::string>& args, Io& io) {

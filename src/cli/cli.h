@@ -29,8 +29,9 @@ int ExitCodeFor(ErrorKind kind);
 using Env = std::function<std::optional<std::string>(const char*)>;
 
 // The process's surroundings, passed in so tests control them: the
-// streams, the environment, the file system, the clock and randomness.
-// Subcommands take all of these from here and nowhere else.
+// streams, the environment, the file system, the clock, randomness and the
+// account it runs as. Subcommands take all of these from here and nowhere
+// else.
 struct Io {
   std::istream& in;
   std::ostream& out;
@@ -39,7 +40,15 @@ struct Io {
   FileSystem& fs;
   const Clock& clock;
   Random& random;
+  // The operating-system account of the process, by its real user id (not
+  // $USER, which anyone sets): the actor that local commands such as
+  // `token create` record.
+  std::string account;
 };
+
+// The account of the calling process's real user id: its name, or
+// "uid:N" when the user database has none.
+std::string ProcessAccount();
 
 // Runs the command line `args` (args[0] is the program name) in `io`.
 // Returns the exit code. Never throws.

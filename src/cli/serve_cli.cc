@@ -63,9 +63,7 @@ bool IsLoopbackListen(const std::string& listen) {
 }
 
 // Who runs a local command, for its audit record.
-std::string LocalOperator(Io& io) {
-  return "local:" + io.env("USER").value_or(io.env("LOGNAME").value_or("operator"));
-}
+std::string LocalOperator(const Io& io) { return "local:" + io.account; }
 
 int RunServe(const ServeOptions& o, Io& io) {
   // Signals are taken by sigwait below: block them before any thread starts,
