@@ -14,7 +14,6 @@
 #include "core/encoding.h"
 #include "core/fs.h"
 #include "governance/loader.h"
-#include "store/sqlite_audit_store.h"
 
 namespace interlock::cli {
 namespace {
@@ -44,30 +43,6 @@ Result<audit::Reader> ReaderAs(const governance::Governance& g, const std::strin
         Error::InvalidArgument("--as PRINCIPAL is required: reads of the audit log are logged"));
   }
   return app::ReaderFor(g, as);
-}
-
-struct Opened {
-  std::unique_ptr<audit::AuditLog> log;
-};
-
-Result<std::unique_ptr<Opened>> OpenLog(const AuditOptions& o, Io& io,
-                                        const governance::Governance* g) {
-  auto opened = std::make_unique<Opened>();
-  audit::LogOptions options;
-  options.data_dir = DataDir(o.data, io);
-  options.fs = &io.fs;
-  options.clock = &io.clock;
-  options.random = &io.random;
-  options.master_key_env = io.env("INTERLOCK_MASTER_KEY").value_or("");
-  options.master_key_file_env = io.env("INTERLOCK_MASTER_KEY_FILE").value_or("");
-  if (g) options.retention = app::RetentionOf(*g);
-  auto store = store::SqliteAuditStore::OpenInDirectory(io.fs, options.data_dir);
-  if (!store) return std::unexpected(store.error());
-  auto log = audit::AuditLog::Open(options, std::move(*store));
-  if (!log) return std::unexpected(log.error());
-  opened->log = std::move(*log);
-  for (const std::string& w : opened->log->warnings()) Print(io.err, "warning: {}\n", w);
-  return opened;
 }
 
 Result<governance::Governance> LoadGovernance(const AuditOptions& o, Io& io) {
@@ -122,9 +97,9 @@ int RunAppend(const AuditOptions& o, Io& io) {
     }
   }
   if (events.empty()) return Fail(io, Error::InvalidArgument("no event given"));
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  auto appended = (*opened)->log->AppendEvents(std::move(events));
+  auto appended = (*opened)->AppendEvents(std::move(events));
   if (!appended) return Fail(io, appended.error());
   for (const audit::Appended& a : *appended) {
     Print(io.out, "{}\n", json{{"index", a.index}, {"leaf_hash", Hex(a.leaf_hash)}}.dump());
@@ -152,9 +127,9 @@ int RunQuery(const AuditOptions& o, Io& io, bool export_mode) {
     f.from_index = o.from.value_or(0);
     if (o.to) f.to_index = *o.to + 1;  // --to is inclusive
   }
-  auto opened = OpenLog(o, io, &*g);
+  auto opened = OpenAuditLogAlone(o.data, &*g, io);
   if (!opened) return Fail(io, opened.error());
-  audit::AuditLog& log = *(*opened)->log;
+  audit::AuditLog& log = **opened;
 
   std::string note;
   uint64_t tree_size = 0;
@@ -294,9 +269,9 @@ int RunVerify(const AuditOptions& o, Io& io) {
       if (total >= 100000) Print(io.err, "verified {} of {} entries\n", done, total);
     };
   }
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  auto report = (*opened)->log->Verify(options);
+  auto report = (*opened)->Verify(options);
   if (!report) return Fail(io, report.error());
   json out = {{"ok", report->ok}, {"tree_size", report->size}};
   if (report->ok) {
@@ -314,36 +289,36 @@ int RunVerify(const AuditOptions& o, Io& io) {
 }
 
 int RunProve(const AuditOptions& o, Io& io) {
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  auto p = (*opened)->log->ProveInclusion(*o.index, o.size);
+  auto p = (*opened)->ProveInclusion(*o.index, o.size);
   if (!p) return Fail(io, p.error());
   Print(io.out, "{}\n", audit::InclusionJson(*p).dump());
   return kExitOk;
 }
 
 int RunConsistency(const AuditOptions& o, Io& io) {
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  auto p = (*opened)->log->ProveConsistency(*o.from, o.to);
+  auto p = (*opened)->ProveConsistency(*o.from, o.to);
   if (!p) return Fail(io, p.error());
   Print(io.out, "{}\n", audit::ConsistencyJson(*p).dump());
   return kExitOk;
 }
 
 int RunCheckpoint(const AuditOptions& o, Io& io) {
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  auto note = (*opened)->log->Checkpoint();
+  auto note = (*opened)->Checkpoint();
   if (!note) return Fail(io, note.error());
   io.out << *note;
   return kExitOk;
 }
 
 int RunPublicKey(const AuditOptions& o, Io& io) {
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  Print(io.out, "{}\n", (*opened)->log->VerifierKey());
+  Print(io.out, "{}\n", (*opened)->VerifierKey());
   return kExitOk;
 }
 
@@ -358,9 +333,9 @@ int RunPrune(const AuditOptions& o, Io& io) {
                         "without a grant may",
                         o.as)));
   }
-  auto opened = OpenLog(o, io, &*g);
+  auto opened = OpenAuditLogAlone(o.data, &*g, io);
   if (!opened) return Fail(io, opened.error());
-  auto report = (*opened)->log->Prune(app::RetentionOf(*g), o.as);
+  auto report = (*opened)->Prune(app::RetentionOf(*g), o.as);
   if (!report) return Fail(io, report.error());
   Print(io.out, "{}\n",
         json{{"pruned_payloads", report->payloads},
@@ -398,9 +373,9 @@ int RunGrant(const AuditOptions& o, Io& io) {
     return Fail(io, Error::InvalidArgument(fmt::format(
                         "{} reads the audit log by role and needs no grant", o.grant_to)));
   }
-  auto opened = OpenLog(o, io, &*g);
+  auto opened = OpenAuditLogAlone(o.data, &*g, io);
   if (!opened) return Fail(io, opened.error());
-  auto appended = (*opened)->log->Grant(*by, o.grant_to, duration.count());
+  auto appended = (*opened)->Grant(*by, o.grant_to, duration.count());
   if (!appended) return Fail(io, appended.error());
   Print(io.out, "{}\n",
         json{{"granted_to", o.grant_to},
@@ -412,12 +387,12 @@ int RunGrant(const AuditOptions& o, Io& io) {
 }
 
 int RunBackup(const AuditOptions& o, Io& io) {
-  auto opened = OpenLog(o, io, nullptr);
+  auto opened = OpenAuditLogAlone(o.data, nullptr, io);
   if (!opened) return Fail(io, opened.error());
-  if (auto ok = (*opened)->log->Backup(o.backup_to); !ok) return Fail(io, ok.error());
+  if (auto ok = (*opened)->Backup(o.backup_to); !ok) return Fail(io, ok.error());
   Print(io.out, "{}\n",
         json{{"backup", o.backup_to},
-             {"tree_size", (*opened)->log->size()},
+             {"tree_size", (*opened)->size()},
              {"note",
               "the master key and the signing key are not in the backup; keep copies of them "
               "apart from it"}}

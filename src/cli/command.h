@@ -17,6 +17,12 @@
 namespace CLI {
 class App;
 }
+namespace interlock::audit {
+class AuditLog;
+}
+namespace interlock::governance {
+struct Governance;
+}
 
 namespace interlock::cli {
 
@@ -36,6 +42,13 @@ int Fail(Io& io, const Error& error);
 std::string DataDir(const std::string& flag, Io& io);
 // The governance directory: the flag, else $INTERLOCK_GOVERNANCE, else ./governance.
 std::string GovernanceDir(const std::string& flag, Io& io);
+
+// The audit log of the data directory (the --data flag `data`), opened
+// alone, without a service: the one way every command that reads or writes
+// the log opens it. Retention comes from `g` when given; the log's warnings
+// are printed on io.err.
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAlone(const std::string& data,
+                                                           const governance::Governance* g, Io& io);
 
 // One entry of the command table: a subcommand, or a group of them.
 struct Command {

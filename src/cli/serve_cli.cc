@@ -46,6 +46,22 @@ server::ServiceOptions ServiceOptionsFor(const ServeOptions& o, Io& io) {
   return so;
 }
 
+}  // namespace
+
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAlone(const std::string& data,
+                                                           const governance::Governance* g,
+                                                           Io& io) {
+  ServeOptions o;
+  o.data = data;
+  auto log = server::OpenAuditLog(ServiceOptionsFor(o, io), g);
+  if (log) {
+    for (const std::string& w : (*log)->warnings()) Print(io.err, "warning: {}\n", w);
+  }
+  return log;
+}
+
+namespace {
+
 // Opens the service, telling the user what they should know (a master key
 // file was just created...).
 Result<std::unique_ptr<server::Service>> OpenService(const server::ServiceOptions& so, Io& io) {
@@ -153,9 +169,8 @@ struct TokenStore {
 Result<TokenStore> OpenTokens(const server::ServiceOptions& so, const governance::Governance& g,
                               Io& io) {
   TokenStore t;
-  auto log = server::OpenAuditLog(so, g);
+  auto log = OpenAuditLogAlone(so.data_dir, &g, io);
   if (!log) return std::unexpected(log.error());
-  for (const std::string& w : (*log)->warnings()) Print(io.err, "warning: {}\n", w);
   t.log = std::move(*log);
   t.tokens = std::make_unique<app::Tokens>(*t.log, *so.clock, *so.random);
   if (auto ok = t.tokens->Load(); !ok) return std::unexpected(ok.error());

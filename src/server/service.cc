@@ -92,7 +92,7 @@ Service::~Service() {
 }
 
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& options,
-                                                      const governance::Governance& g) {
+                                                      const governance::Governance* g) {
   audit::LogOptions lo;
   lo.data_dir = options.data_dir;
   lo.fs = options.fs;
@@ -100,7 +100,7 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& opti
   lo.random = options.random;
   lo.master_key_env = options.master_key_env;
   lo.master_key_file_env = options.master_key_file_env;
-  lo.retention = app::RetentionOf(g);
+  if (g != nullptr) lo.retention = app::RetentionOf(*g);
   Result<std::unique_ptr<store::AuditStore>> store;
   if (options.open_audit_store) {
     store = options.open_audit_store(options.data_dir);
@@ -123,7 +123,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   auto shared = std::make_shared<const Governance>(std::move(*g));
   auto delivery = LoadDelivery(options, *shared);
   if (!delivery) return std::unexpected(delivery.error());
-  auto log = OpenAuditLog(options, *shared);
+  auto log = OpenAuditLog(options, shared.get());
   if (!log) return std::unexpected(log.error());
   impl->log = std::move(*log);
   notify::Sender* sender = options.sender;

@@ -68,12 +68,12 @@ struct ServiceOptions {
   bool insecure_transport = false;
 };
 
-// The audit log of a service with `options`, opened alone: for commands
-// that write a state row and its record without starting a service (token
-// create and revoke), so that no second notifier or timer runs beside a
-// live server.
+// The audit log of a service with `options`, with the retention of `g`
+// (none when null). Also opened alone, for commands that read or write the
+// log without starting a service (audit, token create and revoke), so that
+// no second notifier or timer runs beside a live server.
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& options,
-                                                      const governance::Governance& g);
+                                                      const governance::Governance* g);
 
 // A route of the service, as docs/api/openapi.yaml writes it.
 struct RouteInfo {
