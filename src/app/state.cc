@@ -147,7 +147,9 @@ Result<audit::Appended> State::CommitApproval(const governance::Governance& g,
   std::vector<audit::StateChange> changes = {Approvals::Row(t.request)};
   for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
   auto appended = options_.log->Commit(std::move(*event), std::move(changes));
-  if (!appended) return std::unexpected(appended.error());
+  if (!appended) {
+    return std::unexpected(Error::NotRecorded("the action was not taken", appended.error()));
+  }
   notifier_->Enqueue(std::move(*messages));
   if (workflow::IsFinal(t.request.state)) {
     approvals_finished_.fetch_add(1);
@@ -160,8 +162,7 @@ Result<audit::Appended> State::CommitApproval(const governance::Governance& g,
 Result<std::pair<workflow::Transition, audit::Appended>> State::ActOnApproval(
     const governance::Governance& g, const governance::Principal& actor, const std::string& id,
     workflow::Action act, const std::string& rationale, const std::string& to) {
-  bool committing = false;
-  auto changed = approvals_->Change(
+  return approvals_->Change(
       id,
       [&](const workflow::ApprovalRequest& a) {
         bool stopped = Covering(*stops_.Snapshot(), a.change.environment, a.change.service,
@@ -170,18 +171,7 @@ Result<std::pair<workflow::Transition, audit::Appended>> State::ActOnApproval(
                              to.empty() ? std::nullopt : std::optional<std::string>(to),
                              options_.clock->Now(), stopped);
       },
-      [&](const workflow::Transition& t) {
-        committing = true;
-        return CommitApproval(g, t);
-      });
-  // Storage that failed while committing is the audit record's failing;
-  // anything else, the action's own.
-  if (!changed && committing &&
-      (changed.error().kind() == ErrorKind::kIo ||
-       changed.error().kind() == ErrorKind::kUnavailable)) {
-    return std::unexpected(Error::NotRecorded("the action was not taken", changed.error()));
-  }
-  return changed;
+      [&](const workflow::Transition& t) { return CommitApproval(g, t); });
 }
 
 void State::TimeOutApprovals(const governance::Governance& g) {

@@ -156,7 +156,8 @@ class State {
 
  private:
   explicit State(StateOptions options);
-  // Stores `t`'s request with its audit event and its notifications.
+  // Stores `t`'s request with its audit event and its notifications;
+  // kNotRecorded when the log could not make them durable.
   Result<audit::Appended> CommitApproval(const governance::Governance& g,
                                          const workflow::Transition& t);
   // The announcements of a stop change: on the stop policy's notify
