@@ -183,6 +183,9 @@ Result<StopApplied> State::ChangeStop(const governance::Governance& g,
                                       const governance::Principal& actor,
                                       const safety::Scope& scope, std::string_view action,
                                       const std::map<std::string, std::string>& fields) {
+  // A store that cannot say whether another server changed the stop leaves
+  // the stop as this one knows it; the commit below is what must succeed.
+  (void)RefreshStops();
   UnixMillis now = options_.clock->Now();
   std::shared_ptr<const StopMap> before = stops_.Snapshot();
   auto found = before->find(scope.Key());

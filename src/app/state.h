@@ -9,10 +9,13 @@
 // digest. The rows are the truth. What an owner holds in memory is a cache
 // of them: loaded here at start, and, where it may go stale, checked against
 // the row it came from (a row's value is its version: see
-// Approvals::Parsed).
+// Approvals::Parsed), or read again when the store's version of its kind
+// changed (AuditLog::StateVersion: the stops, the tokens), so that several
+// processes or servers may share one store.
 //
-// Thread safety: every method from any thread, except ChangeStop, which
-// runs on one thread at a time (the service's stop lane; StopBoard::Put).
+// Thread safety: every method from any thread, except ChangeStop and
+// RefreshStops, which run on one thread at a time (the service's stop lane;
+// StopBoard::Put).
 #pragma once
 
 #include <atomic>
@@ -153,6 +156,11 @@ class State {
                                  const governance::Principal& actor, const safety::Scope& scope,
                                  std::string_view action,
                                  const std::map<std::string, std::string>& fields);
+  // Reads the stops again if another process or server changed one
+  // (StopBoard::Refresh); true if it did. The service runs it once a
+  // second, and ChangeStop before each action, so that an action starts
+  // from the stop as it is stored.
+  Result<bool> RefreshStops() { return stops_.Refresh(*options_.log); }
 
  private:
   explicit State(StateOptions options);

@@ -42,31 +42,50 @@ class NoSender final : public notify::Sender {
   }
 };
 
+// An audit log and its State over the SQLite store in `dir`, the store
+// wrapped in a FaultStore when `faults` is given (set to it).
+struct Opened {
+  std::unique_ptr<audit::AuditLog> log;
+  std::unique_ptr<State> state;
+};
+Opened OpenOn(const std::string& dir, FileSystem& fs, const Clock& clock, Random& random,
+              notify::Sender& sender, store::FaultStore** faults) {
+  audit::LogOptions o;
+  o.data_dir = dir;
+  o.fs = &fs;
+  o.clock = &clock;
+  o.random = &random;
+  o.master_key_env = testing::kTestMasterKey;
+  auto sqlite = store::SqliteAuditStore::OpenInDirectory(fs, dir);
+  if (!sqlite) throw std::runtime_error(sqlite.error().message());
+  std::unique_ptr<store::AuditStore> store = std::move(*sqlite);
+  if (faults != nullptr) {
+    auto fault = std::make_unique<store::FaultStore>(std::move(store));
+    *faults = fault.get();
+    store = std::move(fault);
+  }
+  Opened opened;
+  auto log = audit::AuditLog::Open(o, std::move(store));
+  if (!log) throw std::runtime_error(log.error().message());
+  opened.log = std::move(*log);
+  notify::DeliveryConfig delivery;
+  delivery.channels["slack"] = {.id = "slack", .type = "slack", .url = "https://hooks.test/x"};
+  auto state = State::Open({.log = opened.log.get(),
+                            .clock = &clock,
+                            .random = &random,
+                            .sender = &sender,
+                            .delivery = std::move(delivery)});
+  if (!state) throw std::runtime_error(state.error().message());
+  opened.state = std::move(*state);
+  return opened;
+}
+
 class StateTest : public ::testing::Test {
  protected:
   StateTest() {
-    audit::LogOptions o;
-    o.data_dir = dir_.path();
-    o.fs = &fs_;
-    o.clock = &clock_;
-    o.random = &random_;
-    o.master_key_env = testing::kTestMasterKey;
-    auto sqlite = store::SqliteAuditStore::OpenInDirectory(fs_, dir_.path());
-    if (!sqlite) throw std::runtime_error(sqlite.error().message());
-    auto fault = std::make_unique<store::FaultStore>(std::move(*sqlite));
-    faults_ = fault.get();
-    auto log = audit::AuditLog::Open(o, std::move(fault));
-    if (!log) throw std::runtime_error(log.error().message());
-    log_ = std::move(*log);
-    notify::DeliveryConfig delivery;
-    delivery.channels["slack"] = {.id = "slack", .type = "slack", .url = "https://hooks.test/x"};
-    auto state = State::Open({.log = log_.get(),
-                              .clock = &clock_,
-                              .random = &random_,
-                              .sender = &sender_,
-                              .delivery = std::move(delivery)});
-    if (!state) throw std::runtime_error(state.error().message());
-    state_ = std::move(*state);
+    Opened opened = OpenOn(dir_.path(), fs_, clock_, random_, sender_, &faults_);
+    log_ = std::move(opened.log);
+    state_ = std::move(opened.state);
   }
 
   // Opens alice's production patch as a decision does: its row, its record
@@ -142,6 +161,56 @@ TEST_F(StateTest, EveryKindOfRowWrittenIsNamedWithItsOwner) {
   EXPECT_EQ(kinds,
             (std::set<std::string>{"approval", "dashboard", "emergency_stop", "outbox", "token"}));
   for (const std::string& kind : kinds) EXPECT_TRUE(named.contains(kind)) << kind;
+}
+
+// Another process or server on the same store: its stops and tokens are
+// read again once their version changed, and only then.
+TEST_F(StateTest, StopsAndTokensAnotherWriterChangedAreReadAgain) {
+  SeededRandom other_random{12};
+  Opened other = OpenOn(dir_.path(), fs_, clock_, other_random, sender_, nullptr);
+  EXPECT_EQ(state_->RefreshStops(), false);  // nothing changed
+
+  auto applied = other.state->ChangeStop(G(), P("carol"), safety::Scope{}, "activate",
+                                         {{"reason", "from the other server"}});
+  ASSERT_TRUE(applied.has_value()) << applied.error().message();
+  EXPECT_FALSE(StopActive());
+  EXPECT_EQ(state_->RefreshStops(), true);
+  EXPECT_TRUE(StopActive());
+  EXPECT_EQ(state_->stops().Snapshot()->at("global").reason, "from the other server");
+  EXPECT_EQ(state_->RefreshStops(), false);
+
+  // An action here starts from the stop as stored, not as this server last
+  // read it: the other server's stop is not overwritten.
+  const safety::Scope production{safety::ScopeKind::kEnvironment, "production"};
+  ASSERT_TRUE(other.state
+                  ->ChangeStop(G(), P("carol"), production, "activate",
+                               {{"reason", "production, from the other server"}})
+                  .has_value());
+  auto overwrite =
+      state_->ChangeStop(G(), P("carol"), production, "activate", {{"reason", "a drill"}});
+  ASSERT_FALSE(overwrite.has_value());
+  EXPECT_EQ(overwrite.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(overwrite.error().message().find("already active"), std::string::npos)
+      << overwrite.error().message();
+  EXPECT_EQ(state_->stops().Snapshot()->at("environment:production").reason,
+            "production, from the other server");
+
+  auto created = other.state->tokens().Create("alice", std::nullopt, "local:test");
+  ASSERT_TRUE(created.has_value()) << created.error().message();
+  auto before = state_->tokens().Authenticate(created->token);
+  ASSERT_FALSE(before.has_value());
+  EXPECT_EQ(before.error().message(), "the bearer token is not valid");
+  clock_.Advance(1000);
+  auto after = state_->tokens().Authenticate(created->token);
+  ASSERT_TRUE(after.has_value()) << after.error().message();
+  EXPECT_EQ(*after, "alice");
+
+  ASSERT_TRUE(other.state->tokens().Revoke(created->info.id, "local:test").has_value());
+  EXPECT_TRUE(state_->tokens().Authenticate(created->token).has_value());  // within the second
+  clock_.Advance(1000);
+  auto revoked = state_->tokens().Authenticate(created->token);
+  ASSERT_FALSE(revoked.has_value());
+  EXPECT_EQ(revoked.error().message(), fmt::format("token {} was revoked", created->info.id));
 }
 
 TEST_F(StateTest, AStopWhoseRecordCannotBeMadeDurableIsNotMade) {

@@ -17,6 +17,9 @@ void StopBoard::Put(const safety::StopState& state) {
 }
 
 Result<void> StopBoard::Load(audit::AuditLog& log) {
+  // The version first: a row written after it is read makes it change again.
+  auto version = log.StateVersion(std::string(kStopKind));
+  if (!version) return std::unexpected(version.error());
   auto rows = log.LoadState(std::string(kStopKind));
   if (!rows) return std::unexpected(rows.error());
   for (const auto& [id, value] : *rows) {
@@ -27,7 +30,16 @@ Result<void> StopBoard::Load(audit::AuditLog& log) {
     }
     Put(*state);
   }
+  version_ = *version;
   return Ok();
+}
+
+Result<bool> StopBoard::Refresh(audit::AuditLog& log) {
+  auto version = log.StateVersion(std::string(kStopKind));
+  if (!version) return std::unexpected(version.error());
+  if (*version == version_) return false;
+  if (auto ok = Load(log); !ok) return std::unexpected(ok.error());
+  return true;
 }
 
 audit::StateChange StopBoard::Row(const safety::StopState& state) {

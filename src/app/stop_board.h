@@ -42,12 +42,18 @@ class StopBoard {
   // REQUIRES: no other Put or Load runs at the same time.
   void Put(const safety::StopState& state);
   // Puts every stop of the log's state rows.
+  // REQUIRES: no other Put or Load runs at the same time.
   Result<void> Load(audit::AuditLog& log);
+  // Loads the rows again if their version changed since they were last
+  // loaded: another process or server wrote one. True if it did.
+  // REQUIRES: no other Put or Load runs at the same time.
+  Result<bool> Refresh(audit::AuditLog& log);
   // The state row of `state`.
   static audit::StateChange Row(const safety::StopState& state);
 
  private:
   std::atomic<std::shared_ptr<const StopMap>> map_;
+  uint64_t version_ = 0;  // of the rows last loaded; the one writer's alone
 };
 
 // The active stop covering a decision request in `env` for `service` by

@@ -69,6 +69,9 @@ Result<void> Tokens::Load() {
 }
 
 Result<void> Tokens::Reload() {
+  // The version first: a row written after it is read makes it change again.
+  auto version = log_.StateVersion(std::string(kTokenKind));
+  if (!version) return std::unexpected(version.error());
   auto rows = log_.LoadState(std::string(kTokenKind));
   if (!rows) return std::unexpected(rows.error());
   std::map<std::string, Stored, std::less<>> tokens;
@@ -94,7 +97,8 @@ Result<void> Tokens::Reload() {
     tokens.emplace(id, std::move(s));
   }
   tokens_ = std::move(tokens);
-  last_reload_ = clock_.Now();
+  version_ = *version;
+  last_check_ = clock_.Now();
   return Ok();
 }
 
@@ -154,10 +158,15 @@ Result<std::string> Tokens::Authenticate(std::string_view token) {
   }
   auto [id, secret] = *parts;
   MutexLock lock(&mu_);
-  // `interlock token create` and `revoke` may run while the server does:
-  // their changes are read again at most a second later.
-  if (clock_.Now() - last_reload_ >= 1000) {
-    if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
+  // `interlock token create` and `revoke`, or another server, may write
+  // while this one runs: their changes are read at most a second later.
+  if (clock_.Now() - last_check_ >= 1000) {
+    auto version = log_.StateVersion(std::string(kTokenKind));
+    if (!version) return std::unexpected(version.error());
+    if (*version != version_) {
+      if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
+    }
+    last_check_ = clock_.Now();
   }
   auto it = tokens_.find(id);
   if (it == tokens_.end() || !ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {

@@ -55,7 +55,9 @@ class Tokens {
   // The principal a bearer token stands for. kPermissionDenied (to be
   // answered 401) when it is malformed, unknown, expired or revoked; the
   // message says which without echoing the secret. Tokens created or revoked
-  // by another process take effect within a second.
+  // by another process or server take effect within a second: once a second
+  // the rows' version is compared, and they are read again only if it
+  // changed.
   Result<std::string> Authenticate(std::string_view token) EXCLUDES(mu_);
 
   // Whether `token` names a token this process has loaded, its secret
@@ -76,7 +78,8 @@ class Tokens {
     std::string secret_hash;  // hex SHA-256 of the secret
   };
   std::map<std::string, Stored, std::less<>> tokens_ GUARDED_BY(mu_);  // by id
-  UnixMillis last_reload_ GUARDED_BY(mu_) = 0;
+  UnixMillis last_check_ GUARDED_BY(mu_) = 0;  // when the version was last compared
+  uint64_t version_ GUARDED_BY(mu_) = 0;       // the rows' version tokens_ holds
 };
 
 }  // namespace interlock::app

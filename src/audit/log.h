@@ -199,6 +199,10 @@ class AuditLog {
   // The committed state rows `query` names, as (id, value), by id.
   Result<std::vector<std::pair<std::string, std::string>>> LoadState(
       const store::StateQuery& query);
+  // The store's version of the state rows of `kind`
+  // (store::AuditStore::StateVersion): it changes whenever any writer,
+  // another process or server among them, commits a row of that kind.
+  Result<uint64_t> StateVersion(const std::string& kind) { return store_->StateVersion(kind); }
 
   // Signs and stores a checkpoint of the log as it is now; returns the note.
   Result<std::string> Checkpoint();

@@ -208,6 +208,9 @@ void Service::Tick() {
   GovernancePtr g = s.governance.load();
   s.state->TimeOutApprovals(*g);
   s.stats->Save(s.options.clock->Now(), false);
+  // On the stop lane, the one writer of the stops; a failed read is tried
+  // again at the next tick.
+  s.stop_lane->Post("system:refresh", [state = s.state.get()] { (void)state->RefreshStops(); });
 }
 
 void Service::Drain() {

@@ -162,6 +162,11 @@ class AuditStore {
   virtual Result<std::vector<StateRow>> State(const StateQuery& query) = 0;
   // Every state row, by kind and id.
   virtual Result<std::vector<StateRow>> AllState() = 0;
+  // A number that grows with every commit that writes or deletes a state
+  // row of `kind`, whoever the writer (0 before the first): a cache of those
+  // rows reads them again only when it changed. Cheap, and never waits
+  // behind a query of records.
+  virtual Result<uint64_t> StateVersion(const std::string& kind) = 0;
   // A consistent copy of the whole store at `path`, taken while it is in use.
   virtual Result<void> Backup(const std::string& path) = 0;
 };

@@ -125,6 +125,11 @@ Result<std::vector<StateRow>> FaultStore::AllState() {
   return inner_->AllState();
 }
 
+Result<uint64_t> FaultStore::StateVersion(const std::string& kind) {
+  if (auto error = Judge(StoreOp::kStateVersion)) return std::unexpected(std::move(*error));
+  return inner_->StateVersion(kind);
+}
+
 Result<void> FaultStore::Backup(const std::string& path) {
   if (auto error = Judge(StoreOp::kBackup)) return std::unexpected(std::move(*error));
   return inner_->Backup(path);

@@ -55,15 +55,16 @@ enum class StoreOp : uint8_t {
   kGrants,
   kState,
   kAllState,
+  kStateVersion,
   kBackup,
 };
 inline constexpr size_t kStoreOps = static_cast<size_t>(StoreOp::kBackup) + 1;
 
 // Every call that reads and writes nothing.
-inline constexpr std::array<StoreOp, 10> kStoreReads = {
+inline constexpr std::array<StoreOp, 11> kStoreReads = {
     StoreOp::kMeta,         StoreOp::kReadTiles, StoreOp::kEdgeTiles,   StoreOp::kReadRecords,
     StoreOp::kQueryRecords, StoreOp::kKeys,      StoreOp::kCheckpoints, StoreOp::kGrants,
-    StoreOp::kState,        StoreOp::kAllState};
+    StoreOp::kState,        StoreOp::kAllState,  StoreOp::kStateVersion};
 
 class FaultStore final : public AuditStore {
  public:
@@ -110,6 +111,7 @@ class FaultStore final : public AuditStore {
   Result<std::vector<AuditGrant>> Grants(const std::string& principal) override;
   Result<std::vector<StateRow>> State(const StateQuery& query) override;
   Result<std::vector<StateRow>> AllState() override;
+  Result<uint64_t> StateVersion(const std::string& kind) override;
   Result<void> Backup(const std::string& path) override;
 
  private:

@@ -90,6 +90,27 @@ TEST_F(FaultStoreTest, WithoutFaultsEveryCallIsForwardedAndCounted) {
   EXPECT_EQ(faults_->Calls(StoreOp::kCommit), 0u);
 }
 
+// The version of a kind grows once per commit that writes rows of it,
+// whatever their number, and is seen by another connection to the file.
+TEST_F(FaultStoreTest, StateVersionGrowsOncePerCommitOfItsKind) {
+  EXPECT_EQ(faults_->StateVersion("approval"), 0u);
+  ASSERT_TRUE(faults_->Commit(OneRecord(0)).has_value());
+  AuditBatch two = OneRecord(1);
+  two.state.push_back({"approval", "a2", "another"});
+  two.state.push_back({"token", "t1", std::nullopt});  // a deletion counts
+  ASSERT_TRUE(faults_->Commit(two).has_value());
+  AuditBatch none = OneRecord(2);
+  none.state.clear();
+  ASSERT_TRUE(faults_->Commit(none).has_value());
+  EXPECT_EQ(faults_->StateVersion("approval"), 2u);
+  EXPECT_EQ(faults_->StateVersion("token"), 1u);
+  EXPECT_EQ(faults_->StateVersion("emergency_stop"), 0u);
+  EXPECT_EQ(OpenInner()->StateVersion("approval"), 2u);
+
+  faults_->FailAfter(StoreOp::kStateVersion, 0, Error::Io("read failed"), /*sticky=*/false);
+  EXPECT_EQ(faults_->StateVersion("approval").error().message(), "read failed");
+}
+
 TEST_F(FaultStoreTest, AFailedCommitReachesNothingAndTheNextGoesThrough) {
   ASSERT_TRUE(faults_->Commit(OneRecord(0)).has_value());
   faults_->FailAfter(StoreOp::kCommit, 0, Error::Io("fsync failed"), /*sticky=*/false);

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS state (
   value BLOB NOT NULL,
   PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_versions (
+  kind TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS grants (
   principal TEXT NOT NULL,
   granted_by TEXT NOT NULL,
@@ -214,6 +218,9 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
       {&store->shred_key_, "DELETE FROM keys WHERE id = ?"},
       {&store->put_state_, "INSERT OR REPLACE INTO state (kind, id, value) VALUES (?, ?, ?)"},
       {&store->delete_state_, "DELETE FROM state WHERE kind = ? AND id = ?"},
+      {&store->bump_state_version_,
+       "INSERT INTO state_versions (kind, version) VALUES (?, 1) "
+       "ON CONFLICT (kind) DO UPDATE SET version = version + 1"},
       {&store->shred_payloads_,
        "UPDATE records SET payload = NULL WHERE key_id = ? AND payload IS NOT NULL"},
   };
@@ -250,6 +257,9 @@ Result<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::stri
         "SELECT {} FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", kRecordColumns));
     if (!records) return std::unexpected(records.error());
     r->records = std::move(*records);
+    auto state_version = r->db.Prepare("SELECT version FROM state_versions WHERE kind = ?");
+    if (!state_version) return std::unexpected(state_version.error());
+    r->state_version = std::move(*state_version);
     store->range_readers_.push_back(std::move(r));
   }
 
@@ -427,6 +437,15 @@ Result<PruneCounts> SqliteAuditStore::Apply(const AuditBatch& batch) {
     if (row.value) s.BindBlob(3, *row.value);
     if (auto ok = s.Run(); !ok) return std::unexpected(ok.error());
   }
+  // Each kind written once per batch, whatever its number of rows.
+  for (size_t i = 0; i < batch.state.size(); ++i) {
+    const std::string& kind = batch.state[i].kind;
+    bool earlier = false;
+    for (size_t j = 0; j < i && !earlier; ++j) earlier = batch.state[j].kind == kind;
+    if (earlier) continue;
+    bump_state_version_.Bind(1, kind);
+    if (auto ok = bump_state_version_.Run(); !ok) return std::unexpected(ok.error());
+  }
   write_size_.Bind(1, static_cast<int64_t>(batch.base_size + batch.records.size()));
   if (auto ok = write_size_.Run(); !ok) return std::unexpected(ok.error());
   return counts;
@@ -553,6 +572,18 @@ Result<std::vector<StateRow>> SqliteAuditStore::AllState() {
   return CollectRows(*s, [](const Statement& r) -> StateRow {
     return {r.Text(0), r.Text(1), r.Text(2)};
   });
+}
+
+Result<uint64_t> SqliteAuditStore::StateVersion(const std::string& kind) {
+  RangeReader* reader = PickRangeReader();
+  RangeReaderLock lock(reader);
+  Statement& s = reader->state_version;
+  s.Bind(1, kind);
+  auto row = s.Step();
+  uint64_t version = row && *row ? static_cast<uint64_t>(s.Int(0)) : 0;
+  s.Reset();
+  if (!row) return std::unexpected(row.error());
+  return version;
 }
 
 Result<void> SqliteAuditStore::Backup(const std::string& path) {

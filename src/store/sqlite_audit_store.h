@@ -62,6 +62,7 @@ class SqliteAuditStore final : public AuditStore {
   Result<std::vector<AuditGrant>> Grants(const std::string& principal) override;
   Result<std::vector<StateRow>> State(const StateQuery& query) override;
   Result<std::vector<StateRow>> AllState() override;
+  Result<uint64_t> StateVersion(const std::string& kind) override;
   Result<void> Backup(const std::string& path) override;
 
   ~SqliteAuditStore() override;
@@ -81,7 +82,8 @@ class SqliteAuditStore final : public AuditStore {
       insert_grant_ GUARDED_BY(write_mu_), read_size_ GUARDED_BY(write_mu_),
       write_size_ GUARDED_BY(write_mu_), prune_ GUARDED_BY(write_mu_),
       shred_key_ GUARDED_BY(write_mu_), shred_payloads_ GUARDED_BY(write_mu_),
-      put_state_ GUARDED_BY(write_mu_), delete_state_ GUARDED_BY(write_mu_);
+      put_state_ GUARDED_BY(write_mu_), delete_state_ GUARDED_BY(write_mu_),
+      bump_state_version_ GUARDED_BY(write_mu_);
   Mutex read_mu_;
   Database reader_ GUARDED_BY(read_mu_);
 
@@ -93,7 +95,7 @@ class SqliteAuditStore final : public AuditStore {
     // Whether a read holds mu: a hint for PickRangeReader, set under mu.
     std::atomic<bool> busy{false};
     Database db GUARDED_BY(mu);  // declared before the statements: closed after them
-    Statement tiles GUARDED_BY(mu), records GUARDED_BY(mu);
+    Statement tiles GUARDED_BY(mu), records GUARDED_BY(mu), state_version GUARDED_BY(mu);
   };
   // Holds a range reader's lock, marking it busy meanwhile.
   class SCOPED_CAPABILITY RangeReaderLock {
