@@ -104,6 +104,12 @@ Result<void> Tokens::Reload() {
 
 Result<CreatedToken> Tokens::Create(const std::string& principal,
                                     std::optional<int64_t> lifetime_ms, const std::string& by) {
+  constexpr int64_t kLongestLifetime = int64_t{100} * 365 * 24 * 3600 * 1000;  // 100 years
+  if (lifetime_ms && (*lifetime_ms <= 0 || *lifetime_ms > kLongestLifetime)) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("a token's lifetime must be positive and at most 100 years (36500d), not {} ms",
+                    *lifetime_ms)));
+  }
   std::array<uint8_t, kIdHex / 2 + kSecretHex / 2> bytes;
   if (auto ok = random_.Fill(bytes); !ok) return std::unexpected(ok.error());
   std::string id = ToHex(bytes.data(), kIdHex / 2);

@@ -142,6 +142,22 @@ TEST_F(TokensTest, AFailedRandomSourceCreatesNothing) {
   EXPECT_TRUE(TokenEvents().empty());
 }
 
+TEST_F(TokensTest, ALifetimeNotPositiveOrOverAHundredYearsCreatesNothing) {
+  const int64_t century = 36500 * kDay;
+  for (int64_t lifetime : {int64_t{0}, int64_t{-1}, INT64_MIN, century + 1, INT64_MAX}) {
+    auto created = tokens_.Create("alice", lifetime, "trent");
+    ASSERT_FALSE(created.has_value()) << lifetime;
+    EXPECT_EQ(created.error().kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(created.error().message(),
+              fmt::format("a token's lifetime must be positive and at most 100 years (36500d), "
+                          "not {} ms",
+                          lifetime));
+  }
+  EXPECT_TRUE(TokenEvents().empty());
+  CreatedToken longest = Create("alice", century);
+  EXPECT_EQ(longest.info.expires_at, clock_.Now() + century);
+}
+
 TEST_F(TokensTest, ATokenExpiresAtItsExpiryTime) {
   CreatedToken created = Create("alice", 1000);
   clock_.Advance(999);
