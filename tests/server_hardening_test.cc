@@ -314,5 +314,25 @@ TEST_F(HardeningTest, HealthSaysNothingOfTransportOnLoopback) {
   EXPECT_FALSE(health.contains("insecure_transport"));
 }
 
+// The look that sets the pre-authentication body limit takes only a bearer
+// token, the scheme in any case: not another scheme's credentials that
+// happen to end in a token.
+TEST_F(HardeningTest, OnlyABearerTokenIsRecognisedBeforeAuthentication) {
+  const std::string token = Token("alice");
+  auto recognised = [&](const std::string& authorization) {
+    HttpRequest r;
+    r.headers.emplace_back("authorization", authorization);
+    return service_->Recognises(r);
+  };
+  EXPECT_TRUE(recognised("Bearer " + token));
+  EXPECT_TRUE(recognised("bEARER " + token));
+  EXPECT_FALSE(recognised("Basic " + token));
+  EXPECT_FALSE(recognised("Basic\t" + token));
+  EXPECT_FALSE(recognised("Token  " + token));
+  EXPECT_FALSE(recognised("Bearer "));
+  EXPECT_FALSE(recognised(token));
+  EXPECT_FALSE(service_->Recognises(HttpRequest{}));
+}
+
 }  // namespace
 }  // namespace interlock::server

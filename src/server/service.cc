@@ -50,22 +50,35 @@ void Service::Impl::Post(app::Lane& lane, const std::string& who, const Respond&
   }
 }
 
+namespace {
+
+// The token of an Authorization header "Bearer <token>" (the scheme in
+// any case, RFC 9110 section 11.1), or nullopt for any other header.
+std::optional<std::string_view> BearerToken(std::string_view header) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), header.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return std::nullopt;
+  }
+  return header.substr(kBearer.size());
+}
+
+}  // namespace
+
 std::expected<const Principal*, HttpResponse> Service::Impl::Authenticate(const HttpRequest& r,
                                                                           const Governance& g) {
   auto header = r.Header("authorization");
   if (!header)
     return std::unexpected(ErrorResponse(401, "unauthorized", "a bearer token is required"));
-  std::string_view h = *header;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (h.size() <= kBearer.size() ||
-      !std::equal(kBearer.begin(), kBearer.end(), h.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) ==
-               std::tolower(static_cast<unsigned char>(b));
-      })) {
+  auto token = BearerToken(*header);
+  if (!token) {
     return std::unexpected(
         ErrorResponse(401, "unauthorized", "the Authorization header must be \"Bearer <token>\""));
   }
-  auto id = tokens->Authenticate(h.substr(kBearer.size()));
+  auto id = tokens->Authenticate(*token);
   if (!id) {
     // A token the store refuses is the request's authentication failing:
     // 401, not the 403 of a refused action.
@@ -151,9 +164,8 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
 
 bool Service::Recognises(const HttpRequest& headers) const {
   auto header = headers.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!header || header->size() <= kBearer.size()) return false;
-  return impl_->tokens->Recognises(header->substr(kBearer.size()));
+  auto token = header ? BearerToken(*header) : std::nullopt;
+  return token && impl_->tokens->Recognises(*token);
 }
 
 Result<std::string> Service::Reload(const std::string& by) { return impl_->Reload(by); }
