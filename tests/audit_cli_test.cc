@@ -550,6 +550,16 @@ TEST_F(AuditCliTest, AnotherMasterKeyIsRefused) {
   EXPECT_EQ(MustVerify()["tree_size"], 1);
 }
 
+// A malformed master key is refused before anything is created: no empty
+// database is left in the data directory.
+TEST_F(AuditCliTest, AMalformedMasterKeyLeavesNoDatabaseBehind) {
+  env_["INTERLOCK_MASTER_KEY"] = "not a key";
+  Outcome o = Audit("verify");
+  EXPECT_EQ(o.code, kExitInvalid);
+  EXPECT_TRUE(o.err.starts_with("error: INTERLOCK_MASTER_KEY")) << o.err;
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/audit.db"));
+}
+
 TEST_F(AuditCliTest, CheckpointSignatureVerifiesWithOpenssl) {
   MustAppend(Event("alice", 0) + "\n" + Event("bob", 1) + "\n");
   Outcome checkpoint = Audit("checkpoint");

@@ -9,6 +9,13 @@ namespace interlock::audit {
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options,
                                                  std::unique_ptr<store::AuditStore> store) {
+  return Open(options, [&store]() -> Result<std::unique_ptr<store::AuditStore>> {
+    return std::move(store);
+  });
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options,
+                                                 const StoreOpener& open_store) {
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->options_ = options;
   FileSystem& fs = *options.fs;
@@ -29,7 +36,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options,
 
   std::array<uint8_t, 8> id_bytes;
   if (auto ok = options.random->Fill(id_bytes); !ok) return std::unexpected(ok.error());
-  log->store_ = std::move(store);
+  auto store = open_store();
+  if (!store) return std::unexpected(store.error());
+  log->store_ = std::move(*store);
   const std::string& db_path = log->store_->Location();
   auto log_id = log->store_->ClaimLogId(HexEncode(id_bytes));
   if (!log_id) return std::unexpected(log_id.error());

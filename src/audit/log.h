@@ -177,6 +177,11 @@ class AuditLog {
   // id; the id of an existing one must be the one the signing key signs for.
   static Result<std::unique_ptr<AuditLog>> Open(const LogOptions& options,
                                                 std::unique_ptr<store::AuditStore> store);
+  // Opens the store with `open_store` only once the master key is loaded,
+  // so that a missing or malformed key leaves no new store behind.
+  using StoreOpener = std::function<Result<std::unique_ptr<store::AuditStore>>()>;
+  static Result<std::unique_ptr<AuditLog>> Open(const LogOptions& options,
+                                                const StoreOpener& open_store);
   // Finishes pending appends and signs a final checkpoint.
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;

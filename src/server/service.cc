@@ -114,14 +114,11 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const ServiceOptions& opti
   lo.master_key_env = options.master_key_env;
   lo.master_key_file_env = options.master_key_file_env;
   if (g != nullptr) lo.retention = app::RetentionOf(*g);
-  Result<std::unique_ptr<store::AuditStore>> store;
-  if (options.open_audit_store) {
-    store = options.open_audit_store(options.data_dir);
-  } else {
-    store = store::SqliteAuditStore::OpenInDirectory(*options.fs, options.data_dir);
-  }
-  if (!store) return std::unexpected(store.error());
-  return audit::AuditLog::Open(lo, std::move(*store));
+  // Opened once the master key is loaded: a bad key creates no database.
+  return audit::AuditLog::Open(lo, [&options]() -> Result<std::unique_ptr<store::AuditStore>> {
+    if (options.open_audit_store) return options.open_audit_store(options.data_dir);
+    return store::SqliteAuditStore::OpenInDirectory(*options.fs, options.data_dir);
+  });
 }
 
 Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
