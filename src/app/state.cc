@@ -205,7 +205,7 @@ Result<StopApplied> State::ChangeStop(const governance::Governance& g,
   auto appended = options_.log->Commit(std::move(*event), std::move(changes));
   if (!appended)
     return std::unexpected(Error::NotRecorded("the change was not made", appended.error()));
-  stops_.Put(change->next);
+  stops_.PutCommitted(change->next);
   notifier_->Enqueue(std::move(*messages));
   return StopApplied{std::move(change->next), std::move(change->summary), *appended};
 }

@@ -194,6 +194,11 @@ TEST_F(StateTest, StopsAndTokensAnotherWriterChangedAreReadAgain) {
       << overwrite.error().message();
   EXPECT_EQ(state_->stops().Snapshot()->at("environment:production").reason,
             "production, from the other server");
+  // Its own change needs no reading again.
+  const safety::Scope staging{safety::ScopeKind::kEnvironment, "staging"};
+  auto own = state_->ChangeStop(G(), P("carol"), staging, "activate", {{"reason", "staging"}});
+  ASSERT_TRUE(own.has_value()) << own.error().message();
+  EXPECT_EQ(state_->RefreshStops(), false);
 
   auto created = other.state->tokens().Create("alice", std::nullopt, "local:test");
   ASSERT_TRUE(created.has_value()) << created.error().message();

@@ -34,6 +34,11 @@ Result<void> StopBoard::Load(audit::AuditLog& log) {
   return Ok();
 }
 
+void StopBoard::PutCommitted(const safety::StopState& state) {
+  Put(state);
+  version_ += 1;
+}
+
 Result<bool> StopBoard::Refresh(audit::AuditLog& log) {
   auto version = log.StateVersion(std::string(kStopKind));
   if (!version) return std::unexpected(version.error());

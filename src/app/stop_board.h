@@ -48,6 +48,11 @@ class StopBoard {
   // loaded: another process or server wrote one. True if it did.
   // REQUIRES: no other Put or Load runs at the same time.
   Result<bool> Refresh(audit::AuditLog& log);
+  // Put, for a state this process has just committed: that commit raised
+  // the rows' version by one, so the next Refresh reads them again only if
+  // another writer changed one too.
+  // REQUIRES: no other Put or Load runs at the same time.
+  void PutCommitted(const safety::StopState& state);
   // The state row of `state`.
   static audit::StateChange Row(const safety::StopState& state);
 

@@ -72,19 +72,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const LogOptions& options,
   }
   log->signer_.emplace(std::move(*signer));
 
-  auto keys = log->store_->Keys();
-  if (!keys) return std::unexpected(keys.error());
-  for (const store::AuditKey& k : *keys) {
-    if (k.master_fingerprint != log->master_fingerprint_) {
-      return std::unexpected(Error::PermissionDenied(fmt::format(
-          "{}: data key {} is wrapped by master key {}, but the master key loaded ({}) is {}",
-          db_path, k.id, k.master_fingerprint, master->source, log->master_fingerprint_)));
-    }
-    auto key = UnwrapKey(log->master_, k.wrapped, k.id);
-    if (!key) return std::unexpected(key.error());
-    MutexLock lock(&log->keys_mu_);
-    log->keys_[k.id] = DataKey{*key, k.retention_class, k.period_end};
-  }
+  log->master_source_ = master->source;
+  if (auto loaded = log->LoadKeys(); !loaded) return std::unexpected(loaded.error());
 
   log->state_ = std::make_unique<WriterState>(log->row_key_);
   if (auto loaded = log->LoadTree(); !loaded) return std::unexpected(loaded.error());
@@ -122,7 +111,31 @@ AuditLog::~AuditLog() {
   }
 }
 
+Result<void> AuditLog::LoadKeys() {
+  auto keys = store_->Keys();
+  if (!keys) return std::unexpected(keys.error());
+  for (const store::AuditKey& k : *keys) {
+    if (k.master_fingerprint != master_fingerprint_) {
+      return std::unexpected(Error::PermissionDenied(fmt::format(
+          "{}: data key {} is wrapped by master key {}, but the master key loaded ({}) is {}",
+          store_->Location(), k.id, k.master_fingerprint, master_source_, master_fingerprint_)));
+    }
+    {
+      MutexLock lock(&keys_mu_);
+      if (keys_.contains(k.id)) continue;
+    }
+    auto key = UnwrapKey(master_, k.wrapped, k.id);
+    if (!key) return std::unexpected(key.error());
+    MutexLock lock(&keys_mu_);
+    keys_[k.id] = DataKey{*key, k.retention_class, k.period_end};
+  }
+  return Ok();
+}
+
 Result<void> AuditLog::LoadTree() {
+  // Another process may have made data keys since: a batch that needs one
+  // takes it rather than making a second of the same id.
+  if (auto loaded = LoadKeys(); !loaded) return loaded;
   auto meta = store_->Meta();
   if (!meta) return std::unexpected(meta.error());
   WriterState& s = *state_;

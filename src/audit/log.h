@@ -250,6 +250,8 @@ class AuditLog {
 
   AuditLog() = default;
   Result<void> LoadTree();
+  // Adds the stored data keys not yet known (all of them at open).
+  Result<void> LoadKeys();
   Result<void> Submit(Job* job);
   void WriterLoop();
   Result<void> RunBatch(std::vector<Job*>& jobs);
@@ -274,9 +276,10 @@ class AuditLog {
   std::optional<NoteSigner> signer_;
   Key256 master_{};
   std::string master_fingerprint_;
-  Key256 index_key_{};  // actor tags
-  Key256 row_key_{};    // row tags
-  Key256 state_key_{};  // sealed state values
+  std::string master_source_;  // where the master key came from, for messages
+  Key256 index_key_{};         // actor tags
+  Key256 row_key_{};           // row tags
+  Key256 state_key_{};         // sealed state values
   std::vector<std::string> warnings_;
 
   // Refused reads per reader: when the last one was recorded, and how many
