@@ -17,9 +17,17 @@ void StopBoard::Put(const safety::StopState& state) {
 }
 
 Result<void> StopBoard::Load(audit::AuditLog& log) {
+  if (auto read = Read(log, false); !read) return std::unexpected(read.error());
+  return Ok();
+}
+
+Result<bool> StopBoard::Refresh(audit::AuditLog& log) { return Read(log, true); }
+
+Result<bool> StopBoard::Read(audit::AuditLog& log, bool only_if_changed) {
   // The version first: a row written after it is read makes it change again.
   auto version = log.StateVersion(std::string(kStopKind));
   if (!version) return std::unexpected(version.error());
+  if (only_if_changed && *version == version_) return false;
   auto rows = log.LoadState(std::string(kStopKind));
   if (!rows) return std::unexpected(rows.error());
   for (const auto& [id, value] : *rows) {
@@ -31,20 +39,12 @@ Result<void> StopBoard::Load(audit::AuditLog& log) {
     Put(*state);
   }
   version_ = *version;
-  return Ok();
+  return true;
 }
 
 void StopBoard::PutCommitted(const safety::StopState& state) {
   Put(state);
   version_ += 1;
-}
-
-Result<bool> StopBoard::Refresh(audit::AuditLog& log) {
-  auto version = log.StateVersion(std::string(kStopKind));
-  if (!version) return std::unexpected(version.error());
-  if (*version == version_) return false;
-  if (auto ok = Load(log); !ok) return std::unexpected(ok.error());
-  return true;
 }
 
 audit::StateChange StopBoard::Row(const safety::StopState& state) {

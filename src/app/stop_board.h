@@ -57,6 +57,10 @@ class StopBoard {
   static audit::StateChange Row(const safety::StopState& state);
 
  private:
+  // Reads the rows, or with `only_if_changed` only when their version moved
+  // since they were last read; true if it read them.
+  Result<bool> Read(audit::AuditLog& log, bool only_if_changed);
+
   std::atomic<std::shared_ptr<const StopMap>> map_;
   uint64_t version_ = 0;  // of the rows last loaded; the one writer's alone
 };

@@ -65,13 +65,15 @@ Tokens::Tokens(audit::AuditLog& log, const Clock& clock, Random& random)
 
 Result<void> Tokens::Load() {
   MutexLock lock(&mu_);
-  return Reload();
+  return Reload(false);
 }
 
-Result<void> Tokens::Reload() {
+Result<void> Tokens::Reload(bool only_if_changed) {
   // The version first: a row written after it is read makes it change again.
   auto version = log_.StateVersion(std::string(kTokenKind));
   if (!version) return std::unexpected(version.error());
+  last_check_ = clock_.Now();
+  if (only_if_changed && *version == version_) return Ok();
   auto rows = log_.LoadState(std::string(kTokenKind));
   if (!rows) return std::unexpected(rows.error());
   std::map<std::string, Stored, std::less<>> tokens;
@@ -98,7 +100,6 @@ Result<void> Tokens::Reload() {
   }
   tokens_ = std::move(tokens);
   version_ = *version;
-  last_check_ = clock_.Now();
   return Ok();
 }
 
@@ -138,7 +139,7 @@ Result<TokenInfo> Tokens::Revoke(std::string_view id_or_token, const std::string
   std::string_view id = id_or_token;
   if (auto parts = SplitToken(id_or_token)) id = parts->first;
   MutexLock lock(&mu_);
-  if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
+  if (auto ok = Reload(true); !ok) return std::unexpected(ok.error());
   auto it = tokens_.find(id);
   if (it == tokens_.end()) {
     return std::unexpected(Error::NotFound(fmt::format("no token with id \"{}\"", id)));
@@ -167,12 +168,7 @@ Result<std::string> Tokens::Authenticate(std::string_view token) {
   // `interlock token create` and `revoke`, or another server, may write
   // while this one runs: their changes are read at most a second later.
   if (clock_.Now() - last_check_ >= 1000) {
-    auto version = log_.StateVersion(std::string(kTokenKind));
-    if (!version) return std::unexpected(version.error());
-    if (*version != version_) {
-      if (auto ok = Reload(); !ok) return std::unexpected(ok.error());
-    }
-    last_check_ = clock_.Now();
+    if (auto ok = Reload(true); !ok) return std::unexpected(ok.error());
   }
   auto it = tokens_.find(id);
   if (it == tokens_.end() || !ConstantTimeEqual(HashSecret(secret), it->second.secret_hash)) {

@@ -67,7 +67,9 @@ class Tokens {
   bool Recognises(std::string_view token) EXCLUDES(mu_);
 
  private:
-  Result<void> Reload() REQUIRES(mu_);
+  // Reads the rows, or with `only_if_changed` only when their version
+  // moved since they were last read.
+  Result<void> Reload(bool only_if_changed) REQUIRES(mu_);
 
   audit::AuditLog& log_;
   const Clock& clock_;

@@ -1,3 +1,6 @@
+// Over 600 lines on purpose: one file because the schema, the prepared
+// statements and the connections that share them (writer, reader, range
+// readers, checkpointer) are one layout that must change together.
 #include "store/sqlite_audit_store.h"
 
 #include <fmt/format.h>
