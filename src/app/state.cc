@@ -31,6 +31,43 @@ Result<std::unique_ptr<State>> State::Open(StateOptions options) {
   if (auto ok = s->stats_->Load(); !ok) return std::unexpected(ok.error());
   s->approvals_ = std::make_unique<Approvals>(log);
   if (auto ok = s->approvals_->Load(o.clock->Now()); !ok) return std::unexpected(ok.error());
+  Rollouts::ChangeLookup lookup;
+  lookup.decision = [&log](uint64_t index) -> Result<std::string> {
+    audit::Reader system{.id = "interlock", .type = "service", .scope = audit::ReadScope::kAll};
+    auto entries = log.Query(system, audit::QueryFilter{.from_index = index, .limit = 1});
+    if (!entries) return std::unexpected(entries.error());
+    if (entries->empty() || entries->front().index != index) {
+      return std::unexpected(Error::NotFound(fmt::format("no audit record at index {}", index)));
+    }
+    if (entries->front().pruned) {
+      return std::unexpected(Error::Conflict(
+          fmt::format("the audit record at index {} was pruned by retention", index)));
+    }
+    return entries->front().event;
+  };
+  lookup.approval =
+      [approvals = s->approvals_.get()](const std::string& id) -> Result<rollout::RolloutSpec> {
+    auto found = approvals->Find(id);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return std::unexpected(Error::NotFound(fmt::format("no approval request {}", id)));
+    const workflow::ApprovalRequest& a = **found;
+    if (a.state != workflow::ApprovalState::kApproved) {
+      return std::unexpected(Error::Conflict(fmt::format(
+          "approval request {} is {}, not approved: a rollout follows a change that was approved",
+          id, Name(a.state))));
+    }
+    rollout::RolloutSpec spec;
+    spec.service = a.change.service.value_or("");
+    spec.version = a.change.version.value_or("");
+    spec.baseline_version = a.change.previous_version.value_or("");
+    spec.environment = std::string(Name(a.change.environment));
+    spec.risk = std::string(Name(a.change.risk));
+    spec.opened_by = a.requester;
+    return spec;
+  };
+  s->rollouts_ =
+      std::make_unique<Rollouts>(log, *o.clock, *o.random, *s->notifier_, std::move(lookup));
+  if (auto ok = s->rollouts_->Load(); !ok) return std::unexpected(ok.error());
   return s;
 }
 

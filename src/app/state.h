@@ -30,6 +30,7 @@
 
 #include "app/approvals.h"
 #include "app/decision_stats.h"
+#include "app/rollouts.h"
 #include "app/stop_board.h"
 #include "app/tokens.h"
 #include "audit/log.h"
@@ -60,6 +61,8 @@ inline constexpr StateKind kStateKinds[] = {
     {kStopKind, "app::StopBoard", "the emergency stops, one row per scope"},
     {kTokenKind, "app::Tokens", "the API tokens, with their secrets hashed"},
     {kStatsKind, "app::DecisionStats", "the dashboard's decisions per hour"},
+    {kRolloutKind, "app::Rollouts", "the rollouts, in progress and finished, with their metrics"},
+    {kIncidentKind, "app::Rollouts", "the rollbacks' incidents and their reviews"},
     {notify::kOutboxKind, "notify::Notifier", "notifications not yet delivered"},
 };
 
@@ -102,6 +105,7 @@ class State {
   StopBoard& stops() { return stops_; }
   Approvals& approvals() { return *approvals_; }
   DecisionStats& stats() { return *stats_; }
+  Rollouts& rollouts() { return *rollouts_; }
   notify::Notifier& notifier() { return *notifier_; }
 
   // --- decisions ---------------------------------------------------------
@@ -181,6 +185,7 @@ class State {
   StopBoard stops_;
   std::unique_ptr<DecisionStats> stats_;
   std::unique_ptr<Approvals> approvals_;
+  std::unique_ptr<Rollouts> rollouts_;
   std::atomic<uint64_t> approvals_finished_{0};
   std::atomic<uint64_t> approval_latency_ms_{0};
 };

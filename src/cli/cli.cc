@@ -201,6 +201,7 @@ int ExitCodeFor(ErrorKind kind) {
     case ErrorKind::kInvalidArgument:
     case ErrorKind::kNotFound:
     case ErrorKind::kAlreadyExists:
+    case ErrorKind::kConflict:
     case ErrorKind::kPermissionDenied:
       return kExitInvalid;
     default:

@@ -14,6 +14,7 @@ enum class ErrorKind {
   kInvalidArgument,   // bad input from a user: request, flag, file contents
   kNotFound,          // a named thing does not exist
   kAlreadyExists,     // creating something that is already there
+  kConflict,          // the thing is not in a state that allows this (a finished rollout)
   kIo,                // the operating system refused (read, write, fsync)
   kCorruption,        // stored data is inconsistent
   kPermissionDenied,  // the caller may not do this
@@ -33,6 +34,7 @@ class Error {
   }
   static Error NotFound(std::string m) { return {ErrorKind::kNotFound, std::move(m)}; }
   static Error AlreadyExists(std::string m) { return {ErrorKind::kAlreadyExists, std::move(m)}; }
+  static Error Conflict(std::string m) { return {ErrorKind::kConflict, std::move(m)}; }
   static Error Io(std::string m) { return {ErrorKind::kIo, std::move(m)}; }
   static Error Corruption(std::string m) { return {ErrorKind::kCorruption, std::move(m)}; }
   static Error PermissionDenied(std::string m) {

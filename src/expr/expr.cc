@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 namespace interlock::expr {
@@ -96,7 +97,20 @@ bool Equal(const Value& left, const Value& right) {
   return false;
 }
 
+// A number that is a flag (0 or 1) as a boolean, for == and != against one.
+std::optional<Value> AsFlag(const Value& v) {
+  if (v.type != Type::kNumber || (v.number != 0 && v.number != 1)) return std::nullopt;
+  return Value::Bool(v.number == 1);
+}
+
 Tri Compare(Op op, const Value& left, const Value& right) {
+  if ((op == Op::kEq || op == Op::kNe) && left.type != right.type) {
+    std::optional<Value> l = left.type == Type::kBool ? left : AsFlag(left);
+    std::optional<Value> r = right.type == Type::kBool ? right : AsFlag(right);
+    if (l && r && l->type == Type::kBool && r->type == Type::kBool) {
+      return FromBool((l->boolean == r->boolean) == (op == Op::kEq));
+    }
+  }
   if (left.type == Type::kUnknown || left.type != right.type) return Tri::kUnknown;
   if (op == Op::kEq) return FromBool(Equal(left, right));
   if (op == Op::kNe) return FromBool(!Equal(left, right));
@@ -775,6 +789,49 @@ const std::string& Program::source() const {
 const std::vector<std::string>& Program::fields() const {
   static const std::vector<std::string> kEmpty;
   return rep_ == nullptr ? kEmpty : rep_->fields;
+}
+
+std::vector<Threshold> Program::Thresholds() const {
+  std::vector<Threshold> out;
+  if (rep_ == nullptr) return out;
+  const std::vector<Node>& nodes = rep_->code.nodes;
+  for (const Node& n : nodes) {
+    std::string_view op;
+    std::string_view flipped;
+    switch (n.op) {
+      case Op::kEq:
+        op = flipped = "==";
+        break;
+      case Op::kNe:
+        op = flipped = "!=";
+        break;
+      case Op::kLt:
+        op = "<", flipped = ">";
+        break;
+      case Op::kLe:
+        op = "<=", flipped = ">=";
+        break;
+      case Op::kGt:
+        op = ">", flipped = "<";
+        break;
+      case Op::kGe:
+        op = ">=", flipped = "<=";
+        break;
+      default:
+        continue;
+    }
+    const Node& left = nodes[n.left];
+    const Node& right = nodes[n.right];
+    auto number = [](const Node& x) {
+      return x.op == Op::kLiteral && x.literal.type == Type::kNumber;
+    };
+    if (left.op == Op::kField && number(right)) {
+      out.push_back({left.slot, op, right.literal.number});
+    } else if (number(left) && right.op == Op::kField) {
+      out.push_back({right.slot, flipped, left.literal.number});
+    }
+  }
+  return out;
 }
 
 std::string_view TriName(Tri t) {

@@ -14,7 +14,9 @@
 // `true`, `false`. A field path is identifiers joined by dots.
 //
 // Missing data is a third truth value, unknown (Kleene logic): a comparison
-// with a missing or mistyped operand is unknown; `!unknown` is unknown;
+// with a missing or mistyped operand is unknown, except that a number 0 or
+// 1 compares with == and != as false or true (metrics are numbers, so a
+// flag such as `security_scan_failed == true` reads a metric of 1); `!unknown` is unknown;
 // `false && unknown` is false; `true || unknown` is true. `has(path)` is
 // never unknown. Callers decide what unknown means; an empty metric never
 // makes a condition pass.
@@ -80,6 +82,15 @@ struct CompileError {
   std::string message;  // e.g. "expected ']' after list, found end of expression"
 };
 
+// A comparison of a field with a number, as a program states it, for
+// showing a value beside what it is compared with: `error_rate > 1%` is
+// {slot of error_rate, ">", 0.01}; `1% < error_rate` reads the same.
+struct Threshold {
+  uint32_t slot = 0;
+  std::string_view op;  // == != < <= > >=
+  double value = 0;
+};
+
 class Program {
  public:
   Program();
@@ -94,6 +105,9 @@ class Program {
   const std::string& source() const;
   // Every field path the program reads, in order of first appearance.
   const std::vector<std::string>& fields() const;
+  // Every comparison of a field with a number literal, in the order the
+  // compiled program holds them.
+  std::vector<Threshold> Thresholds() const;
 
  private:
   friend std::expected<Program, CompileError> Compile(std::string_view, Schema&);

@@ -9,6 +9,7 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <tuple>
 #include <utility>
 
 // Heap allocations are counted while g_counting is set. Under AddressSanitizer
@@ -148,6 +149,37 @@ TEST(ExprTest, TriName) {
   EXPECT_EQ(TriName(F), "false");
   EXPECT_EQ(TriName(T), "true");
   EXPECT_EQ(TriName(U), "unknown");
+}
+
+TEST(ExprTest, ThresholdsAreTheComparisonsOfAFieldWithANumber) {
+  TestSchema schema;
+  auto program = Compile(
+      "error_rate_increase >= 10% || 1 > n || !(latency_p99_increase < 50%) || s == 'x' || n == "
+      "any",
+      schema);
+  ASSERT_TRUE(program.has_value());
+  std::vector<Threshold> t = program->Thresholds();
+  ASSERT_EQ(t.size(), 3u);
+  std::vector<std::tuple<uint32_t, std::string_view, double>> got;
+  for (const Threshold& x : t) got.emplace_back(x.slot, x.op, x.value);
+  // In the compiled order; a literal on the left reads as if on the right.
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::tuple<uint32_t, std::string_view, double>>{
+                     {SlotOf("error_rate_increase"), ">=", 0.10},
+                     {SlotOf("latency_p99_increase"), "<", 0.50},
+                     {SlotOf("n"), "<", 1.0}}));
+  EXPECT_TRUE(Program().Thresholds().empty());
+}
+
+TEST(ExprTest, ANumberThatIsAFlagEqualsABoolean) {
+  TestEnv one({{"any", Value::Number(1)}});
+  TestEnv zero({{"any", Value::Number(0)}});
+  TestEnv two({{"any", Value::Number(2)}});
+  EXPECT_EQ(Eval("any == true", one), T);
+  EXPECT_EQ(Eval("any == true", zero), F);
+  EXPECT_EQ(Eval("any != true", zero), T);
+  EXPECT_EQ(Eval("any == false", zero), T);
+  EXPECT_EQ(Eval("any == true", two), U);
 }
 
 TEST(ExprTest, NumberComparisons) {

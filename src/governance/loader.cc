@@ -12,7 +12,9 @@
 
 #include "core/digest.h"
 #include "core/text.h"
+#include "governance/checks.h"
 #include "governance/fields.h"
+#include "governance/query_template.h"
 #include "governance/reader.h"
 
 namespace interlock::governance {
@@ -445,7 +447,10 @@ void Loader::LoadPrincipals(Reader& r, const Node& root) {
 
 void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
   const Node& root = file.root;
-  if (!r.Mapping(root, {"version", "canary_strategies", "model_update_safeguards"}, "canary.yml")) {
+  if (!r.Mapping(root,
+                 {"version", "canary_strategies", "metrics", "rollout_overrides",
+                  "model_update_safeguards"},
+                 "canary.yml")) {
     return;
   }
   r.Version(root, false);
@@ -454,11 +459,10 @@ void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
     if (!strategies->IsMapping()) r.Error(strategies->mark(), "expected a mapping of strategies");
     for (const yaml::Entry& entry : strategies->entries()) {
       const Node& item = entry.value;
-      if (!r.Mapping(item,
-                     {"traffic_steps", "monitoring_duration", "rollback_when", "promote_when"},
-                     "a canary strategy")) {
-        continue;
-      }
+      static constexpr std::string_view kKeys[] = {"traffic_steps", "monitoring_duration",
+                                                   "interval",      "rollback_when",
+                                                   "promote_when",  "analysis"};
+      if (!r.Mapping(item, kKeys, {}, "a canary strategy")) continue;
       CanaryStrategy s;
       s.id = entry.key;
       s.origin = r.OriginOf(item);
@@ -479,17 +483,77 @@ void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
           previous = fraction.value_or(previous);
           s.traffic_steps.push_back(previous);
         }
+        if (ok && s.traffic_steps.back() != 1.0) {
+          r.Error(steps->mark(), "the last traffic step must be 100%");
+          ok = false;
+        }
       }
       auto duration = r.Duration(r.Required(item, "monitoring_duration", "a canary strategy"));
+      if (const Node* interval = item.Find("interval")) {
+        auto value = r.Duration(interval);
+        if (value && value->count() < 1000) {
+          r.Error(interval->mark(), "interval must be at least 1s");
+          value.reset();
+        }
+        ok = ok && value.has_value();
+        s.interval = value.value_or(s.interval);
+      }
       auto rollback =
           Condition(r, file, r.Required(item, "rollback_when", "a canary strategy"), schema);
       auto promote =
           Condition(r, file, r.Required(item, "promote_when", "a canary strategy"), schema);
+      if (const Node* analysis = item.Find("analysis")) {
+        auto settings = r.Mapping(*analysis, {}, kCheckKeys, "analysis")
+                            ? ReadCheckSettings(r, *analysis, s.analysis, s.id == kCriticalStrategy)
+                            : std::nullopt;
+        ok = ok && settings.has_value();
+        if (settings) s.analysis = *settings;
+      }
       if (!ok || !duration || !rollback || !promote) continue;
       s.monitoring_duration = *duration;
       s.rollback_when = std::move(*rollback);
       s.promote_when = std::move(*promote);
       g_.canaries.push_back(std::move(s));
+    }
+  }
+  if (const Node* metrics = root.Find("metrics")) {
+    if (!metrics->IsMapping()) r.Error(metrics->mark(), "expected a mapping of metric names");
+    for (const yaml::Entry& entry : metrics->entries()) {
+      const Node& item = entry.value;
+      if (!r.Mapping(item, {"query", "baseline_query"}, "a metric")) continue;
+      MetricQuery m;
+      m.name = entry.key;
+      m.origin = r.OriginOf(item);
+      auto query = r.String(r.Required(item, "query", "a metric"));
+      auto baseline = item.Find("baseline_query") ? r.String(item.Find("baseline_query"))
+                                                  : std::optional<std::string>("");
+      bool ok = query && baseline;
+      for (const Node* text : {item.Find("query"), item.Find("baseline_query")}) {
+        if (text == nullptr || !text->IsScalar()) continue;
+        if (auto checked = CheckQueryTemplate(text->scalar()); !checked) {
+          r.Error(text->mark(), checked.error().message());
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      m.query = *query;
+      m.baseline_query = *baseline;
+      g_.metric_queries.push_back(std::move(m));
+    }
+  }
+  if (const Node* overrides = root.Find("rollout_overrides")) {
+    if (r.Mapping(*overrides, {"promote", "abort", "pause", "resume", "skip_step", "review"},
+                  "rollout_overrides")) {
+      RolloutOverrides& o = g_.rollout_overrides;
+      for (auto [key, set] : {std::pair{"promote", &o.promote},
+                              {"abort", &o.abort},
+                              {"pause", &o.pause},
+                              {"resume", &o.resume},
+                              {"skip_step", &o.skip_step},
+                              {"review", &o.review}}) {
+        if (const Node* roles = overrides->Find(key))
+          *set = RoleSetRef(r, roles).value_or(RoleSet());
+      }
     }
   }
   if (const Node* model = root.Find("model_update_safeguards")) {
@@ -782,11 +846,9 @@ void Loader::LoadRollback(Reader& r, const ParsedFile& file) {
   RollbackPolicy& p = g_.rollback;
   std::map<std::string, yaml::Mark> seen;
   for (const Node& item : r.List(root, "rollback_triggers", "rollback triggers", false)) {
-    if (!r.Mapping(item,
-                   {"name", "condition", "window", "action", "notification", "timeout", "severity"},
-                   "a rollback trigger")) {
-      continue;
-    }
+    static constexpr std::string_view kKeys[] = {"name",         "condition", "action",  "workflow",
+                                                 "notification", "timeout",   "severity"};
+    if (!r.Mapping(item, kKeys, kCheckKeys, "a rollback trigger")) continue;
     RollbackTrigger t;
     auto name = r.String(r.Required(item, "name", "a rollback trigger"));
     auto condition =
@@ -801,11 +863,29 @@ void Loader::LoadRollback(Reader& r, const ParsedFile& file) {
     }
     auto notification = Targets(r, item.Find("notification"));
     ok = ok && (notification || item.Find("notification") == nullptr);
+    // Every rollout answers to these, the critical flow's too.
+    auto check = ReadCheckSettings(r, item, CheckSettings{}, true);
+    ok = ok && check.has_value();
+    if (const Node* workflow = item.Find("workflow")) {
+      auto id = r.String(workflow);
+      t.workflow = id ? g_.FindWorkflow(*id) : std::nullopt;
+      if (id && !t.workflow) {
+        std::vector<std::string_view> names;
+        for (const Workflow& w : g_.workflows) names.push_back(w.id);
+        r.UnknownName(*workflow, *id, names, "workflow");
+      }
+      ok = ok && t.workflow.has_value();
+    } else if (action == static_cast<size_t>(TriggerAction::kEscalateToHuman)) {
+      r.Error(item.mark(),
+              "escalate_to_human needs the approval workflow it opens: add 'workflow:'");
+      ok = false;
+    }
     if (!ok || !Unique(r, &seen, *name, item.mark(), "rollback trigger")) continue;
     t.name = *name;
     t.condition = std::move(*condition);
     t.action = static_cast<TriggerAction>(*action);
-    t.window = r.Duration(item.Find("window")).value_or(Millis(0));
+    t.check = *check;
+    t.window = check->window;
     t.timeout = r.Duration(item.Find("timeout")).value_or(Millis(0));
     t.notification = notification.value_or(std::vector<std::string>{});
     t.origin = r.OriginOf(item);
@@ -840,12 +920,14 @@ void Loader::LoadRollback(Reader& r, const ParsedFile& file) {
   }
   if (const Node* post = root.Find("post_rollback")) {
     if (r.Mapping(*post,
-                  {"create_incident", "notify_stakeholders", "schedule_review", "review_deadline"},
+                  {"create_incident", "notify_stakeholders", "schedule_review", "review_deadline",
+                   "block_until_review"},
                   "post_rollback")) {
       p.create_incident = r.Bool(post->Find("create_incident")).value_or(true);
       p.notify_stakeholders = r.Bool(post->Find("notify_stakeholders")).value_or(true);
       p.schedule_review = r.Bool(post->Find("schedule_review")).value_or(true);
       p.review_deadline = r.Duration(post->Find("review_deadline")).value_or(Millis(0));
+      p.block_until_review = r.Bool(post->Find("block_until_review")).value_or(true);
     }
   }
 }
@@ -1153,6 +1235,16 @@ Governance Loader::Run() {
   with(kInterlock, true, [&](Reader& r, const ParsedFile& f) { LoadInterlock(r, f.root); });
   with(kPrincipals, true, [&](Reader& r, const ParsedFile& f) { LoadPrincipals(r, f.root); });
   with(kCanary, false, [&](Reader& r, const ParsedFile& f) { LoadCanary(r, f); });
+  if (g_.FindCanary(kBlueGreenStrategy) == nullptr) {
+    // Unless canary.yml defines it: one step to all traffic, watched by the
+    // rollback triggers for 10 minutes.
+    CanaryStrategy blue_green;
+    blue_green.id = kBlueGreenStrategy;
+    blue_green.traffic_steps = {1.0};
+    blue_green.monitoring_duration = Millis(600'000);
+    blue_green.origin = {std::string(kCanary), {}};
+    g_.canaries.push_back(std::move(blue_green));
+  }
   with(kWorkflows, true, [&](Reader& r, const ParsedFile& f) { LoadWorkflows(r, f.root); });
   with(kMatrix, true, [&](Reader& r, const ParsedFile& f) { LoadMatrix(r, f.root); });
   with(kTiers, true, [&](Reader& r, const ParsedFile& f) { LoadTiers(r, f); });

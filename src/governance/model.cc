@@ -21,6 +21,20 @@ std::optional<size_t> Governance::FindWorkflow(std::string_view id) const {
   return std::nullopt;
 }
 
+const CanaryStrategy* Governance::FindCanary(std::string_view id) const {
+  for (const CanaryStrategy& c : canaries) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+const MetricQuery* Governance::FindMetricQuery(std::string_view name) const {
+  for (const MetricQuery& m : metric_queries) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
 const Principal* Governance::FindPrincipal(std::string_view id) const {
   for (const Principal& p : principals) {
     if (p.id == id) return &p;

@@ -137,6 +137,26 @@ struct EmergencyStopPolicy {
 
 enum class TriggerAction : uint8_t { kRollback, kBlockAndRollback, kEscalateToHuman };
 
+// What an evaluation whose metrics had no data (or whose source failed)
+// counts as: it holds the rollout where it is, or counts as a failure, or
+// as a pass. A promotion criterion without data always holds.
+enum class OnMissing : uint8_t { kHold, kFail, kPass };
+
+// How a rollback trigger or promotion criterion is evaluated (canary.yml's
+// `analysis`, and the same keys on each trigger).
+struct CheckSettings {
+  Millis window{300'000};  // the metrics' window; default 5m
+  // Fires when `fail_m` of the last `fail_n` evaluations failed (`consecutive:
+  // N` is N of N; `m_of_n: [M, N]`). Default: 1 of 1.
+  int fail_m = 1;
+  int fail_n = 1;
+  OnMissing on_no_data = OnMissing::kHold;
+  OnMissing on_error = OnMissing::kHold;
+  bool dry_run = false;     // evaluates and records, never acts
+  int min_samples = 1;      // fewer points in the window: insufficient data
+  double min_requests = 0;  // fewer `requests` in the window: insufficient data
+};
+
 struct RollbackTrigger {
   std::string name;
   expr::Program condition;
@@ -145,6 +165,8 @@ struct RollbackTrigger {
   std::vector<Severity> severity;
   TriggerAction action = TriggerAction::kRollback;
   std::vector<std::string> notification;
+  std::optional<size_t> workflow;  // escalate_to_human: the approval workflow it opens
+  CheckSettings check;
   Origin origin;
 };
 
@@ -160,14 +182,42 @@ struct RollbackPolicy {
   bool notify_stakeholders = true;
   bool schedule_review = true;
   Millis review_deadline{0};
+  // New rollouts of a service wait for the review of its last rollback.
+  bool block_until_review = true;
 };
 
 struct CanaryStrategy {
   std::string id;
   std::vector<double> traffic_steps;  // fractions, e.g. 0.05
   Millis monitoring_duration{0};
-  expr::Program rollback_when;
-  expr::Program promote_when;
+  Millis interval{30'000};  // between evaluations
+  // Absent in the built-in blue-green strategy, whose rollouts answer to
+  // the rollback triggers alone and promote when none holds or fails.
+  std::optional<expr::Program> rollback_when;
+  std::optional<expr::Program> promote_when;
+  CheckSettings analysis;  // of rollback_when and promote_when
+  Origin origin;
+};
+
+// The strategy ids a change's risk picks when a rollout names none, and the
+// one-step strategy that always exists.
+inline constexpr std::string_view kHighRiskStrategy = "high_risk";
+inline constexpr std::string_view kCriticalStrategy = "critical";
+inline constexpr std::string_view kBlueGreenStrategy = "blue-green";
+
+// Who may steer a rollout by hand (canary.yml `rollout_overrides`), by
+// action: promote, abort, pause, resume, skip_step, and review (submit a
+// rollback's review and clear a service's block).
+struct RolloutOverrides {
+  RoleSet promote, abort, pause, resume, skip_step, review;
+};
+
+// A metric read from Prometheus (canary.yml `metrics`): the query of the
+// canary's value and, optionally, of the baseline's.
+struct MetricQuery {
+  std::string name;
+  std::string query;
+  std::string baseline_query;
   Origin origin;
 };
 
@@ -228,7 +278,9 @@ struct Governance {
   std::vector<Rule> rules;
   EmergencyStopPolicy emergency_stop;
   RollbackPolicy rollback;
-  std::vector<CanaryStrategy> canaries;
+  std::vector<CanaryStrategy> canaries;  // blue-green included, last unless the file names it
+  std::vector<MetricQuery> metric_queries;
+  RolloutOverrides rollout_overrides;
   ModelUpdatePolicy model_updates;
   AuditPolicy audit;
   CompliancePolicy compliance;
@@ -238,6 +290,8 @@ struct Governance {
 
   std::optional<size_t> FindRole(std::string_view id) const;
   std::optional<size_t> FindWorkflow(std::string_view id) const;
+  const CanaryStrategy* FindCanary(std::string_view id) const;
+  const MetricQuery* FindMetricQuery(std::string_view name) const;
   const Principal* FindPrincipal(std::string_view id) const;
   // The role ids of a set, in definition order.
   std::vector<std::string> RoleIds(const RoleSet& set) const;

@@ -33,16 +33,17 @@ void Reader::WrongType(const yaml::Node& node, std::string_view expected) {
   Error(node.mark(), fmt::format("expected {}, found {}", expected, Describe(node)));
 }
 
-bool Reader::Mapping(const yaml::Node& node, std::initializer_list<std::string_view> allowed,
-                     std::string_view what) {
+bool Reader::Mapping(const yaml::Node& node, std::span<const std::string_view> allowed,
+                     std::span<const std::string_view> more, std::string_view what) {
   if (!node.IsMapping()) {
     Error(node.mark(), fmt::format("expected {} (a mapping), found {}", what, Describe(node)));
     return false;
   }
-  std::vector<std::string_view> names(allowed);
+  std::vector<std::string_view> names(allowed.begin(), allowed.end());
+  names.insert(names.end(), more.begin(), more.end());
   for (const yaml::Entry& entry : node.entries()) {
     bool known = false;
-    for (std::string_view name : allowed) known = known || entry.key == name;
+    for (std::string_view name : names) known = known || entry.key == name;
     if (known) continue;
     std::string suggestion = Suggest(entry.key, names);
     std::string message = fmt::format("unknown key '{}' in {}", entry.key, what);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,12 @@ class Reader {
   // True if `node` is a mapping whose keys are all in `allowed`; reports a
   // non-mapping and each unknown key (with a suggestion) otherwise.
   bool Mapping(const yaml::Node& node, std::initializer_list<std::string_view> allowed,
-               std::string_view what);
+               std::string_view what) {
+    return Mapping(node, std::span(allowed.begin(), allowed.size()), {}, what);
+  }
+  // The same, for the keys of `allowed` and those of `more`.
+  bool Mapping(const yaml::Node& node, std::span<const std::string_view> allowed,
+               std::span<const std::string_view> more, std::string_view what);
   // The value of a key that must be present; reports its absence.
   const yaml::Node* Required(const yaml::Node& mapping, std::string_view key,
                              std::string_view what);

@@ -216,7 +216,7 @@ Result<DeliveryConfig> ParseDelivery(const std::string& path, std::string_view t
   }
   Checker c(path, fs, env);
   DeliveryConfig out;
-  if (!c.Keys(*root, "the file", {"version", "channels", "slack_commands"})) {
+  if (!c.Keys(*root, "the file", {"version", "channels", "slack_commands", "prometheus"})) {
     return std::unexpected(Error::InvalidArgument(c.Text()));
   }
   const Node* version = root->Find("version");
@@ -245,6 +245,30 @@ Result<DeliveryConfig> ParseDelivery(const std::string& path, std::string_view t
                {"signing_secret", "signing_secret_env", "signing_secret_file"})) {
       out.slack_signing_secret =
           c.Secret(*slack, "slack_commands", "signing_secret", false).value_or("");
+    }
+  }
+  if (const Node* prometheus = root->Find("prometheus")) {
+    if (c.Keys(*prometheus, "prometheus",
+               {"url", "bearer_token", "bearer_token_env", "bearer_token_file", "ca_file",
+                "timeout"})) {
+      MetricSourceSettings m;
+      const Node* url = prometheus->Find("url");
+      if (!url) c.Error(prometheus->mark(), "prometheus: url is required");
+      m.url = url ? c.Url(c.String(*url, "prometheus: url"), url->mark(), "prometheus").value_or("")
+                  : "";
+      m.bearer_token = c.Secret(*prometheus, "prometheus", "bearer_token", true).value_or("");
+      if (const Node* ca = prometheus->Find("ca_file")) {
+        m.ca_file = c.String(*ca, "prometheus: ca_file").value_or("");
+      }
+      if (const Node* timeout = prometheus->Find("timeout")) {
+        auto ms = timeout->IsScalar() ? ParseDuration(timeout->scalar()) : std::nullopt;
+        if (!ms || ms->count() <= 0 || ms->count() > 60'000) {
+          c.Error(timeout->mark(), "prometheus: timeout: expected a duration from 1ms to 60s");
+        } else {
+          m.timeout_ms = ms->count();
+        }
+      }
+      out.prometheus = std::move(m);
     }
   }
   if (!c.Ok()) return std::unexpected(Error::InvalidArgument(c.Text()));

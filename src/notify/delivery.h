@@ -23,6 +23,10 @@
 //       secret_env: HOOK_SECRET  # signs each body (notify/outbox.h)
 //   slack_commands:
 //     signing_secret_env: SLACK_SIGNING_SECRET
+//   prometheus:                  # the rollouts' metric source (canary.yml metrics)
+//     url: http://127.0.0.1:9090
+//     bearer_token_env: PROMETHEUS_TOKEN   # optional
+//     timeout: 5s                # one query; the default
 //
 // Every secret is given as NAME (in the file), NAME_env (an environment
 // variable) or NAME_file (a file holding it; surrounding white space is
@@ -53,9 +57,18 @@ struct ChannelDelivery {
   std::string from;  // email
 };
 
+// Where the rollouts' metric queries go (rollout/prometheus.h).
+struct MetricSourceSettings {
+  std::string url;
+  std::string bearer_token;
+  std::string ca_file;
+  int64_t timeout_ms = 5000;
+};
+
 struct DeliveryConfig {
   std::map<std::string, ChannelDelivery> channels;  // by channel id
   std::string slack_signing_secret;                 // empty: /slack/commands is off
+  std::optional<MetricSourceSettings> prometheus;   // absent: pushed metrics only
   // Channels of the governance with no delivery settings: their messages
   // are not composed. For the server's start-up warnings.
   std::vector<std::string> undelivered;

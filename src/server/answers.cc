@@ -18,6 +18,7 @@ HttpError HttpErrorOf(ErrorKind kind) {
     case ErrorKind::kNotFound:
       return {404, "not_found"};
     case ErrorKind::kAlreadyExists:
+    case ErrorKind::kConflict:
       return {409, "conflict"};
     case ErrorKind::kIo:
     case ErrorKind::kUnavailable:

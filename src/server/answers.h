@@ -32,7 +32,7 @@ struct HttpError {
 //   kInvalidArgument             400 invalid
 //   kPermissionDenied            403 forbidden
 //   kNotFound                    404 not_found
-//   kAlreadyExists               409 conflict
+//   kAlreadyExists, kConflict    409 conflict
 //   kCorruption, kInternal       500 internal
 //   kIo, kUnavailable            503 unavailable
 // A route that knows more refines the code, never the status, except where

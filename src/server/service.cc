@@ -99,6 +99,7 @@ Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Service::~Service() {
   Drain();
+  impl_->rollout_lane.reset();
   impl_->stop_lane.reset();
   impl_->state_lane.reset();
   impl_->read_lane.reset();
@@ -142,6 +143,16 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     sender = impl->network_sender.get();
   }
   impl->governance.store(std::move(shared));
+  if (delivery->prometheus) {
+    const notify::MetricSourceSettings& m = *delivery->prometheus;
+    impl->prometheus_client = net::NewCurlHttpClient(*options.fs);
+    impl->prometheus = std::make_unique<rollout::PrometheusSource>(
+        *impl->prometheus_client,
+        rollout::PrometheusConfig{.url = m.url,
+                                  .bearer_token = m.bearer_token,
+                                  .ca_file = m.ca_file,
+                                  .timeout = std::chrono::milliseconds(m.timeout_ms)});
+  }
   auto state = app::State::Open({.log = impl->log.get(),
                                  .clock = options.clock,
                                  .random = options.random,
@@ -220,11 +231,20 @@ void Service::Tick() {
   // On the stop lane, the one writer of the stops; a failed read is tried
   // again at the next tick.
   s.stop_lane->Post("system:refresh", [state = s.state.get()] { (void)state->RefreshStops(); });
+  // One evaluation round at a time: a round still running (a slow metric
+  // source) is not queued behind.
+  if (!s.evaluating.exchange(true)) {
+    s.rollout_lane->Post("system:rollouts", [&s] {
+      s.EvaluateRollouts();
+      s.evaluating.store(false);
+    });
+  }
 }
 
 void Service::Drain() {
   Impl& s = *impl_;
-  for (app::Lane* lane : {s.stop_lane.get(), s.state_lane.get(), s.read_lane.get()}) {
+  for (app::Lane* lane :
+       {s.stop_lane.get(), s.state_lane.get(), s.read_lane.get(), s.rollout_lane.get()}) {
     if (lane) lane->Drain();
   }
   {

@@ -23,7 +23,9 @@
 #include "core/mutex.h"
 #include "decision/engine.h"
 #include "governance/model.h"
+#include "net/http_client.h"
 #include "notify/notifier.h"
+#include "rollout/prometheus.h"
 #include "safety/stop.h"
 #include "server/answers.h"
 #include "server/service.h"
@@ -79,6 +81,10 @@ struct Service::Impl {
   app::StopBoard* stops = nullptr;  // read without a lock, written by the stop lane only
   app::Approvals* approvals = nullptr;
   app::DecisionStats* stats = nullptr;
+  // The metric source of the settings file's `prometheus`, or null (pushed
+  // values only). Its client lives as long as it.
+  std::unique_ptr<net::HttpClient> prometheus_client;
+  std::unique_ptr<rollout::PrometheusSource> prometheus;
   notify::Notifier* notifier = nullptr;
 
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
@@ -98,6 +104,10 @@ struct Service::Impl {
   std::unique_ptr<app::Lane> stop_lane = std::make_unique<app::Lane>();
   std::unique_ptr<app::Lane> state_lane = std::make_unique<app::Lane>();
   std::unique_ptr<app::Lane> read_lane = std::make_unique<app::Lane>();
+  // The rollouts' evaluations, so that a slow metric source delays nothing
+  // else; one tick's evaluation at a time.
+  std::unique_ptr<app::Lane> rollout_lane = std::make_unique<app::Lane>();
+  std::atomic<bool> evaluating{false};
 
   // --- service.cc: the service's life -------------------------------------
 
@@ -151,6 +161,18 @@ struct Service::Impl {
                       const std::function<void(Outcome)>& done);
 
   // --- stop_routes.cc ------------------------------------------------------
+
+  // --- rollout_routes.cc: rollouts and their incidents ---------------------
+
+  void PostRollout(Call& c);
+  void GetRollouts(Call& c);
+  void PostRolloutAction(Call& c);
+  void PushRolloutMetrics(Call& c);
+  void GetIncidents(Call& c);
+  void PostIncidentReview(Call& c);
+  // Evaluates the rollouts that are due (app::Rollouts::EvaluateDue), on
+  // the rollout lane, from the tick.
+  void EvaluateRollouts();
 
   void GetStop(Call& c);
   void PostStop(Call& c);

@@ -1,0 +1,692 @@
+#include "rollout/rollout.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <span>
+
+#include "core/json.h"
+
+namespace interlock::rollout {
+namespace {
+
+using governance::CheckSettings;
+using governance::Governance;
+using governance::TriggerAction;
+
+constexpr std::string_view kStateNames[] = {"progressing", "paused", "promoted", "rolled_back",
+                                            "aborted"};
+constexpr std::string_view kEffectNames[] = {"none",        "step",    "promoted",
+                                             "rolled_back", "blocked", "escalated",
+                                             "paused",      "resumed", "aborted"};
+constexpr std::string_view kRollbackWhen = "rollback_when";
+constexpr std::string_view kPromoteWhen = "promote_when";
+// Format of the state row; a row of another format is refused.
+constexpr int64_t kFormat = 1;
+
+std::string_view ActionName(TriggerAction a) {
+  switch (a) {
+    case TriggerAction::kRollback:
+      return "rollback";
+    case TriggerAction::kBlockAndRollback:
+      return "block_and_rollback";
+    case TriggerAction::kEscalateToHuman:
+      return "escalate_to_human";
+  }
+  return "rollback";
+}
+
+// What a check of a rollout is, as the governance defines it now.
+struct Definition {
+  const expr::Program* condition = nullptr;
+  CheckSettings settings;
+  std::string action;
+  std::optional<size_t> workflow;
+  std::vector<std::string> notification;
+};
+
+std::optional<Definition> Define(const Governance& g, const Rollout& r, const Check& c) {
+  const governance::CanaryStrategy* strategy = g.FindCanary(r.spec.strategy);
+  if (c.name == kRollbackWhen || c.name == kPromoteWhen) {
+    if (strategy == nullptr) return std::nullopt;
+    const auto& program = c.criterion ? strategy->promote_when : strategy->rollback_when;
+    if (!program) return std::nullopt;
+    return Definition{&*program, strategy->analysis, c.criterion ? "promote" : "rollback", {}, {}};
+  }
+  for (const governance::RollbackTrigger& t : g.rollback.triggers) {
+    if (t.name == c.name) {
+      return Definition{&t.condition, t.check, std::string(ActionName(t.action)), t.workflow,
+                        t.notification};
+    }
+  }
+  return std::nullopt;
+}
+
+void Note(Rollout& r, UnixMillis now, std::string event, std::string by, std::string why) {
+  r.history.push_back({now, std::move(event), r.state, r.step, std::move(by), std::move(why)});
+  r.updated_at = now;
+}
+
+// Moves to the next step, or promotes after the last.
+Effect Advance(Rollout& r, UnixMillis now, std::string by, std::string why) {
+  if (r.step + 1 >= r.steps.size()) {
+    r.state = RolloutState::kPromoted;
+    Note(r, now, "promoted", std::move(by), why);
+    return {Effect::Kind::kPromoted, "", std::move(why), {}, {}};
+  }
+  r.step += 1;
+  r.step_started_at = now;
+  Note(r, now, "step", std::move(by), why);
+  return {Effect::Kind::kStep, "", std::move(why), {}, {}};
+}
+
+std::string Finding(const Check& c) {
+  std::string values;
+  for (const MetricValue& v : c.values) {
+    if (!values.empty()) values += ", ";
+    values +=
+        v.value ? fmt::format("{} = {}", v.name, *v.value) : fmt::format("{}: no data", v.name);
+  }
+  return fmt::format("{} ({}){}", c.name, c.condition, values.empty() ? "" : ": " + values);
+}
+
+const governance::RoleSet* OverrideRoles(const Governance& g, std::string_view action) {
+  const governance::RolloutOverrides& o = g.rollout_overrides;
+  if (action == "promote") return &o.promote;
+  if (action == "abort") return &o.abort;
+  if (action == "pause") return &o.pause;
+  if (action == "resume") return &o.resume;
+  if (action == "skip_step") return &o.skip_step;
+  return nullptr;
+}
+
+// --- reading the state row ---------------------------------------------------
+
+Error Corrupt(std::string message) { return Error::Corruption("rollout: " + std::move(message)); }
+
+Result<json::ObjectReader> ObjectAt(json::Value v, std::string path,
+                                    std::span<const std::string_view> allowed) {
+  if (!v.is_object()) return std::unexpected(Corrupt(path + ": expected an object"));
+  auto o = json::ObjectReader::Make(v, std::move(path), "rollout", allowed);
+  if (!o) return std::unexpected(Corrupt(o.error().message()));
+  return o;
+}
+
+template <class T>
+Result<T> Wrap(Result<T> r) {
+  if (!r) return std::unexpected(Corrupt(r.error().message()));
+  return r;
+}
+
+Result<double> Number(const json::ObjectReader& o, std::string_view key) {
+  auto v = Wrap(o.OptionalNumber(key, -1e300, 1e300));
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return std::unexpected(Corrupt(o.Path(key) + ": required"));
+  return **v;
+}
+
+Result<int64_t> Int(const json::ObjectReader& o, std::string_view key) {
+  auto v = Number(o, key);
+  if (!v) return std::unexpected(v.error());
+  if (*v != std::floor(*v)) return std::unexpected(Corrupt(o.Path(key) + ": expected an integer"));
+  return static_cast<int64_t>(*v);
+}
+
+Result<std::string> Text(const json::ObjectReader& o, std::string_view key) {
+  auto v = Wrap(o.OptionalString(key));
+  if (!v) return std::unexpected(v.error());
+  return std::string(v->value_or(""));
+}
+
+Result<json::Value> Array(const json::ObjectReader& o, std::string_view key) {
+  auto v = o.Find(key);
+  if (!v || !v->is_array()) return std::unexpected(Corrupt(o.Path(key) + ": expected an array"));
+  return *v;
+}
+
+#define ROLLOUT_TRY(lhs, expr)                              \
+  do {                                                      \
+    auto _r = (expr);                                       \
+    if (!_r) return std::unexpected(std::move(_r.error())); \
+    lhs = std::move(*_r);                                   \
+  } while (false)
+
+#define ROLLOUT_OBJECT(name, value, path, keys)                  \
+  auto name##_read = ObjectAt((value), (path), (keys));          \
+  if (!name##_read) return std::unexpected(name##_read.error()); \
+  const json::ObjectReader& name = *name##_read
+
+#define ROLLOUT_ARRAY(name, object, key)                         \
+  auto name##_read = Array((object), (key));                     \
+  if (!name##_read) return std::unexpected(name##_read.error()); \
+  json::Value name = *name##_read
+
+Result<std::vector<Point>> Points(const json::ObjectReader& o, std::string_view key) {
+  std::vector<Point> out;
+  ROLLOUT_ARRAY(array, o, key);
+  for (json::Value p : array.elements()) {
+    if (!p.is_array() || p.size() != 2) {
+      return std::unexpected(Corrupt(o.Path(key) + ": expected [at, value] pairs"));
+    }
+    auto it = p.elements().begin();
+    json::Value at = *it++;
+    json::Value value = *it;
+    if (!at.is_number() || !value.is_number()) {
+      return std::unexpected(Corrupt(o.Path(key) + ": expected [at, value] numbers"));
+    }
+    out.push_back({static_cast<UnixMillis>(at.AsNumber()), value.AsNumber()});
+  }
+  return out;
+}
+
+Result<MetricValue> ReadValue(json::Value v, std::string path) {
+  static constexpr std::string_view kKeys[] = {"name", "value", "samples", "status", "detail"};
+  ROLLOUT_OBJECT(o, v, std::move(path), kKeys);
+  MetricValue m;
+  ROLLOUT_TRY(m.name, Text(o, "name"));
+  if (auto text = o.Find("value"); text && text->is_string()) {
+    if (text->AsString() != "+Inf" && text->AsString() != "-Inf") {
+      return std::unexpected(Corrupt(o.Path("value") + ": expected a number, +Inf or -Inf"));
+    }
+    m.value = text->AsString() == "+Inf" ? HUGE_VAL : -HUGE_VAL;
+  } else if (auto value = Wrap(o.OptionalNumber("value", -DBL_MAX, DBL_MAX)); !value) {
+    return std::unexpected(value.error());
+  } else {
+    m.value = *value;
+  }
+  int64_t samples = 0;
+  ROLLOUT_TRY(samples, Int(o, "samples"));
+  m.samples = static_cast<int>(samples);
+  std::string status;
+  ROLLOUT_TRY(status, Text(o, "status"));
+  m.status = status == "value"   ? ReadingStatus::kValue
+             : status == "error" ? ReadingStatus::kError
+                                 : ReadingStatus::kNoData;
+  ROLLOUT_TRY(m.detail, Text(o, "detail"));
+  return m;
+}
+
+}  // namespace
+
+std::string_view RolloutStateName(RolloutState s) { return kStateNames[static_cast<size_t>(s)]; }
+
+std::optional<RolloutState> ParseRolloutState(std::string_view name) {
+  for (size_t i = 0; i < std::size(kStateNames); ++i) {
+    if (kStateNames[i] == name) return static_cast<RolloutState>(i);
+  }
+  return std::nullopt;
+}
+
+bool IsFinal(RolloutState s) {
+  return s == RolloutState::kPromoted || s == RolloutState::kRolledBack ||
+         s == RolloutState::kAborted;
+}
+
+std::string_view EffectName(Effect::Kind k) { return kEffectNames[static_cast<size_t>(k)]; }
+
+Rollout Start(const Governance& g, const governance::CanaryStrategy& strategy, std::string id,
+              RolloutSpec spec, UnixMillis now) {
+  Rollout r;
+  r.id = std::move(id);
+  r.spec = std::move(spec);
+  r.spec.strategy = strategy.id;
+  r.steps = strategy.traffic_steps;
+  r.monitoring_ms = strategy.monitoring_duration.count();
+  r.interval_ms = strategy.interval.count();
+  r.created_at = r.step_started_at = r.updated_at = now;
+  r.next_evaluation_at = now + r.interval_ms;
+  auto add = [&](std::string name, bool criterion, const expr::Program& condition,
+                 std::string action, bool dry_run) {
+    Check c;
+    c.name = std::move(name);
+    c.criterion = criterion;
+    c.condition = condition.source();
+    c.action = std::move(action);
+    c.dry_run = dry_run;
+    c.thresholds = ThresholdsOf(condition, g.metric_names);
+    r.checks.push_back(std::move(c));
+  };
+  if (strategy.rollback_when) {
+    add(std::string(kRollbackWhen), false, *strategy.rollback_when, "rollback",
+        strategy.analysis.dry_run);
+  }
+  for (const governance::RollbackTrigger& t : g.rollback.triggers) {
+    add(t.name, false, t.condition, std::string(ActionName(t.action)), t.check.dry_run);
+  }
+  if (strategy.promote_when) {
+    add(std::string(kPromoteWhen), true, *strategy.promote_when, "promote",
+        strategy.analysis.dry_run);
+  }
+  Note(r, now, "started", r.spec.opened_by,
+       fmt::format("strategy {}, {} step{}", strategy.id, r.steps.size(),
+                   r.steps.size() == 1 ? "" : "s"));
+  return r;
+}
+
+Effect Evaluate(const Governance& g, Rollout& r, UnixMillis now, bool frozen) {
+  if (IsFinal(r.state)) return {};
+  r.evaluations += 1;
+  r.next_evaluation_at = now + r.interval_ms;
+  r.updated_at = now;
+  // The strongest firing trigger acts: block, then rollback, then escalate.
+  const Check* acting = nullptr;
+  std::optional<Definition> acting_definition;
+  auto strength = [](std::string_view action) {
+    return action == "block_and_rollback" ? 3 : action == "rollback" ? 2 : 1;
+  };
+  bool all_criteria_pass = true;
+  bool any_trigger_passes = false;
+  bool any_criterion = false;
+  for (Check& c : r.checks) {
+    std::optional<Definition> d = Define(g, r, c);
+    c.at = now;
+    if (!d) {
+      c.result = CheckResult::kError;
+      c.values.clear();
+      c.detail = "the governance no longer defines this check";
+      c.firing = false;
+      if (c.criterion) {
+        any_criterion = true;
+        all_criteria_pass = false;
+      }
+      continue;
+    }
+    CheckOutcome outcome =
+        rollout::Evaluate(*d->condition, g.metric_names, c.criterion, d->settings, r.metrics, now);
+    c.result = outcome.result;
+    c.values = std::move(outcome.values);
+    c.detail = std::move(outcome.detail);
+    c.dry_run = d->settings.dry_run;
+    c.action = d->action;
+    c.condition = d->condition->source();
+    c.thresholds = ThresholdsOf(*d->condition, g.metric_names);
+    if (c.criterion) {
+      any_criterion = true;
+      // A dry run records its result and never promotes.
+      all_criteria_pass = all_criteria_pass && c.result == CheckResult::kPass && !c.dry_run;
+      continue;
+    }
+    std::optional<bool> counted = Counted(*c.result, d->settings, false);
+    any_trigger_passes = any_trigger_passes || c.result == CheckResult::kPass;
+    if (counted) {
+      c.recent.push_back(*counted);
+      size_t keep = static_cast<size_t>(d->settings.fail_n);
+      if (c.recent.size() > keep) {
+        c.recent.erase(c.recent.begin(), c.recent.end() - static_cast<std::ptrdiff_t>(keep));
+      }
+    }
+    c.firing = Fires(c.recent, d->settings);
+    if (c.firing && !c.dry_run &&
+        (acting == nullptr || strength(c.action) > strength(acting->action))) {
+      acting = &c;
+      acting_definition = std::move(d);
+    }
+  }
+  if (acting != nullptr) {
+    std::string why = Finding(*acting);
+    std::string by = "trigger:" + acting->name;
+    Effect e;
+    e.trigger = acting->name;
+    e.why = why;
+    e.notification = acting_definition->notification;
+    if (acting->action == "escalate_to_human") {
+      if (r.state == RolloutState::kPaused) return {};  // already waiting for people
+      r.state = RolloutState::kPaused;
+      e.kind = Effect::Kind::kEscalated;
+      e.workflow = acting_definition->workflow;
+      Note(r, now, "escalated", std::move(by), std::move(why));
+      return e;
+    }
+    r.state = RolloutState::kRolledBack;
+    e.kind =
+        acting->action == "block_and_rollback" ? Effect::Kind::kBlocked : Effect::Kind::kRolledBack;
+    Note(r, now, "rolled_back", std::move(by), std::move(why));
+    return e;
+  }
+  if (r.state != RolloutState::kProgressing || frozen) return {};
+  if (now - r.step_started_at < r.monitoring_ms) return {};
+  // Without a criterion, something must have been watched: a trigger that
+  // passes on data.
+  bool ready = any_criterion ? all_criteria_pass : any_trigger_passes;
+  if (!ready) return {};
+  return Advance(r, now, "analysis",
+                 any_criterion ? "promote_when passed after the monitoring duration"
+                               : "no trigger fired during the monitoring duration");
+}
+
+Result<Effect> Override(const Governance& g, Rollout& r, std::string_view action,
+                        const governance::Principal& actor, const std::string& rationale,
+                        UnixMillis now) {
+  const governance::RoleSet* roles = OverrideRoles(g, action);
+  if (roles == nullptr) {
+    return std::unexpected(Error::InvalidArgument(fmt::format(
+        "action: expected one of promote, abort, pause, resume, skip_step, found \"{}\"", action)));
+  }
+  if (actor.type != ActorType::kHuman || (actor.roles & *roles).none()) {
+    return std::unexpected(Error::PermissionDenied(fmt::format(
+        "{} may not {} a rollout: it takes a human holding one of: {}", actor.id, action,
+        roles->none() ? "(no role is named in canary.yml rollout_overrides)"
+                      : g.RoleNames(*roles))));
+  }
+  if (rationale.empty()) {
+    return std::unexpected(Error::InvalidArgument("rationale: required"));
+  }
+  if (IsFinal(r.state)) {
+    return std::unexpected(Error::Conflict(
+        fmt::format("rollout {} is {}: nothing can change it", r.id, RolloutStateName(r.state))));
+  }
+  std::string by = actor.id;
+  if (action == "promote") {
+    r.step = r.steps.size() - 1;
+    r.state = RolloutState::kPromoted;
+    Note(r, now, "promoted", std::move(by), rationale);
+    return Effect{Effect::Kind::kPromoted, "", rationale, {}, {}};
+  }
+  if (action == "abort") {
+    r.state = RolloutState::kAborted;
+    Note(r, now, "aborted", std::move(by), rationale);
+    return Effect{Effect::Kind::kAborted, "", rationale, {}, {}};
+  }
+  if (action == "pause") {
+    if (r.state == RolloutState::kPaused) {
+      return std::unexpected(Error::Conflict(fmt::format("rollout {} is already paused", r.id)));
+    }
+    r.state = RolloutState::kPaused;
+    Note(r, now, "paused", std::move(by), rationale);
+    return Effect{Effect::Kind::kPaused, "", rationale, {}, {}};
+  }
+  if (action == "resume") {
+    if (r.state != RolloutState::kPaused) {
+      return std::unexpected(Error::Conflict(fmt::format("rollout {} is not paused", r.id)));
+    }
+    r.state = RolloutState::kProgressing;
+    // Failures seen before the pause were judged by the person resuming:
+    // they do not fire a trigger again.
+    for (Check& c : r.checks) {
+      c.recent.clear();
+      c.firing = false;
+    }
+    // The step's monitoring starts again: what was seen before the pause
+    // does not count towards promotion.
+    r.step_started_at = now;
+    Note(r, now, "resumed", std::move(by), rationale);
+    return Effect{Effect::Kind::kResumed, "", rationale, {}, {}};
+  }
+  // skip_step
+  if (r.state != RolloutState::kProgressing) {
+    return std::unexpected(
+        Error::Conflict(fmt::format("rollout {} is paused: resume it first", r.id)));
+  }
+  return Advance(r, now, std::move(by), rationale);
+}
+
+int64_t LongestWindow(const Governance& g, const Rollout& r) {
+  int64_t longest = 0;
+  for (const Check& c : r.checks) {
+    if (auto d = Define(g, r, c)) longest = std::max(longest, d->settings.window.count());
+  }
+  return longest;
+}
+
+nlohmann::ordered_json ToJson(const Rollout& r) {
+  using json = nlohmann::ordered_json;
+  json checks = json::array();
+  for (const Check& c : r.checks) {
+    json values = json::array();
+    for (const MetricValue& v : c.values) {
+      json value = {{"name", v.name}};
+      if (!v.value) {
+        value["value"] = nullptr;
+      } else if (std::isinf(*v.value)) {
+        value["value"] = *v.value > 0 ? "+Inf" : "-Inf";  // JSON has no infinity
+      } else {
+        value["value"] = *v.value;
+      }
+      value["samples"] = v.samples;
+      value["status"] = ReadingStatusName(v.status);
+      value["detail"] = v.detail;
+      values.push_back(std::move(value));
+    }
+    json thresholds = json::array();
+    for (const MetricThreshold& t : c.thresholds) {
+      thresholds.push_back({{"metric", t.metric}, {"op", t.op}, {"value", t.value}});
+    }
+    json recent = json::array();
+    for (bool failed : c.recent) recent.push_back(failed);
+    checks.push_back({{"name", c.name},
+                      {"kind", c.criterion ? "criterion" : "trigger"},
+                      {"condition", c.condition},
+                      {"action", c.action},
+                      {"dry_run", c.dry_run},
+                      {"result", c.result ? json(CheckResultName(*c.result)) : json(nullptr)},
+                      {"at", c.at},
+                      {"values", std::move(values)},
+                      {"thresholds", std::move(thresholds)},
+                      {"detail", c.detail},
+                      {"recent_failures", std::move(recent)},
+                      {"firing", c.firing}});
+  }
+  json history = json::array();
+  for (const HistoryEntry& h : r.history) {
+    history.push_back({{"at", h.at},
+                       {"event", h.event},
+                       {"state", RolloutStateName(h.state)},
+                       {"step", h.step + 1},
+                       {"by", h.by},
+                       {"why", h.why}});
+  }
+  json metrics = json::object();
+  for (const auto& [name, series] : r.metrics) {
+    json canary = json::array();
+    for (const Point& p : series.canary) canary.push_back({p.at, p.value});
+    json baseline = json::array();
+    for (const Point& p : series.baseline) baseline.push_back({p.at, p.value});
+    metrics[name] = {{"canary", std::move(canary)},
+                     {"baseline", std::move(baseline)},
+                     {"missing_at", series.missing_at},
+                     {"missing", ReadingStatusName(series.missing)},
+                     {"missing_detail", series.missing_detail}};
+  }
+  json steps = json::array();
+  for (double s : r.steps) steps.push_back(std::round(s * 1e6) / 1e4);
+  json spec = {{"service", r.spec.service}, {"environment", r.spec.environment},
+               {"version", r.spec.version}, {"baseline_version", r.spec.baseline_version},
+               {"risk", r.spec.risk},       {"opened_by", r.spec.opened_by}};
+  spec["audit_index"] = r.spec.audit_index ? json(*r.spec.audit_index) : json(nullptr);
+  spec["approval_id"] = r.spec.approval_id.empty() ? json(nullptr) : json(r.spec.approval_id);
+  return {{"format", kFormat},
+          {"id", r.id},
+          {"state", RolloutStateName(r.state)},
+          {"strategy", r.spec.strategy},
+          {"step", r.step + 1},
+          {"steps", steps.size()},
+          {"traffic_steps", std::move(steps)},
+          {"traffic_percent", std::round(r.traffic() * 1e6) / 1e4},
+          {"monitoring_ms", r.monitoring_ms},
+          {"interval_ms", r.interval_ms},
+          {"created_at", r.created_at},
+          {"step_started_at", r.step_started_at},
+          {"next_evaluation_at", IsFinal(r.state) ? json(nullptr) : json(r.next_evaluation_at)},
+          {"updated_at", r.updated_at},
+          {"evaluations", r.evaluations},
+          {"change", std::move(spec)},
+          {"checks", std::move(checks)},
+          {"history", std::move(history)},
+          {"metrics", std::move(metrics)}};
+}
+
+Result<Rollout> RolloutFromJson(std::string_view text) {
+  auto doc = json::Parse(text, {.subject = "rollout", .max_bytes = size_t{64} << 20});
+  if (!doc) return std::unexpected(Corrupt(doc.error().message()));
+  static constexpr std::string_view kKeys[] = {"format",
+                                               "id",
+                                               "state",
+                                               "strategy",
+                                               "step",
+                                               "steps",
+                                               "traffic_steps",
+                                               "traffic_percent",
+                                               "monitoring_ms",
+                                               "interval_ms",
+                                               "created_at",
+                                               "step_started_at",
+                                               "next_evaluation_at",
+                                               "updated_at",
+                                               "evaluations",
+                                               "change",
+                                               "checks",
+                                               "history",
+                                               "metrics"};
+  ROLLOUT_OBJECT(o, doc->root(), "", kKeys);
+  int64_t format = 0;
+  ROLLOUT_TRY(format, Int(o, "format"));
+  if (format != kFormat) {
+    return std::unexpected(Corrupt(fmt::format(
+        "format: this Interlock reads rollout records of format {}, found {}", kFormat, format)));
+  }
+  Rollout r;
+  ROLLOUT_TRY(r.id, Text(o, "id"));
+  std::string state;
+  ROLLOUT_TRY(state, Text(o, "state"));
+  auto parsed_state = ParseRolloutState(state);
+  if (!parsed_state) return std::unexpected(Corrupt(fmt::format("state: unknown \"{}\"", state)));
+  r.state = *parsed_state;
+  ROLLOUT_TRY(r.spec.strategy, Text(o, "strategy"));
+  ROLLOUT_ARRAY(steps, o, "traffic_steps");
+  for (json::Value s : steps.elements()) {
+    if (!s.is_number()) return std::unexpected(Corrupt("traffic_steps: expected numbers"));
+    r.steps.push_back(s.AsNumber() / 100);
+  }
+  int64_t step = 0;
+  ROLLOUT_TRY(step, Int(o, "step"));
+  if (step < 1 || static_cast<size_t>(step) > r.steps.size()) {
+    return std::unexpected(
+        Corrupt(fmt::format("step: {} is not one of the {} steps", step, r.steps.size())));
+  }
+  r.step = static_cast<size_t>(step - 1);
+  ROLLOUT_TRY(r.monitoring_ms, Int(o, "monitoring_ms"));
+  ROLLOUT_TRY(r.interval_ms, Int(o, "interval_ms"));
+  ROLLOUT_TRY(r.created_at, Int(o, "created_at"));
+  ROLLOUT_TRY(r.step_started_at, Int(o, "step_started_at"));
+  if (!IsFinal(r.state)) ROLLOUT_TRY(r.next_evaluation_at, Int(o, "next_evaluation_at"));
+  ROLLOUT_TRY(r.updated_at, Int(o, "updated_at"));
+  int64_t evaluations = 0;
+  ROLLOUT_TRY(evaluations, Int(o, "evaluations"));
+  r.evaluations = static_cast<uint64_t>(evaluations);
+
+  static constexpr std::string_view kSpecKeys[] = {"service",          "environment", "version",
+                                                   "baseline_version", "risk",        "opened_by",
+                                                   "audit_index",      "approval_id"};
+  auto change_value = o.Find("change");
+  if (!change_value) return std::unexpected(Corrupt("change: required"));
+  ROLLOUT_OBJECT(spec, *change_value, "change", kSpecKeys);
+  ROLLOUT_TRY(r.spec.service, Text(spec, "service"));
+  ROLLOUT_TRY(r.spec.environment, Text(spec, "environment"));
+  ROLLOUT_TRY(r.spec.version, Text(spec, "version"));
+  ROLLOUT_TRY(r.spec.baseline_version, Text(spec, "baseline_version"));
+  ROLLOUT_TRY(r.spec.risk, Text(spec, "risk"));
+  ROLLOUT_TRY(r.spec.opened_by, Text(spec, "opened_by"));
+  ROLLOUT_TRY(r.spec.approval_id, Text(spec, "approval_id"));
+  if (spec.Find("audit_index")) {
+    int64_t index = 0;
+    ROLLOUT_TRY(index, Int(spec, "audit_index"));
+    r.spec.audit_index = static_cast<uint64_t>(index);
+  }
+
+  ROLLOUT_ARRAY(checks, o, "checks");
+  size_t i = 0;
+  for (json::Value item : checks.elements()) {
+    static constexpr std::string_view kCheckKeys[] = {
+        "name", "kind",   "condition",  "action", "dry_run",         "result",
+        "at",   "values", "thresholds", "detail", "recent_failures", "firing"};
+    std::string path = fmt::format("checks[{}]", i++);
+    ROLLOUT_OBJECT(co, item, path, kCheckKeys);
+    Check c;
+    ROLLOUT_TRY(c.name, Text(co, "name"));
+    std::string kind;
+    ROLLOUT_TRY(kind, Text(co, "kind"));
+    c.criterion = kind == "criterion";
+    ROLLOUT_TRY(c.condition, Text(co, "condition"));
+    ROLLOUT_TRY(c.action, Text(co, "action"));
+    auto dry = Wrap(co.OptionalBool("dry_run"));
+    if (!dry) return std::unexpected(dry.error());
+    c.dry_run = dry->value_or(false);
+    std::string result;
+    ROLLOUT_TRY(result, Text(co, "result"));
+    if (!result.empty()) {
+      c.result = ParseCheckResult(result);
+      if (!c.result) return std::unexpected(Corrupt(path + ".result: unknown \"" + result + "\""));
+    }
+    ROLLOUT_TRY(c.at, Int(co, "at"));
+    ROLLOUT_ARRAY(values, co, "values");
+    size_t j = 0;
+    for (json::Value v : values.elements()) {
+      MetricValue m;
+      ROLLOUT_TRY(m, ReadValue(v, fmt::format("{}.values[{}]", path, j++)));
+      c.values.push_back(std::move(m));
+    }
+    ROLLOUT_ARRAY(thresholds, co, "thresholds");
+    for (json::Value t : thresholds.elements()) {
+      static constexpr std::string_view kThresholdKeys[] = {"metric", "op", "value"};
+      ROLLOUT_OBJECT(to, t, path + ".thresholds", kThresholdKeys);
+      MetricThreshold m;
+      ROLLOUT_TRY(m.metric, Text(to, "metric"));
+      ROLLOUT_TRY(m.op, Text(to, "op"));
+      ROLLOUT_TRY(m.value, Number(to, "value"));
+      c.thresholds.push_back(std::move(m));
+    }
+    ROLLOUT_TRY(c.detail, Text(co, "detail"));
+    ROLLOUT_ARRAY(recent, co, "recent_failures");
+    for (json::Value f : recent.elements()) {
+      if (!f.is_bool())
+        return std::unexpected(Corrupt(path + ".recent_failures: expected booleans"));
+      c.recent.push_back(f.AsBool());
+    }
+    auto firing = Wrap(co.OptionalBool("firing"));
+    if (!firing) return std::unexpected(firing.error());
+    c.firing = firing->value_or(false);
+    r.checks.push_back(std::move(c));
+  }
+
+  ROLLOUT_ARRAY(history, o, "history");
+  for (json::Value item : history.elements()) {
+    static constexpr std::string_view kHistoryKeys[] = {"at",   "event", "state",
+                                                        "step", "by",    "why"};
+    ROLLOUT_OBJECT(ho, item, "history", kHistoryKeys);
+    HistoryEntry h;
+    ROLLOUT_TRY(h.at, Int(ho, "at"));
+    ROLLOUT_TRY(h.event, Text(ho, "event"));
+    std::string s;
+    ROLLOUT_TRY(s, Text(ho, "state"));
+    h.state = ParseRolloutState(s).value_or(RolloutState::kProgressing);
+    int64_t hs = 1;
+    ROLLOUT_TRY(hs, Int(ho, "step"));
+    h.step = static_cast<size_t>(std::max<int64_t>(hs, 1) - 1);
+    ROLLOUT_TRY(h.by, Text(ho, "by"));
+    ROLLOUT_TRY(h.why, Text(ho, "why"));
+    r.history.push_back(std::move(h));
+  }
+
+  auto metrics = o.Find("metrics");
+  if (!metrics || !metrics->is_object())
+    return std::unexpected(Corrupt("metrics: expected an object"));
+  for (json::Member m : metrics->members()) {
+    static constexpr std::string_view kSeriesKeys[] = {"canary", "baseline", "missing_at",
+                                                       "missing", "missing_detail"};
+    ROLLOUT_OBJECT(so, m.value(), "metrics." + std::string(m.key), kSeriesKeys);
+    MetricSeries s;
+    ROLLOUT_TRY(s.canary, Points(so, "canary"));
+    ROLLOUT_TRY(s.baseline, Points(so, "baseline"));
+    ROLLOUT_TRY(s.missing_at, Int(so, "missing_at"));
+    std::string missing;
+    ROLLOUT_TRY(missing, Text(so, "missing"));
+    s.missing = missing == "error" ? ReadingStatus::kError : ReadingStatus::kNoData;
+    ROLLOUT_TRY(s.missing_detail, Text(so, "missing_detail"));
+    r.metrics.emplace(std::string(m.key), std::move(s));
+  }
+  return r;
+}
+
+}  // namespace interlock::rollout
