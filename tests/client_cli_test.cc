@@ -296,6 +296,60 @@ TEST_F(ClientCliTest, ApprovalIsListedShownAndApprovedByTwo) {
   EXPECT_EQ(missing.err, "error: no approval apr_none\n");
 }
 
+TEST_F(ClientCliTest, RolloutsAreListedShownSteeredAndReviewed) {
+  Serve();
+  std::string approval = RaiseApproval();
+  ExpectOneLine(As("bob", {"approvals", "approve", approval, "--rationale", "ok"}));
+  ExpectOneLine(As("carol", {"approvals", "approve", approval, "--rationale", "ok"}));
+  auto post = [&](const std::string& target, const json& body) {
+    net::HttpCall call{.method = "POST",
+                       .url = url_ + target,
+                       .headers = {{"Authorization", "Bearer " + Token("alice")},
+                                   {"Content-Type", "application/json"}},
+                       .body = body.dump()};
+    auto answer = net::NewCurlHttpClient()->Send(call);
+    EXPECT_TRUE(answer.has_value());
+    return answer ? json::parse(answer->body, nullptr, false) : json();
+  };
+  json opened = post("/v1/rollouts", {{"approval_id", approval}});
+  std::string id = opened.value("id", "");
+  ASSERT_FALSE(id.empty()) << opened.dump();
+
+  Ran listed = As("bob", {"rollout", "list", "--state", "progressing"});
+  ExpectOneLine(listed);
+  ASSERT_EQ(listed.Json()["rollouts"].size(), 1u);
+  EXPECT_EQ(listed.Json()["rollouts"][0]["id"], id);
+  Ran shown = As("bob", {"rollout", "show", id});
+  ExpectOneLine(shown);
+  EXPECT_EQ(shown.Json()["change"]["approval_id"], approval);
+
+  Ran denied = As("alice", {"rollout", "pause", id, "--rationale", "mine"});
+  EXPECT_EQ(denied.code, kExitInvalid);
+  EXPECT_EQ(denied.err,
+            "error: alice may not pause a rollout: it takes a human holding one of: "
+            "on-call-engineer, engineering-lead, security-lead\n");
+  ExpectOneLine(As("carol", {"rollout", "pause", id, "--rationale", "a dashboard is red"}));
+  Ran resumed = As("carol", {"rollout", "resume", id, "--rationale", "false alarm"});
+  ExpectOneLine(resumed);
+  EXPECT_EQ(resumed.Json()["state"], "progressing");
+
+  // Health checks fail: the next evaluation rolls it back and opens an incident.
+  post("/v1/rollouts/" + id + "/metrics", {{"metrics", {{"consecutive_failures", 9}}}});
+  clock_.Advance(60'000);
+  service_->Tick();
+  service_->Drain();
+  EXPECT_EQ(As("bob", {"rollout", "show", id}).Json()["state"], "rolled_back");
+  Ran incidents = As("bob", {"rollout", "incidents"});
+  ExpectOneLine(incidents);
+  ASSERT_EQ(incidents.Json()["incidents"].size(), 1u);
+  std::string incident = incidents.Json()["incidents"][0]["id"];
+  Ran reviewed = As("dave", {"rollout", "review", incident, "--root-cause", "a slow query",
+                             "--actions", "index added"});
+  ExpectOneLine(reviewed);
+  EXPECT_EQ(reviewed.Json()["state"], "reviewed");
+  EXPECT_EQ(reviewed.Json()["reviewed_by"], "dave");
+}
+
 TEST_F(ClientCliTest, ChangesAreRequestedResubmittedDelegatedAndEscalated) {
   Serve();
   std::string id = RaiseApproval();

@@ -96,6 +96,29 @@ TEST_F(RolloutServerTest, ARolloutOfAnAllowedChangeIsRolledBackByATriggerAndOpen
   ASSERT_EQ(entries["entries"].size(), 1u) << entries.dump();
 }
 
+TEST_F(RolloutServerTest, AnEscalationPausesTheRolloutAndOpensAnApprovalInItsWorkflow) {
+  std::string id = Body(Open({{"audit_index", Allowed("1.0.1")}}))["id"];
+  ASSERT_EQ(Push(id, {{"metrics", {{"ai_agent_confidence", 0.2}}}}).status, 200);
+  Advance(30'000);
+  json paused = Get(id);
+  EXPECT_EQ(paused["state"], "paused");
+  EXPECT_EQ(paused["history"].back()["by"], "trigger:ai_agent_anomaly");
+  ASSERT_TRUE(paused["escalation"].is_string()) << paused.dump(2);
+  std::string approval = paused["escalation"];
+  json request = Body(Call("GET", "/v1/approvals/" + approval, "dave"));
+  EXPECT_EQ(request["state"], "pending") << request.dump(2);
+  EXPECT_EQ(request["workflow"], "high_risk_change");
+  EXPECT_EQ(request["change"]["service"], "api");
+  // A later evaluation that fires again opens nothing more.
+  Advance(30'000);
+  EXPECT_EQ(Get(id)["escalation"], approval);
+  // Resumed by a person, the rollout goes on and forgets the escalation.
+  HttpAnswer resumed =
+      Call("POST", "/v1/rollouts/" + id + "/resume", "carol", R"({"rationale": "agent fixed"})");
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_TRUE(Body(resumed)["escalation"].is_null());
+}
+
 TEST_F(RolloutServerTest, OnlyAnAllowedDecisionOpensARollout) {
   // Production for a human: approval required.
   HttpAnswer d = Decide("alice", Request("alice", "human", "production", "1.0.0", "2.0.0"));

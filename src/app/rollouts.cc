@@ -333,16 +333,32 @@ Result<Rollout> Rollouts::Open(const governance::Governance& g, const governance
   return r;
 }
 
-Result<void> Rollouts::Commit(const governance::Governance& g, const Rollout& r,
-                              const Effect& effect, std::string_view actor_id,
-                              std::string_view actor_type, std::string_view event_type) {
+Result<Rollouts::Pending> Rollouts::Prepare(const governance::Governance& g, Rollout r,
+                                            const Effect& effect, std::string_view actor_id,
+                                            std::string_view actor_type,
+                                            std::string_view event_type) {
   UnixMillis now = clock_.Now();
+  // An escalation opens its approval in the same commit.
+  std::vector<audit::Event> escalation_events;
+  std::vector<audit::StateChange> escalation_changes;
+  std::vector<notify::Message> messages;
+  std::function<void()> committed;
+  if (effect.kind == Effect::Kind::kEscalated && effect.workflow && lookup_.escalate) {
+    auto escalation = lookup_.escalate(g, r, *effect.workflow, effect.why);
+    if (!escalation) return std::unexpected(escalation.error());
+    r.escalation = escalation->approval_id;
+    escalation_events = std::move(escalation->events);
+    escalation_changes = std::move(escalation->changes);
+    messages = std::move(escalation->messages);
+    committed = std::move(escalation->committed);
+  }
   std::vector<audit::Event> events;
   auto event = MakeEvent(RolloutEvent(r, effect, actor_id, actor_type, event_type), now);
   if (!event) return std::unexpected(event.error());
   events.push_back(std::move(*event));
+  for (audit::Event& e : escalation_events) events.push_back(std::move(e));
   std::vector<audit::StateChange> changes = {Row(r)};
-  std::vector<notify::Message> messages;
+  for (audit::StateChange& c : escalation_changes) changes.push_back(std::move(c));
   std::optional<Incident> incident;
   bool rolled_back =
       effect.kind == Effect::Kind::kRolledBack || effect.kind == Effect::Kind::kBlocked;
@@ -392,20 +408,36 @@ Result<void> Rollouts::Commit(const governance::Governance& g, const Rollout& r,
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     auto composed = notifier_.Compose(g, an, targets);
     if (!composed) return std::unexpected(composed.error());
-    messages = std::move(*composed);
-    for (const notify::Message& m : messages) changes.push_back(notify::Notifier::Row(m));
+    for (notify::Message& m : *composed) {
+      changes.push_back(notify::Notifier::Row(m));
+      messages.push_back(std::move(m));
+    }
   }
-  auto appended = log_.Commit(std::move(events), std::move(changes));
+  return Pending{std::move(r),        std::move(events),   std::move(changes),
+                 std::move(messages), std::move(incident), std::move(committed)};
+}
+
+void Rollouts::Apply(Pending& p) {
+  if (rollout::IsFinal(p.rollout.state)) {
+    active_.erase(p.rollout.id);
+  } else {
+    active_.insert_or_assign(p.rollout.id, std::move(p.rollout));
+  }
+  if (p.incident) incidents_.emplace(p.incident->id, std::move(*p.incident));
+  if (p.committed) p.committed();
+  notifier_.Enqueue(std::move(p.messages));
+}
+
+Result<void> Rollouts::Commit(const governance::Governance& g, const Rollout& r,
+                              const Effect& effect, std::string_view actor_id,
+                              std::string_view actor_type, std::string_view event_type) {
+  auto pending = Prepare(g, r, effect, actor_id, actor_type, event_type);
+  if (!pending) return std::unexpected(pending.error());
+  auto appended = log_.Commit(std::move(pending->events), std::move(pending->changes));
   if (!appended) {
     return std::unexpected(Error::NotRecorded("the rollout was not changed", appended.error()));
   }
-  if (rollout::IsFinal(r.state)) {
-    active_.erase(r.id);
-  } else {
-    active_.insert_or_assign(r.id, r);
-  }
-  if (incident) incidents_.emplace(incident->id, std::move(*incident));
-  notifier_.Enqueue(std::move(messages));
+  Apply(*pending);
   return Ok();
 }
 
@@ -515,8 +547,11 @@ size_t Rollouts::EvaluateDue(const governance::Governance& g, const MetricSource
       }
     }
   }
-  size_t evaluated = 0;
   MutexLock lock(&mu_);
+  // Every evaluation of the round is submitted at once, so that the audit
+  // log's group commit makes them durable together; memory follows each
+  // one that is.
+  std::vector<Pending> pending;
   for (const Rollout& seen : due) {
     auto it = active_.find(seen.id);
     if (it == active_.end() || it->second.next_evaluation_at > now) continue;
@@ -532,7 +567,30 @@ size_t Rollouts::EvaluateDue(const governance::Governance& g, const MetricSource
                                  ? "rollout_evaluated"
                                  : fmt::format("rollout_{}", rollout::EffectName(effect.kind));
     if (effect.kind == Effect::Kind::kStep) event_type = "rollout_step_promoted";
-    if (Commit(g, next, effect, "interlock", "service", event_type)) ++evaluated;
+    auto prepared = Prepare(g, std::move(next), effect, "interlock", "service", event_type);
+    if (prepared) pending.push_back(std::move(*prepared));
+  }
+  Mutex done_mu;
+  CondVar done_cv;
+  size_t outstanding = pending.size();
+  std::vector<char> durable(pending.size(), 0);
+  for (size_t i = 0; i < pending.size(); ++i) {
+    log_.CommitAsync(std::move(pending[i].events), std::move(pending[i].changes),
+                     [&, i](Result<std::vector<audit::Appended>> result) {
+                       MutexLock done(&done_mu);
+                       durable[i] = result.has_value();
+                       if (--outstanding == 0) done_cv.SignalAll();
+                     });
+  }
+  {
+    MutexLock done(&done_mu);
+    while (outstanding != 0) done_cv.Wait(&done_mu);
+  }
+  size_t evaluated = 0;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (!durable[i]) continue;  // not durable: memory stays as it was, due again
+    Apply(pending[i]);
+    ++evaluated;
   }
   // Reviews past their deadline are escalated once.
   for (auto& [id, i] : incidents_) {

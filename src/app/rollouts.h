@@ -91,13 +91,30 @@ using MetricSource = std::function<rollout::Reading(const std::string& query, Un
 
 class Rollouts {
  public:
-  // Reads what a change was: the decision at an audit index, or an approval.
+  // An approval request an escalate_to_human trigger opens, ready to be
+  // committed with the rollout's change: its id, audit events, rows and
+  // messages, and what to call once they are durable.
+  struct Escalation {
+    std::string approval_id;
+    std::vector<audit::Event> events;
+    std::vector<audit::StateChange> changes;
+    std::vector<notify::Message> messages;
+    std::function<void()> committed;
+  };
+
+  // Reads what a change was (the decision at an audit index, or an
+  // approval), and opens the approval an escalation asks for.
   struct ChangeLookup {
     // The decision event (canonical JSON) at `index`, or kNotFound.
     std::function<Result<std::string>(uint64_t index)> decision;
     // The approved request's change (opened_by: its requester); kNotFound,
     // or kConflict when it is not approved.
     std::function<Result<rollout::RolloutSpec>(const std::string& id)> approval;
+    // An approval request in workflow `workflow` of `g` for rollout `r`,
+    // which a trigger paused because `why`.
+    std::function<Result<Escalation>(const governance::Governance& g, const rollout::Rollout& r,
+                                     size_t workflow, const std::string& why)>
+        escalate;
   };
 
   // Each must outlive the Rollouts.
@@ -157,6 +174,24 @@ class Rollouts {
   static audit::StateChange Row(const Incident& i);
 
  private:
+  // A change ready to commit: the rollout as it will be, its events and
+  // rows (the rollout's, an incident's, the messages'), and what memory
+  // takes in once they are durable.
+  struct Pending {
+    rollout::Rollout rollout;
+    std::vector<audit::Event> events;
+    std::vector<audit::StateChange> changes;
+    std::vector<notify::Message> messages;
+    std::optional<Incident> incident;
+    std::function<void()> committed;  // an escalation's approval, once durable
+  };
+  // The change of `r` by `effect`: its event (with an incident's when it
+  // rolled back) and the messages that announce it.
+  Result<Pending> Prepare(const governance::Governance& g, rollout::Rollout r,
+                          const rollout::Effect& effect, std::string_view actor_id,
+                          std::string_view actor_type, std::string_view event_type) REQUIRES(mu_);
+  // Memory after `p` is durable.
+  void Apply(Pending& p) REQUIRES(mu_);
   // Commits `r` with the event of `effect` (and an incident and messages
   // when it rolled back), then keeps memory in step. kNotRecorded if the
   // log could not make it durable; memory is then as it was.

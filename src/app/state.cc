@@ -65,6 +65,10 @@ Result<std::unique_ptr<State>> State::Open(StateOptions options) {
     spec.opened_by = a.requester;
     return spec;
   };
+  lookup.escalate = [self = s.get()](const governance::Governance& g, const rollout::Rollout& r,
+                                     size_t workflow, const std::string& why) {
+    return self->Escalate(g, r, workflow, why);
+  };
   s->rollouts_ =
       std::make_unique<Rollouts>(log, *o.clock, *o.random, *s->notifier_, std::move(lookup));
   if (auto ok = s->rollouts_->Load(); !ok) return std::unexpected(ok.error());
@@ -72,6 +76,52 @@ Result<std::unique_ptr<State>> State::Open(StateOptions options) {
 }
 
 void State::StartDelivery() { notifier_->Start(); }
+
+Result<Rollouts::Escalation> State::Escalate(const governance::Governance& g,
+                                             const rollout::Rollout& r, size_t workflow,
+                                             const std::string& why) {
+  UnixMillis now = options_.clock->Now();
+  // The change under review: the rollout's, asked for by whoever opened it.
+  decision::Request request;
+  const governance::Principal* opener = g.FindPrincipal(r.spec.opened_by);
+  request.actor_given = true;
+  request.actor_id = opener ? opener->id : "interlock";
+  request.actor_type = opener ? opener->type : ActorType::kService;
+  request.environment =
+      ParseEnum<Environment>(r.spec.environment).value_or(Environment::kProduction);
+  request.service = r.spec.service;
+  if (!r.spec.version.empty()) request.version = r.spec.version;
+  if (!r.spec.baseline_version.empty()) request.previous_version = r.spec.baseline_version;
+  request.summary = fmt::format("Rollout {} paused by a trigger: {}", r.id, why);
+  if (request.actor_type == ActorType::kAiAgent) request.ai_rationale = why;
+  decision::Decision d;
+  d.kind = DecisionKind::kRequireApproval;
+  d.risk = ParseEnum<RiskLevel>(r.spec.risk).value_or(RiskLevel::kHigh);
+  d.approvals.count = g.workflows[workflow].required_approvers;
+  d.eligible_roles = g.workflows[workflow].approver_roles;
+  d.workflow = workflow;
+  std::array<uint8_t, 8> bytes;
+  if (auto ok = options_.random->Fill(bytes); !ok) return std::unexpected(ok.error());
+  auto opened = workflow::Open(g, request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
+  if (!opened) {
+    return std::unexpected(
+        Error::InvalidArgument("the escalation cannot be opened: " + opened.error().message()));
+  }
+  auto messages = AnnounceApproval(g, opened->request, opened->notifications);
+  if (!messages) return std::unexpected(messages.error());
+  auto event = audit::MakeEvent(std::move(opened->audit_event), now);
+  if (!event) return std::unexpected(Error::Internal(event.error().message()));
+  Rollouts::Escalation e;
+  e.approval_id = opened->request.id;
+  e.events.push_back(std::move(*event));
+  e.changes.push_back(Approvals::Row(opened->request));
+  for (const notify::Message& m : *messages) e.changes.push_back(notify::Notifier::Row(m));
+  e.messages = std::move(*messages);
+  e.committed = [approvals = approvals_.get(), request = std::move(opened->request)]() mutable {
+    approvals->Opened(std::move(request));
+  };
+  return e;
+}
 
 void State::RecordDecision(const governance::Governance& g, const decision::Request& request,
                            const decision::Decision& d, const std::string& why,

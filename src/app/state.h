@@ -168,6 +168,10 @@ class State {
 
  private:
   explicit State(StateOptions options);
+  // The approval request a rollout's escalate_to_human trigger opens in
+  // workflow `workflow`, for Rollouts to commit with the rollout's pause.
+  Result<Rollouts::Escalation> Escalate(const governance::Governance& g, const rollout::Rollout& r,
+                                        size_t workflow, const std::string& why);
   // Stores `t`'s request with its audit event and its notifications;
   // kNotRecorded when the log could not make them durable.
   Result<audit::Appended> CommitApproval(const governance::Governance& g,

@@ -1,4 +1,4 @@
-// `interlock stop ...` and `interlock approvals ...`: clients of a running
+// `interlock stop ...`, `interlock approvals ...` and `interlock rollout ...`: clients of a running
 // `interlock serve`. Each sends one request as the principal of its token and
 // prints the server's JSON answer; the server decides who may do what.
 #include "cli/cli.h"
@@ -37,6 +37,7 @@ struct ClientFlags {
   std::string id;
   std::string rationale;
   std::string to;
+  std::string actions_taken;  // a rollback's review
 };
 
 struct ApiRequest {
@@ -187,6 +188,14 @@ const ApprovalAction kApprovalActions[] = {
     {"resubmit", "resubmit", "Resubmit an approval request after changes (its requester)"},
 };
 
+const ApprovalAction kRolloutActions[] = {
+    {"promote", "promote", "Promote a rollout to all traffic now"},
+    {"abort", "abort", "Abort a rollout"},
+    {"pause", "pause", "Pause a rollout where it is"},
+    {"resume", "resume", "Resume a paused rollout"},
+    {"skip-step", "skip_step", "Move a rollout to its next traffic step now"},
+};
+
 }  // namespace
 
 std::vector<Command> ClientCommands() {
@@ -298,6 +307,56 @@ std::vector<Command> ClientCommands() {
         return ApiRequest{"POST",
                           "/v1/approvals/" + Encoded(c.id) + "/delegate",
                           {{"rationale", c.rationale}, {"to", c.to}}};
+      }));
+  out.push_back({"rollout", "Rollouts of a running server, and their rollbacks' incidents", nullptr,
+                 nullptr});
+  out.push_back(command(
+      "rollout list", "List rollouts",
+      [](CLI::App* sub, ClientFlags& o) {
+        sub->add_option("--state", o.state,
+                        "Only those in STATE (progressing, paused, promoted, rolled_back, "
+                        "aborted)");
+      },
+      [](const ClientFlags& c) {
+        return ApiRequest{
+            "GET", c.state.empty() ? "/v1/rollouts" : "/v1/rollouts?state=" + Encoded(c.state),
+            nullptr};
+      }));
+  auto rollout_id = [](CLI::App* sub, ClientFlags& o) {
+    sub->add_option("ID", o.id, "Rollout id")->required();
+  };
+  out.push_back(command("rollout show", "Show one rollout, its checks and its metrics", rollout_id,
+                        [](const ClientFlags& c) {
+                          return ApiRequest{"GET", "/v1/rollouts/" + Encoded(c.id), nullptr};
+                        }));
+  for (const ApprovalAction& a : kRolloutActions) {
+    out.push_back(command(
+        fmt::format("rollout {}", a.name), a.description,
+        [rollout_id](CLI::App* sub, ClientFlags& o) {
+          rollout_id(sub, o);
+          sub->add_option("--rationale", o.rationale, "Why")->required();
+        },
+        [&a](const ClientFlags& c) {
+          return ApiRequest{"POST",
+                            fmt::format("/v1/rollouts/{}/{}", Encoded(c.id), a.action),
+                            {{"rationale", c.rationale}}};
+        }));
+  }
+  out.push_back(command("rollout incidents", "List the incidents of rollbacks", nullptr,
+                        [](const ClientFlags&) {
+                          return ApiRequest{"GET", "/v1/incidents", nullptr};
+                        }));
+  out.push_back(command(
+      "rollout review", "Submit the review of a rollback's incident",
+      [](CLI::App* sub, ClientFlags& o) {
+        sub->add_option("ID", o.id, "Incident id")->required();
+        sub->add_option("--root-cause", o.root_cause, "The root cause")->required();
+        sub->add_option("--actions", o.actions_taken, "The actions taken")->required();
+      },
+      [](const ClientFlags& c) {
+        return ApiRequest{"POST",
+                          "/v1/incidents/" + Encoded(c.id) + "/review",
+                          {{"root_cause", c.root_cause}, {"actions_taken", c.actions_taken}}};
       }));
   return out;
 }

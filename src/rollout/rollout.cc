@@ -402,6 +402,7 @@ Result<Effect> Override(const Governance& g, Rollout& r, std::string_view action
       return std::unexpected(Error::Conflict(fmt::format("rollout {} is not paused", r.id)));
     }
     r.state = RolloutState::kProgressing;
+    r.escalation.clear();
     // Failures seen before the pause were judged by the person resuming:
     // they do not fire a trigger again.
     for (Check& c : r.checks) {
@@ -511,6 +512,7 @@ nlohmann::ordered_json ToJson(const Rollout& r) {
           {"next_evaluation_at", IsFinal(r.state) ? json(nullptr) : json(r.next_evaluation_at)},
           {"updated_at", r.updated_at},
           {"evaluations", r.evaluations},
+          {"escalation", r.escalation.empty() ? json(nullptr) : json(r.escalation)},
           {"change", std::move(spec)},
           {"checks", std::move(checks)},
           {"history", std::move(history)},
@@ -535,6 +537,7 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
                                                "next_evaluation_at",
                                                "updated_at",
                                                "evaluations",
+                                               "escalation",
                                                "change",
                                                "checks",
                                                "history",
@@ -575,6 +578,7 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
   int64_t evaluations = 0;
   ROLLOUT_TRY(evaluations, Int(o, "evaluations"));
   r.evaluations = static_cast<uint64_t>(evaluations);
+  ROLLOUT_TRY(r.escalation, Text(o, "escalation"));
 
   static constexpr std::string_view kSpecKeys[] = {"service",          "environment", "version",
                                                    "baseline_version", "risk",        "opened_by",

@@ -14,7 +14,8 @@
 //     promote_when (a criterion);
 //  2. a trigger that fires and is not a dry run acts, the strongest first:
 //     block_and_rollback, rollback (the rollout is rolled back), then
-//     escalate_to_human (the rollout is paused, and people are told);
+//     escalate_to_human (the rollout is paused, and an approval request is
+//     opened in the trigger's workflow: app::Rollouts);
 //  3. otherwise, once monitoring_duration has passed at the step, and the
 //     criterion passes (a strategy without one: a trigger passes on data,
 //     so that something was watched), the rollout moves to the next step,
@@ -106,6 +107,9 @@ struct Rollout {
   UnixMillis next_evaluation_at = 0;
   UnixMillis updated_at = 0;
   uint64_t evaluations = 0;
+  // The approval request an escalate_to_human trigger opened while the
+  // rollout is paused for it; empty otherwise.
+  std::string escalation;
   std::vector<Check> checks;
   std::vector<HistoryEntry> history;
   Metrics metrics;
