@@ -578,7 +578,7 @@ size_t Rollouts::EvaluateDue(const governance::Governance& g, const MetricSource
     log_.CommitAsync(std::move(pending[i].events), std::move(pending[i].changes),
                      [&, i](Result<std::vector<audit::Appended>> result) {
                        MutexLock done(&done_mu);
-                       durable[i] = result.has_value();
+                       durable[i] = result.has_value() ? 1 : 0;
                        if (--outstanding == 0) done_cv.SignalAll();
                      });
   }
@@ -686,6 +686,23 @@ Result<Incident> Rollouts::Review(const governance::Governance& g,
   }
   incidents_.erase(it);
   return next;
+}
+
+std::optional<Incident> Rollouts::BlockingIncident(const governance::Governance& g,
+                                                   const std::string& service) const {
+  MutexLock lock(&mu_);
+  const Incident* i = Blocking(g, service);
+  return i ? std::optional<Incident>(*i) : std::nullopt;
+}
+
+std::vector<Rollout> Rollouts::ActiveOf(const std::string& service,
+                                        const std::string& environment) const {
+  MutexLock lock(&mu_);
+  std::vector<Rollout> out;
+  for (const auto& [id, r] : active_) {
+    if (r.spec.service == service && r.spec.environment == environment) out.push_back(r);
+  }
+  return out;
 }
 
 size_t Rollouts::ActiveCount() const {

@@ -169,6 +169,12 @@ class Rollouts {
 
   // Rollouts in progress or paused.
   size_t ActiveCount() const EXCLUDES(mu_);
+  // The incident whose review new rollouts of `service` wait for, if any.
+  std::optional<Incident> BlockingIncident(const governance::Governance& g,
+                                           const std::string& service) const EXCLUDES(mu_);
+  // The rollouts in progress or paused of `service` in `environment`.
+  std::vector<rollout::Rollout> ActiveOf(const std::string& service,
+                                         const std::string& environment) const EXCLUDES(mu_);
 
   static audit::StateChange Row(const rollout::Rollout& r);
   static audit::StateChange Row(const Incident& i);

@@ -621,7 +621,9 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
     ROLLOUT_TRY(result, Text(co, "result"));
     if (!result.empty()) {
       c.result = ParseCheckResult(result);
-      if (!c.result) return std::unexpected(Corrupt(path + ".result: unknown \"" + result + "\""));
+      if (!c.result) {
+        return std::unexpected(Corrupt(fmt::format("{}.result: unknown \"{}\"", path, result)));
+      }
     }
     ROLLOUT_TRY(c.at, Int(co, "at"));
     ROLLOUT_ARRAY(values, co, "values");

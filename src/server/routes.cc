@@ -50,6 +50,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/rollouts/{id}", Access::kToken, &Impl::GetRollouts},
     {"POST", "/v1/rollouts/{id}/{action}", Access::kToken, &Impl::PostRolloutAction},
     {"GET", "/v1/incidents", Access::kToken, &Impl::GetIncidents},
+    {"GET", "/v1/integrations/argo-rollouts/analysis", Access::kToken, &Impl::ArgoAnalysis},
+    {"POST", "/v1/integrations/argo-rollouts/analysis", Access::kToken, &Impl::ArgoAnalysis},
     {"POST", "/v1/incidents/{id}/review", Access::kToken, &Impl::PostIncidentReview},
     {"GET", "/api/emergency-stop", Access::kToken, &Impl::GetStop},
     {"POST", "/api/emergency-stop", Access::kToken, &Impl::PostStop},

@@ -1,8 +1,8 @@
 // The service's private state and the declarations its files share: the
 // routes table (routes.cc), the handlers of each job (decision_routes.cc,
-// approval_routes.cc, stop_routes.cc, audit_routes.cc, slack_routes.cc,
-// metrics.cc), the dashboard's views (views.cc) and the service's life
-// (service.cc). Private to server/: nothing outside it includes this.
+// approval_routes.cc, stop_routes.cc, audit_routes.cc, rollout_routes.cc,
+// integration_routes.cc, slack_routes.cc, metrics.cc), the dashboard's views (views.cc) and the
+// service's life (service.cc). Private to server/: nothing outside it includes this.
 #pragma once
 
 #include <array>
@@ -170,6 +170,11 @@ struct Service::Impl {
   void PushRolloutMetrics(Call& c);
   void GetIncidents(Call& c);
   void PostIncidentReview(Call& c);
+  // --- integration_routes.cc: the tools that run rollouts ------------------
+
+  // Argo Rollouts' Web metric provider: always 200, the verdict in the body.
+  void ArgoAnalysis(Call& c);
+
   // Evaluates the rollouts that are due (app::Rollouts::EvaluateDue), on
   // the rollout lane, from the tick.
   void EvaluateRollouts();
