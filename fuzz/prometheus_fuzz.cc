@@ -15,9 +15,9 @@
 
 namespace {
 
-using interlock::CheckQueryTemplate;
-using interlock::ExpandQuery;
-using interlock::QueryContext;
+using interlock::governance::CheckQueryTemplate;
+using interlock::governance::ExpandQuery;
+using interlock::governance::QueryContext;
 using interlock::rollout::ParseInstantQuery;
 using interlock::rollout::Reading;
 using interlock::rollout::ReadingStatus;

@@ -1,11 +1,12 @@
 // Fuzzes the readers of stored state (what the database holds): approval
-// requests and the emergency stop. Whatever is accepted must write back to
+// requests, the emergency stop and rollouts. Whatever is accepted must write back to
 // a form that reads back to the same thing.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "rollout/rollout.h"
 #include "safety/stop.h"
 #include "workflow/approval.h"
 
@@ -23,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     nlohmann::ordered_json written = s->ToJson();
     auto again = interlock::safety::StopState::FromJson(written);
     if (!again || again->ToJson() != written) __builtin_trap();
+  }
+  if (auto r = interlock::rollout::RolloutFromJson(text)) {
+    std::string written = interlock::rollout::ToJson(*r).dump();
+    auto again = interlock::rollout::RolloutFromJson(written);
+    if (!again || interlock::rollout::ToJson(*again).dump() != written) __builtin_trap();
   }
   return 0;
 }

@@ -12,6 +12,7 @@ packages=(
   libboost-dev                  # Beast and Asio (HTTP)
   libcurl4-openssl-dev          # SMTP (e-mail notifications)
   wrk curl                      # bench/load.sh
+  prometheus                    # tests/prometheus_source_test.cc runs its own, on a free port
   libgtest-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev   # libFuzzer targets
   clang-tidy-22 clang-format    # lint (scripts/lint.sh)

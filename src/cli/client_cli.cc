@@ -85,20 +85,6 @@ int ExitCodeForStatus(int status) {
   return kExitFailure;
 }
 
-// `text` as one percent-encoded path segment or query value.
-std::string Encoded(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
-
 // What the server said went wrong: the message of its {"error": {...}}
 // body, or, from something that is not Interlock (a proxy), the status and
 // the start of the body.
@@ -271,16 +257,16 @@ std::vector<Command> ClientCommands() {
           },
           [](const ClientFlags& c) {
             std::vector<std::string> query;
-            if (!c.state.empty()) query.push_back("state=" + Encoded(c.state));
-            if (!c.limit.empty()) query.push_back("limit=" + Encoded(c.limit));
-            if (!c.cursor.empty()) query.push_back("cursor=" + Encoded(c.cursor));
+            if (!c.state.empty()) query.push_back("state=" + PercentEncode(c.state));
+            if (!c.limit.empty()) query.push_back("limit=" + PercentEncode(c.limit));
+            if (!c.cursor.empty()) query.push_back("cursor=" + PercentEncode(c.cursor));
             std::string target = "/v1/approvals";
             if (!query.empty()) target += "?" + fmt::format("{}", fmt::join(query, "&"));
             return ApiRequest{"GET", target, nullptr};
           }),
       command("approvals show", "Show one approval request", id,
               [](const ClientFlags& c) {
-                return ApiRequest{"GET", "/v1/approvals/" + Encoded(c.id), nullptr};
+                return ApiRequest{"GET", "/v1/approvals/" + PercentEncode(c.id), nullptr};
               }),
   };
   for (const ApprovalAction& a : kApprovalActions) {
@@ -292,7 +278,7 @@ std::vector<Command> ClientCommands() {
         },
         [&a](const ClientFlags& c) {
           return ApiRequest{"POST",
-                            fmt::format("/v1/approvals/{}/{}", Encoded(c.id), a.action),
+                            fmt::format("/v1/approvals/{}/{}", PercentEncode(c.id), a.action),
                             {{"rationale", c.rationale}}};
         }));
   }
@@ -305,7 +291,7 @@ std::vector<Command> ClientCommands() {
       },
       [](const ClientFlags& c) {
         return ApiRequest{"POST",
-                          "/v1/approvals/" + Encoded(c.id) + "/delegate",
+                          "/v1/approvals/" + PercentEncode(c.id) + "/delegate",
                           {{"rationale", c.rationale}, {"to", c.to}}};
       }));
   out.push_back({"rollout", "Rollouts of a running server, and their rollbacks' incidents", nullptr,
@@ -319,7 +305,8 @@ std::vector<Command> ClientCommands() {
       },
       [](const ClientFlags& c) {
         return ApiRequest{
-            "GET", c.state.empty() ? "/v1/rollouts" : "/v1/rollouts?state=" + Encoded(c.state),
+            "GET",
+            c.state.empty() ? "/v1/rollouts" : "/v1/rollouts?state=" + PercentEncode(c.state),
             nullptr};
       }));
   auto rollout_id = [](CLI::App* sub, ClientFlags& o) {
@@ -327,7 +314,7 @@ std::vector<Command> ClientCommands() {
   };
   out.push_back(command("rollout show", "Show one rollout, its checks and its metrics", rollout_id,
                         [](const ClientFlags& c) {
-                          return ApiRequest{"GET", "/v1/rollouts/" + Encoded(c.id), nullptr};
+                          return ApiRequest{"GET", "/v1/rollouts/" + PercentEncode(c.id), nullptr};
                         }));
   for (const ApprovalAction& a : kRolloutActions) {
     out.push_back(command(
@@ -338,7 +325,7 @@ std::vector<Command> ClientCommands() {
         },
         [&a](const ClientFlags& c) {
           return ApiRequest{"POST",
-                            fmt::format("/v1/rollouts/{}/{}", Encoded(c.id), a.action),
+                            fmt::format("/v1/rollouts/{}/{}", PercentEncode(c.id), a.action),
                             {{"rationale", c.rationale}}};
         }));
   }
@@ -355,7 +342,7 @@ std::vector<Command> ClientCommands() {
       },
       [](const ClientFlags& c) {
         return ApiRequest{"POST",
-                          "/v1/incidents/" + Encoded(c.id) + "/review",
+                          "/v1/incidents/" + PercentEncode(c.id) + "/review",
                           {{"root_cause", c.root_cause}, {"actions_taken", c.actions_taken}}};
       }));
   return out;

@@ -44,4 +44,9 @@ struct Url {
 // IPv6 address outside brackets; a port that is not a number from 1 to 65535.
 Result<Url> ParseUrl(std::string_view text);
 
+// `text` with every byte but the unreserved ones of RFC 3986 (A-Z a-z 0-9
+// - . _ ~) written as %XX (upper-case hex): a path segment or a query
+// parameter's value.
+std::string PercentEncode(std::string_view text);
+
 }  // namespace interlock

@@ -14,6 +14,7 @@
 
 #include "core/json.h"
 #include "core/text.h"
+#include "core/url.h"
 
 namespace interlock::rollout {
 namespace {
@@ -90,22 +91,6 @@ Reading SampleReading(std::string_view path, json::Value pair) {
   if (std::isinf(value))
     return Reading::NoData(value > 0 ? "the query returned +Inf" : "the query returned -Inf");
   return Reading::Value(value);
-}
-
-// "a" to "z", "0" to "9", "-", ".", "_" and "~" as they are; every other
-// byte as %XX.
-std::string PercentEncoded(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      fmt::format_to(std::back_inserter(out), "%{:02X}", static_cast<unsigned char>(c));
-    }
-  }
-  return out;
 }
 
 // Unix milliseconds as seconds with three decimals: "1700000000.250".
@@ -187,7 +172,7 @@ Reading PrometheusSource::Query(std::string_view promql, int64_t at_ms) const {
   std::string_view base = config_.url;
   while (base.ends_with('/')) base.remove_suffix(1);
   net::HttpCall call;
-  call.url = fmt::format("{}/api/v1/query?query={}&time={}", base, PercentEncoded(promql),
+  call.url = fmt::format("{}/api/v1/query?query={}&time={}", base, PercentEncode(promql),
                          UnixSeconds(at_ms));
   if (!config_.bearer_token.empty()) {
     call.headers.emplace_back("Authorization", "Bearer " + config_.bearer_token);

@@ -127,8 +127,14 @@ Result<double> Number(const json::ObjectReader& o, std::string_view key) {
   return **v;
 }
 
+// Integers a double holds exactly: times in milliseconds, counts.
+constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+
 Result<int64_t> Int(const json::ObjectReader& o, std::string_view key) {
   auto v = Number(o, key);
+  if (v && std::fabs(*v) > kMaxExact) {
+    return std::unexpected(Corrupt(o.Path(key) + ": out of range"));
+  }
   if (!v) return std::unexpected(v.error());
   if (*v != std::floor(*v)) return std::unexpected(Corrupt(o.Path(key) + ": expected an integer"));
   return static_cast<int64_t>(*v);
@@ -173,7 +179,8 @@ Result<std::vector<Point>> Points(const json::ObjectReader& o, std::string_view 
     auto it = p.elements().begin();
     json::Value at = *it++;
     json::Value value = *it;
-    if (!at.is_number() || !value.is_number()) {
+    if (!at.is_number() || !value.is_number() || std::fabs(at.AsNumber()) > kMaxExact ||
+        at.AsNumber() != std::floor(at.AsNumber())) {
       return std::unexpected(Corrupt(o.Path(key) + ": expected [at, value] numbers"));
     }
     out.push_back({static_cast<UnixMillis>(at.AsNumber()), value.AsNumber()});
@@ -559,7 +566,9 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
   ROLLOUT_TRY(r.spec.strategy, Text(o, "strategy"));
   ROLLOUT_ARRAY(steps, o, "traffic_steps");
   for (json::Value s : steps.elements()) {
-    if (!s.is_number()) return std::unexpected(Corrupt("traffic_steps: expected numbers"));
+    if (!s.is_number() || s.AsNumber() <= 0 || s.AsNumber() > 100) {
+      return std::unexpected(Corrupt("traffic_steps: expected percentages above 0, at most 100"));
+    }
     r.steps.push_back(s.AsNumber() / 100);
   }
   int64_t step = 0;
