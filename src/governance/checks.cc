@@ -20,13 +20,15 @@ std::optional<CheckSettings> ReadCheckSettings(Reader& r, const yaml::Node& map,
   CheckSettings s = defaults;
   bool ok = true;
   if (const yaml::Node* window = map.Find("window")) {
-    auto value = r.Duration(window);
-    if (value && value->count() <= 0) {
+    std::optional<Millis> value = r.Duration(window);
+    if (!value) {
+      ok = false;
+    } else if (value->count() <= 0) {
       r.Error(window->mark(), "window must be longer than 0s");
-      value.reset();
+      ok = false;
+    } else {
+      s.window = *value;
     }
-    if (value) s.window = *value;
-    ok = ok && value.has_value();
   }
   const yaml::Node* consecutive = map.Find("consecutive");
   const yaml::Node* m_of_n = map.Find("m_of_n");
@@ -88,13 +90,15 @@ std::optional<CheckSettings> ReadCheckSettings(Reader& r, const yaml::Node& map,
     ok = ok && value.has_value();
   }
   if (const yaml::Node* requests = map.Find("min_requests")) {
-    auto value = r.Number(requests);
-    if (value && *value < 0) {
+    std::optional<double> value = r.Number(requests);
+    if (!value) {
+      ok = false;
+    } else if (*value < 0) {
       r.Error(requests->mark(), "min_requests cannot be negative");
-      value.reset();
+      ok = false;
+    } else {
+      s.min_requests = *value;
     }
-    if (value) s.min_requests = *value;
-    ok = ok && value.has_value();
   }
   if (!ok) return std::nullopt;
   return s;

@@ -490,13 +490,15 @@ void Loader::LoadCanary(Reader& r, const ParsedFile& file) {
       }
       auto duration = r.Duration(r.Required(item, "monitoring_duration", "a canary strategy"));
       if (const Node* interval = item.Find("interval")) {
-        auto value = r.Duration(interval);
-        if (value && value->count() < 1000) {
+        std::optional<Millis> value = r.Duration(interval);
+        if (!value) {
+          ok = false;
+        } else if (value->count() < 1000) {
           r.Error(interval->mark(), "interval must be at least 1s");
-          value.reset();
+          ok = false;
+        } else {
+          s.interval = *value;
         }
-        ok = ok && value.has_value();
-        s.interval = value.value_or(s.interval);
       }
       auto rollback =
           Condition(r, file, r.Required(item, "rollback_when", "a canary strategy"), schema);
