@@ -19,8 +19,6 @@ using njson = nlohmann::ordered_json;
 using rollout::Effect;
 using rollout::Rollout;
 
-constexpr int64_t kIncidentFormat = 1;
-
 // Fills a metric query's placeholders for rollout `r`.
 std::string Expand(std::string_view query, const Rollout& r, int64_t window_ms) {
   return governance::ExpandQuery(query, {.service = r.spec.service,
@@ -29,8 +27,6 @@ std::string Expand(std::string_view query, const Rollout& r, int64_t window_ms) 
                                          .environment = r.spec.environment,
                                          .window_ms = window_ms});
 }
-
-njson Actor(std::string_view id, std::string_view type) { return {{"id", id}, {"type", type}}; }
 
 // The audit event of `effect` on `r`.
 njson RolloutEvent(const Rollout& r, const Effect& effect, std::string_view actor_id,
@@ -49,7 +45,7 @@ njson RolloutEvent(const Rollout& r, const Effect& effect, std::string_view acto
                       {"values", std::move(values)}});
   }
   njson event = {{"event_type", event_type},
-                 {"actor", Actor(actor_id, actor_type)},
+                 {"actor", {{"id", actor_id}, {"type", actor_type}}},
                  {"action",
                   {{"type", "rollout"},
                    {"target", r.id},
@@ -70,60 +66,6 @@ njson RolloutEvent(const Rollout& r, const Effect& effect, std::string_view acto
   return event;
 }
 
-Result<audit::Event> MakeEvent(const njson& event, UnixMillis now) {
-  auto parsed = audit::ParseEvent(audit::Dump(event), now);
-  if (!parsed) return std::unexpected(Error::Internal(parsed.error().message()));
-  return parsed;
-}
-
-Result<Incident> IncidentFromJson(std::string_view text) {
-  auto doc = json::Parse(text, {.subject = "incident"});
-  if (!doc) return std::unexpected(Error::Corruption(doc.error().message()));
-  static constexpr std::string_view kKeys[] = {
-      "format",    "id",          "rollout",    "service",       "environment",
-      "trigger",   "why",         "blocks",     "opened_at",     "review_due_at",
-      "escalated", "reviewed_by", "root_cause", "actions_taken", "reviewed_at",
-      "state"};
-  auto o = json::ObjectReader::Make(doc->root(), "", "incident", kKeys);
-  if (!o) return std::unexpected(Error::Corruption(o.error().message()));
-  Incident i;
-  auto text_of = [&](std::string_view key, std::string* out) -> Result<void> {
-    auto v = o->OptionalString(key);
-    if (!v) return std::unexpected(Error::Corruption(v.error().message()));
-    *out = std::string(v->value_or(""));
-    return Ok();
-  };
-  auto number_of = [&](std::string_view key, int64_t* out) -> Result<void> {
-    auto v = o->OptionalNumber(key, 0, 9e15);
-    if (!v) return std::unexpected(Error::Corruption(v.error().message()));
-    *out = static_cast<int64_t>(v->value_or(0));
-    return Ok();
-  };
-  auto flag_of = [&](std::string_view key, bool* out) -> Result<void> {
-    auto v = o->OptionalBool(key);
-    if (!v) return std::unexpected(Error::Corruption(v.error().message()));
-    *out = v->value_or(false);
-    return Ok();
-  };
-  int64_t format = 0;
-  for (auto ok :
-       {number_of("format", &format), text_of("id", &i.id), text_of("rollout", &i.rollout),
-        text_of("service", &i.service), text_of("environment", &i.environment),
-        text_of("trigger", &i.trigger), text_of("why", &i.why), flag_of("blocks", &i.blocks),
-        number_of("opened_at", &i.opened_at), number_of("review_due_at", &i.review_due_at),
-        flag_of("escalated", &i.escalated), text_of("reviewed_by", &i.reviewed_by),
-        text_of("root_cause", &i.root_cause), text_of("actions_taken", &i.actions_taken),
-        number_of("reviewed_at", &i.reviewed_at)}) {
-    if (!ok) return std::unexpected(ok.error());
-  }
-  if (format != kIncidentFormat) {
-    return std::unexpected(Error::Corruption(fmt::format(
-        "incident: format: this Interlock reads incident records of format {}, found {}",
-        kIncidentFormat, format)));
-  }
-  return i;
-}
-
 // Whether `actor` may open a rollout of a change `owner` asked for: the
 // owner, or a human who may steer rollouts.
 bool MayOpen(const governance::Governance& g, const governance::Principal& actor,
@@ -136,23 +78,10 @@ bool MayOpen(const governance::Governance& g, const governance::Principal& actor
 
 }  // namespace
 
-nlohmann::ordered_json IncidentJson(const Incident& i) {
-  return {{"format", kIncidentFormat},
-          {"id", i.id},
-          {"state", i.reviewed() ? "reviewed" : "open"},
-          {"rollout", i.rollout},
-          {"service", i.service},
-          {"environment", i.environment},
-          {"trigger", i.trigger},
-          {"why", i.why},
-          {"blocks", i.blocks},
-          {"opened_at", i.opened_at},
-          {"review_due_at", i.review_due_at},
-          {"escalated", i.escalated},
-          {"reviewed_by", i.reviewed_by},
-          {"root_cause", i.root_cause},
-          {"actions_taken", i.actions_taken},
-          {"reviewed_at", i.reviewed_at}};
+Result<audit::Event> Rollouts::AuditEvent(const njson& event, UnixMillis now) {
+  auto parsed = audit::ParseEvent(audit::Dump(event), now);
+  if (!parsed) return std::unexpected(Error::Internal(parsed.error().message()));
+  return parsed;
 }
 
 Rollouts::Rollouts(audit::AuditLog& log, const Clock& clock, Random& random,
@@ -161,10 +90,6 @@ Rollouts::Rollouts(audit::AuditLog& log, const Clock& clock, Random& random,
 
 audit::StateChange Rollouts::Row(const Rollout& r) {
   return {std::string(kRolloutKind), r.id, rollout::ToJson(r).dump()};
-}
-
-audit::StateChange Rollouts::Row(const Incident& i) {
-  return {std::string(kIncidentKind), i.id, IncidentJson(i).dump()};
 }
 
 Result<std::string> Rollouts::NewId(std::string_view prefix) {
@@ -212,16 +137,6 @@ Result<void> Rollouts::Load() {
   active_ = std::move(active);
   incidents_ = std::move(open);
   return Ok();
-}
-
-const Incident* Rollouts::Blocking(const governance::Governance& g,
-                                   const std::string& service) const {
-  for (const auto& [id, i] : incidents_) {
-    if (i.service == service && !i.reviewed() && (i.blocks || g.rollback.block_until_review)) {
-      return &i;
-    }
-  }
-  return nullptr;
 }
 
 Result<Rollout> Rollouts::Open(const governance::Governance& g, const governance::Principal& actor,
@@ -338,57 +253,25 @@ Result<Rollouts::Pending> Rollouts::Prepare(const governance::Governance& g, Rol
                                             std::string_view actor_type,
                                             std::string_view event_type) {
   UnixMillis now = clock_.Now();
+  Parts parts;
   // An escalation opens its approval in the same commit.
-  std::vector<audit::Event> escalation_events;
-  std::vector<audit::StateChange> escalation_changes;
-  std::vector<notify::Message> messages;
-  std::function<void()> committed;
   if (effect.kind == Effect::Kind::kEscalated && effect.workflow && lookup_.escalate) {
     auto escalation = lookup_.escalate(g, r, *effect.workflow, effect.why);
     if (!escalation) return std::unexpected(escalation.error());
     r.escalation = escalation->approval_id;
-    escalation_events = std::move(escalation->events);
-    escalation_changes = std::move(escalation->changes);
-    messages = std::move(escalation->messages);
-    committed = std::move(escalation->committed);
+    parts = std::move(escalation->parts);
   }
-  std::vector<audit::Event> events;
-  auto event = MakeEvent(RolloutEvent(r, effect, actor_id, actor_type, event_type), now);
+  auto event = AuditEvent(RolloutEvent(r, effect, actor_id, actor_type, event_type), now);
   if (!event) return std::unexpected(event.error());
-  events.push_back(std::move(*event));
-  for (audit::Event& e : escalation_events) events.push_back(std::move(e));
-  std::vector<audit::StateChange> changes = {Row(r)};
-  for (audit::StateChange& c : escalation_changes) changes.push_back(std::move(c));
+  parts.events.insert(parts.events.begin(), std::move(*event));
+  parts.changes.insert(parts.changes.begin(), Row(r));
   std::optional<Incident> incident;
   bool rolled_back =
       effect.kind == Effect::Kind::kRolledBack || effect.kind == Effect::Kind::kBlocked;
   if (rolled_back && g.rollback.create_incident) {
-    auto incident_id = NewId("inc_");
-    if (!incident_id) return std::unexpected(incident_id.error());
-    Incident i;
-    i.id = std::move(*incident_id);
-    i.rollout = r.id;
-    i.service = r.spec.service;
-    i.environment = r.spec.environment;
-    i.trigger = effect.trigger;
-    i.why = effect.why;
-    i.blocks = effect.kind == Effect::Kind::kBlocked;
-    i.opened_at = now;
-    // No deadline (0) when reviews are not scheduled or have no deadline.
-    i.review_due_at = g.rollback.schedule_review && g.rollback.review_deadline.count() > 0
-                          ? now + g.rollback.review_deadline.count()
-                          : 0;
-    njson opened = {{"event_type", "incident_opened"},
-                    {"actor", Actor("interlock", "service")},
-                    {"action", {{"type", "incident"}, {"target", i.id}, {"service", i.service}}},
-                    {"outcome", {{"status", "open"}}},
-                    {"reason", i.why},
-                    {"incident", IncidentJson(i)}};
-    auto e = MakeEvent(opened, now);
-    if (!e) return std::unexpected(e.error());
-    events.push_back(std::move(*e));
-    changes.push_back(Row(i));
-    incident = std::move(i);
+    auto opened = OpenIncident(g, r, effect, now, parts);
+    if (!opened) return std::unexpected(opened.error());
+    incident = std::move(*opened);
   }
   if (effect.kind != Effect::Kind::kNone) {
     notify::Announcement an;
@@ -399,22 +282,18 @@ Result<Rollouts::Pending> Rollouts::Prepare(const governance::Governance& g, Rol
     an.about = fmt::format("rollout {}", r.id);
     std::vector<std::string> targets = effect.notification;
     if (rolled_back && g.rollback.notify_stakeholders) {
-      for (size_t i = 0; i < g.roles.size(); ++i) {
-        if (g.rollout_overrides.review.test(i)) targets.push_back(g.roles[i].id);
-      }
-      for (const governance::Channel& c : g.channels) targets.push_back(c.id);
+      for (std::string& t : Stakeholders(g)) targets.push_back(std::move(t));
     }
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     auto composed = notifier_.Compose(g, an, targets);
     if (!composed) return std::unexpected(composed.error());
     for (notify::Message& m : *composed) {
-      changes.push_back(notify::Notifier::Row(m));
-      messages.push_back(std::move(m));
+      parts.changes.push_back(notify::Notifier::Row(m));
+      parts.messages.push_back(std::move(m));
     }
   }
-  return Pending{std::move(r),        std::move(events),   std::move(changes),
-                 std::move(messages), std::move(incident), std::move(committed)};
+  return Pending{std::move(r), std::move(parts), std::move(incident)};
 }
 
 void Rollouts::Apply(Pending& p) {
@@ -424,8 +303,8 @@ void Rollouts::Apply(Pending& p) {
     active_.insert_or_assign(p.rollout.id, std::move(p.rollout));
   }
   if (p.incident) incidents_.emplace(p.incident->id, std::move(*p.incident));
-  if (p.committed) p.committed();
-  notifier_.Enqueue(std::move(p.messages));
+  if (p.parts.committed) p.parts.committed();
+  notifier_.Enqueue(std::move(p.parts.messages));
 }
 
 Result<void> Rollouts::Commit(const governance::Governance& g, const Rollout& r,
@@ -433,7 +312,7 @@ Result<void> Rollouts::Commit(const governance::Governance& g, const Rollout& r,
                               std::string_view actor_type, std::string_view event_type) {
   auto pending = Prepare(g, r, effect, actor_id, actor_type, event_type);
   if (!pending) return std::unexpected(pending.error());
-  auto appended = log_.Commit(std::move(pending->events), std::move(pending->changes));
+  auto appended = log_.Commit(std::move(pending->parts.events), std::move(pending->parts.changes));
   if (!appended) {
     return std::unexpected(Error::NotRecorded("the rollout was not changed", appended.error()));
   }
@@ -575,7 +454,7 @@ size_t Rollouts::EvaluateDue(const governance::Governance& g, const MetricSource
   size_t outstanding = pending.size();
   std::vector<char> durable(pending.size(), 0);
   for (size_t i = 0; i < pending.size(); ++i) {
-    log_.CommitAsync(std::move(pending[i].events), std::move(pending[i].changes),
+    log_.CommitAsync(std::move(pending[i].parts.events), std::move(pending[i].parts.changes),
                      [&, i](Result<std::vector<audit::Appended>> result) {
                        MutexLock done(&done_mu);
                        durable[i] = result.has_value() ? 1 : 0;
@@ -592,107 +471,8 @@ size_t Rollouts::EvaluateDue(const governance::Governance& g, const MetricSource
     Apply(pending[i]);
     ++evaluated;
   }
-  // Reviews past their deadline are escalated once.
-  for (auto& [id, i] : incidents_) {
-    if (i.reviewed() || i.escalated || i.review_due_at == 0 || i.review_due_at > now) continue;
-    Incident next = i;
-    next.escalated = true;
-    njson overdue = {{"event_type", "incident_review_overdue"},
-                     {"actor", Actor("interlock", "service")},
-                     {"action", {{"type", "incident"}, {"target", i.id}, {"service", i.service}}},
-                     {"outcome", {{"status", "escalated"}}},
-                     {"reason", fmt::format("the review of incident {} was due {} ms ago", i.id,
-                                            now - i.review_due_at)}};
-    auto event = MakeEvent(overdue, now);
-    if (!event) continue;
-    notify::Announcement an;
-    an.subject = fmt::format("Review of incident {} ({}) is overdue", i.id, i.service);
-    an.text = fmt::format("Rollout {} was rolled back by {}: {}. Its review was due by now.",
-                          i.rollout, i.trigger, i.why);
-    an.severity = "warning";
-    an.about = fmt::format("incident {}", i.id);
-    std::vector<std::string> targets;
-    for (size_t r = 0; r < g.roles.size(); ++r) {
-      if (g.rollout_overrides.review.test(r)) targets.push_back(g.roles[r].id);
-    }
-    for (const governance::Channel& c : g.channels) targets.push_back(c.id);
-    auto messages = notifier_.Compose(g, an, targets);
-    if (!messages) continue;
-    std::vector<audit::StateChange> changes = {Row(next)};
-    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
-    if (!log_.Commit(std::move(*event), std::move(changes))) continue;
-    i = std::move(next);
-    notifier_.Enqueue(std::move(*messages));
-  }
+  EscalateOverdueReviews(g, now);
   return evaluated;
-}
-
-Result<std::vector<Incident>> Rollouts::Incidents() const {
-  std::vector<Incident> out;
-  auto rows = log_.LoadState(std::string(kIncidentKind));
-  if (!rows) return std::unexpected(rows.error());
-  for (const auto& [id, value] : *rows) {
-    auto i = IncidentFromJson(value);
-    if (!i) return std::unexpected(i.error());
-    out.push_back(std::move(*i));
-  }
-  std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
-    if (a.reviewed() != b.reviewed()) return !a.reviewed();
-    return a.opened_at > b.opened_at;
-  });
-  return out;
-}
-
-Result<Incident> Rollouts::Review(const governance::Governance& g,
-                                  const governance::Principal& actor, const std::string& id,
-                                  const std::string& root_cause, const std::string& actions_taken) {
-  const governance::RoleSet& roles = g.rollout_overrides.review;
-  if (actor.type != ActorType::kHuman || (actor.roles & roles).none()) {
-    return std::unexpected(Error::PermissionDenied(
-        fmt::format("{} may not review an incident: it takes a human holding one of: {}", actor.id,
-                    roles.none() ? "(no role is named in canary.yml rollout_overrides.review)"
-                                 : g.RoleNames(roles))));
-  }
-  if (root_cause.empty()) return std::unexpected(Error::InvalidArgument("root_cause: required"));
-  if (actions_taken.empty()) {
-    return std::unexpected(Error::InvalidArgument("actions_taken: required"));
-  }
-  MutexLock lock(&mu_);
-  auto it = incidents_.find(id);
-  if (it == incidents_.end()) {
-    auto rows = log_.LoadState(
-        store::StateQuery{.kind = std::string(kIncidentKind), .id = id, .after = {}});
-    if (!rows) return std::unexpected(rows.error());
-    if (rows->empty()) return std::unexpected(Error::NotFound(fmt::format("no incident {}", id)));
-    return std::unexpected(Error::Conflict(fmt::format("incident {} is already reviewed", id)));
-  }
-  UnixMillis now = clock_.Now();
-  Incident next = it->second;
-  next.reviewed_by = actor.id;
-  next.root_cause = root_cause;
-  next.actions_taken = actions_taken;
-  next.reviewed_at = now;
-  njson reviewed = {{"event_type", "incident_reviewed"},
-                    {"actor", Actor(actor.id, Name(actor.type))},
-                    {"action", {{"type", "incident"}, {"target", id}, {"service", next.service}}},
-                    {"outcome", {{"status", "reviewed"}}},
-                    {"reason", root_cause},
-                    {"incident", IncidentJson(next)}};
-  auto event = MakeEvent(reviewed, now);
-  if (!event) return std::unexpected(event.error());
-  auto appended = log_.Commit(std::move(*event), {Row(next)});
-  if (!appended) {
-    return std::unexpected(Error::NotRecorded("the review was not recorded", appended.error()));
-  }
-  incidents_.erase(it);
-  return next;
-}
-
-std::optional<Incident> Rollouts::BlockingIncident(const governance::Governance& g,
-                                                   const std::string& service) const {
-  MutexLock lock(&mu_);
-  const Incident* i = Blocking(g, service);
-  return i ? std::optional<Incident>(*i) : std::nullopt;
 }
 
 std::vector<Rollout> Rollouts::ActiveOf(const std::string& service,

@@ -68,7 +68,10 @@ struct Incident {
   bool reviewed() const { return reviewed_at != 0; }
 };
 
+// The stored form of an incident, and the reader that takes it back
+// (kCorruption naming the field otherwise).
 nlohmann::ordered_json IncidentJson(const Incident& i);
+Result<Incident> IncidentFromJson(std::string_view text);
 
 // What POST /v1/rollouts asks for.
 struct RolloutRequest {
@@ -91,15 +94,20 @@ using MetricSource = std::function<rollout::Reading(const std::string& query, Un
 
 class Rollouts {
  public:
-  // An approval request an escalate_to_human trigger opens, ready to be
-  // committed with the rollout's change: its id, audit events, rows and
-  // messages, and what to call once they are durable.
-  struct Escalation {
-    std::string approval_id;
+  // What a change commits beyond the rollout's own row and event: audit
+  // events, state rows, the messages those rows hold, and what to call once
+  // they are durable.
+  struct Parts {
     std::vector<audit::Event> events;
     std::vector<audit::StateChange> changes;
     std::vector<notify::Message> messages;
     std::function<void()> committed;
+  };
+  // An approval request an escalate_to_human trigger opens, ready to be
+  // committed with the rollout's change.
+  struct Escalation {
+    std::string approval_id;
+    Parts parts;
   };
 
   // Reads what a change was (the decision at an audit index, or an
@@ -180,16 +188,13 @@ class Rollouts {
   static audit::StateChange Row(const Incident& i);
 
  private:
-  // A change ready to commit: the rollout as it will be, its events and
-  // rows (the rollout's, an incident's, the messages'), and what memory
-  // takes in once they are durable.
+  // A change ready to commit: the rollout as it will be, everything its
+  // commit holds (the rollout's event and row first), and the incident
+  // memory takes in once they are durable.
   struct Pending {
     rollout::Rollout rollout;
-    std::vector<audit::Event> events;
-    std::vector<audit::StateChange> changes;
-    std::vector<notify::Message> messages;
+    Parts parts;
     std::optional<Incident> incident;
-    std::function<void()> committed;  // an escalation's approval, once durable
   };
   // The change of `r` by `effect`: its event (with an incident's when it
   // rolled back) and the messages that announce it.
@@ -198,6 +203,17 @@ class Rollouts {
                           std::string_view actor_type, std::string_view event_type) REQUIRES(mu_);
   // Memory after `p` is durable.
   void Apply(Pending& p) REQUIRES(mu_);
+  // The incident a rollback by `effect` opens, with its row and its
+  // incident_opened event in `parts` (incidents.cc).
+  Result<Incident> OpenIncident(const governance::Governance& g, const rollout::Rollout& r,
+                                const rollout::Effect& effect, UnixMillis now, Parts& parts);
+  // Escalates, once, each review past its deadline at `now` (incidents.cc).
+  void EscalateOverdueReviews(const governance::Governance& g, UnixMillis now) REQUIRES(mu_);
+  // Who hears of a rollback and of an overdue review: the review roles and
+  // every channel.
+  static std::vector<std::string> Stakeholders(const governance::Governance& g);
+  // `event` as an audit event at `now`; kInternal if it is not a valid one.
+  static Result<audit::Event> AuditEvent(const nlohmann::ordered_json& event, UnixMillis now);
   // Commits `r` with the event of `effect` (and an incident and messages
   // when it rolled back), then keeps memory in step. kNotRecorded if the
   // log could not make it durable; memory is then as it was.

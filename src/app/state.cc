@@ -100,27 +100,38 @@ Result<Rollouts::Escalation> State::Escalate(const governance::Governance& g,
   d.approvals.count = g.workflows[workflow].required_approvers;
   d.eligible_roles = g.workflows[workflow].approver_roles;
   d.workflow = workflow;
+  auto opened = OpenApproval(g, request, d, now);
+  if (!opened) return std::unexpected(opened.error());
+  Rollouts::Escalation e;
+  e.approval_id = opened->request.id;
+  e.parts.events.push_back(std::move(opened->event));
+  e.parts.changes.push_back(Approvals::Row(opened->request));
+  for (const notify::Message& m : opened->messages) {
+    e.parts.changes.push_back(notify::Notifier::Row(m));
+  }
+  e.parts.messages = std::move(opened->messages);
+  e.parts.committed = [approvals = approvals_.get(),
+                       request = std::move(opened->request)]() mutable {
+    approvals->Opened(std::move(request));
+  };
+  return e;
+}
+
+Result<State::OpenedApproval> State::OpenApproval(const governance::Governance& g,
+                                                  const decision::Request& request,
+                                                  const decision::Decision& d, UnixMillis now) {
   std::array<uint8_t, 8> bytes;
   if (auto ok = options_.random->Fill(bytes); !ok) return std::unexpected(ok.error());
   auto opened = workflow::Open(g, request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
   if (!opened) {
     return std::unexpected(
-        Error::InvalidArgument("the escalation cannot be opened: " + opened.error().message()));
+        Error::InvalidArgument("the approval cannot be opened: " + opened.error().message()));
   }
   auto messages = AnnounceApproval(g, opened->request, opened->notifications);
   if (!messages) return std::unexpected(messages.error());
   auto event = audit::MakeEvent(std::move(opened->audit_event), now);
   if (!event) return std::unexpected(Error::Internal(event.error().message()));
-  Rollouts::Escalation e;
-  e.approval_id = opened->request.id;
-  e.events.push_back(std::move(*event));
-  e.changes.push_back(Approvals::Row(opened->request));
-  for (const notify::Message& m : *messages) e.changes.push_back(notify::Notifier::Row(m));
-  e.messages = std::move(*messages);
-  e.committed = [approvals = approvals_.get(), request = std::move(opened->request)]() mutable {
-    approvals->Opened(std::move(request));
-  };
-  return e;
+  return OpenedApproval{std::move(opened->request), std::move(*event), std::move(*messages)};
 }
 
 void State::RecordDecision(const governance::Governance& g, const decision::Request& request,
@@ -132,22 +143,13 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
   std::optional<workflow::ApprovalRequest> approval;
   std::vector<notify::Message> outbox;
   if (d.kind == DecisionKind::kRequireApproval) {
-    std::array<uint8_t, 8> bytes;
-    if (auto ok = options_.random->Fill(bytes); !ok) return done(std::unexpected(ok.error()));
-    auto opened = workflow::Open(g, request, d, "apr_" + ToHex(bytes.data(), bytes.size()), now);
-    if (!opened) {
-      return done(std::unexpected(
-          Error::InvalidArgument("the approval cannot be opened: " + opened.error().message())));
-    }
-    auto messages = AnnounceApproval(g, opened->request, opened->notifications);
-    if (!messages) return done(std::unexpected(messages.error()));
+    auto opened = OpenApproval(g, request, d, now);
+    if (!opened) return done(std::unexpected(opened.error()));
     approval = std::move(opened->request);
     changes.push_back(Approvals::Row(*approval));
-    for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
-    outbox = std::move(*messages);
-    auto open_event = audit::MakeEvent(std::move(opened->audit_event), now);
-    if (!open_event) return done(std::unexpected(Error::Internal(open_event.error().message())));
-    events.push_back(std::move(*open_event));
+    for (const notify::Message& m : opened->messages) changes.push_back(notify::Notifier::Row(m));
+    outbox = std::move(opened->messages);
+    events.push_back(std::move(opened->event));
   }
   std::optional<std::string_view> approval_id;
   if (approval) approval_id = approval->id;

@@ -168,6 +168,17 @@ class State {
 
  private:
   explicit State(StateOptions options);
+  // An approval request that `d` (require_approval) opens for `request`,
+  // with its audit event and the messages announcing it, not yet
+  // committed. kInvalidArgument when it cannot be opened.
+  struct OpenedApproval {
+    workflow::ApprovalRequest request;
+    audit::Event event;
+    std::vector<notify::Message> messages;
+  };
+  Result<OpenedApproval> OpenApproval(const governance::Governance& g,
+                                      const decision::Request& request, const decision::Decision& d,
+                                      UnixMillis now);
   // The approval request a rollout's escalate_to_human trigger opens in
   // workflow `workflow`, for Rollouts to commit with the rollout's pause.
   Result<Rollouts::Escalation> Escalate(const governance::Governance& g, const rollout::Rollout& r,

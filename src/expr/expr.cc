@@ -1,3 +1,6 @@
+// Over 600 lines on purpose: the lexer, the parser with its type checks,
+// the evaluator and the thresholds all read and write one private compiled
+// form (Code: nodes, list literals, strings), which must change together.
 #include "expr/expr.h"
 
 #include <fmt/format.h>

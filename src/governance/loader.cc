@@ -1,6 +1,8 @@
-// One file because every governance file's reader and the checks that span
-// files (overlaps, coverage, staffing) fill one Governance through one
-// Loader; each file's reader is a method of its own.
+// Over 600 lines on purpose: one file because every governance file's
+// reader and the checks that span files (overlaps, coverage, staffing) fill
+// one Governance through one Loader, a class private to this file; each
+// file's reader is a method of its own, and the keys shared by several
+// files are read in checks.cc and query_template.cc.
 #include "governance/loader.h"
 
 #include <fmt/format.h>

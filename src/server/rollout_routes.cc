@@ -73,13 +73,11 @@ void Service::Impl::PostRollout(Call& c) {
     }
     respond(JsonResponse(201, RolloutJson(*opened, false)));
   };
-  // Nothing new starts while an emergency stop covers it.
-  if (const safety::StopState* global =
-          app::Covering(*stops->Snapshot(), Environment::kDev, std::nullopt, c.actor->id);
-      global && global->scope.kind == safety::ScopeKind::kAll) {
+  // Nothing new starts under the global emergency stop.
+  if (safety::StopState global = Stop(); global.active) {
     c.respond(ErrorResponse(
         423, "emergency_stop",
-        fmt::format("no rollout starts while the emergency stop is active: {}", global->reason)));
+        fmt::format("no rollout starts while the emergency stop is active: {}", global.reason)));
     return;
   }
   Post(*state_lane, c.actor->id, c.respond, std::move(task));
