@@ -73,10 +73,22 @@ struct Route {
   const char* path;
 };
 constexpr Route kRoutes[] = {
-    {"POST", "/v1/decisions"},    {"POST", "/api/emergency-stop"}, {"GET", "/api/emergency-stop"},
-    {"GET", "/v1/audit/entries"}, {"GET", "/v1/audit/proof"},      {"GET", "/v1/audit/consistency"},
-    {"GET", "/v1/approvals"},     {"POST", "/v1/approvals/"},      {"GET", "/v1/approvals/"},
-    {"GET", "/metrics"},          {"DELETE", "/v1/decisions"},     {"GET", "/healthz"},
+    {"POST", "/v1/decisions"},
+    {"POST", "/api/emergency-stop"},
+    {"GET", "/api/emergency-stop"},
+    {"GET", "/v1/audit/entries"},
+    {"GET", "/v1/audit/proof"},
+    {"GET", "/v1/audit/consistency"},
+    {"GET", "/v1/approvals"},
+    {"POST", "/v1/approvals/"},
+    {"GET", "/v1/approvals/"},
+    {"GET", "/metrics"},
+    {"DELETE", "/v1/decisions"},
+    {"GET", "/healthz"},
+    {"POST", "/v1/integrations/kubernetes/admission"},
+    {"POST", "/v1/integrations/flagger/"},
+    {"GET", "/v1/freeze-windows"},
+    {"POST", "/v1/decisions/simulate"},
 };
 
 }  // namespace
@@ -95,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.method = route.method;
   r.path = route.path;
   if (r.path.back() == '/') {
-    r.path += head;  // an approval id and action
+    r.path += head;  // an approval id and action, or a Flagger hook
   } else {
     // name=value&name=value, as the HTTP layer hands them over (decoded)
     for (size_t start = 0; start <= head.size() && !head.empty();) {

@@ -17,16 +17,10 @@ class ArgoAnalysisTest : public ServerTest {
     EXPECT_EQ(a.status, 200) << a.body;
     return Body(a);
   }
-  std::string OpenRollout() {
-    HttpAnswer d = Decide("alice", Request("alice", "human", "staging", "1.0.0", "1.0.1"));
-    json opened = Body(Call("POST", "/v1/rollouts", "alice",
-                            json{{"audit_index", Body(d)["audit_index"]}}.dump()));
-    return opened.value("id", "");
-  }
 };
 
 TEST_F(ArgoAnalysisTest, ARolloutInProgressIsAllowedAndAPausedOneWaitsForPeople) {
-  std::string id = OpenRollout();
+  std::string id = OpenStagingRollout();
   ASSERT_FALSE(id.empty());
   json allowed = Analysis("?rollout=" + id);
   EXPECT_EQ(allowed["decision"], "allow");

@@ -461,7 +461,9 @@ TEST(PrometheusUnavailableTest, AServerThatHangsTimesOut) {
   Reading r = source.Query("up", SystemClock().Now());
   auto took = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - start);
   EXPECT_EQ(Shown(r), fmt::format("error: no answer from {}: nothing within 300ms", origin));
-  EXPECT_GE(took.count(), 300);
+  // It waited for the timeout, give or take curl's timer, which may fire a
+  // little early, and not much longer.
+  EXPECT_GE(took.count(), 200);
   EXPECT_LT(took.count(), 5000);
 }
 

@@ -115,6 +115,26 @@ class ServerTest : public ::testing::Test {
     return Call("POST", "/api/emergency-stop", principal, body.dump());
   }
 
+  // A rollout of an allowed patch to api in staging, opened by alice; its
+  // id, or "" if it could not be opened.
+  std::string OpenStagingRollout() {
+    HttpAnswer d = Decide("alice", Request("alice", "human", "staging", "1.0.0", "1.0.1"));
+    json opened = Body(Call("POST", "/v1/rollouts", "alice",
+                            json{{"audit_index", Body(d)["audit_index"]}}.dump()));
+    return opened.value("id", "");
+  }
+  // Fails rollout `id`'s health checks (a push) and runs its next
+  // evaluation, 30s later: a blue-green rollout is then rolled back.
+  void FailHealthChecks(const std::string& id) {
+    ASSERT_EQ(Call("POST", "/v1/rollouts/" + id + "/metrics", "alice",
+                   R"({"metrics": {"consecutive_failures": 4}})")
+                  .status,
+              200);
+    clock_.Advance(30'000);
+    service_->Tick();
+    service_->Drain();
+  }
+
   static json Deactivation() {
     return {{"action", "deactivate"},
             {"post_incident_review", "PIR-7"},

@@ -783,7 +783,7 @@ slack_commands:
     std::string body = fmt::format(
         "token=x&team_id=T0&user_id={}&command={}&text={}&response_url=https%3A%2F%2Fhooks.slack."
         "com%2Fcommands%2F1",
-        user, command == "/approve" ? "%2Fapprove" : "%2Femergency-stop", Encode(text));
+        user, Encode(command), Encode(text));
     std::string timestamp = std::to_string(clock_.Now() / 1000 - age);
     return SignedSlash(body, timestamp, secret);
   }
@@ -933,6 +933,32 @@ TEST_F(ServerNotifyTest, SlackCommandsStopApproveAndReport) {
 
 // A timestamp that would overflow the difference from now is refused like
 // any stale one, before the signature is even looked at.
+TEST_F(ServerNotifyTest, SlackCommandsSteerARollout) {
+  HttpAnswer d = Decide("alice", Request("alice", "human", "staging", "1.0.0", "1.0.1"));
+  json opened = Body(
+      Call("POST", "/v1/rollouts", "alice", json{{"audit_index", Body(d)["audit_index"]}}.dump()));
+  std::string id = opened.value("id", "");
+  ASSERT_FALSE(id.empty()) << opened.dump();
+  HttpAnswer paused = Slash("UCAROL", "/rollout", "pause " + id + " error budget is low");
+  ASSERT_EQ(paused.status, 200);
+  EXPECT_EQ(Body(paused)["response_type"], "in_channel");
+  EXPECT_EQ(Body(paused)["text"], "carol took pause on rollout " + id +
+                                      ": it is paused at step 1 of 1 (100% of traffic)");
+  json r = Body(Call("GET", "/v1/rollouts/" + id, "alice"));
+  EXPECT_EQ(r["state"], "paused");
+  EXPECT_EQ(r["history"].back()["by"], "carol");
+  EXPECT_EQ(r["history"].back()["why"], "error budget is low");
+  // bob may not promote: refused, in words, to him alone.
+  HttpAnswer refused = Slash("UBOB", "/rollout", "promote " + id + " looks fine");
+  EXPECT_EQ(Body(refused)["response_type"], "ephemeral");
+  EXPECT_NE(Body(refused)["text"].get<std::string>().find("Refused: "), std::string::npos);
+  HttpAnswer usage = Slash("UCAROL", "/rollout", "resume " + id);
+  EXPECT_EQ(Body(usage)["text"], "Usage: /rollout resume &lt;rollout id&gt; &lt;rationale&gt;");
+  EXPECT_EQ(Body(Slash("UCAROL", "/rollout", "resume " + id + " budget restored"))["response_type"],
+            "in_channel");
+  EXPECT_EQ(Body(Call("GET", "/v1/rollouts/" + id, "alice"))["state"], "progressing");
+}
+
 TEST_F(ServerNotifyTest, AHostileSlackTimestampIsRefusedNotOverflowed) {
   for (std::string timestamp :
        {"-9223372036854775808", "9223372036854775807", "+1790000000", "1e9", ""}) {

@@ -8,6 +8,7 @@
 
 #include "app/rollouts.h"
 #include "core/json.h"
+#include "core/text.h"
 
 namespace interlock::app {
 namespace {
@@ -230,7 +231,21 @@ Result<Incident> Rollouts::Review(const governance::Governance& g,
     return std::unexpected(Error::NotRecorded("the review was not recorded", appended.error()));
   }
   incidents_.erase(it);
+  PublishIncidents();
   return next;
+}
+
+void Rollouts::PublishIncidents() {
+  if (!lookup_.open_incidents) return;
+  std::vector<safety::FreezeEvent> events;
+  for (const auto& [id, i] : incidents_) {
+    auto environment = ParseEnum<Environment>(i.environment);
+    auto service = CanonicalService(i.service);
+    if (!environment || !service) continue;
+    events.push_back({governance::FreezeKind::kAfterRollback, *service, *environment, i.opened_at,
+                      "incident " + i.id});
+  }
+  lookup_.open_incidents(std::move(events));
 }
 
 std::optional<Incident> Rollouts::BlockingIncident(const governance::Governance& g,

@@ -136,6 +136,7 @@ Result<void> Rollouts::Load() {
   MutexLock lock(&mu_);
   active_ = std::move(active);
   incidents_ = std::move(open);
+  PublishIncidents();
   return Ok();
 }
 
@@ -302,7 +303,10 @@ void Rollouts::Apply(Pending& p) {
   } else {
     active_.insert_or_assign(p.rollout.id, std::move(p.rollout));
   }
-  if (p.incident) incidents_.emplace(p.incident->id, std::move(*p.incident));
+  if (p.incident) {
+    incidents_.emplace(p.incident->id, std::move(*p.incident));
+    PublishIncidents();
+  }
   if (p.parts.committed) p.parts.committed();
   notifier_.Enqueue(std::move(p.parts.messages));
 }

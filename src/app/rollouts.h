@@ -41,6 +41,7 @@
 #include "notify/notifier.h"
 #include "rollout/reading.h"
 #include "rollout/rollout.h"
+#include "safety/freeze.h"
 
 namespace interlock::app {
 
@@ -123,6 +124,9 @@ class Rollouts {
     std::function<Result<Escalation>(const governance::Governance& g, const rollout::Rollout& r,
                                      size_t workflow, const std::string& why)>
         escalate;
+    // Told the rollbacks whose review is not in, as freeze events, whenever
+    // they change (app::Freezes::SetRollbacks). Must not block.
+    std::function<void(std::vector<safety::FreezeEvent>)> open_incidents;
   };
 
   // Each must outlive the Rollouts.
@@ -223,6 +227,8 @@ class Rollouts {
   // The incident that refuses new rollouts of `service`, if any.
   const Incident* Blocking(const governance::Governance& g, const std::string& service) const
       REQUIRES(mu_);
+  // Tells lookup_.open_incidents the incidents open now.
+  void PublishIncidents() REQUIRES(mu_);
   // A fresh random id: `prefix` and 16 hex digits.
   Result<std::string> NewId(std::string_view prefix);
   // The rollout's row as stored; nullopt if there is none.

@@ -31,7 +31,12 @@ Result<std::unique_ptr<State>> State::Open(StateOptions options) {
   if (auto ok = s->stats_->Load(); !ok) return std::unexpected(ok.error());
   s->approvals_ = std::make_unique<Approvals>(log);
   if (auto ok = s->approvals_->Load(o.clock->Now()); !ok) return std::unexpected(ok.error());
+  s->freezes_ = std::make_unique<Freezes>(log);
+  if (auto ok = s->freezes_->Load(); !ok) return std::unexpected(ok.error());
   Rollouts::ChangeLookup lookup;
+  lookup.open_incidents = [freezes = s->freezes_.get()](std::vector<safety::FreezeEvent> events) {
+    freezes->SetRollbacks(std::move(events));
+  };
   lookup.decision = [&log](uint64_t index) -> Result<std::string> {
     audit::Reader system{.id = "interlock", .type = "service", .scope = audit::ReadScope::kAll};
     auto entries = log.Query(system, audit::QueryFilter{.from_index = index, .limit = 1});
@@ -151,6 +156,13 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
     outbox = std::move(opened->messages);
     events.push_back(std::move(opened->event));
   }
+  // An allowed model_update starts the freeze windows after one.
+  std::optional<safety::FreezeEvent> model_update;
+  if (d.kind == DecisionKind::kAllow) {
+    model_update =
+        Freezes::ModelUpdate(request.change_type, request.environment, request.service, now);
+    if (model_update) changes.push_back(Freezes::Row(*model_update));
+  }
   std::optional<std::string_view> approval_id;
   if (approval) approval_id = approval->id;
   auto made = DecisionEvent(g, request, d, why, approval_id, now);
@@ -162,13 +174,15 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
   options_.log->CommitAsync(
       std::move(events), std::move(changes),
       [this, done = std::move(done), kind = d.kind, now, approval = std::move(approval),
-       outbox = std::move(outbox)](Result<std::vector<audit::Appended>> appended) mutable {
+       outbox = std::move(outbox), model_update = std::move(model_update)](
+          Result<std::vector<audit::Appended>> appended) mutable {
         if (!appended) {
           done(std::unexpected(Error::NotRecorded(
               "the decision could not be recorded, so it is deny", appended.error())));
           return;
         }
         stats_->Count(kind, now);
+        if (model_update) freezes_->Began(*model_update);
         RecordedDecision recorded{appended->front().index, ""};
         if (approval) {
           recorded.approval_id = approval->id;
@@ -235,11 +249,19 @@ Result<audit::Appended> State::CommitApproval(const governance::Governance& g,
   if (!messages) return std::unexpected(messages.error());
   std::vector<audit::StateChange> changes = {Approvals::Row(t.request)};
   for (const notify::Message& m : *messages) changes.push_back(notify::Notifier::Row(m));
+  // An approved model_update starts the freeze windows after one.
+  std::optional<safety::FreezeEvent> model_update;
+  if (t.request.state == workflow::ApprovalState::kApproved) {
+    const workflow::ChangeDetails& c = t.request.change;
+    model_update = Freezes::ModelUpdate(c.type, c.environment, c.service, now);
+    if (model_update) changes.push_back(Freezes::Row(*model_update));
+  }
   auto appended = options_.log->Commit(std::move(*event), std::move(changes));
   if (!appended) {
     return std::unexpected(Error::NotRecorded("the action was not taken", appended.error()));
   }
   notifier_->Enqueue(std::move(*messages));
+  if (model_update) freezes_->Began(*model_update);
   if (workflow::IsFinal(t.request.state)) {
     approvals_finished_.fetch_add(1);
     approval_latency_ms_.fetch_add(

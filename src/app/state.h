@@ -30,6 +30,7 @@
 
 #include "app/approvals.h"
 #include "app/decision_stats.h"
+#include "app/freezes.h"
 #include "app/rollouts.h"
 #include "app/stop_board.h"
 #include "app/tokens.h"
@@ -63,6 +64,7 @@ inline constexpr StateKind kStateKinds[] = {
     {kStatsKind, "app::DecisionStats", "the dashboard's decisions per hour"},
     {kRolloutKind, "app::Rollouts", "the rollouts, in progress and finished, with their metrics"},
     {kIncidentKind, "app::Rollouts", "the rollbacks' incidents and their reviews"},
+    {kFreezeKind, "app::Freezes", "the model updates that start freeze windows"},
     {notify::kOutboxKind, "notify::Notifier", "notifications not yet delivered"},
 };
 
@@ -106,6 +108,7 @@ class State {
   Approvals& approvals() { return *approvals_; }
   DecisionStats& stats() { return *stats_; }
   Rollouts& rollouts() { return *rollouts_; }
+  Freezes& freezes() { return *freezes_; }
   notify::Notifier& notifier() { return *notifier_; }
 
   // --- decisions ---------------------------------------------------------
@@ -200,6 +203,7 @@ class State {
   StopBoard stops_;
   std::unique_ptr<DecisionStats> stats_;
   std::unique_ptr<Approvals> approvals_;
+  std::unique_ptr<Freezes> freezes_;
   std::unique_ptr<Rollouts> rollouts_;
   std::atomic<uint64_t> approvals_finished_{0};
   std::atomic<uint64_t> approval_latency_ms_{0};

@@ -14,12 +14,15 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "core/clock.h"
 #include "core/fs.h"
+#include "core/text.h"
 #include "decision/engine.h"
 #include "decision/render.h"
 #include "decision/request.h"
 #include "governance/defaults.h"
 #include "governance/loader.h"
+#include "safety/freeze.h"
 
 namespace interlock::cli {
 namespace {
@@ -32,6 +35,7 @@ struct Options {
   std::string governance = "governance";
   std::string request;
   std::optional<std::string> emergency_stop;
+  std::string at;
   bool explain = false;
 };
 
@@ -110,6 +114,30 @@ int RunDecide(const Options& o, Io& io) {
     safety.emergency_stop = true;
     safety.stop_reason = *o.emergency_stop;
   }
+  // The scheduled freeze windows at --at (default: now). Offline there are
+  // no events, so the windows after a model_update or a rollback are not
+  // in force here; the server knows them.
+  UnixMillis at = io.clock.Now();
+  if (!o.at.empty()) {
+    auto parsed = ParseTimestamp(o.at);
+    if (!parsed) {
+      Print(io.err, "error: --at: {}\n", parsed.error().message());
+      return kExitInvalid;
+    }
+    at = *parsed;
+  }
+  std::optional<std::string> service;
+  if (request->service) {
+    if (auto canonical = CanonicalService(*request->service)) service = std::move(*canonical);
+  }
+  std::string freeze_reason;
+  safety::FrozenChange change{request->environment, service ? &*service : nullptr,
+                              request->change_type};
+  if (auto frozen = safety::Frozen(*g, safety::FreezeEvents{}, change, at)) {
+    freeze_reason = safety::Describe(*g, *frozen);
+    safety.freeze = static_cast<uint32_t>(frozen->window);
+    safety.freeze_reason = freeze_reason;
+  }
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
   Print(io.out, "{}\n", decision::RenderDecision(*g, *request, safety, d, o.explain));
@@ -149,6 +177,8 @@ std::vector<Command> LocalCommands() {
                          "Decide as if the emergency stop were active, for REASON")
              ->expected(0, 1)
              ->default_str("");
+         app->add_option("--at", o->at,
+                         "Decide at TIME (RFC 3339) for the freeze windows (default: now)");
          app->add_flag("--explain", o->explain, "Show every rule considered and why it matched");
        },
        run(RunDecide)},

@@ -124,6 +124,30 @@ TEST_F(CliTest, DecideFromFile) {
   EXPECT_EQ(decision["matched_rule"], "matrix:code-dev-patch");
 }
 
+TEST_F(CliTest, DecideAtATimeEvaluatesTheScheduledFreezeWindows) {
+  dir_.Write("governance/safety/freeze-windows.yml", R"(version: 1
+freeze_windows:
+  - name: weekend
+    reason: nobody watches over the weekend
+    weekly: {from: "Fri 16:00", to: "Mon 08:00"}
+    time_zone: Europe/Berlin
+    environments: [dev]
+)");
+  // Saturday noon in Berlin: frozen.
+  Outcome frozen = Decide(kAllowRequest, {"--at", "2026-12-05T11:00:00Z"});
+  EXPECT_EQ(frozen.code, kExitDeny) << frozen.out << frozen.err;
+  auto decision = nlohmann::json::parse(frozen.out);
+  EXPECT_EQ(decision["reasons"].back(),
+            "freeze window 'weekend' (every Fri 16:00 to Mon 08:00, Europe/Berlin) is in force "
+            "until 2026-12-07T07:00:00.000Z: nobody watches over the weekend; a frozen change is "
+            "denied");
+  // Friday 15:59 in Berlin: not yet.
+  EXPECT_EQ(Decide(kAllowRequest, {"--at", "2026-12-04T14:59:00Z"}).code, kExitOk);
+  Outcome bad = Decide(kAllowRequest, {"--at", "Saturday"});
+  EXPECT_EQ(bad.code, kExitInvalid);
+  EXPECT_TRUE(bad.err.starts_with("error: --at: ")) << bad.err;
+}
+
 TEST_F(CliTest, EmergencyStopDeniesWithTheReason) {
   Outcome o = Decide(kAllowRequest, {"--emergency-stop", "payments outage"});
   EXPECT_EQ(o.code, kExitDeny);

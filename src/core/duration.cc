@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace interlock {
 namespace {
@@ -70,6 +71,22 @@ std::optional<Millis> ParseDuration(std::string_view text) {
     if (total > kLimit) return std::nullopt;
   }
   return Millis(static_cast<int64_t>(std::llround(total)));
+}
+
+std::string FormatDuration(Millis d) {
+  int64_t ms = d.count();
+  if (ms <= 0) return "0s";
+  static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
+      {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}, {"ms", 1}};
+  std::string out;
+  for (const auto& [unit, size] : kUnits) {
+    if (ms >= size) {
+      out += std::to_string(ms / size);
+      out += unit;
+      ms %= size;
+    }
+  }
+  return out;
 }
 
 }  // namespace interlock

@@ -148,6 +148,20 @@ void Decide(const Governance& g, const Request& request, const SafetyState& safe
     }
   }
 
+  // 8. Freeze windows.
+  if (safety.freeze && *safety.freeze < g.freeze_windows.size()) {
+    const governance::FreezeWindow& w = g.freeze_windows[*safety.freeze];
+    if (w.break_glass) {
+      why.Add(ReasonKind::kFrozenBreakGlass, *safety.freeze);
+      outcome.approvals.count =
+          std::max(outcome.approvals.count, g.workflows[*w.break_glass].required_approvers);
+      outcome.workflow = w.break_glass;
+    } else {
+      why.Add(ReasonKind::kFrozen, *safety.freeze);
+      deny = true;
+    }
+  }
+
   d.approvals = outcome.approvals;
   d.ai_agent_role = outcome.ai_agent_role;
   // A workflow only runs when someone must approve.

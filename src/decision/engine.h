@@ -15,6 +15,8 @@
 //  6. For an ai_agent actor: auto_deploy is treated as a human; recommend
 //     needs at least one human approval; analyze and human_only are denied.
 //  7. While the emergency stop is active everything is denied (invariant).
+//  8. While a freeze window covers the change it is denied, or, if the
+//     window names a break-glass workflow, needs approval through it.
 // Decision: deny if anything denied; else require_approval if any approval
 // is needed; else allow.
 //
@@ -35,6 +37,10 @@ namespace interlock::decision {
 struct SafetyState {
   bool emergency_stop = false;
   std::string_view stop_reason;  // must outlive the Decision
+  // The freeze window in force for the change (in freeze_windows), and the
+  // sentence that says which and until when (safety/freeze.h, Describe).
+  std::optional<uint32_t> freeze;
+  std::string_view freeze_reason;  // must outlive the Decision
 };
 
 enum class ReasonKind : uint8_t {
@@ -57,6 +63,8 @@ enum class ReasonKind : uint8_t {
   kAiAutoDeploy,
   kAiRecommend,
   kAiDenied,
+  kFrozen,            // subject: freeze window
+  kFrozenBreakGlass,  // subject: freeze window
   kApprovalsNeeded,
   kNoApprovalNeeded,
 };

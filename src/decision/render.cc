@@ -69,6 +69,14 @@ std::vector<std::string> ReasonTexts(const Governance& g, const Request& r,
                           ? std::string("the emergency stop is active: all automation is paused")
                           : fmt::format("the emergency stop is active: {}", safety.stop_reason));
         break;
+      case ReasonKind::kFrozen:
+        out.push_back(fmt::format("{}; a frozen change is denied", safety.freeze_reason));
+        break;
+      case ReasonKind::kFrozenBreakGlass:
+        out.push_back(fmt::format(
+            "{}; a frozen change needs approval through break-glass workflow '{}'",
+            safety.freeze_reason, g.workflows[*g.freeze_windows[reason.subject].break_glass].id));
+        break;
       case ReasonKind::kBump:
         if (r.bump_given) {
           out.push_back(fmt::format("the change is a {} change (change.bump)", Name(r.bump)));

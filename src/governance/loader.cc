@@ -16,6 +16,8 @@
 #include "core/text.h"
 #include "governance/checks.h"
 #include "governance/fields.h"
+#include "governance/freeze_windows.h"
+#include "governance/integrations.h"
 #include "governance/query_template.h"
 #include "governance/reader.h"
 
@@ -33,6 +35,8 @@ constexpr std::string_view kWorkflows = "approvals/workflow.yml";
 constexpr std::string_view kEmergencyStop = "safety/emergency-stop.yml";
 constexpr std::string_view kRollback = "safety/auto-rollback.yml";
 constexpr std::string_view kCanary = "safety/canary.yml";
+constexpr std::string_view kFreeze = "safety/freeze-windows.yml";
+constexpr std::string_view kKubernetes = "integrations/kubernetes.yml";
 constexpr std::string_view kAudit = "audit/retention.yml";
 constexpr std::string_view kCompliance = "compliance/frameworks.yml";
 
@@ -69,8 +73,9 @@ struct ParsedFile {
 
 class Loader {
  public:
-  Loader(const FileSystem& fs, std::string dir, std::vector<Diagnostic>* diagnostics)
-      : fs_(fs), dir_(std::move(dir)), diagnostics_(diagnostics) {}
+  Loader(const FileSystem& fs, std::string dir, std::string_view zoneinfo,
+         std::vector<Diagnostic>* diagnostics)
+      : fs_(fs), dir_(std::move(dir)), zoneinfo_(zoneinfo), diagnostics_(diagnostics) {}
 
   Governance Run();
 
@@ -108,6 +113,7 @@ class Loader {
 
   const FileSystem& fs_;
   std::string dir_;
+  std::string zoneinfo_;
   std::vector<Diagnostic>* diagnostics_;
   Governance g_;
   const Node* tiers_anchor_ = nullptr;
@@ -1250,6 +1256,8 @@ Governance Loader::Run() {
     g_.canaries.push_back(std::move(blue_green));
   }
   with(kWorkflows, true, [&](Reader& r, const ParsedFile& f) { LoadWorkflows(r, f.root); });
+  with(kFreeze, false,
+       [&](Reader& r, const ParsedFile& f) { ReadFreezeWindows(r, f.root, fs_, zoneinfo_, &g_); });
   with(kMatrix, true, [&](Reader& r, const ParsedFile& f) { LoadMatrix(r, f.root); });
   with(kTiers, true, [&](Reader& r, const ParsedFile& f) { LoadTiers(r, f); });
   with(kRules, false, [&](Reader& r, const ParsedFile& f) { LoadRules(r, f); });
@@ -1257,6 +1265,7 @@ Governance Loader::Run() {
   with(kRollback, false, [&](Reader& r, const ParsedFile& f) { LoadRollback(r, f); });
   with(kAudit, true, [&](Reader& r, const ParsedFile& f) { LoadAudit(r, f.root); });
   with(kCompliance, false, [&](Reader& r, const ParsedFile& f) { LoadCompliance(r, f.root); });
+  with(kKubernetes, false, [&](Reader& r, const ParsedFile& f) { ReadKubernetes(r, f.root, &g_); });
 
   // Cross-file checks only make sense on a directory whose files each read
   // cleanly; otherwise they would echo the errors already reported.
@@ -1272,17 +1281,19 @@ Governance Loader::Run() {
 
 const std::vector<GovernanceFile>& GovernanceFiles() {
   static const std::vector<GovernanceFile> files = {
-      {kInterlock, true}, {kPrincipals, true}, {kCanary, false},     {kWorkflows, true},
-      {kMatrix, true},    {kTiers, true},      {kRules, false},      {kEmergencyStop, true},
-      {kRollback, false}, {kAudit, true},      {kCompliance, false},
+      {kInterlock, true},   {kPrincipals, true}, {kCanary, false},     {kWorkflows, true},
+      {kMatrix, true},      {kTiers, true},      {kRules, false},      {kEmergencyStop, true},
+      {kRollback, false},   {kAudit, true},      {kCompliance, false}, {kFreeze, false},
+      {kKubernetes, false},
   };
   return files;
 }
 
 std::expected<Governance, std::vector<Diagnostic>> Load(const FileSystem& fs,
-                                                        const std::string& dir) {
+                                                        const std::string& dir,
+                                                        std::string_view zoneinfo) {
   std::vector<Diagnostic> diagnostics;
-  Loader loader(fs, dir, &diagnostics);
+  Loader loader(fs, dir, zoneinfo, &diagnostics);
   Governance g = loader.Run();
   if (!diagnostics.empty()) {
     std::sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {

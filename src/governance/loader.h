@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/fs.h"
+#include "core/time_zone.h"
 #include "governance/diagnostic.h"
 #include "governance/model.h"
 
@@ -27,7 +28,9 @@ inline constexpr size_t kMaxGovernanceFileBytes = 1u << 20;
 // invariants, matrix overlaps and coverage, and compiles conditions. Returns
 // every problem found (sorted by file, line, column), or the compiled
 // Governance if there is none. Never throws.
+// Time zones named by freeze windows are read from `zoneinfo`.
 std::expected<Governance, std::vector<Diagnostic>> Load(const FileSystem& fs,
-                                                        const std::string& dir);
+                                                        const std::string& dir,
+                                                        std::string_view zoneinfo = kZoneinfoDir);
 
 }  // namespace interlock::governance

@@ -324,3 +324,108 @@ TEST_F(LoaderTest, EveryErrorIsReportedNotJustTheFirst) {
 
 }  // namespace
 }  // namespace interlock::governance
+
+namespace interlock::governance {
+namespace {
+
+class FreezeWindowsTest : public LoaderTest {
+ protected:
+  void Windows(const std::string& items) {
+    dir_.Write("safety/freeze-windows.yml", "version: 1\nfreeze_windows:\n" + items);
+  }
+};
+
+TEST_F(FreezeWindowsTest, DefaultsHaveTheModelUpdateAndRollbackWindows) {
+  RealFileSystem fs;
+  auto loaded = Load(fs, dir_.path());
+  ASSERT_TRUE(loaded) << (loaded ? "" : loaded.error().front().ToString());
+  ASSERT_EQ(loaded->freeze_windows.size(), 2u);
+  const FreezeWindow& model = loaded->freeze_windows[0];
+  EXPECT_EQ(model.name, "model-observation");
+  EXPECT_EQ(model.kind, FreezeKind::kAfterModelUpdate);
+  EXPECT_EQ(model.duration, Millis(48LL * 3'600'000));  // canary.yml's freeze_window
+  EXPECT_EQ(model.change_types, std::vector<ChangeType>{ChangeType::kModelUpdate});
+  const FreezeWindow& rollback = loaded->freeze_windows[1];
+  EXPECT_EQ(rollback.kind, FreezeKind::kAfterRollback);
+  ASSERT_TRUE(rollback.break_glass.has_value());
+  EXPECT_EQ(loaded->workflows[*rollback.break_glass].id, "high_risk_change");
+}
+
+TEST_F(FreezeWindowsTest, ReadsScheduledWindows) {
+  Windows(R"(  - name: weekend
+    weekly: {from: "Fri 16:00", to: "Mon 08:00"}
+    time_zone: Europe/Berlin
+    environments: [production]
+    services: [Payments]
+    break_glass: critical_change
+  - name: year-end
+    cron: "0 18 23 12 *"
+    duration: 10d
+    time_zone: UTC
+)");
+  RealFileSystem fs;
+  auto loaded = Load(fs, dir_.path());
+  ASSERT_TRUE(loaded) << (loaded ? "" : loaded.error().front().ToString());
+  ASSERT_EQ(loaded->freeze_windows.size(), 2u);
+  const FreezeWindow& weekend = loaded->freeze_windows[0];
+  EXPECT_EQ(weekend.weekly_from, 5 * 1440 + 16 * 60);
+  EXPECT_EQ(weekend.weekly_to, 1440 + 8 * 60);
+  EXPECT_EQ(weekend.zone->name(), "Europe/Berlin");
+  EXPECT_EQ(weekend.services, std::vector<std::string>{"payments"});
+  EXPECT_EQ(loaded->freeze_windows[1].cron_text, "0 18 23 12 *");
+}
+
+TEST_F(FreezeWindowsTest, ReportsEachMistakeWhereItIs) {
+  Windows(R"(  - name: a
+    weekly: {from: "Fri 16:00", to: "Mon 8:00"}
+    time_zone: Europe/Berlin
+  - name: b
+    cron: "0 25 * * *"
+    duration: 1h
+    time_zone: Mars/Olympus_Mons
+  - name: c
+    after: deploy
+  - name: d
+    weekly: {from: "Fri 16:00", to: "Mon 08:00"}
+  - name: e
+    cron: "0 0 * * *"
+    time_zone: UTC
+  - name: f
+    after: rollback
+    duration: 1h
+  - name: g
+    after: rollback
+    break_glass: nobody
+  - name: a
+    after: rollback
+  - name: h
+    weekly: {from: "Fri 16:00", to: "Mon 08:00"}
+    cron: "0 0 * * *"
+)");
+  ExpectError(
+      "safety/freeze-windows.yml:4:37: expected a day and a time such as \"Fri 16:00\", found "
+      "\"Mon 8:00\"");
+  ExpectError(
+      "safety/freeze-windows.yml:7:11: cron hour \"25\": a value out of range (expected 0-23, *, "
+      "a-b, */n or a list)");
+  ExpectError(
+      "safety/freeze-windows.yml:9:16: no time zone Mars/Olympus_Mons (no file "
+      "/usr/share/zoneinfo/Mars/Olympus_Mons; is the tzdata package installed?)");
+  ExpectError("safety/freeze-windows.yml:11:12: unknown event 'deploy'");
+  ExpectError(
+      "safety/freeze-windows.yml:12:5: a weekly or cron window needs a time_zone, such as "
+      "Europe/Berlin or UTC");
+  ExpectError("safety/freeze-windows.yml:14:5: a cron window needs a duration");
+  ExpectError(
+      "safety/freeze-windows.yml:19:15: a window after a rollback ends when the review is in; it "
+      "takes no duration");
+  ExpectError("safety/freeze-windows.yml:23:5: duplicate freeze window 'a' (first defined at 3:5)");
+  ExpectError(
+      "safety/freeze-windows.yml:25:5: a freeze window needs exactly one of weekly, cron and "
+      "after");
+  ExpectError("safety/freeze-windows.yml:22:18: unknown workflow 'nobody'");
+  EXPECT_EQ(Errors().size(), 10u);
+}
+
+}  // namespace
+}  // namespace interlock::governance

@@ -61,4 +61,23 @@ std::string Principal::Person() const {
   return out;
 }
 
+bool MatchesPattern(std::string_view pattern, std::string_view name) {
+  if (pattern.ends_with('*')) return name.starts_with(pattern.substr(0, pattern.size() - 1));
+  return pattern == name;
+}
+
+const KubernetesNamespace* KubernetesPolicy::FindNamespace(std::string_view ns) const {
+  for (const KubernetesNamespace& n : namespaces) {
+    if (MatchesPattern(n.pattern, ns)) return &n;
+  }
+  return nullptr;
+}
+
+const KubernetesAgent* KubernetesPolicy::FindAgent(std::string_view username) const {
+  for (const KubernetesAgent& a : ai_agents) {
+    if (MatchesPattern(a.username, username)) return &a;
+  }
+  return nullptr;
+}
+
 }  // namespace interlock::governance

@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "core/cron.h"
 #include "core/duration.h"
 #include "core/names.h"
+#include "core/time_zone.h"
 #include "core/yaml.h"
 #include "expr/expr.h"
 
@@ -226,6 +228,61 @@ struct ModelUpdatePolicy {
   Millis freeze_window{0};
 };
 
+// A freeze window (safety/freeze-windows.yml). While one is in force for a
+// change, a decision on it is deny, or require_approval through the
+// window's break-glass workflow.
+enum class FreezeKind : uint8_t {
+  kWeekly,            // from one weekday and time to another, every week
+  kCron,              // from each time a cron schedule fires, for `duration`
+  kAfterModelUpdate,  // for `duration` after a model_update was allowed or approved
+  kAfterRollback,     // after a rollback, until its incident's review is in
+};
+
+struct FreezeWindow {
+  std::string name;
+  std::string reason;  // shown with every decision it freezes
+  FreezeKind kind = FreezeKind::kWeekly;
+  int weekly_from = 0, weekly_to = 0;  // minutes since Sunday 00:00, wall clock
+  CronSchedule cron;
+  std::string cron_text;
+  Millis duration{0};
+  std::shared_ptr<const TimeZone> zone;  // of the scheduled kinds
+  // Which changes it covers; empty: all. Services are canonical.
+  std::vector<Environment> environments;
+  std::vector<std::string> services;
+  std::vector<ChangeType> change_types;
+  std::optional<size_t> break_glass;  // a workflow
+  Origin origin;
+};
+
+// How Kubernetes objects map to Interlock's names (integrations/
+// kubernetes.yml), for the admission webhook and Flagger's hooks. A pattern
+// is a name, or a prefix ending in '*' ("prod-*"; "*" alone matches all).
+struct KubernetesNamespace {
+  std::string pattern;
+  Environment environment = Environment::kProduction;
+  std::string service;  // canonical; empty: from the object's labels or name
+};
+
+struct KubernetesAgent {
+  std::string username;   // a pattern, e.g. system:serviceaccount:agents:*
+  std::string principal;  // an ai_agent of principals.yaml
+};
+
+struct KubernetesPolicy {
+  std::vector<KubernetesNamespace> namespaces;  // the first match applies
+  // The labels that name an object's service, the first present applies;
+  // without one, the object's name does.
+  std::vector<std::string> service_labels = {"app.kubernetes.io/name", "app"};
+  std::vector<KubernetesAgent> ai_agents;
+
+  const KubernetesNamespace* FindNamespace(std::string_view ns) const;
+  const KubernetesAgent* FindAgent(std::string_view username) const;
+};
+
+// Whether `name` matches a pattern of KubernetesPolicy.
+bool MatchesPattern(std::string_view pattern, std::string_view name);
+
 enum class ReadScope : uint8_t { kOwn, kTeam, kAll };
 
 struct AuditAccess {
@@ -282,6 +339,8 @@ struct Governance {
   std::vector<MetricQuery> metric_queries;
   RolloutOverrides rollout_overrides;
   ModelUpdatePolicy model_updates;
+  std::vector<FreezeWindow> freeze_windows;
+  KubernetesPolicy kubernetes;
   AuditPolicy audit;
   CompliancePolicy compliance;
   // Compiled conditions refer to these by slot (governance/fields.h).

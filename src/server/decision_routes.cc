@@ -4,22 +4,36 @@
 #include <fmt/ranges.h>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "decision/render.h"
 #include "decision/request.h"
+#include "safety/freeze.h"
 #include "server/service_impl.h"
 
 namespace interlock::server {
 
-decision::SafetyState Service::Impl::SafetyOf(const safety::StopState* stop,
-                                              const std::optional<std::string>& service,
-                                              std::string& reason) {
-  decision::SafetyState safety;
-  if (stop) {
-    reason = app::CoveringReason(*stop, service);
-    safety.emergency_stop = true;
-    safety.stop_reason = reason;
+void Service::Impl::SafetyOf(const Governance& g, const decision::Request& request,
+                             std::string_view actor, UnixMillis at, Safety* out) const {
+  std::shared_ptr<const app::StopMap> stops_now = stops->Snapshot();
+  if (const safety::StopState* stop =
+          app::Covering(*stops_now, request.environment, request.service, actor)) {
+    out->stop_reason = app::CoveringReason(*stop, request.service);
+    out->state.emergency_stop = true;
+    out->state.stop_reason = out->stop_reason;
   }
-  return safety;
+  if (g.freeze_windows.empty()) return;
+  // A service that is not a service name is no proof of not being frozen.
+  std::optional<std::string> service;
+  if (request.service) {
+    if (auto canonical = CanonicalService(*request.service)) service = std::move(*canonical);
+  }
+  safety::FrozenChange change{request.environment, service ? &*service : nullptr,
+                              request.change_type};
+  if (auto frozen = state->freezes().FrozenFor(g, change, at)) {
+    out->freeze_reason = safety::Describe(g, *frozen);
+    out->state.freeze = static_cast<uint32_t>(frozen->window);
+    out->state.freeze_reason = out->freeze_reason;
+  }
 }
 
 void Service::Impl::PostDecision(Call& c) {
@@ -63,11 +77,9 @@ void Service::Impl::PostDecision(Call& c) {
       return;
     }
   }
-  std::shared_ptr<const app::StopMap> stops_now = stops->Snapshot();
-  std::string stop_reason;
-  decision::SafetyState safety =
-      SafetyOf(app::Covering(*stops_now, request->environment, request->service, actor.id),
-               request->service, stop_reason);
+  Safety safe;
+  SafetyOf(*g, *request, actor.id, options.clock->Now(), &safe);
+  const decision::SafetyState& safety = safe.state;
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
   std::vector<std::string> reasons = decision::ReasonTexts(*g, *request, safety, d);
@@ -133,13 +145,23 @@ void Service::Impl::PostSimulation(Call& c) {
     respond(ErrorResponse(400, "invalid_request", ok.error().message()));
     return;
   }
-  std::string stop_reason;
-  decision::SafetyState safety = SafetyOf(
-      app::Covering(*stops->Snapshot(), request->environment, request->service, request->actor_id),
-      request->service, stop_reason);
+  // The freeze windows are those in force now, or at the query's `at`.
+  UnixMillis at = options.clock->Now();
+  if (auto given = r.Query("at")) {
+    auto parsed = ParseTimestamp(*given);
+    if (!parsed) {
+      respond(ErrorResponse(400, "invalid_request", "at: " + parsed.error().message()));
+      return;
+    }
+    at = *parsed;
+  }
+  Safety safe;
+  SafetyOf(g, *request, request->actor_id, at, &safe);
+  const decision::SafetyState& safety = safe.state;
   decision::Decision d;
   decision::Decide(g, *request, safety, &d);
-  decision::ExtraMember extra[] = {{"simulated", "true"}};
+  std::string windows = FreezeWindowsJson(g, at).dump();
+  decision::ExtraMember extra[] = {{"simulated", "true"}, {"freeze_windows", windows}};
   respond(RawJsonResponse(
       200, decision::DecisionText(g, *request, safety, d, {.explain = true, .extra = extra})));
 }

@@ -7,6 +7,7 @@
 #include "app/rollouts.h"
 #include "app/stop_board.h"
 #include "core/json.h"
+#include "safety/freeze.h"
 #include "server/service_impl.h"
 
 namespace interlock::server {
@@ -66,21 +67,74 @@ Verdict OfRollout(const rollout::Rollout& r) {
 
 }  // namespace
 
+Service::Impl::Hold Service::Impl::HoldOf(const Governance& g, Environment environment,
+                                          const std::string& service, const std::string& actor,
+                                          const std::optional<std::string>& rollout_id) const {
+  Hold h;
+  if (rollout_id) {
+    auto found = state->rollouts().Find(*rollout_id);
+    if (!found) return {"deny", found.error().message(), std::nullopt};
+    if (!*found) return {"deny", fmt::format("no rollout {}", *rollout_id), std::nullopt};
+    h.rollout = std::move(**found);
+  }
+  if (const safety::StopState* stop =
+          app::Covering(*stops->Snapshot(), environment, service, actor)) {
+    h.decision = "deny";
+    h.reason =
+        fmt::format("the emergency stop ({}) is active: {}", stop->scope.Describe(), stop->reason);
+    return h;
+  }
+  // A window that starts in the middle of a rollout holds it where it is:
+  // frozen is "wait", not "roll back".
+  safety::FrozenChange change{environment, &service, ChangeType::kCode};
+  if (auto frozen = state->freezes().FrozenFor(g, change, options.clock->Now())) {
+    h.decision = "require_approval";
+    h.reason = safety::Describe(g, *frozen);
+    return h;
+  }
+  if (h.rollout) {
+    Verdict v = OfRollout(*h.rollout);
+    h.decision = v.decision;
+    h.reason = std::move(v.reason);
+    return h;
+  }
+  if (auto incident = state->rollouts().BlockingIncident(g, service)) {
+    h.decision = "deny";
+    h.reason = fmt::format("rollouts of {} are blocked until incident {} is reviewed", service,
+                           incident->id);
+    return h;
+  }
+  for (rollout::Rollout& active :
+       state->rollouts().ActiveOf(service, std::string(Name(environment)))) {
+    Verdict v = OfRollout(active);
+    if (v.decision != "allow") {
+      h.decision = v.decision;
+      h.reason = std::move(v.reason);
+      h.rollout = std::move(active);
+      return h;
+    }
+  }
+  h.reason = fmt::format("nothing holds {} in {}", service, Name(environment));
+  return h;
+}
+
+json Service::Impl::RolloutSummary(const rollout::Rollout& r) { return Summary(r); }
+
 void Service::Impl::ArgoAnalysis(Call& c) {
-  auto answer = [&](const Verdict& v, const json& rollout) {
+  auto answer = [&](std::string_view decision, const std::string& reason, const json& rollout) {
     c.respond(
-        JsonResponse(200, {{"decision", v.decision}, {"reason", v.reason}, {"rollout", rollout}}));
+        JsonResponse(200, {{"decision", decision}, {"reason", reason}, {"rollout", rollout}}));
   };
   // The names, from the query or from a JSON body.
   std::string id, service, environment;
   if (c.request.method == "POST" && !c.request.body.empty()) {
     static constexpr std::string_view kFields[] = {"rollout", "service", "environment"};
     auto body = ::interlock::json::ReadObject(c.request.body, kFields);
-    if (!body) return answer({"deny", body.error().message()}, nullptr);
+    if (!body) return answer("deny", body.error().message(), nullptr);
     for (auto [key, out] :
          {std::pair{"rollout", &id}, {"service", &service}, {"environment", &environment}}) {
       auto v = body->fields.OptionalString(key);
-      if (!v) return answer({"deny", v.error().message()}, nullptr);
+      if (!v) return answer("deny", v.error().message(), nullptr);
       *out = std::string(v->value_or(""));
     }
   } else {
@@ -91,39 +145,24 @@ void Service::Impl::ArgoAnalysis(Call& c) {
   std::optional<rollout::Rollout> r;
   if (!id.empty()) {
     auto found = state->rollouts().Find(id);
-    if (!found) return answer({"deny", found.error().message()}, nullptr);
-    if (!*found) return answer({"deny", fmt::format("no rollout {}", id)}, nullptr);
+    if (!found) return answer("deny", found.error().message(), nullptr);
+    if (!*found) return answer("deny", fmt::format("no rollout {}", id), nullptr);
     r = std::move(**found);
     service = r->spec.service;
     environment = r->spec.environment;
   } else if (service.empty() || environment.empty()) {
-    return answer({"deny", "name a rollout (rollout), or a service and an environment"}, nullptr);
+    return answer("deny", "name a rollout (rollout), or a service and an environment", nullptr);
   }
   auto env = ParseEnum<Environment>(environment);
   if (!env) {
-    return answer({"deny", fmt::format("environment: expected one of dev, staging, production, "
-                                       "found \"{}\"",
-                                       environment)},
+    return answer("deny",
+                  fmt::format("environment: expected one of dev, staging, production, found \"{}\"",
+                              environment),
                   nullptr);
   }
-  json shown = r ? Summary(*r) : json(nullptr);
-  if (const safety::StopState* stop =
-          app::Covering(*stops->Snapshot(), *env, service, c.actor->id)) {
-    return answer({"deny", fmt::format("the emergency stop ({}) is active: {}",
-                                       stop->scope.Describe(), stop->reason)},
-                  shown);
-  }
-  if (r) return answer(OfRollout(*r), shown);
-  if (auto incident = state->rollouts().BlockingIncident(*c.g, service)) {
-    return answer({"deny", fmt::format("rollouts of {} are blocked until incident {} is reviewed",
-                                       service, incident->id)},
-                  nullptr);
-  }
-  for (const rollout::Rollout& active : state->rollouts().ActiveOf(service, environment)) {
-    Verdict v = OfRollout(active);
-    if (v.decision != "allow") return answer(v, Summary(active));
-  }
-  answer({"allow", fmt::format("nothing holds {} in {}", service, environment)}, nullptr);
+  Hold h = HoldOf(*c.g, *env, service, c.actor->id,
+                  id.empty() ? std::nullopt : std::optional<std::string>(id));
+  answer(h.decision, h.reason, h.rollout ? Summary(*h.rollout) : json(nullptr));
 }
 
 }  // namespace interlock::server

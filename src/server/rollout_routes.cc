@@ -147,29 +147,39 @@ void Service::Impl::PostRolloutAction(Call& c) {
     c.respond(ErrorResponse(rationale.error()));
     return;
   }
-  auto task = [this, g = c.g, actor = *c.actor, id, action, rationale = std::string(*rationale),
-               respond = c.respond]() {
+  RolloutOverride(c.g, *c.actor, id, action, std::string(*rationale),
+                  AnswerWith(std::move(c.respond)));
+}
+
+void Service::Impl::RolloutOverride(const GovernancePtr& g, const Principal& actor,
+                                    const std::string& id, const std::string& action,
+                                    std::string rationale,
+                                    const std::function<void(Outcome)>& done) {
+  auto task = [this, g, actor, id, action, rationale = std::move(rationale), done]() {
     if (action == "promote" || action == "skip_step" || action == "resume") {
       // Nothing moves forward while an emergency stop covers the rollout.
       auto found = state->rollouts().Find(id);
       if (found && *found) {
         if (const safety::StopState* stop = StopOver(*stops->Snapshot(), **found)) {
-          respond(ErrorResponse(423, "emergency_stop",
-                                fmt::format("rollout {} cannot move forward while the emergency "
-                                            "stop ({}) is active: {}",
-                                            id, stop->scope.Describe(), stop->reason)));
+          done(std::unexpected(ErrorResponse(
+              423, "emergency_stop",
+              fmt::format("rollout {} cannot move forward while the emergency stop ({}) is "
+                          "active: {}",
+                          id, stop->scope.Describe(), stop->reason))));
           return;
         }
       }
     }
     auto changed = state->rollouts().Override(*g, actor, id, action, rationale);
     if (!changed) {
-      respond(ErrorResponse(changed.error()));
+      done(std::unexpected(ErrorResponse(changed.error())));
       return;
     }
-    respond(JsonResponse(200, RolloutJson(*changed, false)));
+    done(RolloutJson(*changed, false));
   };
-  Post(*state_lane, c.actor->id, c.respond, std::move(task));
+  Post(
+      *state_lane, actor.id, [done](HttpResponse r) { done(std::unexpected(std::move(r))); },
+      std::move(task));
 }
 
 void Service::Impl::PushRolloutMetrics(Call& c) {

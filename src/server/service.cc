@@ -78,7 +78,12 @@ std::expected<const Principal*, HttpResponse> Service::Impl::Authenticate(const 
     return std::unexpected(
         ErrorResponse(401, "unauthorized", "the Authorization header must be \"Bearer <token>\""));
   }
-  auto id = tokens->Authenticate(*token);
+  return AuthenticateToken(*token, g);
+}
+
+std::expected<const Principal*, HttpResponse> Service::Impl::AuthenticateToken(
+    std::string_view token, const Governance& g) {
+  auto id = tokens->Authenticate(token);
   if (!id) {
     // A token the store refuses is the request's authentication failing:
     // 401, not the 403 of a refused action.

@@ -118,6 +118,9 @@ struct Service::Impl {
   // The principal behind the request's bearer token, or the answer to send.
   std::expected<const Principal*, HttpResponse> Authenticate(const HttpRequest& r,
                                                              const Governance& g);
+  // The same for a token given otherwise (Flagger's metadata.token).
+  std::expected<const Principal*, HttpResponse> AuthenticateToken(std::string_view token,
+                                                                  const Governance& g);
   safety::StopState Stop() { return stops->Snapshot()->at("global"); }
   std::optional<std::string> AiRefusal(std::string_view agent, std::optional<Environment> env,
                                        const std::optional<std::string>& service) {
@@ -139,11 +142,27 @@ struct Service::Impl {
   // POST /v1/decisions/simulate: the decision for any request, explained;
   // nothing is recorded and no approval is opened.
   void PostSimulation(Call& c);
-  // The decision engine's view of the stop covering a request; `reason`
-  // holds the text the state points to.
-  static decision::SafetyState SafetyOf(const safety::StopState* stop,
-                                        const std::optional<std::string>& service,
-                                        std::string& reason);
+  // The decision engine's view of the stop covering a request and of the
+  // freeze window in force for it, with the texts the state points to.
+  struct Safety {
+    decision::SafetyState state;
+    std::string stop_reason;
+    std::string freeze_reason;
+    Safety() = default;
+    Safety(const Safety&) = delete;
+    Safety& operator=(const Safety&) = delete;
+  };
+  // Fills `out` for `request` by `actor` at `at` (freeze windows).
+  void SafetyOf(const Governance& g, const decision::Request& request, std::string_view actor,
+                UnixMillis at, Safety* out) const;
+
+  // --- freeze_routes.cc ----------------------------------------------------
+
+  // GET /v1/freeze-windows[?at=]: every window of the governance, and where
+  // it is in force at `at` (default: now).
+  void GetFreezeWindows(Call& c);
+  // That answer's JSON.
+  nlohmann::ordered_json FreezeWindowsJson(const Governance& g, UnixMillis at) const;
 
   // --- approval_routes.cc --------------------------------------------------
 
@@ -167,13 +186,47 @@ struct Service::Impl {
   void PostRollout(Call& c);
   void GetRollouts(Call& c);
   void PostRolloutAction(Call& c);
+  // Takes override `action` (promote, abort, pause, resume, skip_step) by
+  // `actor` on rollout `id` on the state lane, then calls `done` with the
+  // rollout or the refusal. Nothing moves forward under a stop.
+  void RolloutOverride(const GovernancePtr& g, const Principal& actor, const std::string& id,
+                       const std::string& action, std::string rationale,
+                       const std::function<void(Outcome)>& done);
   void PushRolloutMetrics(Call& c);
   void GetIncidents(Call& c);
   void PostIncidentReview(Call& c);
   // --- integration_routes.cc: the tools that run rollouts ------------------
 
+  // What holds changes of `service` in `environment` by principal `actor`,
+  // first to last: an emergency stop covering them (deny), a freeze window
+  // in force (require_approval: wait), the rollout `rollout_id` or an
+  // active rollout of theirs that is not well, a block until a rollback's
+  // review (deny); else allow.
+  struct Hold {
+    std::string_view decision = "allow";  // allow | require_approval | deny
+    std::string reason;
+    std::optional<rollout::Rollout> rollout;  // the one that holds, or rollout_id's
+  };
+  Hold HoldOf(const Governance& g, Environment environment, const std::string& service,
+              const std::string& actor, const std::optional<std::string>& rollout_id) const;
+  // A rollout as the integrations show it: where it stands, not its data.
+  static json RolloutSummary(const rollout::Rollout& r);
   // Argo Rollouts' Web metric provider: always 200, the verdict in the body.
   void ArgoAnalysis(Call& c);
+
+  // --- flagger_routes.cc ---------------------------------------------------
+
+  // Flagger's webhooks, POST /v1/integrations/flagger/{hook}: gates answer
+  // 200 for go and 403 for wait or no (never 5xx, which Flagger retries);
+  // the rollback hook answers 200 for "roll back now"; event and
+  // post-rollout hooks are recorded in the audit log.
+  void FlaggerHook(Call& c);
+
+  // --- admission_routes.cc -------------------------------------------------
+
+  // Kubernetes' ValidatingAdmissionWebhook: an AdmissionReview v1 in, one
+  // with the same uid out, each review recorded in the audit log.
+  void KubernetesAdmission(Call& c);
 
   // Evaluates the rollouts that are due (app::Rollouts::EvaluateDue), on
   // the rollout lane, from the tick.

@@ -1,4 +1,5 @@
-// POST /slack/commands: Slack's slash commands (/emergency-stop, /approve),
+// POST /slack/commands: Slack's slash commands (/emergency-stop, /approve,
+// /rollout),
 // authenticated by Slack's v0 signature instead of a token, their Slack
 // user mapped to a principal by its slack_id.
 #include <fmt/format.h>
@@ -145,10 +146,30 @@ void Service::Impl::PostSlackCommand(Call& c) {
                                         out["id"].get<std::string>(),
                                         out["state"].get<std::string>());
                    }));
+  } else if (command == "/rollout" && (word == "promote" || word == "abort" || word == "pause" ||
+                                       word == "resume" || word == "skip_step")) {
+    // /rollout <action> <rollout id> <rationale>
+    std::string id(rest.substr(0, rest.find(' ')));
+    rest.remove_prefix(id.size());
+    while (rest.starts_with(' ')) rest.remove_prefix(1);
+    if (id.empty() || rest.empty()) {
+      respond(SlackReply(false, fmt::format("Usage: /rollout {} <rollout id> <rationale>", word)));
+      return;
+    }
+    RolloutOverride(g, *actor, id, word, std::string(rest),
+                    reply(true, [actor, word](const json& out) {
+                      return fmt::format(
+                          "{} took {} on rollout {}: it is {} at step {} of {} ({}% "
+                          "of traffic)",
+                          actor->id, word, out["id"].get<std::string>(),
+                          out["state"].get<std::string>(), out["step"].get<int>(),
+                          out["steps"].get<int>(), out["traffic_percent"].get<double>());
+                    }));
   } else {
     respond(SlackReply(false,
                        "Usage: /emergency-stop activate <reason> | /emergency-stop status | "
-                       "/approve <approval id> <rationale>"));
+                       "/approve <approval id> <rationale> | "
+                       "/rollout promote|abort|pause|resume|skip_step <rollout id> <rationale>"));
   }
 }
 

@@ -108,6 +108,6 @@ export const api = {
   auditEntries: (params, opts) => request(`/v1/audit/entries${query(params)}`, opts),
   proof: (index, size, opts) => request(`/v1/audit/proof${query({ index, size })}`, opts),
   checkpoint: (opts) => request('/v1/audit/checkpoint', opts),
-  simulate: (body) => request('/v1/decisions/simulate', { method: 'POST', body }),
+  simulate: (body, at) => request(`/v1/decisions/simulate${at ? `?at=${encodeURIComponent(at)}` : ''}`, { method: 'POST', body }),
   stats: (hours, opts) => request(`/v1/stats${query({ hours })}`, opts),
 };

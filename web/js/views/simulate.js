@@ -28,6 +28,7 @@ export async function render(ctx) {
     tests: h('input', { type: 'checkbox', name: 'tests_passed', checked: true }),
     scan: h('input', { type: 'checkbox', name: 'security_scan_passed', checked: true }),
     severity: select({ name: 'max_severity' }, SEVERITIES, 'none'),
+    at: h('input', { type: 'datetime-local', name: 'at', step: '60' }),
   };
   const preview = h('pre', { class: 'json', tabindex: '0' });
   const errorSlot = h('div');
@@ -56,6 +57,9 @@ export async function render(ctx) {
       h('div', { class: 'form-grid' },
         field('AI confidence', c.confidence, 'From 0 to 1; for AI agents.').wrap,
         field('AI rationale', c.rationale, 'Why the agent proposes the change.').wrap)),
+    h('fieldset', null, h('legend', null, 'When'),
+      h('div', { class: 'form-grid' },
+        field('Decide at', c.at, 'A time in UTC for the freeze windows; empty: now.').wrap)),
     h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Simulate')),
     errorSlot,
     h('details', { class: 'request-preview' }, h('summary', null, 'The decision request sent'), preview));
@@ -97,7 +101,8 @@ export async function render(ctx) {
     }
     resultSlot.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Simulating…'));
     try {
-      const decision = await api.simulate(request);
+      const at = c.at.value ? `${c.at.value.length === 16 ? `${c.at.value}:00` : c.at.value}Z` : '';
+      const decision = await api.simulate(request, at);
       resultSlot.replaceChildren(result(decision));
     } catch (err) {
       if (err.status === 401) return;
@@ -117,6 +122,7 @@ function result(d) {
   const approvals = d.required_approvals || {};
   const reasons = Array.isArray(d.reasons) ? d.reasons : [];
   const explain = Array.isArray(d.explain) ? d.explain : [];
+  const windows = ((d.freeze_windows || {}).windows || []).filter((w) => Array.isArray(w.in_force) && w.in_force.length);
   return section('Simulated decision', { class: 'card simulation-result', 'data-testid': 'simulation-result' },
     h('p', { class: 'decision-line' }, 'Decision ',
       h('span', { class: ['badge', 'badge-lg', stateClass(d.decision)], 'data-testid': 'simulation-decision' }, d.decision)),
@@ -130,6 +136,10 @@ function result(d) {
     ]),
     h('h3', null, 'Reasons'),
     reasons.length ? h('ol', { class: 'reasons' }, reasons.map((r) => h('li', null, r))) : h('p', { class: 'muted' }, 'No reasons given.'),
+    h('h3', null, 'Freeze windows in force'),
+    windows.length
+      ? h('ul', { class: 'freeze-windows', 'data-testid': 'simulation-freezes' }, windows.flatMap((w) => w.in_force.map((f) => h('li', null, f.reason))))
+      : h('p', { class: 'muted', 'data-testid': 'simulation-freezes' }, 'None at this time.'),
     h('h3', null, 'Every rule considered'),
     explain.length ? h('ul', { class: 'explain' }, explain.map((r) => h('li', null, r))) : h('p', { class: 'muted' }, 'No explanation given.'),
     d.governance_version ? h('p', { class: 'hint mono' }, `Governance ${d.governance_version}`) : null);
