@@ -616,6 +616,21 @@ TEST_F(ServerTest, MeSaysWhatThePrincipalMayDo) {
   EXPECT_TRUE(may("dave")["reload_governance"].get<bool>());
   EXPECT_TRUE(may("erin")["deactivate_emergency_stop"].get<bool>());
   EXPECT_EQ(may("erin")["read_audit"], "all");
+  // canary.yml rollout_overrides: the six actions, and those each may take
+  // (carol is an on-call-engineer, dave an engineering-lead).
+  auto overrides = [&](const std::string& who) {
+    json actions = may(who)["rollout_overrides"];
+    EXPECT_EQ(actions.size(), 6u) << actions.dump();
+    std::string allowed;
+    for (const auto& [action, yes] : actions.items()) {
+      if (yes.get<bool>()) allowed += (allowed.empty() ? "" : " ") + action;
+    }
+    return allowed;
+  };
+  EXPECT_EQ(overrides("alice"), "");
+  EXPECT_EQ(overrides("carol"), "abort pause resume");
+  EXPECT_EQ(overrides("dave"), "abort pause promote resume review skip_step");
+  EXPECT_EQ(overrides("deployment-agent-01"), "");
 
   ASSERT_EQ(StopAction("carol", {{"action", "activate"}, {"reason", "incident"}}).status, 200);
   ASSERT_EQ(StopAction("erin", Deactivation()).status, 200);

@@ -7,6 +7,8 @@ import { errorBox, loading, pageTitle } from './js/ui.js';
 import * as overview from './js/views/overview.js';
 import * as approvals from './js/views/approvals.js';
 import * as approval from './js/views/approval.js';
+import * as rollouts from './js/views/rollouts.js';
+import * as rollout from './js/views/rollout.js';
 import * as audit from './js/views/audit.js';
 import * as auditEntry from './js/views/audit-entry.js';
 import * as simulate from './js/views/simulate.js';
@@ -15,6 +17,8 @@ const ROUTES = [
   { path: /^\/$/, view: overview, nav: 'overview' },
   { path: /^\/approvals$/, view: approvals, nav: 'approvals' },
   { path: /^\/approvals\/([^/]+)$/, view: approval, nav: 'approvals' },
+  { path: /^\/rollouts$/, view: rollouts, nav: 'rollouts' },
+  { path: /^\/rollouts\/([^/]+)$/, view: rollout, nav: 'rollouts' },
   { path: /^\/audit$/, view: audit, nav: 'audit' },
   { path: /^\/audit\/(\d+)$/, view: auditEntry, nav: 'audit' },
   { path: /^\/simulate$/, view: simulate, nav: 'simulate' },
@@ -23,6 +27,7 @@ const ROUTES = [
 const NAV = [
   ['overview', '#/', 'Overview'],
   ['approvals', '#/approvals', 'Approvals'],
+  ['rollouts', '#/rollouts', 'Rollouts'],
   ['audit', '#/audit', 'Audit log'],
   ['simulate', '#/simulate', 'Simulator'],
 ];

@@ -110,6 +110,12 @@ void Service::Impl::GetMe(Call& c) {
   for (const std::string& f : policy.deactivate_requires) fields[f] = "dry run";
   bool deactivate = current.active ? safety::Deactivate(g, current, p, fields, now).has_value()
                                    : human && (p.roles & policy.deactivate_roles).any();
+  // canary.yml rollout_overrides: a human holding one of an action's roles
+  // (rollout::Override and Rollouts::Review decide the same way).
+  const governance::RolloutOverrides& o = g.rollout_overrides;
+  auto steer = [&](const governance::RoleSet& allowed) {
+    return human && (p.roles & allowed).any();
+  };
   std::string read_audit = "none";
   if (auto reader = app::ReaderFor(g, p.id)) {
     read_audit = reader->needs_grant                        ? "grant"
@@ -132,7 +138,14 @@ void Service::Impl::GetMe(Call& c) {
               {"reenable_ai_agents",
                human && policy.ai_reenable_role && p.roles.test(*policy.ai_reenable_role)},
               {"reload_governance", (p.roles & g.reload_roles).any()},
-              {"read_audit", read_audit}}}}));
+              {"read_audit", read_audit},
+              {"rollout_overrides",
+               {{"promote", steer(o.promote)},
+                {"abort", steer(o.abort)},
+                {"pause", steer(o.pause)},
+                {"resume", steer(o.resume)},
+                {"skip_step", steer(o.skip_step)},
+                {"review", steer(o.review)}}}}}}));
 }
 
 void Service::Impl::GetStats(Call& c) {

@@ -6,7 +6,7 @@ import { suite, uiTest, checkLabels, checkNoHorizontalScroll, checkNoPlaceholder
 import { assert, count, eventually, hasText, visible } from './lib/expect.mjs';
 import { openApproval } from './lib/approval-page.mjs';
 import { rewrite } from './lib/routes.mjs';
-import { AI_PRODUCTION_PATCH, DEV_PATCH, PRODUCTION_MINOR } from './lib/requests.mjs';
+import { AI_PRODUCTION_PATCH, DEV_PATCH, PRODUCTION_MINOR, openRollout } from './lib/requests.mjs';
 
 suite('pages', (env) => {
   const made = {};
@@ -18,15 +18,22 @@ suite('pages', (env) => {
     made.entry = d.audit_index;
     made.aiApproval = (await server.apiOk('deployment-agent-01', 'POST', '/v1/decisions', AI_PRODUCTION_PATCH)).approval_id;
     await server.apiOk('alice', 'POST', '/v1/decisions', DEV_PATCH);
+    // A rollout with values of two metrics, one with its baseline, for its charts.
+    made.rollout = (await openRollout(server, 'inventory', { strategy: 'high_risk' })).id;
+    await server.apiOk('alice', 'POST', `/v1/rollouts/${made.rollout}/metrics`,
+      { at: new Date(Date.now() - 20_000).toISOString(), metrics: { error_rate: 0.004, requests: 1200 }, baseline: { error_rate: 0.0058 } });
+    await server.apiOk('alice', 'POST', `/v1/rollouts/${made.rollout}/metrics`, { metrics: { error_rate: 0.006, requests: 1500 } });
   };
 
   // [route, h1, name for the screenshots] of every page; the detail pages
-  // use the seeded approvals and entry.
+  // use the seeded approvals, entry and rollout.
   const pages = () => [
     ['#/', 'Overview', 'overview'],
     ['#/approvals', 'Approvals', 'approvals'],
     [`#/approvals/${made.approval}`, `Approval ${made.approval}`, 'approval of a human'],
     [`#/approvals/${made.aiApproval}`, `Approval ${made.aiApproval}`, 'approval of an AI agent'],
+    ['#/rollouts', 'Rollouts', 'rollouts'],
+    [`#/rollouts/${made.rollout}`, `Rollout ${made.rollout}`, 'rollout'],
     ['#/audit', 'Audit log', 'audit log'],
     [`#/audit/${made.entry}`, `Audit entry ${made.entry}`, 'audit entry'],
     ['#/simulate', 'Decision simulator', 'simulator'],
@@ -36,7 +43,7 @@ suite('pages', (env) => {
     await seed();
     const page = await ui.as('erin');
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const [link, h1] of [['Overview', 'Overview'], ['Approvals', 'Approvals'], ['Audit log', 'Audit log'],
+    for (const [link, h1] of [['Overview', 'Overview'], ['Approvals', 'Approvals'], ['Rollouts', 'Rollouts'], ['Audit log', 'Audit log'],
       ['Simulator', 'Decision simulator']]) {
       await nav.getByRole('link', { name: link, exact: true }).click();
       await visible(page.getByRole('heading', { level: 1, name: h1, exact: true }));
@@ -92,7 +99,8 @@ suite('pages', (env) => {
       assert.ok((await figure.getByRole('table', { includeHidden: true }).count()) >= 1, `${caption} has a table`);
     }
     // The table behind "Decisions per hour" has the numbers: this server has
-    // decided exactly the three seeded requests, all within the hour.
+    // decided exactly the four seeded requests (the rollout's an allowed
+    // staging patch), all within the hour.
     const table = page.getByRole('figure', { name: 'Decisions per hour' }).getByRole('table', { includeHidden: true });
     const headers = (await table.getByRole('columnheader', { includeHidden: true }).allInnerTexts()).map((t) => t.trim());
     const column = (re) => {
@@ -109,8 +117,28 @@ suite('pages', (env) => {
       const offset = headers.length - cells.length;
       for (const k of Object.keys(sums)) sums[k] += Number(cells[cols[k] - offset]);
     }
-    assert.deepEqual(sums, { allow: 1, require: 2, deny: 0 }, 'decisions in the chart\'s table');
+    assert.deepEqual(sums, { allow: 2, require: 2, deny: 0 }, 'decisions in the chart\'s table');
     await ui.shot(page, 'overview with charts');
+  });
+
+  uiTest(env, 'the rollout page draws a chart per metric against its thresholds, described for screen readers', async (ui) => {
+    await seed();
+    const page = await ui.as('erin');
+    await ui.goto(page, `#/rollouts/${made.rollout}`, `Rollout ${made.rollout}`);
+    // error_rate (with its baseline), requests, and error_rate_increase that a trigger compares.
+    for (const caption of ['error_rate', 'requests', 'error_rate_increase']) {
+      const figure = await visible(page.getByRole('figure', { name: caption, exact: true }));
+      const img = figure.getByRole('img');
+      await count(img, 1);
+      const label = await img.getAttribute('aria-label');
+      assert.ok(label && label.startsWith(`${caption}: `) && label.length > 30, `the ${caption} chart has a summary: ${label}`);
+      assert.ok((await figure.getByRole('table', { includeHidden: true }).count()) >= 1, `${caption} has a table`);
+    }
+    const summary = await page.getByRole('figure', { name: 'error_rate', exact: true }).getByRole('img').getAttribute('aria-label');
+    assert.match(summary, /2 values[\s\S]*latest 0\.006; baseline latest 0\.0058\./);
+    assert.match(summary, /rollback_when fails when > 0\.01: the latest value does not meet it\. promote_when passes when < 0\.005: the latest value does not meet it\./);
+    assert.match(await page.getByRole('figure', { name: 'requests', exact: true }).innerText(), /No check compares this metric with a threshold/);
+    await ui.shot(page, 'rollout charts');
   });
 
   uiTest(env, 'the pages are served with the strict CSP, and a violation of it would be caught', async (ui) => {

@@ -110,4 +110,8 @@ export const api = {
   checkpoint: (opts) => request('/v1/audit/checkpoint', opts),
   simulate: (body, at) => request(`/v1/decisions/simulate${at ? `?at=${encodeURIComponent(at)}` : ''}`, { method: 'POST', body }),
   stats: (hours, opts) => request(`/v1/stats${query({ hours })}`, opts),
+  rollouts: (state, opts) => request(`/v1/rollouts${query({ state })}`, opts),
+  rollout: (id, opts) => request(`/v1/rollouts/${enc(id)}`, opts),
+  steer: (id, action, body) => request(`/v1/rollouts/${enc(id)}/${enc(action)}`, { method: 'POST', body }),
+  incidents: (opts) => request('/v1/incidents', opts),
 };

@@ -1,10 +1,10 @@
-// Hand-written inline SVG charts for the overview. Each chart is a
+// Hand-written inline SVG charts for the overview and the rollouts. Each chart is a
 // <figure> with a <figcaption>, an <svg role="img"> whose aria-label
 // summarises the numbers, a visible legend, and a visually hidden <table>
 // with the same numbers for screen readers.
 
 import { h, s, uid } from './dom.js';
-import { formatDuration, formatHour, formatTime } from './format.js';
+import { formatClock, formatDuration, formatHour, formatTime, formatValue, isoOfMillis } from './format.js';
 
 const H = 250;
 const M = { top: 12, right: 22, bottom: 34, left: 40 };
@@ -214,4 +214,140 @@ export function approvalLatency(latency, hours) {
     hiddenTable(`Approval latency: approvals finished in the last ${hours} hours by time taken`,
       ['Time taken', 'Approved', 'Rejected or blocked', 'Other outcome'],
       BUCKETS.map(([, , label], i) => [label, counts[i].approved, counts[i].rejected, counts[i].other])));
+}
+
+// ---------------------------------------------------------------- a metric over time
+
+// The metric chart's margins: its axis labels are decimals ("0.005").
+const ML = { top: 14, right: 22, bottom: 34, left: 60 };
+
+/** An axis from the lowest to the highest of `values` (0 included) in round steps. */
+function linearScale(values) {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const lo = Math.min(0, ...finite);
+  let hi = Math.max(0, ...finite);
+  if (!(hi > lo)) hi = lo + 1;
+  const raw = (hi - lo) / 5;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * magnitude).find((x) => x >= raw * (1 - 1e-9));
+  const bottom = Math.floor(lo / step + 1e-9) * step;
+  const top = Math.ceil(hi / step - 1e-9) * step;
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return { bottom, top, step, count: Math.round((top - bottom) / step), label: (v) => (v === 0 ? '0' : v.toFixed(decimals)) };
+}
+
+/** Whether `value op threshold` holds (the condition language's comparisons). */
+function compares(value, op, threshold) {
+  switch (op) {
+    case '>': return value > threshold;
+    case '>=': return value >= threshold;
+    case '<': return value < threshold;
+    case '<=': return value <= threshold;
+    case '==': return value === threshold;
+    case '!=': return value !== threshold;
+    default: return false;
+  }
+}
+
+/** "rollback_when fails when > 0.05" / "promote_when passes when < 0.005". */
+function thresholdText(t) {
+  return `${t.check} ${t.criterion ? 'passes' : 'fails'} when ${t.op} ${formatValue(t.value)}`;
+}
+
+/**
+ * The chart of one metric's values over time against the thresholds its
+ * checks compare it with:
+ *   name:       the metric's name (the caption)
+ *   canary:     [[unix ms, value], ...] oldest first
+ *   baseline:   the same for the baseline, or []
+ *   thresholds: [{check, criterion (bool), op, value}]
+ *   note:       optional sentence under the caption
+ * A canary point that crosses a trigger's threshold is drawn larger, in red.
+ */
+export function metricChart({ name, canary, baseline = [], thresholds = [], note }) {
+  const W = chartWidth();
+  const PLOT_W = W - ML.left - ML.right;
+  const PLOT_H2 = H - ML.top - ML.bottom;
+  const points = [...canary, ...baseline];
+  const times = points.map(([at]) => at);
+  let t0 = Math.min(...times);
+  let t1 = Math.max(...times);
+  if (!points.length) t0 = t1 = Date.now();
+  if (t1 - t0 < 1000) {
+    t0 -= 30000;
+    t1 += 30000;
+  }
+  const scale = linearScale([...points.map(([, v]) => v), ...thresholds.map((t) => t.value)]);
+  const x = (at) => ML.left + ((at - t0) / (t1 - t0)) * PLOT_W;
+  const y = (v) => ML.top + PLOT_H2 - ((v - scale.bottom) / (scale.top - scale.bottom)) * PLOT_H2;
+  const over = (v) => thresholds.some((t) => !t.criterion && compares(v, t.op, t.value));
+
+  const latest = canary.length ? canary[canary.length - 1][1] : null;
+  let summary = `${name}: `;
+  summary += canary.length
+    ? `${canary.length} value${canary.length === 1 ? '' : 's'} from ${formatClock(canary[0][0])} to ${formatClock(canary[canary.length - 1][0])}, latest ${formatValue(latest)}`
+    : 'no value kept';
+  if (baseline.length) summary += `; baseline latest ${formatValue(baseline[baseline.length - 1][1])}`;
+  summary += '.';
+  for (const t of thresholds) {
+    const crossed = latest !== null && compares(latest, t.op, t.value);
+    summary += ` ${thresholdText(t)}: the latest value ${crossed ? 'meets' : 'does not meet'} it.`;
+  }
+
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': summary, class: 'chart', preserveAspectRatio: 'xMidYMid meet' });
+  const axis = s('g', { class: 'axis', 'aria-hidden': 'true' });
+  for (let i = 0; i <= scale.count; i += 1) {
+    const v = scale.bottom + i * scale.step;
+    axis.append(
+      s('line', { x1: ML.left, x2: W - ML.right, y1: y(v), y2: y(v), class: Math.abs(v) < scale.step / 1e6 ? 'axis-base' : 'grid' }),
+      s('text', { x: ML.left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, scale.label(v)));
+  }
+  const ticks = points.length ? 4 : 0;
+  for (let i = 0; i < ticks; i += 1) {
+    const at = t0 + ((t1 - t0) * i) / (ticks - 1);
+    axis.append(s('text', { x: x(at), y: H - ML.bottom + 18, 'text-anchor': i === 0 ? 'start' : i === ticks - 1 ? 'end' : 'middle', class: 'tick' }, formatClock(at)));
+  }
+  svg.append(axis);
+
+  thresholds.forEach((t, i) => {
+    const ty = y(t.value);
+    svg.append(s('g', { class: 'marker', 'aria-hidden': 'true' },
+      s('line', { x1: ML.left, x2: W - ML.right, y1: ty, y2: ty, class: t.criterion ? 'criterion-line' : 'threshold-line' }),
+      s('text', { x: W - ML.right - 4, y: ty + (ty < ML.top + 16 ? 14 : -5) + (i % 2) * (ty < ML.top + 16 ? 14 : -14), 'text-anchor': 'end', class: 'marker-label' },
+        `${t.check} ${t.op} ${formatValue(t.value)}`)));
+  });
+
+  const series = (list, cls, pointCls) => {
+    const g = s('g', { class: cls });
+    if (list.length > 1) g.append(s('polyline', { points: list.map(([at, v]) => `${x(at)},${y(v)}`).join(' '), class: 'series-line' }));
+    for (const [at, v] of list) {
+      const bad = pointCls === 'point' && over(v);
+      g.append(s('circle', { cx: x(at), cy: y(v), r: bad ? 6 : 4, class: bad ? 'point point-over' : pointCls },
+        s('title', null, `${formatClock(at)}: ${formatValue(v)}${bad ? ' (crosses a trigger threshold)' : ''}`)));
+    }
+    return g;
+  };
+  if (baseline.length) svg.append(series(baseline, 'series series-baseline', 'point-baseline'));
+  svg.append(series(canary, 'series series-canary', 'point'));
+  if (!canary.length) {
+    svg.append(s('text', { x: ML.left + PLOT_W / 2, y: ML.top + PLOT_H2 / 2, 'text-anchor': 'middle', class: 'chart-empty' }, 'No value kept'));
+  }
+
+  const keys = [{ label: 'Canary', swatch: 'swatch-canary' }];
+  if (baseline.length) keys.push({ label: 'Baseline', swatch: 'swatch-baseline' });
+  if (thresholds.some((t) => !t.criterion)) keys.push({ label: 'Trigger threshold', swatch: 'swatch-threshold' });
+  if (thresholds.some((t) => t.criterion)) keys.push({ label: 'Promotion threshold', swatch: 'swatch-criterion' });
+
+  const byTime = new Map();
+  for (const [at, v] of canary) byTime.set(at, [formatValue(v), '']);
+  for (const [at, v] of baseline) byTime.set(at, [(byTime.get(at) || [''])[0], formatValue(v)]);
+  const rows = [...byTime.entries()].sort((a, b) => a[0] - b[0])
+    .map(([at, [c, b]]) => [formatTime(isoOfMillis(at)), c, b]);
+  const limits = thresholds.length ? `${thresholds.map(thresholdText).join('; ')}.` : 'No check compares this metric with a threshold.';
+  return h('figure', { class: 'chart-figure' },
+    h('figcaption', null, name),
+    h('p', { class: 'chart-note' }, note ? `${note} ` : '', limits),
+    svg,
+    legend(keys),
+    hiddenTable(`${name}, oldest first`, ['Time', 'Canary', 'Baseline'], rows));
 }

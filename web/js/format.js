@@ -69,3 +69,39 @@ export function scopeText(scope) {
   if (!scope) return '';
   return Object.entries(scope).map(([k, v]) => `${k} ${v}`).join(', ');
 }
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+/** Unix milliseconds (the rollouts' and incidents' times) as an ISO 8601 string; '' for 0 or nothing. */
+export function isoOfMillis(ms) {
+  return typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : '';
+}
+
+/** "10:04:31" in the reader's time zone, from Unix milliseconds. */
+export function formatClock(ms) {
+  return clock.format(new Date(ms));
+}
+
+/**
+ * A metric value for reading: integers as they are, others to four
+ * significant digits ("0.002", "0.05263", "1830.5"); unbounded values
+ * ("+Inf", "-Inf") as ±∞; null as "no value".
+ */
+export function formatValue(v) {
+  if (v === '+Inf') return '+∞';
+  if (v === '-Inf') return '−∞';
+  if (typeof v !== 'number' || Number.isNaN(v)) return 'no value';
+  if (Number.isInteger(v)) return String(v);
+  if (Math.abs(v) >= 1000) return v.toFixed(1);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** A percentage of traffic: "10 %", "0.5 %". */
+export function formatPercent(p) {
+  return `${formatValue(p)} %`;
+}
+
+/** A program name such as "rolled_back" or "insufficient_data" as words. */
+export function words(name) {
+  return String(name ?? '').replaceAll('_', ' ');
+}

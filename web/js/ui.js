@@ -53,9 +53,21 @@ const STATE_CLASS = {
   medium: 'badge-info',
   high: 'badge-warn',
   critical: 'badge-danger',
+  progressing: 'badge-info',
+  paused: 'badge-warn',
+  promoted: 'badge-ok',
+  rolled_back: 'badge-danger',
+  aborted: 'badge-neutral',
+  pass: 'badge-ok',
+  fail: 'badge-danger',
+  insufficient_data: 'badge-neutral',
+  error: 'badge-warn',
+  open: 'badge-warn',
+  reviewed: 'badge-ok',
+  overdue: 'badge-danger',
 };
 
-/** The badge colour class of a state, decision or risk level. */
+/** The badge colour class of a state, decision, risk level or check result. */
 export function stateClass(value) {
   return STATE_CLASS[value] ?? 'badge-neutral';
 }

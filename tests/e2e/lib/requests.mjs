@@ -5,11 +5,12 @@
 // Principals of `interlock init` the tests use:
 //   alice               engineer (payments): a requester; may not approve, may not stop
 //   bob                 team-lead (payments): first approver (the mandatory team-lead)
-//   carol               on-call-engineer: second approver, completing production_deployment
+//   carol               on-call-engineer: second approver, completing production_deployment;
+//                       pauses, resumes and aborts rollouts
 //   trent               on-call-engineer: activates the emergency stop
-//   dave                engineering-lead: first deactivation signature
+//   dave                engineering-lead: first deactivation signature; every rollout action
 //   erin                security-lead: second deactivation signature; reads the whole audit log
-//   deployment-agent-01 ai_agent: never approves, never stops
+//   deployment-agent-01 ai_agent: never approves, never stops, never steers a rollout
 
 // code x production x minor: require_approval, 2 approvers with a team-lead
 // (workflow production_deployment). examples/requests/2-human-production-minor.json.
@@ -47,3 +48,27 @@ export const DEV_PATCH = {
   },
   checks: { tests_passed: true, security_scan: { passed: true, max_severity: 'none' } },
 };
+
+// code x staging x patch by a human: allow, the decision a rollout follows
+// (POST /v1/rollouts with its audit_index). A rollback's incident blocks
+// new rollouts of its service, so each test names a service of its own.
+export function stagingPatch(service, version = '1.4.1') {
+  return {
+    actor: { type: 'human', id: 'alice' },
+    change: {
+      type: 'code', environment: 'staging', service,
+      version, previous_version: '1.4.0', summary: 'Tune the connection pool',
+    },
+    checks: { tests_passed: true, security_scan: { passed: true, max_severity: 'none' } },
+  };
+}
+
+// Opens the rollout of a new allowed staging patch of `service` as alice
+// (the decision's actor); `body` adds to POST /v1/rollouts (e.g. strategy).
+// Returns the rollout as answered (201).
+export async function openRollout(server, service, body = {}) {
+  const decision = await server.apiOk('alice', 'POST', '/v1/decisions', stagingPatch(service));
+  if (decision.decision !== 'allow') throw new Error(`the staging patch was not allowed: ${JSON.stringify(decision)}`);
+  return server.apiOk('alice', 'POST', '/v1/rollouts',
+    { audit_index: decision.audit_index, baseline_version: '1.4.0', ...body }, 201);
+}

@@ -79,8 +79,9 @@ export class InterlockServer {
     }
   }
 
-  async #start(principals) {
+  async #start(principals, governance) {
     await run(this.bin, ['init', this.governance]);
+    if (governance) await governance(this.governance);
     // One at a time: `token create` processes appending to one audit log
     // side by side refuse ("the audit log grew ... elsewhere").
     for (const p of principals) await this.#createToken(p);
@@ -126,12 +127,15 @@ export class InterlockServer {
     throw new Error(`/healthz did not answer ok in 30 s: ${last}`);
   }
 
-  // Starts a server; `principals` get their tokens before it starts.
-  static async start({ principals = DEFAULT_PRINCIPALS } = {}) {
+  // Starts a server; `principals` get their tokens before it starts;
+  // `governance`, when given, is awaited with the path of the governance
+  // directory right after `interlock init` wrote it, to change its files
+  // before anything reads them.
+  static async start({ principals = DEFAULT_PRINCIPALS, governance } = {}) {
     const root = await mkdtemp(path.join(os.tmpdir(), 'interlock-e2e-'));
     const server = new InterlockServer(interlockBinary(), root);
     try {
-      await server.#start(principals);
+      await server.#start(principals, governance);
     } catch (err) {
       await server.stop().catch(() => {});
       throw err;

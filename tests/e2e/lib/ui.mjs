@@ -28,13 +28,14 @@ function slug(s) {
 
 // describe() with a fresh server and browser for the whole file.
 // `env.server` and `env.browser` are set before the first test;
-// `principals` get their tokens before the server starts (others on demand).
-export function suite(name, fn, { principals } = {}) {
+// `principals` get their tokens before the server starts (others on demand);
+// `governance(dir)` may change the governance files before it starts.
+export function suite(name, fn, { principals, governance } = {}) {
   const env = { server: null, browser: null };
   describe(name, () => {
     before(async () => {
       mkdirSync(ARTIFACTS, { recursive: true });
-      env.server = await InterlockServer.start(principals ? { principals } : {});
+      env.server = await InterlockServer.start(principals ? { principals, governance } : { governance });
       env.browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,

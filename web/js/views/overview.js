@@ -1,12 +1,13 @@
 // Overview (#/): the emergency stop at a glance and its controls, pending
-// approvals, the audit log's size and latest checkpoint, and the charts.
+// approvals, the rollbacks' open incidents and overdue reviews, the audit
+// log's size and latest checkpoint, and the charts.
 
 import { api } from '../api.js';
 import { approvalLatency, decisionsPerHour } from '../charts.js';
 import { openDialog } from '../dialog.js';
 import { dl, field, h, select } from '../dom.js';
 import { fromBase64, toHex } from '../bytes.js';
-import { formatRelative, formatTime, scopeText, shortHash } from '../format.js';
+import { formatDuration, formatRelative, formatTime, isoOfMillis, scopeText, shortHash } from '../format.js';
 import { trustedKey } from '../keystore.js';
 import { parseVerifierKey, verifyCheckpoint } from '../note.js';
 import { badge, errorBox, loading, pageTitle, section, time } from '../ui.js';
@@ -18,13 +19,14 @@ export async function render(ctx) {
   const flash = h('div', { class: 'flash' });
   const stopCard = section('Emergency stop', { class: 'card stop-card' }, loading());
   const pendingCard = section('Pending approvals', null, loading());
+  const incidentsCard = section('Incidents', null, loading());
   const auditCard = section('Audit log', null, loading());
   const activityCard = section('Activity', { class: 'card activity-card' });
   ctx.root.replaceChildren(
     pageTitle('Overview'),
     flash,
     stopCard,
-    h('div', { class: 'grid-2' }, pendingCard, auditCard),
+    h('div', { class: 'grid-2' }, pendingCard, incidentsCard, auditCard),
     activityCard);
 
   /** Shows a one-line success message (role="status") above the cards. */
@@ -34,6 +36,7 @@ export async function render(ctx) {
   await Promise.all([
     stop.load(),
     loadPending(ctx, pendingCard),
+    loadIncidents(ctx, incidentsCard),
     loadAudit(ctx, auditCard),
     loadActivity(ctx, activityCard),
   ]);
@@ -336,6 +339,48 @@ async function loadPending(ctx, card) {
   } catch (e) {
     if (e.name === 'AbortError' || e.status === 401) return;
     fill(card, errorBox(e, 'The approvals could not be read'));
+  }
+}
+
+// ---------------------------------------------------------------- incidents
+
+/** One incident of a rollback: its rollout, service, trigger and when its review is due. */
+function incidentItem(i, now) {
+  const due = isoOfMillis(i.review_due_at);
+  let when = 'no review deadline';
+  if (due) when = i.review_due_at <= now ? `review overdue by ${formatDuration(Math.ceil((now - i.review_due_at) / 1000))}` : `review due ${formatRelative(due, now)}`;
+  return h('li', null,
+    h('a', { href: `#/rollouts/${encodeURIComponent(i.rollout)}`, class: 'mono' }, i.rollout), ' ',
+    h('span', null, ` ${i.service} · ${i.environment} · rolled back by ${i.trigger} · `),
+    due ? time(due, when) : when,
+    i.escalated ? h('span', { class: 'tag' }, 'escalated') : null,
+    h('span', { class: 'muted' }, ` (${i.id})`));
+}
+
+async function loadIncidents(ctx, card) {
+  try {
+    const { incidents = [] } = await api.incidents({ signal: ctx.signal });
+    const now = Date.now();
+    const open = incidents.filter((i) => i.state === 'open');
+    const overdue = open.filter((i) => i.review_due_at > 0 && i.review_due_at <= now);
+    const waiting = open.filter((i) => !overdue.includes(i));
+    const byDue = (a, b) => (a.review_due_at || Infinity) - (b.review_due_at || Infinity);
+    overdue.sort(byDue);
+    waiting.sort(byDue);
+    const services = [...new Set(open.map((i) => i.service))];
+    const nodes = [h('p', { class: 'big-number' }, h('span', { class: 'number' }, String(open.length)), ' ',
+      open.length === 1 ? 'open incident' : 'open incidents', overdue.length ? `, ${overdue.length} review${overdue.length === 1 ? '' : 's'} overdue` : '')];
+    if (!open.length) nodes.push(h('p', { class: 'muted' }, 'Every rollback has been reviewed.'));
+    for (const [id, title, list] of [['overdue-reviews', 'Overdue reviews', overdue], ['awaiting-review', 'Awaiting review', waiting]]) {
+      if (!list.length) continue;
+      nodes.push(h('h3', { id }, title), h('ul', { class: 'link-list', 'aria-labelledby': id }, list.map((i) => incidentItem(i, now))));
+    }
+    if (services.length) nodes.push(h('p', { class: 'hint' }, `New rollouts of ${services.join(', ')} may be refused until the review is in.`));
+    nodes.push(h('p', null, h('a', { href: '#/rollouts' }, 'See every rollout')));
+    fill(card, ...nodes);
+  } catch (e) {
+    if (e.name === 'AbortError' || e.status === 401) return;
+    fill(card, errorBox(e, 'The incidents could not be read'));
   }
 }
 
