@@ -100,6 +100,17 @@ std::optional<CheckSettings> ReadCheckSettings(Reader& r, const yaml::Node& map,
       s.min_requests = *value;
     }
   }
+  if (const yaml::Node* confidence = map.Find("confidence")) {
+    std::optional<double> value = r.Number(confidence);
+    if (!value) {
+      ok = false;
+    } else if (!(*value >= 0.5 && *value < 1)) {
+      r.Error(confidence->mark(), "confidence is at least 0.5 and below 1, such as 0.98");
+      ok = false;
+    } else {
+      s.confidence = *value;
+    }
+  }
   if (!ok) return std::nullopt;
   return s;
 }

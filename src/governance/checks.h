@@ -15,9 +15,9 @@
 namespace interlock::governance {
 
 // The keys ReadCheckSettings reads, for a caller's list of allowed keys.
-inline constexpr std::string_view kCheckKeys[] = {"window",      "consecutive", "m_of_n",
-                                                  "on_no_data",  "on_error",    "dry_run",
-                                                  "min_samples", "min_requests"};
+inline constexpr std::string_view kCheckKeys[] = {"window",      "consecutive",  "m_of_n",
+                                                  "on_no_data",  "on_error",     "dry_run",
+                                                  "min_samples", "min_requests", "confidence"};
 
 // The settings `map` gives, each key that is absent taken from `defaults`.
 // `critical`: the settings of the critical flow, where `on_no_data: pass` is

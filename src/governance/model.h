@@ -157,6 +157,8 @@ struct CheckSettings {
   bool dry_run = false;     // evaluates and records, never acts
   int min_samples = 1;      // fewer points in the window: insufficient data
   double min_requests = 0;  // fewer `requests` in the window: insufficient data
+  // Of the Mann-Whitney judge of X_shift metrics (rollout/analysis.h).
+  double confidence = 0.98;
 };
 
 struct RollbackTrigger {

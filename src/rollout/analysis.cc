@@ -7,6 +7,8 @@
 #include <limits>
 #include <span>
 
+#include "rollout/mann_whitney.h"
+
 namespace interlock::rollout {
 namespace {
 
@@ -22,8 +24,71 @@ std::span<const Point> InWindow(const std::vector<Point>& points, UnixMillis now
   return {first, last};
 }
 
+// `change` relative to `base`; a base of 0 gives 0 for no change, else an
+// unbounded one.
+double Relative(double change, double base) {
+  if (base != 0) return change / std::fabs(base);
+  if (change == 0) return 0;
+  return change > 0 ? std::numeric_limits<double>::infinity()
+                    : -std::numeric_limits<double>::infinity();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// X_shift: the Mann-Whitney judge of X's samples in the window.
+void Judge(const MetricSeries& series, std::string_view base, UnixMillis now, int64_t window,
+           double confidence, MetricValue& v) {
+  std::span<const Point> canary = InWindow(series.canary, now, window);
+  std::span<const Point> baseline = InWindow(series.baseline, now, window);
+  if (canary.empty() || baseline.empty()) {
+    v.detail = fmt::format("no {} value of {} in the window",
+                           canary.empty() ? "canary" : "baseline", base);
+    return;
+  }
+  std::vector<double> c, b;
+  // The newest samples, if there are more than the test takes.
+  for (size_t i = canary.size() > kMannWhitneyMaxSampleSize
+                      ? canary.size() - kMannWhitneyMaxSampleSize
+                      : 0;
+       i < canary.size(); ++i) {
+    c.push_back(canary[i].value);
+  }
+  for (size_t i = baseline.size() > kMannWhitneyMaxSampleSize
+                      ? baseline.size() - kMannWhitneyMaxSampleSize
+                      : 0;
+       i < baseline.size(); ++i) {
+    b.push_back(baseline[i].value);
+  }
+  auto test = MannWhitney(c, b, confidence);
+  if (!test) {
+    v.status = ReadingStatus::kError;
+    v.detail = fmt::format("the Mann-Whitney test of {}: {}", base, test.error().message());
+    return;
+  }
+  Judgement j{test->effect, test->ci_low, test->ci_high, test->p_value, confidence, Median(b)};
+  for (double x : {j.effect, j.ci_low, j.ci_high, j.baseline_median}) {
+    if (!(std::fabs(x) <= 1e300)) {
+      v.status = ReadingStatus::kError;
+      v.detail = fmt::format("the Mann-Whitney test of {}: values too large to judge", base);
+      return;
+    }
+  }
+  double shift = 0;  // the interval holds 0: no difference shown
+  if (j.ci_low > 0) shift = j.ci_low;
+  if (j.ci_high < 0) shift = j.ci_high;
+  v.value = Relative(shift, j.baseline_median);
+  v.samples = static_cast<int>(std::min(c.size(), b.size()));
+  v.status = ReadingStatus::kValue;
+  v.judged = j;
+}
+
 // A metric as read over the window, derived metrics included.
-MetricValue Read(const Metrics& metrics, std::string_view name, UnixMillis now, int64_t window) {
+MetricValue Read(const Metrics& metrics, std::string_view name, UnixMillis now, int64_t window,
+                 double confidence) {
   MetricValue v;
   v.name = std::string(name);
   auto missing = [&](const MetricSeries& s) {
@@ -43,6 +108,25 @@ MetricValue Read(const Metrics& metrics, std::string_view name, UnixMillis now, 
     }
     missing(it->second);
   }
+  if (constexpr std::string_view kShift = "_shift";
+      name.ends_with(kShift) && name.size() > kShift.size()) {
+    std::string_view base_name = name.substr(0, name.size() - kShift.size());
+    auto base = metrics.find(base_name);
+    if (base == metrics.end()) {
+      if (v.detail.empty()) v.detail = "no value in the window";
+      return v;
+    }
+    if (v.status == ReadingStatus::kNoData && v.detail.empty()) missing(base->second);
+    std::string missing_detail = v.detail;
+    ReadingStatus missing_status = v.status;
+    v.detail.clear();
+    Judge(base->second, base_name, now, window, confidence, v);
+    if (!v.value && v.status != ReadingStatus::kError && missing_status == ReadingStatus::kError) {
+      v.status = missing_status;
+      v.detail = missing_detail;
+    }
+    return v;
+  }
   for (std::string_view suffix : {"_increase", "_degradation"}) {
     if (!name.ends_with(suffix) || name.size() == suffix.size()) continue;
     auto base = metrics.find(name.substr(0, name.size() - suffix.size()));
@@ -59,14 +143,7 @@ MetricValue Read(const Metrics& metrics, std::string_view name, UnixMillis now, 
     }
     double c = canary.back().value;
     double b = baseline.back().value;
-    double change = suffix == "_increase" ? c - b : b - c;
-    if (b != 0) {
-      change /= std::fabs(b);
-    } else if (change != 0) {
-      change = change > 0 ? std::numeric_limits<double>::infinity()
-                          : -std::numeric_limits<double>::infinity();
-    }
-    v.value = change;
+    v.value = Relative(suffix == "_increase" ? c - b : b - c, b);
     v.samples = static_cast<int>(std::min(canary.size(), baseline.size()));
     v.status = ReadingStatus::kValue;
     return v;
@@ -137,7 +214,7 @@ CheckOutcome Evaluate(const expr::Program& condition, const std::vector<std::str
   CheckOutcome out;
   const int64_t window = settings.window.count();
   for (const std::string& name : condition.fields()) {
-    out.values.push_back(Read(metrics, name, now, window));
+    out.values.push_back(Read(metrics, name, now, window, settings.confidence));
   }
   // Too little data decides before the condition does.
   for (const MetricValue& v : out.values) {
@@ -149,7 +226,7 @@ CheckOutcome Evaluate(const expr::Program& condition, const std::vector<std::str
     }
   }
   if (settings.min_requests > 0) {
-    MetricValue requests = Read(metrics, kRequests, now, window);
+    MetricValue requests = Read(metrics, kRequests, now, window, settings.confidence);
     if (!requests.value || *requests.value < settings.min_requests) {
       out.result = CheckResult::kInsufficientData;
       out.detail = requests.value ? fmt::format(

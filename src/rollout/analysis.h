@@ -13,6 +13,16 @@
 //    latest points of both, unless a source gave the derived metric itself.
 //    A baseline of 0 gives 0 when the canary is 0 too, else an unbounded
 //    change (+Inf for an increase, -Inf for a degradation);
+//  - a metric named X_shift judges every sample of X in the window, the
+//    canary's against the baseline's, with the Mann-Whitney U test, as
+//    Kayenta's judge does (rollout/mann_whitney.h, at the check's
+//    `confidence`, 0.98 by default): 0 when the confidence interval of the
+//    shift (canary - baseline) holds 0, so that no difference is shown;
+//    otherwise the end of the interval nearest 0, relative to the
+//    baseline's median (a baseline median of 0: an unbounded shift). So
+//    `latency_p99_ms_shift > 10%` holds only when the canary is slower by
+//    more than 10% with that confidence. The value reports the test: the
+//    effect (Hodges-Lehmann estimate), the interval and the p-value;
 //  - a metric with no point in the window has no data; if its source's
 //    latest answer in the window was an error, it is in error.
 //
@@ -74,13 +84,24 @@ using Metrics = std::map<std::string, MetricSeries, std::less<>>;
 void Record(Metrics& metrics, std::string_view name, bool baseline, UnixMillis at,
             const Reading& reading, int64_t keep_ms);
 
+// What the Mann-Whitney judge of an X_shift metric found, in X's units.
+struct Judgement {
+  double effect = 0;  // the Hodges-Lehmann shift, canary - baseline
+  double ci_low = 0;
+  double ci_high = 0;
+  double p_value = 1;
+  double confidence = 0;
+  double baseline_median = 0;
+};
+
 // One metric as a check read it.
 struct MetricValue {
   std::string name;
   std::optional<double> value;  // absent: no data or an error
   int samples = 0;
   ReadingStatus status = ReadingStatus::kNoData;
-  std::string detail;  // why there is no value
+  std::string detail;               // why there is no value
+  std::optional<Judgement> judged;  // X_shift metrics
 };
 
 // A number a condition compares a metric with.

@@ -82,6 +82,11 @@ std::string Finding(const Check& c) {
     if (!values.empty()) values += ", ";
     values +=
         v.value ? fmt::format("{} = {}", v.name, *v.value) : fmt::format("{}: no data", v.name);
+    if (v.judged) {
+      const Judgement& j = *v.judged;
+      values += fmt::format(" (Mann-Whitney: shift {:+g}, {:g}% interval [{:g}, {:g}], p = {:.3g})",
+                            j.effect, j.confidence * 100, j.ci_low, j.ci_high, j.p_value);
+    }
   }
   return fmt::format("{} ({}){}", c.name, c.condition, values.empty() ? "" : ": " + values);
 }

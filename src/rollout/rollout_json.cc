@@ -102,7 +102,8 @@ Result<std::vector<Point>> Points(const json::ObjectReader& o, std::string_view 
 }
 
 Result<MetricValue> ReadValue(json::Value v, std::string path) {
-  static constexpr std::string_view kKeys[] = {"name", "value", "samples", "status", "detail"};
+  static constexpr std::string_view kKeys[] = {"name",   "value",  "samples",
+                                               "status", "detail", "judged"};
   ROLLOUT_OBJECT(o, v, std::move(path), kKeys);
   MetricValue m;
   ROLLOUT_TRY(m.name, Text(o, "name"));
@@ -125,6 +126,19 @@ Result<MetricValue> ReadValue(json::Value v, std::string path) {
              : status == "error" ? ReadingStatus::kError
                                  : ReadingStatus::kNoData;
   ROLLOUT_TRY(m.detail, Text(o, "detail"));
+  if (auto judged = o.Find("judged"); judged && !judged->is_null()) {
+    static constexpr std::string_view kJudged[] = {"effect",  "ci_low",     "ci_high",
+                                                   "p_value", "confidence", "baseline_median"};
+    ROLLOUT_OBJECT(jo, *judged, o.Path("judged"), kJudged);
+    Judgement j;
+    ROLLOUT_TRY(j.effect, Number(jo, "effect"));
+    ROLLOUT_TRY(j.ci_low, Number(jo, "ci_low"));
+    ROLLOUT_TRY(j.ci_high, Number(jo, "ci_high"));
+    ROLLOUT_TRY(j.p_value, Number(jo, "p_value"));
+    ROLLOUT_TRY(j.confidence, Number(jo, "confidence"));
+    ROLLOUT_TRY(j.baseline_median, Number(jo, "baseline_median"));
+    m.judged = j;
+  }
   return m;
 }
 
@@ -147,6 +161,12 @@ nlohmann::ordered_json ToJson(const Rollout& r) {
       value["samples"] = v.samples;
       value["status"] = ReadingStatusName(v.status);
       value["detail"] = v.detail;
+      if (v.judged) {
+        const Judgement& j = *v.judged;
+        value["judged"] = {{"effect", j.effect},         {"ci_low", j.ci_low},
+                           {"ci_high", j.ci_high},       {"p_value", j.p_value},
+                           {"confidence", j.confidence}, {"baseline_median", j.baseline_median}};
+      }
       values.push_back(std::move(value));
     }
     json thresholds = json::array();

@@ -120,6 +120,57 @@ TEST(AnalysisTest, FourResults) {
   EXPECT_EQ(Evaluate(criterion, names, true, s, m, kStart + 1000).result, CheckResult::kFail);
 }
 
+TEST(AnalysisTest, AShiftIsJudgedByMannWhitneyAndShowsOnlyWhatItIsSureOf) {
+  std::vector<std::string> names;
+  expr::Program trigger = Compile("latency_ms_shift > 10%", &names);
+  CheckSettings s = Window(60'000);
+  EXPECT_EQ(s.confidence, 0.98);
+  // Ten samples each: the baseline 100..109 ms, the canary `offset` higher.
+  auto samples = [](double offset) {
+    Metrics m;
+    for (int i = 0; i < 10; ++i) {
+      UnixMillis at = kStart - 50'000 + i * 5'000;
+      Record(m, "latency_ms", true, at, Reading::Value(100 + i), 600'000);
+      Record(m, "latency_ms", false, at, Reading::Value(100 + i + offset), 600'000);
+    }
+    return m;
+  };
+  // A canary 1 ms slower: the interval of the shift holds 0, so no shift.
+  CheckOutcome same = Evaluate(trigger, names, false, s, samples(1), kStart);
+  EXPECT_EQ(same.result, CheckResult::kPass);
+  ASSERT_EQ(same.values.size(), 1u);
+  EXPECT_EQ(same.values[0].value, 0.0);
+  ASSERT_TRUE(same.values[0].judged.has_value());
+  EXPECT_EQ(same.values[0].judged->effect, 1.0);
+  EXPECT_LT(same.values[0].judged->ci_low, 0.0);
+  EXPECT_GT(same.values[0].judged->ci_high, 0.0);
+
+  // 50 ms slower: sure of a shift, whose nearest end is far above 10%.
+  CheckOutcome slow = Evaluate(trigger, names, false, s, samples(50), kStart);
+  EXPECT_EQ(slow.result, CheckResult::kFail);
+  const MetricValue& v = slow.values[0];
+  ASSERT_TRUE(v.judged.has_value());
+  EXPECT_EQ(v.samples, 10);
+  EXPECT_EQ(v.judged->effect, 50.0);  // the median of the differences 41..59
+  EXPECT_EQ(v.judged->baseline_median, 104.5);
+  EXPECT_EQ(v.judged->confidence, 0.98);
+  EXPECT_GT(v.judged->ci_low, 40.0);
+  EXPECT_LT(v.judged->ci_high, 60.0);
+  EXPECT_LT(v.judged->p_value, 0.001);
+  EXPECT_DOUBLE_EQ(*v.value, v.judged->ci_low / 104.5);
+
+  // Too few samples for min_samples: insufficient data, never a verdict.
+  s.min_samples = 20;
+  EXPECT_EQ(Evaluate(trigger, names, false, s, samples(50), kStart).result,
+            CheckResult::kInsufficientData);
+  // No baseline: no judgement.
+  Metrics canary_only;
+  Record(canary_only, "latency_ms", false, kStart, Reading::Value(100), 600'000);
+  CheckOutcome alone = Evaluate(trigger, names, false, Window(60'000), canary_only, kStart);
+  EXPECT_EQ(alone.result, CheckResult::kInsufficientData);
+  EXPECT_EQ(alone.detail, "latency_ms_shift: no baseline value of latency_ms in the window");
+}
+
 TEST(AnalysisTest, TooLittleDataIsInsufficientEvenWhenTheValueFails) {
   std::vector<std::string> names;
   expr::Program trigger = Compile("error_rate > 1%", &names);

@@ -114,4 +114,5 @@ export const api = {
   rollout: (id, opts) => request(`/v1/rollouts/${enc(id)}`, opts),
   steer: (id, action, body) => request(`/v1/rollouts/${enc(id)}/${enc(action)}`, { method: 'POST', body }),
   incidents: (opts) => request('/v1/incidents', opts),
+  freezeWindows: (opts) => request('/v1/freeze-windows', opts),
 };

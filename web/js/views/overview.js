@@ -20,13 +20,14 @@ export async function render(ctx) {
   const stopCard = section('Emergency stop', { class: 'card stop-card' }, loading());
   const pendingCard = section('Pending approvals', null, loading());
   const incidentsCard = section('Incidents', null, loading());
+  const freezeCard = section('Freeze windows', null, loading());
   const auditCard = section('Audit log', null, loading());
   const activityCard = section('Activity', { class: 'card activity-card' });
   ctx.root.replaceChildren(
     pageTitle('Overview'),
     flash,
     stopCard,
-    h('div', { class: 'grid-2' }, pendingCard, incidentsCard, auditCard),
+    h('div', { class: 'grid-2' }, pendingCard, incidentsCard, freezeCard, auditCard),
     activityCard);
 
   /** Shows a one-line success message (role="status") above the cards. */
@@ -37,6 +38,7 @@ export async function render(ctx) {
     stop.load(),
     loadPending(ctx, pendingCard),
     loadIncidents(ctx, incidentsCard),
+    loadFreezes(ctx, freezeCard),
     loadAudit(ctx, auditCard),
     loadActivity(ctx, activityCard),
   ]);
@@ -381,6 +383,36 @@ async function loadIncidents(ctx, card) {
   } catch (e) {
     if (e.name === 'AbortError' || e.status === 401) return;
     fill(card, errorBox(e, 'The incidents could not be read'));
+  }
+}
+
+// ---------------------------------------------------------- freeze windows
+
+/** The freeze windows in force now, each with what it holds and until when. */
+async function loadFreezes(ctx, card) {
+  try {
+    const { windows = [] } = await api.freezeWindows({ signal: ctx.signal });
+    const now = Date.now();
+    const items = windows.flatMap((w) => (w.in_force || []).map((f) => ({ w, f })));
+    const nodes = [h('p', { class: 'big-number' }, h('span', { class: 'number' }, String(items.length)), ' ',
+      items.length === 1 ? 'window in force' : 'windows in force')];
+    if (!items.length) {
+      nodes.push(h('p', { class: 'muted' }, windows.length ? `None of the ${windows.length} windows holds changes now.` : 'The governance defines no freeze window.'));
+    } else {
+      nodes.push(h('ul', { class: 'link-list', 'aria-label': 'Freeze windows in force', 'data-testid': 'freezes-in-force' }, items.map(({ w, f }) => {
+        const scope = [f.service, f.environment || (w.environments || []).join(', ')].filter(Boolean).join(' · ');
+        const until = f.until ? time(f.until, `until ${formatTime(f.until)} (${formatRelative(f.until, now)})`) : 'until the review is in';
+        return h('li', null,
+          h('strong', null, w.name), ' ',
+          h('span', null, ` ${scope || 'every change'} · `), until,
+          w.break_glass ? h('span', { class: 'tag' }, `break-glass: ${w.break_glass}`) : null,
+          h('div', { class: 'hint' }, w.schedule));
+      })));
+    }
+    fill(card, ...nodes);
+  } catch (e) {
+    if (e.name === 'AbortError' || e.status === 401) return;
+    fill(card, errorBox(e, 'The freeze windows could not be read'));
   }
 }
 
