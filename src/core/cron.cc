@@ -157,7 +157,7 @@ std::optional<int64_t> LatestFire(const CronSchedule& s, int64_t local, int64_t 
       if (!s.hours[static_cast<size_t>(h)]) continue;
       for (int m = 59; m >= 0; --m) {
         if (!s.minutes[static_cast<size_t>(m)]) continue;
-        int64_t fire = day * kDay + h * 3600 + m * 60;
+        int64_t fire = day * kDay + int64_t{h} * 3600 + int64_t{m} * 60;
         if (fire > local) continue;
         if (fire > earliest) return fire;
         return std::nullopt;

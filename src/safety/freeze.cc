@@ -15,7 +15,7 @@ using governance::FreezeKind;
 using governance::FreezeWindow;
 
 constexpr int64_t kDay = 86400;
-constexpr int64_t kWeekMinutes = 7 * 1440;
+constexpr int64_t kWeekMinutes = int64_t{7} * 1440;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
 

@@ -275,22 +275,22 @@ void Service::Impl::KubernetesAdmission(Call& c) {
   }
 
   // Recorded before it is answered.
-  json event = {{"event_type", "kubernetes_admission"},
-                {"actor",
-                 {{"type", agent                                              ? "ai_agent"
-                           : r.username.starts_with("system:serviceaccount:") ? "service"
-                                                                              : "human"},
-                  {"id", actor.empty() ? std::string("kubernetes") : actor}}},
-                {"kubernetes",
-                 {{"uid", r.uid},
-                  {"operation", r.operation},
-                  {"kind", r.kind},
-                  {"namespace", r.ns},
-                  {"name", r.name},
-                  {"username", r.username},
-                  {"dry_run", r.dry_run}}},
-                {"change", {{"service", service}}},
-                {"decision", {{"allowed", allowed}, {"rationale", message}}}};
+  nlohmann::json event = {{"event_type", "kubernetes_admission"},
+                          {"actor",
+                           {{"type", agent                                              ? "ai_agent"
+                                     : r.username.starts_with("system:serviceaccount:") ? "service"
+                                                                                        : "human"},
+                            {"id", actor.empty() ? std::string("kubernetes") : actor}}},
+                          {"kubernetes",
+                           {{"uid", r.uid},
+                            {"operation", r.operation},
+                            {"kind", r.kind},
+                            {"namespace", r.ns},
+                            {"name", r.name},
+                            {"username", r.username},
+                            {"dry_run", r.dry_run}}},
+                          {"change", {{"service", service}}},
+                          {"decision", {{"allowed", allowed}, {"rationale", message}}}};
   if (mapped) event["change"]["environment"] = Name(mapped->environment);
   auto made = audit::MakeEvent(std::move(event), options.clock->Now());
   if (!made) {

@@ -33,7 +33,7 @@ void Service::Impl::FlaggerHook(Call& c) {
   const std::string& hook = c.Param("hook");
   const Governance& g = *c.g;
   auto answer = [&](int status, std::string_view decision, const std::string& reason,
-                    json extra = json::object()) {
+                    const json& extra = json::object()) {
     json body = {{"hook", hook}, {"decision", decision}, {"reason", reason}};
     body.update(extra);
     c.respond(JsonResponse(status, body));
@@ -107,7 +107,7 @@ void Service::Impl::FlaggerHook(Call& c) {
   std::string service =
       mapped && !mapped->service.empty() ? mapped->service : CanonicalService(name).value_or(name);
   if (OneOf(kRecorded, hook)) {
-    json event = {
+    nlohmann::json event = {
         {"event_type", "flagger_" + std::string(hook == "event" ? "event" : "post_rollout")},
         {"actor", {{"type", Name(p.type)}, {"id", p.id}}},
         {"flagger",
