@@ -1,6 +1,7 @@
 // Rollouts through the real server: opening one for an allowed change,
 // pushed metrics, evaluations driven by the clock and the tick, rollback
 // with its incident and review, overrides, and a restart in the middle.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "server_fixture.h"
@@ -94,6 +95,43 @@ TEST_F(RolloutServerTest, ARolloutOfAnAllowedChangeIsRolledBackByATriggerAndOpen
   // Every step is in the audit trail.
   json entries = Body(Call("GET", "/v1/audit/entries?event_type=rollout_rolled_back", "erin"));
   ASSERT_EQ(entries["entries"].size(), 1u) << entries.dump();
+}
+
+TEST_F(RolloutServerTest, TheEscalationsApprovalResumesTheRolloutAndARejectionAbortsIt) {
+  for (bool approve : {true, false}) {
+    std::string id = Body(Open({{"audit_index", Allowed(approve ? "1.0.1" : "1.0.2")}}))["id"];
+    ASSERT_EQ(Push(id, {{"metrics", {{"ai_agent_confidence", 0.2}}}}).status, 200);
+    Advance(30'000);
+    json paused = Get(id);
+    ASSERT_EQ(paused["state"], "paused");
+    std::string approval = paused["escalation"];
+    auto act = [&](const std::string& action, const std::string& who) {
+      return Call("POST", "/v1/approvals/" + approval + "/" + action, who,
+                  R"({"rationale": "the agent is fine"})");
+    };
+    if (approve) {
+      ASSERT_EQ(act("approve", "bob").status, 200);
+      HttpAnswer done = act("approve", "dave");
+      ASSERT_EQ(Body(done)["state"], "approved") << done.body;
+    } else {
+      HttpAnswer done = act("reject", "bob");
+      ASSERT_EQ(Body(done)["state"], "rejected") << done.body;
+    }
+    json after = Get(id);
+    EXPECT_EQ(after["state"], approve ? "progressing" : "aborted") << after.dump(2);
+    EXPECT_EQ(after["history"].back()["by"], "approval:" + approval);
+    EXPECT_EQ(after["history"].back()["why"],
+              fmt::format("approval request {} was {} by {}: the agent is fine", approval,
+                          approve ? "approved" : "rejected", approve ? "dave" : "bob"));
+    // Resumed, it forgets the escalation; aborted, it keeps the request that ended it.
+    EXPECT_EQ(after["escalation"], approve ? json(nullptr) : json(approval)) << after.dump();
+    // Each step is in the audit trail.
+    json entries = Body(Call(
+        "GET",
+        std::string("/v1/audit/entries?event_type=rollout_") + (approve ? "resumed" : "aborted"),
+        "erin"));
+    EXPECT_EQ(entries["entries"].size(), 1u) << entries.dump();
+  }
 }
 
 TEST_F(RolloutServerTest, AnEscalationPausesTheRolloutAndOpensAnApprovalInItsWorkflow) {

@@ -372,6 +372,21 @@ Result<Rollout> Rollouts::Override(const governance::Governance& g,
   return next;
 }
 
+Result<void> Rollouts::EscalationDecided(const governance::Governance& g,
+                                         const std::string& approval_id, bool approved,
+                                         const std::string& why) {
+  MutexLock lock(&mu_);
+  for (const auto& [id, r] : active_) {
+    if (r.escalation != approval_id) continue;
+    Rollout next = r;
+    auto effect = rollout::ResolveEscalation(next, approval_id, approved, why, clock_.Now());
+    if (!effect) return Ok();  // not paused for it any more
+    return Commit(g, next, *effect, "interlock", "service",
+                  approved ? "rollout_resumed" : "rollout_aborted");
+  }
+  return Ok();
+}
+
 Result<Rollout> Rollouts::Push(const governance::Governance& g, const governance::Principal& actor,
                                const std::string& id, UnixMillis at,
                                const std::vector<PushedValue>& values) {

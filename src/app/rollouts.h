@@ -171,6 +171,13 @@ class Rollouts {
   size_t EvaluateDue(const governance::Governance& g, const MetricSource& source,
                      const std::function<bool(const rollout::Rollout&)>& frozen) EXCLUDES(mu_);
 
+  // The approval request `approval_id` finished: if a rollout in progress
+  // waits for it (an escalate_to_human trigger opened it), approved resumes
+  // it and anything else aborts it, committed with its audit event.
+  // Callers hold no other owner's lock. Nothing if no rollout waits for it.
+  Result<void> EscalationDecided(const governance::Governance& g, const std::string& approval_id,
+                                 bool approved, const std::string& why) EXCLUDES(mu_);
+
   // The incidents, open (unreviewed) first, newest first.
   Result<std::vector<Incident>> Incidents() const EXCLUDES(mu_);
   // Submits the review of incident `id` by `actor` (a role of

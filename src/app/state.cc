@@ -273,7 +273,7 @@ Result<audit::Appended> State::CommitApproval(const governance::Governance& g,
 Result<std::pair<workflow::Transition, audit::Appended>> State::ActOnApproval(
     const governance::Governance& g, const governance::Principal& actor, const std::string& id,
     workflow::Action act, const std::string& rationale, const std::string& to) {
-  return approvals_->Change(
+  auto changed = approvals_->Change(
       id,
       [&](const workflow::ApprovalRequest& a) {
         bool stopped = Covering(*stops_.Snapshot(), a.change.environment, a.change.service,
@@ -283,11 +283,29 @@ Result<std::pair<workflow::Transition, audit::Appended>> State::ActOnApproval(
                              options_.clock->Now(), stopped);
       },
       [&](const workflow::Transition& t) { return CommitApproval(g, t); });
+  if (changed) Decided(g, changed->first.request, actor.id, rationale);
+  return changed;
+}
+
+void State::Decided(const governance::Governance& g, const workflow::ApprovalRequest& a,
+                    const std::string& by, const std::string& rationale) {
+  if (!workflow::IsFinal(a.state)) return;
+  std::string why = fmt::format("approval request {} was {} by {}", a.id, Name(a.state), by);
+  if (!rationale.empty()) why += ": " + rationale;
+  // The record of the approval is durable already; a rollout that could not
+  // be resumed or aborted now stays paused, and people steer it by hand.
+  (void)rollouts_->EscalationDecided(g, a.id, a.state == workflow::ApprovalState::kApproved, why);
 }
 
 void State::TimeOutApprovals(const governance::Governance& g) {
-  approvals_->Timeouts(options_.clock->Now(),
-                       [&](const workflow::Transition& t) { return CommitApproval(g, t); });
+  std::vector<workflow::ApprovalRequest> finished;
+  approvals_->Timeouts(options_.clock->Now(), [&](const workflow::Transition& t) {
+    auto appended = CommitApproval(g, t);
+    if (appended && workflow::IsFinal(t.request.state)) finished.push_back(t.request);
+    return appended;
+  });
+  // Outside the approvals' lock: an escalated rollout waits no longer.
+  for (const workflow::ApprovalRequest& a : finished) Decided(g, a, "its deadline", "");
 }
 
 Result<StopApplied> State::ChangeStop(const governance::Governance& g,

@@ -186,6 +186,10 @@ class State {
   // workflow `workflow`, for Rollouts to commit with the rollout's pause.
   Result<Rollouts::Escalation> Escalate(const governance::Governance& g, const rollout::Rollout& r,
                                         size_t workflow, const std::string& why);
+  // Resolves the rollout an escalation paused for request `a`, once `a` is
+  // final (approved: resumed; otherwise: aborted). Holds no lock.
+  void Decided(const governance::Governance& g, const workflow::ApprovalRequest& a,
+               const std::string& by, const std::string& rationale);
   // Stores `t`'s request with its audit event and its notifications;
   // kNotRecorded when the log could not make them durable.
   Result<audit::Appended> CommitApproval(const governance::Governance& g,

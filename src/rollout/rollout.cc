@@ -249,6 +249,38 @@ Effect Evaluate(const Governance& g, Rollout& r, UnixMillis now, bool frozen) {
                                : "no trigger fired during the monitoring duration");
 }
 
+Effect Resume(Rollout& r, UnixMillis now, std::string by, const std::string& why) {
+  r.state = RolloutState::kProgressing;
+  r.escalation.clear();
+  // Failures seen before the pause were judged by whoever resumed it: they
+  // do not fire a trigger again.
+  for (Check& c : r.checks) {
+    c.recent.clear();
+    c.firing = false;
+  }
+  // The step's monitoring starts again: what was seen before the pause
+  // does not count towards promotion.
+  r.step_started_at = now;
+  Note(r, now, "resumed", std::move(by), why);
+  return Effect{Effect::Kind::kResumed, "", why, {}, {}};
+}
+
+Effect Abort(Rollout& r, UnixMillis now, std::string by, const std::string& why) {
+  r.state = RolloutState::kAborted;
+  Note(r, now, "aborted", std::move(by), why);
+  return Effect{Effect::Kind::kAborted, "", why, {}, {}};
+}
+
+Result<Effect> ResolveEscalation(Rollout& r, const std::string& approval_id, bool approved,
+                                 const std::string& why, UnixMillis now) {
+  if (r.state != RolloutState::kPaused || r.escalation != approval_id) {
+    return std::unexpected(Error::Conflict(
+        fmt::format("rollout {} does not wait for approval request {}", r.id, approval_id)));
+  }
+  std::string by = "approval:" + approval_id;
+  return approved ? Resume(r, now, std::move(by), why) : Abort(r, now, std::move(by), why);
+}
+
 Result<Effect> Override(const Governance& g, Rollout& r, std::string_view action,
                         const governance::Principal& actor, const std::string& rationale,
                         UnixMillis now) {
@@ -277,11 +309,7 @@ Result<Effect> Override(const Governance& g, Rollout& r, std::string_view action
     Note(r, now, "promoted", std::move(by), rationale);
     return Effect{Effect::Kind::kPromoted, "", rationale, {}, {}};
   }
-  if (action == "abort") {
-    r.state = RolloutState::kAborted;
-    Note(r, now, "aborted", std::move(by), rationale);
-    return Effect{Effect::Kind::kAborted, "", rationale, {}, {}};
-  }
+  if (action == "abort") return Abort(r, now, std::move(by), rationale);
   if (action == "pause") {
     if (r.state == RolloutState::kPaused) {
       return std::unexpected(Error::Conflict(fmt::format("rollout {} is already paused", r.id)));
@@ -294,19 +322,7 @@ Result<Effect> Override(const Governance& g, Rollout& r, std::string_view action
     if (r.state != RolloutState::kPaused) {
       return std::unexpected(Error::Conflict(fmt::format("rollout {} is not paused", r.id)));
     }
-    r.state = RolloutState::kProgressing;
-    r.escalation.clear();
-    // Failures seen before the pause were judged by the person resuming:
-    // they do not fire a trigger again.
-    for (Check& c : r.checks) {
-      c.recent.clear();
-      c.firing = false;
-    }
-    // The step's monitoring starts again: what was seen before the pause
-    // does not count towards promotion.
-    r.step_started_at = now;
-    Note(r, now, "resumed", std::move(by), rationale);
-    return Effect{Effect::Kind::kResumed, "", rationale, {}, {}};
+    return Resume(r, now, std::move(by), rationale);
   }
   // skip_step
   if (r.state != RolloutState::kProgressing) {

@@ -160,6 +160,19 @@ Result<Effect> Override(const governance::Governance& g, Rollout& r, std::string
                         const governance::Principal& actor, const std::string& rationale,
                         UnixMillis now);
 
+// Resumes `r` (progressing again, its triggers' earlier failures and the
+// step's monitoring started over) or aborts it, with `by` and `why` in its
+// history.
+Effect Resume(Rollout& r, UnixMillis now, std::string by, const std::string& why);
+Effect Abort(Rollout& r, UnixMillis now, std::string by, const std::string& why);
+
+// The end of an escalate_to_human trigger's approval request
+// `approval_id`, which paused `r`: approved resumes it, anything else
+// (rejected, timed out) aborts it; its history names the request
+// ("approval:ID"). kConflict when `r` does not wait for that request.
+Result<Effect> ResolveEscalation(Rollout& r, const std::string& approval_id, bool approved,
+                                 const std::string& why, UnixMillis now);
+
 // The longest window of any check, for how long metric points are kept.
 int64_t LongestWindow(const governance::Governance& g, const Rollout& r);
 
