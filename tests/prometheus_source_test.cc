@@ -598,4 +598,31 @@ TEST_F(PrometheusRolloutTest, HealthyValuesKeepTheRolloutAndASpikeRollsItBack) {
 }
 
 }  // namespace
+TEST_F(PrometheusRolloutTest, AReloadTakesTheSettingsNewMetricSource) {
+  ASSERT_TRUE(rig_->Serve(kBaselineRate, kBaselineRate));
+  server::HttpAnswer opened =
+      Call("POST", "/v1/rollouts", "alice",
+           json{{"audit_index", Allowed()}, {"baseline_version", kBaselineVersion}}.dump());
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  std::string id = Body(opened)["id"];
+  auto reload = [&](const std::string& url) {
+    dir_.Write("data/delivery.yaml",
+               fmt::format("version: 1\nprometheus:\n  url: {}\n  timeout: 5s\n", url));
+    server::HttpAnswer a = Call("POST", "/v1/governance/reload", "dave");
+    ASSERT_EQ(a.status, 200) << a.body;
+  };
+  // A port nothing listens on: the next evaluation reads from it, and errs.
+  std::string nowhere = fmt::format("http://127.0.0.1:{}", testing::ClosedPort());
+  reload(nowhere);
+  Advance(30'000);
+  json check = CheckOf(Get(id), "error_rate_spike");
+  EXPECT_EQ(check["result"], "error") << check.dump();
+  EXPECT_NE(check["detail"].get<std::string>().find("cannot reach " + nowhere), std::string::npos)
+      << check.dump();
+  // Back to the real one.
+  reload(rig_->Url());
+  Advance(30'000);
+  EXPECT_EQ(CheckOf(Get(id), "error_rate_spike")["result"], "pass");
+}
+
 }  // namespace interlock

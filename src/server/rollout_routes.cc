@@ -298,10 +298,9 @@ void Service::Impl::PostIncidentReview(Call& c) {
 void Service::Impl::EvaluateRollouts() {
   GovernancePtr g = governance.load();
   app::MetricSource source;
-  if (prometheus) {
-    source = [p = prometheus.get()](const std::string& query, UnixMillis at) {
-      return p->Query(query, at);
-    };
+  if (std::shared_ptr<const MetricSource> p = prometheus.load()) {
+    // Held by the function, so a reload does not take it away mid-round.
+    source = [p](const std::string& query, UnixMillis at) { return p->source->Query(query, at); };
   }
   state->rollouts().EvaluateDue(*g, source,
                                 [stops_now = stops->Snapshot()](const rollout::Rollout& r) {

@@ -148,16 +148,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     sender = impl->network_sender.get();
   }
   impl->governance.store(std::move(shared));
-  if (delivery->prometheus) {
-    const notify::MetricSourceSettings& m = *delivery->prometheus;
-    impl->prometheus_client = net::NewCurlHttpClient(*options.fs);
-    impl->prometheus = std::make_unique<rollout::PrometheusSource>(
-        *impl->prometheus_client,
-        rollout::PrometheusConfig{.url = m.url,
-                                  .bearer_token = m.bearer_token,
-                                  .ca_file = m.ca_file,
-                                  .timeout = std::chrono::milliseconds(m.timeout_ms)});
-  }
+  impl->prometheus.store(impl->MakeMetricSource(*delivery));
   auto state = app::State::Open({.log = impl->log.get(),
                                  .clock = options.clock,
                                  .random = options.random,
@@ -182,6 +173,20 @@ bool Service::Recognises(const HttpRequest& headers) const {
 }
 
 Result<std::string> Service::Reload(const std::string& by) { return impl_->Reload(by); }
+
+std::shared_ptr<const Service::Impl::MetricSource> Service::Impl::MakeMetricSource(
+    const notify::DeliveryConfig& delivery) const {
+  if (!delivery.prometheus) return nullptr;
+  const notify::MetricSourceSettings& m = *delivery.prometheus;
+  auto made = std::make_shared<MetricSource>();
+  made->client = net::NewCurlHttpClient(*options.fs);
+  made->source = std::make_unique<rollout::PrometheusSource>(
+      *made->client, rollout::PrometheusConfig{.url = m.url,
+                                               .bearer_token = m.bearer_token,
+                                               .ca_file = m.ca_file,
+                                               .timeout = std::chrono::milliseconds(m.timeout_ms)});
+  return made;
+}
 
 Result<std::string> Service::Impl::Reload(const std::string& by) {
   auto g = governance::Load(*options.fs, options.governance_dir);
@@ -222,6 +227,7 @@ Result<std::string> Service::Impl::Reload(const std::string& by) {
         "the delivery settings are invalid; the governance and settings in force stay:\n{}",
         text)));
   }
+  prometheus.store(MakeMetricSource(**delivery));
   notifier->SetDelivery(std::move(**delivery));
   std::string version = g->version;
   governance.store(std::make_shared<const Governance>(std::move(*g)));

@@ -81,10 +81,17 @@ struct Service::Impl {
   app::StopBoard* stops = nullptr;  // read without a lock, written by the stop lane only
   app::Approvals* approvals = nullptr;
   app::DecisionStats* stats = nullptr;
-  // The metric source of the settings file's `prometheus`, or null (pushed
-  // values only). Its client lives as long as it.
-  std::unique_ptr<net::HttpClient> prometheus_client;
-  std::unique_ptr<rollout::PrometheusSource> prometheus;
+  // The metric source of the settings file's `prometheus`, with the client
+  // it queries through; null: pushed values only. Made again by a reload,
+  // and swapped whole, so that an evaluation holds the one it started with.
+  struct MetricSource {
+    std::unique_ptr<net::HttpClient> client;
+    std::unique_ptr<rollout::PrometheusSource> source;
+  };
+  std::atomic<std::shared_ptr<const MetricSource>> prometheus;
+  // The source `delivery` names, or null.
+  std::shared_ptr<const MetricSource> MakeMetricSource(
+      const notify::DeliveryConfig& delivery) const;
   notify::Notifier* notifier = nullptr;
 
   std::atomic<uint64_t> decisions[3] = {0, 0, 0};  // by DecisionKind
