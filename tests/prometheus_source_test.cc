@@ -625,4 +625,31 @@ TEST_F(PrometheusRolloutTest, AReloadTakesTheSettingsNewMetricSource) {
   EXPECT_EQ(CheckOf(Get(id), "error_rate_spike")["result"], "pass");
 }
 
+TEST_F(PrometheusRolloutTest, ASourceThatHangsIsAskedOnceARound) {
+  ASSERT_TRUE(rig_->Serve(kBaselineRate, kBaselineRate));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    server::HttpAnswer opened =
+        Call("POST", "/v1/rollouts", "alice",
+             json{{"audit_index", Allowed()}, {"baseline_version", kBaselineVersion}}.dump());
+    ASSERT_EQ(opened.status, 201) << opened.body;
+    ids.push_back(Body(opened)["id"]);
+  }
+  testing::SilentListener silent;
+  std::string hanging = fmt::format("http://127.0.0.1:{}", silent.port());
+  dir_.Write("data/delivery.yaml",
+             fmt::format("version: 1\nprometheus:\n  url: {}\n  timeout: 300ms\n", hanging));
+  ASSERT_EQ(Call("POST", "/v1/governance/reload", "dave").status, 200);
+  Advance(30'000);
+  // Each rollout's check errs, for the source that did not answer (the
+  // round asked it once: app::AskedUntilUnreachable).
+  for (const std::string& id : ids) {
+    json check = CheckOf(Get(id), "error_rate_spike");
+    EXPECT_EQ(check["result"], "error") << check.dump();
+    EXPECT_NE(check["detail"].get<std::string>().find("no answer from " + hanging),
+              std::string::npos)
+        << check.dump();
+  }
+}
+
 }  // namespace interlock

@@ -372,6 +372,19 @@ Result<Rollout> Rollouts::Override(const governance::Governance& g,
   return next;
 }
 
+MetricSource AskedUntilUnreachable(MetricSource source) {
+  auto down = std::make_shared<std::string>();
+  return [source = std::move(source), down](const std::string& query, UnixMillis at) {
+    if (!down->empty()) {
+      return rollout::Reading::Unreachable(
+          "the metric source did not answer earlier in this round: " + *down);
+    }
+    rollout::Reading r = source(query, at);
+    if (r.unreachable) *down = r.detail;
+    return r;
+  };
+}
+
 Result<void> Rollouts::EscalationDecided(const governance::Governance& g,
                                          const std::string& approval_id, bool approved,
                                          const std::string& why) {

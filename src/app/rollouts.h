@@ -93,6 +93,11 @@ struct PushedValue {
 // of `query` (already filled in), or a Reading without one.
 using MetricSource = std::function<rollout::Reading(const std::string& query, UnixMillis at)>;
 
+// `source` for one evaluation round: once it cannot be reached, the rest of
+// the round's queries are not asked and answer its error at once, so that
+// a source that hangs costs the round one timeout, not one per query.
+MetricSource AskedUntilUnreachable(MetricSource source);
+
 class Rollouts {
  public:
   // What a change commits beyond the rollout's own row and event: audit

@@ -182,7 +182,7 @@ Reading PrometheusSource::Query(std::string_view promql, int64_t at_ms) const {
   call.connect_timeout = std::min(call.connect_timeout, config_.timeout);
   call.body_limit = kAnswerLimit;
   auto reply = client_.Send(call);
-  if (!reply) return Reading::Error(reply.error().message());
+  if (!reply) return Reading::Unreachable(reply.error().message());
   return ParseInstantQuery(reply->status, reply->body);
 }
 

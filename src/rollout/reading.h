@@ -24,10 +24,20 @@ struct Reading {
   // For kNoData and kError: why, in a few words ("the query returned no
   // series", "timed out after 5000 ms"). Never holds a secret.
   std::string detail;
+  // kError only: the source could not be asked at all (unreachable, no
+  // answer in time), as opposed to an answer that was an error.
+  bool unreachable = false;
 
-  static Reading Value(double v) { return {ReadingStatus::kValue, v, {}}; }
-  static Reading NoData(std::string why) { return {ReadingStatus::kNoData, 0, std::move(why)}; }
-  static Reading Error(std::string why) { return {ReadingStatus::kError, 0, std::move(why)}; }
+  static Reading Value(double v) { return {ReadingStatus::kValue, v, {}, false}; }
+  static Reading NoData(std::string why) {
+    return {ReadingStatus::kNoData, 0, std::move(why), false};
+  }
+  static Reading Error(std::string why) {
+    return {ReadingStatus::kError, 0, std::move(why), false};
+  }
+  static Reading Unreachable(std::string why) {
+    return {ReadingStatus::kError, 0, std::move(why), true};
+  }
 };
 
 }  // namespace interlock::rollout

@@ -300,7 +300,8 @@ void Service::Impl::EvaluateRollouts() {
   app::MetricSource source;
   if (std::shared_ptr<const MetricSource> p = prometheus.load()) {
     // Held by the function, so a reload does not take it away mid-round.
-    source = [p](const std::string& query, UnixMillis at) { return p->source->Query(query, at); };
+    source = app::AskedUntilUnreachable(
+        [p](const std::string& query, UnixMillis at) { return p->source->Query(query, at); });
   }
   state->rollouts().EvaluateDue(*g, source,
                                 [stops_now = stops->Snapshot()](const rollout::Rollout& r) {
