@@ -170,6 +170,32 @@ suite('rollouts', (env) => {
     await count(erin.getByRole('list', { name: 'Overdue reviews', exact: true }), 0);
     assert.ok(hits.n > 0, 'the incidents were read through the rewrite');
     await ui.shot(erin, 'overview with a review not due yet');
+
+    // Who may not review (an on-call engineer) gets no button.
+    const carol = await ui.as('carol');
+    await ui.goto(carol, '#/', 'Overview');
+    const carolsItem = carol.getByRole('list', { name: 'Overdue reviews', exact: true }).getByRole('listitem').filter({ hasText: incident.id });
+    await visible(carolsItem);
+    await count(carolsItem.getByRole('button'), 0);
+
+    // An engineering lead reviews it from the overview: both fields are required.
+    await ui.goto(dave, '#/', 'Overview');
+    const mine = dave.getByRole('list', { name: 'Overdue reviews', exact: true }).getByRole('listitem').filter({ hasText: incident.id });
+    await mine.getByRole('button', { name: `Review ${incident.id}`, exact: true }).click();
+    const dialog = dave.getByRole('dialog', { name: `Review incident ${incident.id}` });
+    await visible(dialog);
+    await dialog.getByRole('button', { name: 'Submit review', exact: true }).click();
+    await hasText(dialog.getByRole('alert'), /both are required/);
+    await dialog.getByLabel('Root cause', { exact: true }).fill('a migration locked the ledger table');
+    await dialog.getByLabel('Actions taken', { exact: true }).fill('the migration now runs in batches');
+    await ui.shot(dave, 'the review dialog');
+    await dialog.getByRole('button', { name: 'Submit review', exact: true }).click();
+    await visible(dave.getByText(`Incident ${incident.id} is reviewed; new rollouts of ledger may start again.`, { exact: true }));
+    await hasText(section(dave, 'Incidents'), /0 open incidents/);
+    const reviewed = (await server.apiOk('dave', 'GET', '/v1/incidents')).incidents.find((i) => i.id === incident.id);
+    assert.equal(reviewed.state, 'reviewed');
+    assert.equal(reviewed.reviewed_by, 'dave');
+    assert.equal(reviewed.root_cause, 'a migration locked the ledger table');
   });
 
   uiTest(env, 'an on-call engineer pauses and resumes a rollout with the buttons; who may not steer sees none', async (ui) => {

@@ -37,7 +37,7 @@ export async function render(ctx) {
   await Promise.all([
     stop.load(),
     loadPending(ctx, pendingCard),
-    loadIncidents(ctx, incidentsCard),
+    loadIncidents(ctx, incidentsCard, say),
     loadFreezes(ctx, freezeCard),
     loadAudit(ctx, auditCard),
     loadActivity(ctx, activityCard),
@@ -346,8 +346,12 @@ async function loadPending(ctx, card) {
 
 // ---------------------------------------------------------------- incidents
 
-/** One incident of a rollback: its rollout, service, trigger and when its review is due. */
-function incidentItem(i, now) {
+/**
+ * One incident of a rollback: its rollout, service, trigger and when its
+ * review is due; and, for whom safety/canary.yml rollout_overrides.review
+ * allows, a button that submits the review.
+ */
+function incidentItem(i, now, review) {
   const due = isoOfMillis(i.review_due_at);
   let when = 'no review deadline';
   if (due) when = i.review_due_at <= now ? `review overdue by ${formatDuration(Math.ceil((now - i.review_due_at) / 1000))}` : `review due ${formatRelative(due, now)}`;
@@ -356,10 +360,36 @@ function incidentItem(i, now) {
     h('span', null, ` ${i.service} · ${i.environment} · rolled back by ${i.trigger} · `),
     due ? time(due, when) : when,
     i.escalated ? h('span', { class: 'tag' }, 'escalated') : null,
-    h('span', { class: 'muted' }, ` (${i.id})`));
+    h('span', { class: 'muted' }, ` (${i.id})`),
+    review ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => review(i) }, `Review ${i.id}`) : null);
 }
 
-async function loadIncidents(ctx, card) {
+/** The review dialog of incident `i`: root cause and actions taken, both required. */
+function reviewDialog(i, done) {
+  const cause = h('textarea', { rows: '3', required: true, 'aria-required': 'true', maxlength: '4096' });
+  const actions = h('textarea', { rows: '3', required: true, 'aria-required': 'true', maxlength: '4096' });
+  openDialog({
+    title: `Review incident ${i.id}`,
+    intro: `Rollout ${i.rollout} of ${i.service} in ${i.environment} was rolled back by ${i.trigger}. The review lets new rollouts of ${i.service} start again.`,
+    fields: [
+      field('Root cause', cause, 'What made the rollout fail; recorded in the audit log.').wrap,
+      field('Actions taken', actions, 'What was done so that it does not happen again.').wrap,
+    ],
+    confirmLabel: 'Submit review',
+    validate: () => (cause.value.trim() && actions.value.trim() ? null : 'Give the root cause and the actions taken: both are required.'),
+    onConfirm: async () => {
+      await api.reviewIncident(i.id, { root_cause: cause.value.trim(), actions_taken: actions.value.trim() });
+      done(i);
+    },
+  });
+}
+
+async function loadIncidents(ctx, card, say) {
+  const may = (ctx.me && ctx.me.may && ctx.me.may.rollout_overrides) || {};
+  const review = may.review ? (i) => reviewDialog(i, (done) => {
+    say(`Incident ${done.id} is reviewed; new rollouts of ${done.service} may start again.`);
+    loadIncidents(ctx, card, say);
+  }) : null;
   try {
     const { incidents = [] } = await api.incidents({ signal: ctx.signal });
     const now = Date.now();
@@ -375,7 +405,7 @@ async function loadIncidents(ctx, card) {
     if (!open.length) nodes.push(h('p', { class: 'muted' }, 'Every rollback has been reviewed.'));
     for (const [id, title, list] of [['overdue-reviews', 'Overdue reviews', overdue], ['awaiting-review', 'Awaiting review', waiting]]) {
       if (!list.length) continue;
-      nodes.push(h('h3', { id }, title), h('ul', { class: 'link-list', 'aria-labelledby': id }, list.map((i) => incidentItem(i, now))));
+      nodes.push(h('h3', { id }, title), h('ul', { class: 'link-list', 'aria-labelledby': id }, list.map((i) => incidentItem(i, now, review))));
     }
     if (services.length) nodes.push(h('p', { class: 'hint' }, `New rollouts of ${services.join(', ')} may be refused until the review is in.`));
     nodes.push(h('p', null, h('a', { href: '#/rollouts' }, 'See every rollout')));
