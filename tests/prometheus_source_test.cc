@@ -506,6 +506,15 @@ class PrometheusRolloutTest : public server::ServerTest {
     EXPECT_EQ(d["decision"], "allow") << a.body;
     return d.value("audit_index", uint64_t{0});
   }
+  // Opens a rollout on an allowed decision, from kBaselineVersion; its id,
+  // or "" (with the failure reported) when it could not be opened.
+  std::string Open() {
+    server::HttpAnswer opened =
+        Call("POST", "/v1/rollouts", "alice",
+             json{{"audit_index", Allowed()}, {"baseline_version", kBaselineVersion}}.dump());
+    EXPECT_EQ(opened.status, 201) << opened.body;
+    return opened.status == 201 ? Body(opened)["id"].get<std::string>() : std::string();
+  }
   json Get(const std::string& id) { return Body(Call("GET", "/v1/rollouts/" + id, "alice")); }
   // Moves the clock on by `ms`, and to at least the real time, and lets
   // the tick's evaluation finish (see "Determinism" at the top).
@@ -535,11 +544,8 @@ constexpr double kSpikeRate = 0.25;
 
 TEST_F(PrometheusRolloutTest, HealthyValuesKeepTheRolloutAndASpikeRollsItBack) {
   ASSERT_TRUE(rig_->Serve(kBaselineRate, kBaselineRate));
-  server::HttpAnswer opened =
-      Call("POST", "/v1/rollouts", "alice",
-           json{{"audit_index", Allowed()}, {"baseline_version", kBaselineVersion}}.dump());
-  ASSERT_EQ(opened.status, 201) << opened.body;
-  std::string id = Body(opened)["id"];
+  std::string id = Open();
+  ASSERT_FALSE(id.empty());
 
   // A healthy canary: the trigger passes on the values Prometheus gave.
   Advance(30'000);
@@ -597,14 +603,10 @@ TEST_F(PrometheusRolloutTest, HealthyValuesKeepTheRolloutAndASpikeRollsItBack) {
   EXPECT_EQ(incidents["incidents"][0]["trigger"], "error_rate_spike");
 }
 
-}  // namespace
 TEST_F(PrometheusRolloutTest, AReloadTakesTheSettingsNewMetricSource) {
   ASSERT_TRUE(rig_->Serve(kBaselineRate, kBaselineRate));
-  server::HttpAnswer opened =
-      Call("POST", "/v1/rollouts", "alice",
-           json{{"audit_index", Allowed()}, {"baseline_version", kBaselineVersion}}.dump());
-  ASSERT_EQ(opened.status, 201) << opened.body;
-  std::string id = Body(opened)["id"];
+  std::string id = Open();
+  ASSERT_FALSE(id.empty());
   auto reload = [&](const std::string& url) {
     dir_.Write("data/delivery.yaml",
                fmt::format("version: 1\nprometheus:\n  url: {}\n  timeout: 5s\n", url));
@@ -629,11 +631,8 @@ TEST_F(PrometheusRolloutTest, ASourceThatHangsIsAskedOnceARound) {
   ASSERT_TRUE(rig_->Serve(kBaselineRate, kBaselineRate));
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    server::HttpAnswer opened =
-        Call("POST", "/v1/rollouts", "alice",
-             json{{"audit_index", Allowed()}, {"baseline_version", kBaselineVersion}}.dump());
-    ASSERT_EQ(opened.status, 201) << opened.body;
-    ids.push_back(Body(opened)["id"]);
+    ids.push_back(Open());
+    ASSERT_FALSE(ids.back().empty());
   }
   testing::SilentListener silent;
   std::string hanging = fmt::format("http://127.0.0.1:{}", silent.port());
@@ -652,4 +651,5 @@ TEST_F(PrometheusRolloutTest, ASourceThatHangsIsAskedOnceARound) {
   }
 }
 
+}  // namespace
 }  // namespace interlock

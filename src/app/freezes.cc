@@ -91,4 +91,13 @@ std::optional<safety::InForce> Freezes::FrozenFor(const governance::Governance& 
   return safety::Frozen(g, s.events(), change, t);
 }
 
+std::optional<safety::InForce> Freezes::FrozenAsNamed(const governance::Governance& g,
+                                                      Environment environment,
+                                                      const std::optional<std::string>& service,
+                                                      ChangeType change_type, UnixMillis t) const {
+  if (g.freeze_windows.empty()) return std::nullopt;
+  Snapshot s = Now();
+  return safety::FrozenAsNamed(g, s.events(), environment, service, change_type, t);
+}
+
 }  // namespace interlock::app

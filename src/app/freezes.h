@@ -61,6 +61,11 @@ class Freezes {
   // reason, if any. Reads nothing when the governance has no windows.
   std::optional<safety::InForce> FrozenFor(const governance::Governance& g,
                                            const safety::FrozenChange& change, UnixMillis t) const;
+  // The same for a change as a request names it (safety::FrozenAsNamed).
+  std::optional<safety::InForce> FrozenAsNamed(const governance::Governance& g,
+                                               Environment environment,
+                                               const std::optional<std::string>& service,
+                                               ChangeType change_type, UnixMillis t) const;
 
  private:
   audit::AuditLog& log_;

@@ -126,14 +126,9 @@ int RunDecide(const Options& o, Io& io) {
     }
     at = *parsed;
   }
-  std::optional<std::string> service;
-  if (request->service) {
-    if (auto canonical = CanonicalService(*request->service)) service = std::move(*canonical);
-  }
   std::string freeze_reason;
-  safety::FrozenChange change{request->environment, service ? &*service : nullptr,
-                              request->change_type};
-  if (auto frozen = safety::Frozen(*g, safety::FreezeEvents{}, change, at)) {
+  if (auto frozen = safety::FrozenAsNamed(*g, safety::FreezeEvents{}, request->environment,
+                                          request->service, request->change_type, at)) {
     freeze_reason = safety::Describe(*g, *frozen);
     safety.freeze = static_cast<uint32_t>(frozen->window);
     safety.freeze_reason = freeze_reason;

@@ -6,6 +6,7 @@
 
 #include "core/cron.h"
 #include "core/duration.h"
+#include "core/text.h"
 #include "core/time_zone.h"
 
 namespace interlock::safety {
@@ -122,6 +123,23 @@ std::optional<InForce> Frozen(const governance::Governance& g, const FreezeEvent
     }
   }
   return std::nullopt;
+}
+
+std::optional<InForce> FrozenAsNamed(const governance::Governance& g, const FreezeEvents& events,
+                                     Environment environment,
+                                     const std::optional<std::string>& service,
+                                     ChangeType change_type, UnixMillis t) {
+  bool may_be_frozen = !events.model_updates.empty() || !events.rollbacks.empty();
+  for (size_t i = 0; i < g.freeze_windows.size() && !may_be_frozen; ++i) {
+    may_be_frozen = !IsEventDriven(g.freeze_windows[i].kind);
+  }
+  if (!may_be_frozen) return std::nullopt;
+  std::optional<std::string> canonical;
+  if (service) {
+    if (auto c = CanonicalService(*service)) canonical = std::move(*c);
+  }
+  return Frozen(g, events,
+                FrozenChange{environment, canonical ? &*canonical : nullptr, change_type}, t);
 }
 
 std::string ScheduleText(const FreezeWindow& w) {

@@ -74,6 +74,16 @@ std::vector<InForce> WindowsInForce(const governance::Governance& g, const Freez
 std::optional<InForce> Frozen(const governance::Governance& g, const FreezeEvents& events,
                               const FrozenChange& change, UnixMillis t);
 
+// The first window in force at `t` that covers a change as a request
+// names it: `service` as written (canonicalised here, and only when some
+// window could be in force at all, so a governance whose windows are all
+// event-driven and idle costs nothing; a name that is not a service name
+// counts as naming none).
+std::optional<InForce> FrozenAsNamed(const governance::Governance& g, const FreezeEvents& events,
+                                     Environment environment,
+                                     const std::optional<std::string>& service,
+                                     ChangeType change_type, UnixMillis t);
+
 // Whether window `w` takes `change` in (its environments, services and
 // change types), leaving out when it is in force.
 bool Covers(const governance::FreezeWindow& w, const FrozenChange& change);

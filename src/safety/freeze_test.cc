@@ -34,6 +34,17 @@ FreezeWindow Weekend() {
   return w;
 }
 
+FreezeWindow AfterRollback() {
+  FreezeWindow w;
+  w.name = "after-rollback";
+  w.kind = FreezeKind::kAfterRollback;
+  return w;
+}
+
+FreezeEvent PaymentsRolledBack(UnixMillis at) {
+  return {FreezeKind::kAfterRollback, "payments", Environment::kProduction, at, "incident inc_1"};
+}
+
 TEST(FreezeTest, WeeklyWindowFollowsTheWallClockAcrossDaylightSavingTime) {
   governance::Governance g;
   g.freeze_windows = {Weekend()};
@@ -127,13 +138,9 @@ TEST(FreezeTest, ModelUpdateFreezesItsServiceInItsEnvironmentForTheDuration) {
 
 TEST(FreezeTest, RollbackFreezesUntilItsReviewIsIn) {
   governance::Governance g;
-  FreezeWindow w;
-  w.name = "after-rollback";
-  w.kind = FreezeKind::kAfterRollback;
-  g.freeze_windows = {w};
+  g.freeze_windows = {AfterRollback()};
   UnixMillis t0 = At(2026, 12, 1, 9, 0);
-  std::vector<FreezeEvent> open = {
-      {FreezeKind::kAfterRollback, "payments", Environment::kProduction, t0, "incident inc_1"}};
+  std::vector<FreezeEvent> open = {PaymentsRolledBack(t0)};
   std::string payments = "payments";
   FrozenChange change{Environment::kProduction, &payments, ChangeType::kCode};
   auto f = Frozen(g, FreezeEvents{{}, open}, change, t0 + 365LL * 86'400'000);
@@ -153,6 +160,38 @@ TEST(FreezeTest, ServicesListedCoverAChangeThatNamesNone) {
   EXPECT_TRUE(Covers(w, {Environment::kProduction, &payments, ChangeType::kCode}));
   EXPECT_FALSE(Covers(w, {Environment::kProduction, &search, ChangeType::kCode}));
   EXPECT_TRUE(Covers(w, {Environment::kProduction, nullptr, ChangeType::kCode}));
+}
+
+TEST(FreezeTest, AChangeAsNamedIsCanonicalisedOnlyWhenAWindowCouldBeInForce) {
+  governance::Governance g;
+  g.freeze_windows = {AfterRollback()};
+  UnixMillis t0 = At(2026, 12, 1, 9, 0);
+  std::vector<FreezeEvent> open = {PaymentsRolledBack(t0)};
+  // Event-driven windows with no events: nothing is frozen, whatever the
+  // name.
+  EXPECT_FALSE(FrozenAsNamed(g, FreezeEvents{}, Environment::kProduction, std::string("Payments"),
+                             ChangeType::kCode, t0 + 1)
+                   .has_value());
+  // With the event, the name as written is taken in canonically, and one
+  // that is not a service name counts as naming none (covered).
+  FreezeEvents events{{}, open};
+  for (const char* named : {"Payments", "payments", "not a service!"}) {
+    EXPECT_TRUE(FrozenAsNamed(g, events, Environment::kProduction, std::string(named),
+                              ChangeType::kCode, t0 + 1)
+                    .has_value())
+        << named;
+  }
+  EXPECT_TRUE(
+      FrozenAsNamed(g, events, Environment::kProduction, std::nullopt, ChangeType::kCode, t0 + 1)
+          .has_value());
+  EXPECT_FALSE(FrozenAsNamed(g, events, Environment::kProduction, std::string("search"),
+                             ChangeType::kCode, t0 + 1)
+                   .has_value());
+  // A scheduled window is looked at with no events at all.
+  g.freeze_windows = {Weekend()};
+  EXPECT_TRUE(FrozenAsNamed(g, FreezeEvents{}, Environment::kProduction, std::string("Search"),
+                            ChangeType::kCode, At(2026, 12, 5, 12, 0))
+                  .has_value());
 }
 
 }  // namespace

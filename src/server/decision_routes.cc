@@ -21,15 +21,8 @@ void Service::Impl::SafetyOf(const Governance& g, const decision::Request& reque
     out->state.emergency_stop = true;
     out->state.stop_reason = out->stop_reason;
   }
-  if (g.freeze_windows.empty()) return;
-  // A service that is not a service name is no proof of not being frozen.
-  std::optional<std::string> service;
-  if (request.service) {
-    if (auto canonical = CanonicalService(*request.service)) service = std::move(*canonical);
-  }
-  safety::FrozenChange change{request.environment, service ? &*service : nullptr,
-                              request.change_type};
-  if (auto frozen = state->freezes().FrozenFor(g, change, at)) {
+  if (auto frozen = state->freezes().FrozenAsNamed(g, request.environment, request.service,
+                                                   request.change_type, at)) {
     out->freeze_reason = safety::Describe(g, *frozen);
     out->state.freeze = static_cast<uint32_t>(frozen->window);
     out->state.freeze_reason = out->freeze_reason;

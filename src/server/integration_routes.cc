@@ -11,15 +11,9 @@
 #include "server/service_impl.h"
 
 namespace interlock::server {
-namespace {
 
-struct Verdict {
-  std::string_view decision;  // allow | require_approval | deny
-  std::string reason;
-};
-
-// The rollout as the integration shows it: where it stands, not its data.
-json Summary(const rollout::Rollout& r) {
+// The rollout as the integrations show it: where it stands, not its data.
+json Service::Impl::RolloutSummary(const rollout::Rollout& r) {
   json checks = json::array();
   for (const rollout::Check& c : r.checks) {
     checks.push_back({{"name", c.name},
@@ -35,6 +29,13 @@ json Summary(const rollout::Rollout& r) {
           {"environment", r.spec.environment},
           {"checks", std::move(checks)}};
 }
+
+namespace {
+
+struct Verdict {
+  std::string_view decision;  // allow | require_approval | deny
+  std::string reason;
+};
 
 // What a rollout's own state says.
 Verdict OfRollout(const rollout::Rollout& r) {
@@ -69,14 +70,9 @@ Verdict OfRollout(const rollout::Rollout& r) {
 
 Service::Impl::Hold Service::Impl::HoldOf(const Governance& g, Environment environment,
                                           const std::string& service, const std::string& actor,
-                                          const std::optional<std::string>& rollout_id) const {
+                                          std::optional<rollout::Rollout> named) const {
   Hold h;
-  if (rollout_id) {
-    auto found = state->rollouts().Find(*rollout_id);
-    if (!found) return {"deny", found.error().message(), std::nullopt};
-    if (!*found) return {"deny", fmt::format("no rollout {}", *rollout_id), std::nullopt};
-    h.rollout = std::move(**found);
-  }
+  h.rollout = std::move(named);
   if (const safety::StopState* stop =
           app::Covering(*stops->Snapshot(), environment, service, actor)) {
     h.decision = "deny";
@@ -118,8 +114,6 @@ Service::Impl::Hold Service::Impl::HoldOf(const Governance& g, Environment envir
   return h;
 }
 
-json Service::Impl::RolloutSummary(const rollout::Rollout& r) { return Summary(r); }
-
 void Service::Impl::ArgoAnalysis(Call& c) {
   auto answer = [&](std::string_view decision, const std::string& reason, const json& rollout) {
     c.respond(
@@ -160,9 +154,8 @@ void Service::Impl::ArgoAnalysis(Call& c) {
                               environment),
                   nullptr);
   }
-  Hold h = HoldOf(*c.g, *env, service, c.actor->id,
-                  id.empty() ? std::nullopt : std::optional<std::string>(id));
-  answer(h.decision, h.reason, h.rollout ? Summary(*h.rollout) : json(nullptr));
+  Hold h = HoldOf(*c.g, *env, service, c.actor->id, std::move(r));
+  answer(h.decision, h.reason, h.rollout ? RolloutSummary(*h.rollout) : json(nullptr));
 }
 
 }  // namespace interlock::server

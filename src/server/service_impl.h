@@ -206,16 +206,16 @@ struct Service::Impl {
 
   // What holds changes of `service` in `environment` by principal `actor`,
   // first to last: an emergency stop covering them (deny), a freeze window
-  // in force (require_approval: wait), the rollout `rollout_id` or an
-  // active rollout of theirs that is not well, a block until a rollback's
-  // review (deny); else allow.
+  // in force (require_approval: wait), the rollout `named` (one the caller
+  // found by its id) or an active rollout of theirs that is not well, a
+  // block until a rollback's review (deny); else allow.
   struct Hold {
     std::string_view decision = "allow";  // allow | require_approval | deny
     std::string reason;
     std::optional<rollout::Rollout> rollout;  // the one that holds, or rollout_id's
   };
   Hold HoldOf(const Governance& g, Environment environment, const std::string& service,
-              const std::string& actor, const std::optional<std::string>& rollout_id) const;
+              const std::string& actor, std::optional<rollout::Rollout> named) const;
   // A rollout as the integrations show it: where it stands, not its data.
   static json RolloutSummary(const rollout::Rollout& r);
   // Argo Rollouts' Web metric provider: always 200, the verdict in the body.
