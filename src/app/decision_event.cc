@@ -41,6 +41,28 @@ Result<audit::Event> DecisionEvent(const governance::Governance& g,
   w.String("event_type", "decision");
   w.String("governance_version", g.version);
   w.String("reason", why);
+  // The scans the request brought: counts and fingerprints, never values.
+  if (request.secret_scan || request.pii_scan) {
+    w.BeginObject("scans");
+    if (const auto& pii = request.pii_scan) {
+      w.BeginObject("pii");
+      w.Count("findings", pii->findings);
+      if (!pii->kinds.empty()) {
+        w.BeginObject("kinds");
+        for (const auto& [kind, count] : pii->kinds) w.Count(kind, count);
+        w.EndObject();
+      }
+      w.EndObject();
+    }
+    if (const auto& secrets = request.secret_scan) {
+      w.BeginObject("secrets");
+      w.Count("findings", secrets->findings);
+      w.StringArray("fingerprints", secrets->fingerprints);
+      w.StringArray("rules", secrets->rules);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
   if (request.summary) w.String("summary", *request.summary);
   return w.Finish();
 }

@@ -41,6 +41,15 @@ Result<audit::Event> Reference(const decision::Request& r, const decision::Decis
   if (r.ai_confidence) event["decision"]["confidence_score"] = *r.ai_confidence;
   if (r.summary) event["summary"] = *r.summary;
   if (approval_id) event["approval"] = {{"required", true}, {"id", *approval_id}};
+  if (r.secret_scan) {
+    event["scans"]["secrets"] = {{"findings", r.secret_scan->findings},
+                                 {"fingerprints", r.secret_scan->fingerprints},
+                                 {"rules", r.secret_scan->rules}};
+  }
+  if (r.pii_scan) {
+    event["scans"]["pii"] = {{"findings", r.pii_scan->findings}};
+    for (const auto& [kind, n] : r.pii_scan->kinds) event["scans"]["pii"]["kinds"][kind] = n;
+  }
   return audit::MakeEvent(std::move(event), kT0);
 }
 
@@ -88,6 +97,32 @@ TEST(DecisionEventTest, MatchesTheJsonPathForEveryShapeOfRequest) {
     }
   }
   EXPECT_EQ(cases, 3 * 3 * 64);
+}
+
+// The scans a request brings are recorded by their counts and
+// fingerprints.
+TEST(DecisionEventTest, RecordsTheScansTheGateUsed) {
+  decision::Request secrets = Base();
+  secrets.secret_scan = decision::SecretScanCheck{
+      2, {std::string(64, 'a'), std::string(64, '0')}, {"aws-access-key-id", "github-pat"}};
+  ExpectSame(secrets, "why", std::nullopt);
+  decision::Request none = Base();
+  none.secret_scan = decision::SecretScanCheck{};
+  ExpectSame(none, "why", std::nullopt);
+  decision::Request both = secrets;
+  both.pii_scan = decision::PiiScanCheck{3, {{"email", 2}, {"us_ssn", 1}}};
+  ExpectSame(both, "why", std::nullopt);
+  decision::Request pii_only = Base();
+  pii_only.pii_scan = decision::PiiScanCheck{};
+  ExpectSame(pii_only, "why", std::nullopt);
+
+  decision::Decision d;
+  decision::Decide(G(), both, {}, &d);
+  auto got = DecisionEvent(G(), both, d, "why", std::nullopt, kT0);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_NE(got->canonical.find(R"("scans":{"pii":{"findings":3,"kinds":{"email":2,"us_ssn":1}})"),
+            std::string::npos)
+      << got->canonical;
 }
 
 TEST(DecisionEventTest, NumbersAreWrittenAsTheJsonPathWritesThem) {

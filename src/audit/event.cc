@@ -563,6 +563,31 @@ void EventWriter::Number(std::string_view key, double value) {
   event_.canonical += number.dump();
 }
 
+void EventWriter::Count(std::string_view key, uint64_t value) {
+  if (!Key(key)) return;
+  json number = value;
+  CheckMember(Meaning(key), number);
+  event_.canonical += number.dump();
+}
+
+void EventWriter::StringArray(std::string_view key, std::span<const std::string> values) {
+  if (!Key(key)) return;
+  if (Meaning(key) >= 0) {
+    Fail(Error::Internal(fmt::format("event writer: {} is not an array", PathOf(key))));
+    return;
+  }
+  event_.canonical += '[';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (FindInvalidUtf8(values[i]) != std::string_view::npos) {
+      Fail(Invalid(fmt::format("{}[{}]: the string is not valid UTF-8", PathOf(key), i)));
+      return;
+    }
+    if (i > 0) event_.canonical += ',';
+    interlock::json::AppendQuoted(&event_.canonical, values[i]);
+  }
+  event_.canonical += ']';
+}
+
 Result<Event> EventWriter::Finish() {
   if (!error_ && frames_.size() != 1) {
     Fail(Error::Internal(frames_.empty() ? "event writer: Finish called twice"

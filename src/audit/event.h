@@ -126,6 +126,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -199,7 +200,7 @@ Result<Event> MakeEvent(nlohmann::json document, UnixMillis now);
 // "timestamp" added in its place when none was written. The fields with a
 // meaning are checked as "Accepted input" says, in the order written, so
 // with several faults the one reported may differ from MakeEvent's.
-// Objects and scalars only: an event with arrays goes through MakeEvent.
+// Objects, scalars and arrays of strings.
 // A member out of order, a value outside an object or an object left open
 // is the caller's mistake and makes Finish return kInternal.
 class EventWriter {
@@ -211,6 +212,10 @@ class EventWriter {
   void String(std::string_view key, std::string_view value);
   void Bool(std::string_view key, bool value);
   void Number(std::string_view key, double value);
+  // A count, written as an integer (Number writes 3 as 3.0).
+  void Count(std::string_view key, uint64_t value);
+  // An array of strings, none of which may be a field with a meaning.
+  void StringArray(std::string_view key, std::span<const std::string> values);
 
   // The event, or the first error met. Call once.
   Result<Event> Finish();

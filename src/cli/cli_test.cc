@@ -157,10 +157,29 @@ TEST_F(CliTest, EmergencyStopDeniesWithTheReason) {
 
 TEST_F(CliTest, ExplainListsEveryRuleConsidered) {
   auto decision = nlohmann::json::parse(Decide(kAllowRequest, {"--explain"}).out);
-  // 10 rows, 4 tiers, 3 rules.
-  EXPECT_EQ(decision["explain"].size(), 17u);
+  // 10 rows, 4 tiers, 5 rules.
+  EXPECT_EQ(decision["explain"].size(), 19u);
   EXPECT_EQ(decision["explain"][0],
             "matrix row 'code-dev-patch' (decision/matrix.yaml:19): matches");
+}
+
+TEST_F(CliTest, SecretsFoundDenyAndPersonalDataInProductionAsksAHuman) {
+  std::string request = kAllowRequest;
+  request.insert(request.find("\"tests_passed\""), R"("secret_scan": {"findings": 1}, )");
+  Outcome o = Decide(request, {});
+  EXPECT_EQ(o.code, kExitDeny) << o.out;
+  EXPECT_NE(o.out.find("no-secrets-in-code"), std::string::npos) << o.out;
+  // None found: nothing to say.
+  request.replace(request.find("\"findings\": 1"), 13, "\"findings\": 0");
+  EXPECT_EQ(Decide(request, {}).code, kExitOk);
+
+  std::string pii = kAllowRequest;
+  pii.replace(pii.find("\"dev\""), 5, "\"production\"");
+  pii.insert(pii.find("\"tests_passed\""),
+             R"("pii_scan": {"findings": 2, "kinds": {"email": 2}}, )");
+  o = Decide(pii, {"--explain"});
+  EXPECT_EQ(o.code, kExitRequireApproval) << o.out;
+  EXPECT_NE(o.out.find("no-pii-in-logs"), std::string::npos) << o.out;
 }
 
 TEST_F(CliTest, MalformedJsonSaysWhere) {

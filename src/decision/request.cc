@@ -37,8 +37,97 @@ constexpr std::string_view kActorFields[] = {"type", "id", "roles", "team", "nam
 constexpr std::string_view kChangeFields[] = {
     "type", "environment", "service", "version", "previous_version", "summary", "bump"};
 constexpr std::string_view kAiFields[] = {"confidence", "rationale", "recommendation"};
-constexpr std::string_view kChecksFields[] = {"tests_passed", "security_scan"};
+constexpr std::string_view kChecksFields[] = {"tests_passed", "security_scan", "secret_scan",
+                                              "pii_scan"};
 constexpr std::string_view kScanFields[] = {"passed", "max_severity"};
+constexpr std::string_view kSecretScanFields[] = {"findings", "fingerprints", "rules"};
+constexpr std::string_view kPiiScanFields[] = {"findings", "kinds"};
+// A bound on the fingerprints and rule ids one request may carry.
+constexpr size_t kMaxScanItems = 10'000;
+constexpr double kMaxCount = 9007199254740991.0;  // 2^53 - 1
+
+// A count: a whole number from 0 to 2^53 - 1.
+Result<uint64_t> Count(const json::ObjectReader& o, std::string_view key) {
+  auto value = o.Find(key);
+  if (!value) return std::unexpected(Invalid(fmt::format("{}: required", o.Path(key))));
+  constexpr std::string_view kWhat = "a whole number from 0 to 2^53 - 1";
+  if (!value->is_number()) return std::unexpected(o.WrongType(key, kWhat, *value));
+  auto n = value->AsUint64();
+  if (!n || static_cast<double>(*n) > kMaxCount) {
+    return std::unexpected(
+        Invalid(fmt::format("{}: expected {}, found {}", o.Path(key), kWhat, value->NumberText())));
+  }
+  return *n;
+}
+
+// An optional array of strings, at most kMaxScanItems, each passing `valid`
+// (which says what a valid one is).
+Result<std::vector<std::string>> Items(const json::ObjectReader& o, std::string_view key,
+                                       bool (*valid)(std::string_view), std::string_view what) {
+  std::optional<std::vector<std::string>> items;
+  INTERLOCK_ASSIGN(items, o.OptionalStringArray(key));
+  if (!items) return std::vector<std::string>();
+  if (items->size() > kMaxScanItems) {
+    return std::unexpected(Invalid(
+        fmt::format("{}: at most {} items, found {}", o.Path(key), kMaxScanItems, items->size())));
+  }
+  for (size_t i = 0; i < items->size(); ++i) {
+    if (!valid((*items)[i])) {
+      std::string shown;
+      json::AppendQuoted(&shown, (*items)[i]);
+      return std::unexpected(
+          Invalid(fmt::format("{}[{}]: expected {}, found {}", o.Path(key), i, what, shown)));
+    }
+  }
+  return std::move(*items);
+}
+
+bool IsFingerprint(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool IsRuleId(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+Result<void> ReadSecretScan(const json::ObjectReader& checks, Request* r) {
+  std::optional<json::ObjectReader> scan;
+  INTERLOCK_ASSIGN(scan, checks.OptionalObject("secret_scan", kSecretScanFields));
+  if (!scan) return Ok();
+  SecretScanCheck s;
+  INTERLOCK_ASSIGN(s.findings, Count(*scan, "findings"));
+  INTERLOCK_ASSIGN(s.fingerprints,
+                   Items(*scan, "fingerprints", IsFingerprint, "64 lowercase hexadecimal digits"));
+  INTERLOCK_ASSIGN(
+      s.rules, Items(*scan, "rules", IsRuleId, "a rule id (letters, digits, '-', '_' and '.')"));
+  r->secret_scan = std::move(s);
+  return Ok();
+}
+
+Result<void> ReadPiiScan(const json::ObjectReader& checks, Request* r) {
+  std::optional<json::ObjectReader> scan;
+  INTERLOCK_ASSIGN(scan, checks.OptionalObject("pii_scan", kPiiScanFields));
+  if (!scan) return Ok();
+  PiiScanCheck s;
+  INTERLOCK_ASSIGN(s.findings, Count(*scan, "findings"));
+  std::optional<json::ObjectReader> kinds;
+  INTERLOCK_ASSIGN(kinds, scan->OptionalObject("kinds", kPiiKinds));
+  if (kinds) {
+    for (std::string_view kind : kPiiKinds) {
+      if (!kinds->Find(kind)) continue;
+      uint64_t n = 0;
+      INTERLOCK_ASSIGN(n, Count(*kinds, kind));
+      if (n > 0) s.kinds.emplace_back(kind, n);
+    }
+  }
+  r->pii_scan = std::move(s);
+  return Ok();
+}
 
 Result<void> ReadActor(const json::ObjectReader& top, Request* r) {
   std::optional<json::ObjectReader> actor;
@@ -132,10 +221,12 @@ Result<void> ReadChecks(const json::ObjectReader& top, Request* r) {
   INTERLOCK_ASSIGN(r->tests_passed, checks->OptionalBool("tests_passed"));
   std::optional<json::ObjectReader> scan;
   INTERLOCK_ASSIGN(scan, checks->OptionalObject("security_scan", kScanFields));
-  if (!scan) return Ok();
-  INTERLOCK_ASSIGN(r->scan_passed, scan->OptionalBool("passed"));
-  INTERLOCK_ASSIGN(r->scan_max_severity, scan->OptionalEnum<Severity>("max_severity"));
-  return Ok();
+  if (scan) {
+    INTERLOCK_ASSIGN(r->scan_passed, scan->OptionalBool("passed"));
+    INTERLOCK_ASSIGN(r->scan_max_severity, scan->OptionalEnum<Severity>("max_severity"));
+  }
+  if (auto read = ReadSecretScan(*checks, r); !read) return read;
+  return ReadPiiScan(*checks, r);
 }
 
 // Checks the fields of a change_metadata.json whose meaning Interlock relies
@@ -284,6 +375,12 @@ expr::Value RequestEnv::Lookup(uint32_t slot) const {
     case RequestField::kScanMaxSeverity:
       return r_.scan_max_severity ? expr::Value::String(Name(*r_.scan_max_severity))
                                   : expr::Value::Unknown();
+    case RequestField::kSecretScanFindings:
+      return r_.secret_scan ? expr::Value::Number(static_cast<double>(r_.secret_scan->findings))
+                            : expr::Value::Unknown();
+    case RequestField::kPiiScanFindings:
+      return r_.pii_scan ? expr::Value::Number(static_cast<double>(r_.pii_scan->findings))
+                         : expr::Value::Unknown();
     case RequestField::kCount:
       break;
   }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/names.h"
@@ -19,6 +20,25 @@
 namespace interlock::decision {
 
 struct Metadata;  // the request's free-form change metadata (opaque JSON)
+
+// checks.secret_scan: what a secret scan (`interlock scan secrets`) found,
+// without the secrets.
+struct SecretScanCheck {
+  uint64_t findings = 0;                  // not suppressed by a baseline or allowed inline
+  std::vector<std::string> fingerprints;  // the findings', 64 lowercase hex digits each
+  std::vector<std::string> rules;         // the ids of the rules that found them
+};
+
+// checks.pii_scan: what a PII scan (`interlock scan pii`) found, by kind
+// (kPiiKinds).
+struct PiiScanCheck {
+  uint64_t findings = 0;
+  std::vector<std::pair<std::string, uint64_t>> kinds;  // in kPiiKinds order, non-zero only
+};
+
+// The kinds of personal data checks.pii_scan.kinds may count.
+inline constexpr std::string_view kPiiKinds[] = {"card", "email", "iban",  "ipv4",
+                                                 "ipv6", "phone", "us_ssn"};
 
 struct Request {
   // "actor" is optional in the JSON, so that a caller who knows the actor
@@ -47,6 +67,8 @@ struct Request {
   std::optional<bool> tests_passed;
   std::optional<bool> scan_passed;
   std::optional<Severity> scan_max_severity;
+  std::optional<SecretScanCheck> secret_scan;
+  std::optional<PiiScanCheck> pii_scan;
 
   std::shared_ptr<const Metadata> metadata;  // null when absent
 };

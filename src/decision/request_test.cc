@@ -1,5 +1,6 @@
 #include "decision/request.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -91,6 +92,54 @@ TEST(RequestTest, RefusalsUseTheSharedWordings) {
   EXPECT_EQ(ErrorOf(R"({"change": {"type": "code", "environment": "dev", "bump": "patch"},
                         "metadata": {"x": 1, "x": 2}})"),
             R"(metadata: duplicate key "x" at line 2, column 46)");
+}
+
+TEST(RequestTest, ReadsTheScansOfSecretsAndPersonalData) {
+  std::string fp(64, 'c');
+  auto r = ParseRequest(
+      fmt::format(R"({{"change": {{"type": "code", "environment": "dev", "bump": "patch"}},
+      "checks": {{"secret_scan": {{"findings": 1, "fingerprints": ["{}"], "rules": ["gitlab-pat"]}},
+                 "pii_scan": {{"findings": 4, "kinds": {{"us_ssn": 1, "email": 3, "iban": 0}}}}}}}})",
+                  fp));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->secret_scan.has_value());
+  EXPECT_EQ(r->secret_scan->findings, 1u);
+  EXPECT_EQ(r->secret_scan->fingerprints, std::vector<std::string>{fp});
+  EXPECT_EQ(r->secret_scan->rules, std::vector<std::string>{"gitlab-pat"});
+  ASSERT_TRUE(r->pii_scan.has_value());
+  EXPECT_EQ(r->pii_scan->findings, 4u);
+  // In kPiiKinds order, the zero left out.
+  using Kinds = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(r->pii_scan->kinds, (Kinds{{"email", 3}, {"us_ssn", 1}}));
+
+  auto bad = [](std::string_view checks) {
+    return ErrorOf(
+        fmt::format(R"({{"change": {{"type": "code", "environment": "dev", "bump": "patch"}},
+                                   "checks": {}}})",
+                    checks));
+  };
+  EXPECT_EQ(bad(R"({"secret_scan": {}})"), "checks.secret_scan.findings: required");
+  EXPECT_EQ(bad(R"({"secret_scan": {"findings": -1}})"),
+            "checks.secret_scan.findings: expected a whole number from 0 to 2^53 - 1, found -1");
+  EXPECT_EQ(bad(R"({"secret_scan": {"findings": 1.5}})"),
+            "checks.secret_scan.findings: expected a whole number from 0 to 2^53 - 1, found 1.5");
+  EXPECT_EQ(bad(R"({"secret_scan": {"findings": "0"}})"),
+            "checks.secret_scan.findings: expected a whole number from 0 to 2^53 - 1, found a "
+            "string");
+  EXPECT_EQ(bad(R"({"secret_scan": {"findings": 0, "fingerprints": ["AKIAIOSFODNN7EXAMPLE"]}})"),
+            "checks.secret_scan.fingerprints[0]: expected 64 lowercase hexadecimal digits, found "
+            "\"AKIAIOSFODNN7EXAMPLE\"");
+  EXPECT_EQ(bad(R"({"secret_scan": {"findings": 0, "rules": ["a b"]}})"),
+            "checks.secret_scan.rules[0]: expected a rule id (letters, digits, '-', '_' and '.'), "
+            "found \"a b\"");
+  EXPECT_EQ(bad(R"({"secret_scan": {"findings": 0, "secrets": ["x"]}})"),
+            "checks.secret_scan: unknown field \"secrets\" (expected one of: findings, "
+            "fingerprints, rules)");
+  EXPECT_EQ(bad(R"({"pii_scan": {"findings": 1, "kinds": {"passport": 1}}})"),
+            "checks.pii_scan.kinds: unknown field \"passport\" (expected one of: card, email, "
+            "iban, ipv4, ipv6, phone, us_ssn)");
+  EXPECT_EQ(bad(R"({"pii_scan": {"findings": 1, "findings": 0}})"),
+            "checks.pii_scan: duplicate key \"findings\" at line 2, column 75");
 }
 
 TEST(RequestTest, LimitsStillApply) {

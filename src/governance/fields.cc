@@ -28,6 +28,8 @@ constexpr std::array<FixedField, static_cast<size_t>(RequestField::kCount)> kFix
     {"checks.tests_passed", RequestField::kTestsPassed, expr::Type::kBool},
     {"checks.security_scan.passed", RequestField::kScanPassed, expr::Type::kBool},
     {"checks.security_scan.max_severity", RequestField::kScanMaxSeverity, expr::Type::kString},
+    {"checks.secret_scan.findings", RequestField::kSecretScanFindings, expr::Type::kNumber},
+    {"checks.pii_scan.findings", RequestField::kPiiScanFindings, expr::Type::kNumber},
 }};
 
 }  // namespace

@@ -38,6 +38,8 @@ enum class RequestField : uint32_t {
   kTestsPassed,
   kScanPassed,
   kScanMaxSeverity,
+  kSecretScanFindings,
+  kPiiScanFindings,
   kCount,
 };
 
