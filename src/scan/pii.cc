@@ -1,0 +1,379 @@
+#include "scan/pii.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+
+#include "core/hmac.h"
+#include "scan/pii_detect.h"
+#include "scan/pii_validate.h"
+
+namespace interlock::scan {
+namespace {
+
+struct TypeNames {
+  PiiType type;
+  std::string_view rule_id;
+  std::string_view name;
+  std::string_view label;
+};
+constexpr TypeNames kTypeNames[] = {
+    {PiiType::kEmail, "pii-email", "email", "EMAIL"},
+    {PiiType::kPhone, "pii-phone", "phone", "PHONE"},
+    {PiiType::kIpv4, "pii-ipv4", "ipv4", "IPV4"},
+    {PiiType::kIpv6, "pii-ipv6", "ipv6", "IPV6"},
+    {PiiType::kCard, "pii-card", "card", "CARD"},
+    {PiiType::kIban, "pii-iban", "iban", "IBAN"},
+    {PiiType::kUsSsn, "pii-us-ssn", "us_ssn", "SSN"},
+};
+
+const TypeNames& NamesOf(PiiType type) { return kTypeNames[static_cast<size_t>(type)]; }
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string Hex(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) fmt::format_to(std::back_inserter(out), "{:02x}", b);
+  return out;
+}
+
+// The form of a value that its hash token is computed from, so that
+// spellings of one value share a token: digits only for numbers, e-mail in
+// lower case, IPv6 as its 16 bytes.
+std::string Normalise(PiiType type, std::string_view v) {
+  std::string out;
+  switch (type) {
+    case PiiType::kEmail:
+      for (char c : v) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      return out;
+    case PiiType::kPhone:
+    case PiiType::kCard:
+    case PiiType::kUsSsn:
+      for (char c : v) {
+        if (IsDigit(c)) out += c;
+      }
+      return out;
+    case PiiType::kIban:
+      for (char c : v) {
+        if (IsAlnum(c)) out += c;
+      }
+      return out;
+    case PiiType::kIpv4:
+      return std::string(v);
+    case PiiType::kIpv6: {
+      std::array<uint8_t, 16> bytes;
+      int groups = 0;
+      if (pii::ParseIpv6(v, &groups, &bytes) != v.size()) return std::string(v);
+      return Hex(bytes);
+    }
+  }
+  return std::string(v);
+}
+
+// `v` with every digit (or letter and digit) but the last `keep` masked by
+// '*'; other bytes (separators) kept.
+void AppendMasked(std::string* out, std::string_view v, size_t keep, bool letters) {
+  size_t total = 0;
+  for (char c : v) total += letters ? IsAlnum(c) : IsDigit(c);
+  size_t seen = 0;
+  for (char c : v) {
+    bool counted = letters ? IsAlnum(c) : IsDigit(c);
+    if (counted && ++seen + keep <= total) {
+      out->push_back('*');
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
+void AppendPartial(std::string* out, PiiType type, std::string_view v) {
+  switch (type) {
+    case PiiType::kEmail: {
+      size_t at = v.find('@');
+      out->push_back(v[0]);
+      out->append("***");
+      out->append(v.substr(at));
+      return;
+    }
+    case PiiType::kPhone:
+      AppendMasked(out, v, 2, false);
+      return;
+    case PiiType::kCard:
+    case PiiType::kUsSsn:
+      AppendMasked(out, v, 4, false);
+      return;
+    case PiiType::kIban:
+      out->append(v.substr(0, 2));
+      AppendMasked(out, v.substr(2), 4, true);
+      return;
+    case PiiType::kIpv4: {
+      size_t first = v.find('.');
+      size_t second = v.find('.', first + 1);
+      out->append(v.substr(0, second));
+      out->append(".*.*");
+      return;
+    }
+    case PiiType::kIpv6: {
+      if (v.starts_with("::")) {
+        out->append("::*");
+        return;
+      }
+      size_t i = 0;
+      int colons = 0;
+      for (; i < v.size(); ++i) {
+        if (v[i] != ':') continue;
+        if (++colons == 2 || (i + 1 < v.size() && v[i + 1] == ':')) break;
+      }
+      out->append(v.substr(0, i));
+      out->append(":*");
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view PiiRuleId(PiiType type) { return NamesOf(type).rule_id; }
+std::string_view PiiTypeName(PiiType type) { return NamesOf(type).name; }
+std::string_view PiiLabel(PiiType type) { return NamesOf(type).label; }
+
+std::optional<PiiType> ParsePiiType(std::string_view name) {
+  for (const TypeNames& t : kTypeNames) {
+    if (t.name == name) return t.type;
+  }
+  return std::nullopt;
+}
+
+std::string_view ConfidenceName(Confidence c) {
+  switch (c) {
+    case Confidence::kLow:
+      return "low";
+    case Confidence::kMedium:
+      return "medium";
+    case Confidence::kHigh:
+      return "high";
+  }
+  return "low";
+}
+
+std::optional<Confidence> ParseConfidence(std::string_view name) {
+  if (name == "low") return Confidence::kLow;
+  if (name == "medium") return Confidence::kMedium;
+  if (name == "high") return Confidence::kHigh;
+  return std::nullopt;
+}
+
+std::optional<RedactMode> ParseRedactMode(std::string_view name) {
+  if (name == "full") return RedactMode::kFull;
+  if (name == "partial") return RedactMode::kPartial;
+  if (name == "hash") return RedactMode::kHash;
+  return std::nullopt;
+}
+
+uint64_t PiiCounts::Total() const {
+  uint64_t total = 0;
+  for (uint64_t n : by_type) total += n;
+  return total;
+}
+
+PiiCounts& PiiCounts::operator+=(const PiiCounts& other) {
+  for (size_t k = 0; k < kPiiTypeCount; ++k) by_type[k] += other.by_type[k];
+  return *this;
+}
+
+Result<PiiScanner> PiiScanner::Create(PiiOptions options) {
+  if (options.redact == RedactMode::kHash && options.hash_key.size() < 16) {
+    return std::unexpected(Error::InvalidArgument(
+        options.hash_key.empty()
+            ? "hash redaction needs a key: give --key-file or set INTERLOCK_SCAN_KEY"
+            : fmt::format("the hash redaction key is {} bytes; it must have at least 16",
+                          options.hash_key.size())));
+  }
+  if (options.max_piece < 4096) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("max_piece is {} bytes; it must be at least 4096", options.max_piece)));
+  }
+  return PiiScanner(std::move(options));
+}
+
+std::vector<PiiFinding> PiiScanner::Scan(std::string_view text) const {
+  std::vector<PiiFinding> findings;
+  PiiStream stream(
+      *this, [&](const PiiFinding& f) { findings.push_back(f); }, nullptr);
+  stream.Write(text);
+  stream.Finish();
+  return findings;
+}
+
+std::string PiiScanner::Redact(std::string_view text) const {
+  if (options_.redact == RedactMode::kNone) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  PiiStream stream(*this, nullptr, [&](std::string_view bytes) { out.append(bytes); });
+  stream.Write(text);
+  stream.Finish();
+  return out;
+}
+
+PiiStream::PiiStream(const PiiScanner& scanner, PiiFindingSink on_finding, PiiOutputSink on_output)
+    : scanner_(scanner),
+      on_finding_(std::move(on_finding)),
+      on_output_(std::move(on_output)),
+      redacting_(scanner.options().redact != RedactMode::kNone && on_output_ != nullptr) {
+  const std::string& key = scanner.options().hash_key;
+  if (scanner.options().redact == RedactMode::kHash) {
+    hmac_ = std::make_unique<Hmac>(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  }
+}
+
+PiiStream::~PiiStream() = default;
+
+void PiiStream::Write(std::string_view bytes) {
+  if (bytes.empty()) return;
+  uint64_t base = total_;
+  total_ += bytes.size();
+  std::string_view view;
+  if (pending_.empty()) {
+    pending_base_ = base;
+    view = bytes;  // scanned in place; only the unfinished tail is copied
+  } else {
+    pending_.append(bytes);
+    view = pending_;
+  }
+  ProcessLines(view, pending_base_);
+  // Keep what the next bytes need: the unfinished line from the margin
+  // before the first undecided byte.
+  uint64_t keep = std::max(line_start_, done_ > pii::kMargin ? done_ - pii::kMargin : 0);
+  keep = std::max(keep, pending_base_);
+  size_t drop = static_cast<size_t>(keep - pending_base_);
+  if (view.data() == pending_.data()) {
+    pending_.erase(0, drop);
+  } else {
+    pending_.assign(view.substr(drop));
+  }
+  pending_base_ = keep;
+  Flush();
+}
+
+void PiiStream::ProcessLines(std::string_view view, uint64_t base) {
+  const uint64_t end = base + view.size();
+  const size_t piece = scanner_.options().max_piece;
+  while (done_ < end) {
+    const char* from = view.data() + (done_ - base);
+    const void* nl = std::memchr(from, '\n', static_cast<size_t>(end - done_));
+    if (nl == nullptr) break;
+    uint64_t line_end = base + static_cast<uint64_t>(static_cast<const char*>(nl) - view.data());
+    // A line longer than a piece is scanned in pieces first.
+    while (line_end - done_ > piece + pii::kMargin) {
+      ScanSegment(view, base, done_ + piece, done_ + piece + pii::kMargin);
+    }
+    ScanSegment(view, base, line_end, line_end);
+    Emit(view, base, line_end + 1);
+    done_ = line_end + 1;
+    line_start_ = done_;
+    ++line_number_;
+    ++lines_;
+  }
+  // The unfinished last line: its pieces that are certain already.
+  while (end - done_ >= piece + pii::kMargin) {
+    ScanSegment(view, base, done_ + piece, done_ + piece + pii::kMargin);
+  }
+}
+
+void PiiStream::ScanSegment(std::string_view view, uint64_t base, uint64_t to,
+                            uint64_t window_end) {
+  uint64_t window_start =
+      std::max(line_start_, done_ > pii::kMargin ? done_ - pii::kMargin : uint64_t{0});
+  std::string_view window = view.substr(static_cast<size_t>(window_start - base),
+                                        static_cast<size_t>(window_end - window_start));
+  std::vector<pii::Candidate> candidates;
+  pii::Detect(window, static_cast<size_t>(done_ - window_start),
+              static_cast<size_t>(to - window_start), &candidates);
+  const Confidence min = scanner_.options().min_confidence;
+  std::erase_if(candidates, [&](const pii::Candidate& c) { return c.confidence < min; });
+  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
+  // Overlapping candidates: the more confident, then the longer, wins.
+  std::vector<pii::Candidate> kept;
+  for (const pii::Candidate& c : candidates) {
+    if (!kept.empty() && c.start < kept.back().end) {
+      const pii::Candidate& last = kept.back();
+      if (c.confidence > last.confidence ||
+          (c.confidence == last.confidence && c.end - c.start > last.end - last.start)) {
+        kept.back() = c;
+      }
+      continue;
+    }
+    kept.push_back(c);
+  }
+  for (const pii::Candidate& c : kept) {
+    uint64_t start = window_start + c.start;
+    uint64_t end = window_start + c.end;
+    if (start < emitted_) continue;  // overlaps a value decided in the piece before
+    PiiFinding finding{c.type, c.confidence, start, end, line_number_, start - line_start_ + 1};
+    ++counts_[c.type];
+    if (on_finding_) on_finding_(finding);
+    Emit(view, base, start);
+    if (redacting_) {
+      std::string_view value = window.substr(c.start, c.end - c.start);
+      PiiType type = c.type;
+      switch (scanner_.options().redact) {
+        case RedactMode::kFull:
+          out_.append("[REDACTED:");
+          out_.append(PiiLabel(type));
+          out_.push_back(']');
+          break;
+        case RedactMode::kPartial:
+          AppendPartial(&out_, type, value);
+          break;
+        case RedactMode::kHash: {
+          std::string message = fmt::format("{}:{}", PiiLabel(type), Normalise(type, value));
+          auto mac = hmac_->Mac(message);
+          out_.append(
+              fmt::format("[{}:{}]", PiiLabel(type), Hex(std::span<const uint8_t>(mac.data(), 6))));
+          break;
+        }
+        case RedactMode::kNone:
+          break;
+      }
+    }
+    emitted_ = end;
+  }
+  Emit(view, base, to);
+  done_ = to;
+}
+
+void PiiStream::Emit(std::string_view view, uint64_t base, uint64_t up_to) {
+  if (up_to <= emitted_) return;
+  if (redacting_) {
+    out_.append(
+        view.substr(static_cast<size_t>(emitted_ - base), static_cast<size_t>(up_to - emitted_)));
+  }
+  emitted_ = up_to;
+  if (out_.size() >= (size_t{1} << 16)) Flush();
+}
+
+void PiiStream::Flush() {
+  if (!out_.empty() && on_output_) on_output_(out_);
+  out_.clear();
+}
+
+void PiiStream::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (done_ < total_) {
+    ScanSegment(pending_, pending_base_, total_, total_);
+    Emit(pending_, pending_base_, total_);
+    ++lines_;
+  }
+  Flush();
+  pending_.clear();
+}
+
+}  // namespace interlock::scan
