@@ -152,6 +152,9 @@ class PiiStream {
   uint64_t bytes() const { return total_; }
   // Lines seen so far; a last line without a newline counts after Finish.
   uint64_t lines() const { return lines_; }
+  // Bytes of input held between writes: at most max_piece plus about a
+  // kilobyte of margins, whatever the length of a line.
+  size_t buffered() const { return pending_.size(); }
 
  private:
   void ProcessLines(std::string_view view, uint64_t view_base);

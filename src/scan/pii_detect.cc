@@ -538,7 +538,10 @@ class Detector {
       if (total < 13) break;
       bool prefix = k < ngroups || more;
       if (prefix && sep != ' ') continue;
-      if (!prefix && !NumericEnd(groups[k - 1].end, ".-/:")) return;
+      if (!prefix && !NumericEnd(groups[k - 1].end, ".-/:")) {
+        if (sep == ' ') continue;  // the last group belongs to what follows
+        return;
+      }
       if (CardNumberValid(std::string_view(digits, static_cast<size_t>(total)))) {
         Add(PiiType::kCard, Confidence::kMedium, i, groups[k - 1].end);
         return;
