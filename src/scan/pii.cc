@@ -1,10 +1,12 @@
 #include "scan/pii.h"
 
 #include <fmt/format.h>
+#include <string.h>
 
 #include <algorithm>
 #include <cstring>
 #include <span>
+#include <thread>
 
 #include "core/hmac.h"
 #include "scan/pii_detect.h"
@@ -193,6 +195,10 @@ Result<PiiScanner> PiiScanner::Create(PiiOptions options) {
             : fmt::format("the hash redaction key is {} bytes; it must have at least 16",
                           options.hash_key.size())));
   }
+  if (options.threads != 1 && options.threads != 2) {
+    return std::unexpected(
+        Error::InvalidArgument(fmt::format("threads is {}; it must be 1 or 2", options.threads)));
+  }
   if (options.max_piece < 4096) {
     return std::unexpected(Error::InvalidArgument(
         fmt::format("max_piece is {} bytes; it must be at least 4096", options.max_piece)));
@@ -237,31 +243,134 @@ void PiiStream::Write(std::string_view bytes) {
   if (bytes.empty()) return;
   uint64_t base = total_;
   total_ += bytes.size();
-  std::string_view view;
-  if (pending_.empty()) {
-    pending_base_ = base;
-    view = bytes;  // scanned in place; only the unfinished tail is copied
-  } else {
-    pending_.append(bytes);
-    view = pending_;
+  if (!pending_.empty()) {
+    // Only the unfinished line is completed in pending_; the lines after it
+    // are scanned in place.
+    const void* nl = std::memchr(bytes.data(), '\n', bytes.size());
+    size_t take =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - bytes.data()) + 1 : bytes.size();
+    pending_.append(bytes.substr(0, take));
+    ProcessLines(pending_, pending_base_);
+    bytes.remove_prefix(take);
+    base += take;
+    if (bytes.empty()) {
+      Keep(pending_, pending_base_);
+      Flush();
+      return;
+    }
+    pending_.clear();  // the line is done: done_ == base
   }
-  ProcessLines(view, pending_base_);
-  // Keep what the next bytes need: the unfinished line from the margin
-  // before the first undecided byte.
+  ProcessLines(bytes, base);
+  Keep(bytes, base);
+  Flush();
+}
+
+void PiiStream::Keep(std::string_view view, uint64_t base) {
+  // What the next bytes need: the unfinished line from the margin before
+  // the first undecided byte.
   uint64_t keep = std::max(line_start_, done_ > pii::kMargin ? done_ - pii::kMargin : 0);
-  keep = std::max(keep, pending_base_);
-  size_t drop = static_cast<size_t>(keep - pending_base_);
+  keep = std::max(keep, base);
+  size_t drop = static_cast<size_t>(keep - base);
   if (view.data() == pending_.data()) {
     pending_.erase(0, drop);
   } else {
     pending_.assign(view.substr(drop));
   }
   pending_base_ = keep;
-  Flush();
 }
+
+namespace {
+
+// Writes of at least this many bytes have their detection shared with a
+// helper thread when PiiOptions::threads is 2.
+constexpr size_t kParallelMin = size_t{1} << 20;
+
+// Appends the candidates of one segment (a line, or a piece of a long one:
+// candidates starting in [from, to), the window reaching to window_end) at
+// or above `min`, with offsets in the stream, in the order they are
+// decided: the leftmost first; of those starting together, the more
+// confident, then the longer. Deciding in order of start is what makes a
+// line cut into pieces give the findings of the whole line.
+void DetectSegment(std::string_view view, uint64_t base, uint64_t line_start, uint64_t from,
+                   uint64_t to, uint64_t window_end, Confidence min,
+                   std::vector<pii::Candidate>* out) {
+  uint64_t window_start = std::max(line_start, from > pii::kMargin ? from - pii::kMargin : 0);
+  std::string_view window = view.substr(static_cast<size_t>(window_start - base),
+                                        static_cast<size_t>(window_end - window_start));
+  size_t first = out->size();
+  pii::Detect(window, static_cast<size_t>(from - window_start),
+              static_cast<size_t>(to - window_start), out);
+  auto begin = out->begin() + static_cast<ptrdiff_t>(first);
+  auto kept_end = std::remove_if(begin, out->end(),
+                                 [&](const pii::Candidate& c) { return c.confidence < min; });
+  out->erase(kept_end, out->end());
+  begin = out->begin() + static_cast<ptrdiff_t>(first);
+  for (auto it = begin; it != out->end(); ++it) {
+    it->start += window_start;
+    it->end += window_start;
+  }
+  std::sort(begin, out->end(), [](const pii::Candidate& a, const pii::Candidate& b) {
+    if (a.start != b.start) return a.start < b.start;
+    if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    return a.end > b.end;
+  });
+}
+
+// The candidates of the whole lines [from, to) of the stream (from at a
+// line's start, to just after a newline), segmented as PiiStream does.
+void DetectLines(std::string_view view, uint64_t base, uint64_t from, uint64_t to, size_t piece,
+                 Confidence min, std::vector<pii::Candidate>* out) {
+  uint64_t done = from;
+  while (done < to) {
+    uint64_t line_start = done;
+    const void* nl = std::memchr(view.data() + (done - base), '\n', static_cast<size_t>(to - done));
+    uint64_t line_end = base + static_cast<uint64_t>(static_cast<const char*>(nl) - view.data());
+    while (line_end - done > piece + pii::kMargin) {
+      DetectSegment(view, base, line_start, done, done + piece, done + piece + pii::kMargin, min,
+                    out);
+      done += piece;
+    }
+    DetectSegment(view, base, line_start, done, line_end, line_end, min, out);
+    done = line_end + 1;
+  }
+}
+
+}  // namespace
 
 void PiiStream::ProcessLines(std::string_view view, uint64_t base) {
   const uint64_t end = base + view.size();
+  if (scanner_.options().threads > 1 && end - done_ >= kParallelMin) {
+    // The whole lines are cut in two at a newline; a helper thread finds
+    // the candidates of the second half while this one does the first.
+    const char* from = view.data() + (done_ - base);
+    const void* last = ::memrchr(from, '\n', static_cast<size_t>(end - done_));
+    if (last != nullptr) {
+      uint64_t lines_end =
+          base + static_cast<uint64_t>(static_cast<const char*>(last) - view.data()) + 1;
+      uint64_t guess = done_ + (lines_end - done_) / 2;
+      const void* nl =
+          std::memchr(view.data() + (guess - base), '\n', static_cast<size_t>(lines_end - guess));
+      uint64_t middle =
+          base + static_cast<uint64_t>(static_cast<const char*>(nl) - view.data()) + 1;
+      if (middle < lines_end) {
+        std::vector<pii::Candidate> second;
+        std::thread helper([&] {
+          DetectLines(view, base, middle, lines_end, scanner_.options().max_piece,
+                      scanner_.options().min_confidence, &second);
+        });
+        RunLines(view, base, middle);
+        helper.join();
+        precomputed_ = &second;
+        precomputed_next_ = 0;
+        RunLines(view, base, lines_end);
+        precomputed_ = nullptr;
+      }
+    }
+  }
+  RunLines(view, base, end);
+}
+
+void PiiStream::RunLines(std::string_view view, uint64_t base, uint64_t end) {
   const size_t piece = scanner_.options().max_piece;
   while (done_ < end) {
     const char* from = view.data() + (done_ - base);
@@ -287,41 +396,32 @@ void PiiStream::ProcessLines(std::string_view view, uint64_t base) {
 
 void PiiStream::ScanSegment(std::string_view view, uint64_t base, uint64_t to,
                             uint64_t window_end) {
-  uint64_t window_start =
-      std::max(line_start_, done_ > pii::kMargin ? done_ - pii::kMargin : uint64_t{0});
-  std::string_view window = view.substr(static_cast<size_t>(window_start - base),
-                                        static_cast<size_t>(window_end - window_start));
-  std::vector<pii::Candidate> candidates;
-  pii::Detect(window, static_cast<size_t>(done_ - window_start),
-              static_cast<size_t>(to - window_start), &candidates);
-  const Confidence min = scanner_.options().min_confidence;
-  std::erase_if(candidates, [&](const pii::Candidate& c) { return c.confidence < min; });
-  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
-    return a.start != b.start ? a.start < b.start : a.end > b.end;
-  });
-  // Overlapping candidates: the more confident, then the longer, wins.
-  std::vector<pii::Candidate> kept;
-  for (const pii::Candidate& c : candidates) {
-    if (!kept.empty() && c.start < kept.back().end) {
-      const pii::Candidate& last = kept.back();
-      if (c.confidence > last.confidence ||
-          (c.confidence == last.confidence && c.end - c.start > last.end - last.start)) {
-        kept.back() = c;
-      }
-      continue;
+  std::span<const pii::Candidate> candidates;
+  if (precomputed_ != nullptr) {
+    size_t first = precomputed_next_;
+    while (precomputed_next_ < precomputed_->size() &&
+           (*precomputed_)[precomputed_next_].start < to) {
+      ++precomputed_next_;
     }
-    kept.push_back(c);
+    candidates =
+        std::span<const pii::Candidate>(precomputed_->data() + first, precomputed_next_ - first);
+  } else {
+    candidates_.clear();
+    DetectSegment(view, base, line_start_, done_, to, window_end, scanner_.options().min_confidence,
+                  &candidates_);
+    candidates = candidates_;
   }
-  for (const pii::Candidate& c : kept) {
-    uint64_t start = window_start + c.start;
-    uint64_t end = window_start + c.end;
-    if (start < emitted_) continue;  // overlaps a value decided in the piece before
+  for (const pii::Candidate& c : candidates) {
+    uint64_t start = c.start;
+    uint64_t end = c.end;
+    if (start < emitted_) continue;  // overlaps a value already decided
     PiiFinding finding{c.type, c.confidence, start, end, line_number_, start - line_start_ + 1};
     ++counts_[c.type];
     if (on_finding_) on_finding_(finding);
     Emit(view, base, start);
     if (redacting_) {
-      std::string_view value = window.substr(c.start, c.end - c.start);
+      std::string_view value =
+          view.substr(static_cast<size_t>(start - base), static_cast<size_t>(end - start));
       PiiType type = c.type;
       switch (scanner_.options().redact) {
         case RedactMode::kFull:

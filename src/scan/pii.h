@@ -37,6 +37,10 @@ class Hmac;
 
 namespace interlock::scan {
 
+namespace pii {
+struct Candidate;
+}
+
 enum class PiiType { kEmail, kPhone, kIpv4, kIpv6, kCard, kIban, kUsSsn };
 inline constexpr size_t kPiiTypeCount = 7;
 inline constexpr std::array<PiiType, kPiiTypeCount> kAllPiiTypes = {
@@ -92,6 +96,10 @@ struct PiiOptions {
   // and its context, so the findings are those of the whole line.
   // Default: 1 MiB. At least 4096.
   size_t max_piece = size_t{1} << 20;
+  // 2: a write of at least 1 MiB is cut in two at a newline and a helper
+  // thread finds the candidates of the second half while the writer's
+  // thread does the first; the findings and output are the same. Default: 1.
+  int threads = 1;
 };
 
 // Findings per type.
@@ -108,7 +116,8 @@ struct PiiCounts {
 class PiiScanner {
  public:
   // Fails with kInvalidArgument when the options are inconsistent: hash
-  // redaction without a key of at least 16 bytes, max_piece below 4096.
+  // redaction without a key of at least 16 bytes, max_piece below 4096,
+  // threads other than 1 or 2.
   static Result<PiiScanner> Create(PiiOptions options);
 
   const PiiOptions& options() const { return options_; }
@@ -158,8 +167,10 @@ class PiiStream {
 
  private:
   void ProcessLines(std::string_view view, uint64_t view_base);
+  void RunLines(std::string_view view, uint64_t view_base, uint64_t end);
   void ScanSegment(std::string_view view, uint64_t view_base, uint64_t to, uint64_t window_end);
   void Emit(std::string_view view, uint64_t view_base, uint64_t up_to);
+  void Keep(std::string_view view, uint64_t view_base);
   void Flush();
 
   const PiiScanner& scanner_;
@@ -177,7 +188,11 @@ class PiiStream {
   uint64_t emitted_ = 0;       // output written for the bytes before this offset
   uint64_t lines_ = 0;
   bool finished_ = false;
-  std::string out_;  // output gathered before it goes to on_output_
+  std::string out_;                         // output gathered before it goes to on_output_
+  std::vector<pii::Candidate> candidates_;  // of the segment being scanned
+  // Candidates found ahead by the helper thread, and the next one to use.
+  const std::vector<pii::Candidate>* precomputed_ = nullptr;
+  size_t precomputed_next_ = 0;
   PiiCounts counts_;
 };
 

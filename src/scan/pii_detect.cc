@@ -129,25 +129,28 @@ void ForEachWord(std::string_view w, size_t begin, size_t end, Visit&& visit) {
 // bytes before it or the 24 after it.
 bool HasContext(std::string_view w, PiiType type, size_t start, size_t end) {
   bool found = false;
-  std::string previous;
+  char phrase[50];
+  size_t previous = 0;  // length of the previous word, kept at the front of `phrase`
   auto visit = [&](std::string_view word) {
     if (WordsHave(type, word)) {
       found = true;
       return false;
     }
-    if (!previous.empty()) {
-      std::string phrase = previous + ' ' + std::string(word);
-      if (WordsHave(type, phrase)) {
+    if (previous > 0) {
+      phrase[previous] = ' ';
+      std::copy(word.begin(), word.end(), phrase + previous + 1);
+      if (WordsHave(type, std::string_view(phrase, previous + 1 + word.size()))) {
         found = true;
         return false;
       }
     }
-    previous.assign(word);
+    std::copy(word.begin(), word.end(), phrase);
+    previous = word.size();
     return true;
   };
   ForEachWord(w, start > 48 ? start - 48 : 0, start, visit);
   if (found) return true;
-  previous.clear();
+  previous = 0;
   ForEachWord(w, end, std::min(w.size(), end + 24), visit);
   return found;
 }
@@ -176,9 +179,6 @@ class Detector {
  public:
   Detector(std::string_view w, size_t from, size_t to, std::vector<Candidate>* out)
       : w_(w), n_(w.size()), from_(from), to_(to), out_(out) {}
-
-  // The furthest end of a candidate added so far.
-  size_t covered() const { return covered_; }
 
   // A word [i, e) (letters and digits) begins at i.
   void Word(size_t i, size_t e) {
@@ -291,7 +291,6 @@ class Detector {
     Confidence c = base;
     if (c != Confidence::kHigh && HasContext(w_, type, start, end)) c = Raise(c);
     out_->push_back({type, c, start, end});
-    covered_ = std::max(covered_, end);
   }
 
   // A word of digits (and perhaps hex letters) [i, e) begins at i.
@@ -577,7 +576,6 @@ class Detector {
   size_t n_;
   size_t from_, to_;
   std::vector<Candidate>* out_;
-  size_t covered_ = 0;
 };
 
 }  // namespace
@@ -591,23 +589,26 @@ void Detect(std::string_view w, size_t from, size_t to, std::vector<Candidate>* 
   // up to 65 bytes further.
   const size_t scan_end = std::min(n, to + 66);
   size_t i = from;
-  // A word that `from` cuts began before it: it is not looked at again.
+  // A word that `from` cuts is looked at from its start (Add keeps only the
+  // candidates from `from` on), unless it runs past the window's start:
+  // then it is longer than the margin and holds no candidate after `from`.
   if (i > 0 && IsAlnum(w[i - 1])) {
+    size_t start = i - 1;
+    while (start > 0 && IsAlnum(w[start - 1])) --start;
     while (i < n && IsAlnum(w[i])) ++i;
+    if (start > 0) detector.Word(start, i);
   }
   const char* p = w.data();
   while (i < scan_end) {
     switch (kClass[U(p[i])]) {
       case kOther:
         ++i;
+        while (i < scan_end && kClass[U(p[i])] == kOther) ++i;
         continue;
       case kAlnum: {
         size_t e = i + 1;
         while (e < n && kClass[U(p[e])] == kAlnum) ++e;
-        if (i < to) {
-          detector.Word(i, e);
-          e = std::max(e, std::min(detector.covered(), n));
-        }
+        if (i < to) detector.Word(i, e);
         i = e;
         continue;
       }

@@ -120,6 +120,29 @@ TEST(PiiStreamTest, ATwentyMegabyteLineIsScannedInBoundedMemory) {
   EXPECT_TRUE(rebuilt == text);
 }
 
+TEST(PiiStreamTest, TwoThreadsFindAndWriteWhatOneDoes) {
+  // Lines of about 17 KB on average: both halves hold lines longer than a
+  // piece.
+  std::string text = LongLines(6 << 20, 13);
+  PiiOptions options;
+  options.redact = RedactMode::kPartial;
+  options.max_piece = 4096;
+  auto one = PiiScanner::Create(options);
+  options.threads = 2;
+  auto two = PiiScanner::Create(options);
+  ASSERT_TRUE(one.has_value() && two.has_value());
+  for (size_t write : {size_t{1} << 20, size_t{3} << 20, text.size()}) {
+    Result a = StreamIt(*one, text, write);
+    Result b = StreamIt(*two, text, write);
+    EXPECT_GT(a.findings.size(), 1000u);
+    EXPECT_EQ(Spans(a.findings), Spans(b.findings)) << write;
+    EXPECT_TRUE(a.output == b.output) << write;
+    EXPECT_EQ(a.lines, b.lines);
+  }
+  options.threads = 3;
+  EXPECT_FALSE(PiiScanner::Create(options).has_value());
+}
+
 TEST(PiiStreamTest, CountsLinesAndBytesWithOrWithoutAFinalNewline) {
   auto scanner = Scanner(4096);
   EXPECT_EQ(StreamIt(scanner, "a\nb\n", 1).lines, 2u);
