@@ -76,24 +76,62 @@ bool InList(const std::string_view (&list)[N], std::string_view word) {
   return std::find(std::begin(list), std::end(list), word) != std::end(list);
 }
 
-bool WordsHave(PiiType type, std::string_view word) {
-  switch (type) {
-    case PiiType::kEmail:
-      return InList(kEmailWords, word);
-    case PiiType::kPhone:
-      return InList(kPhoneWords, word);
-    case PiiType::kIpv4:
-    case PiiType::kIpv6:
-      return InList(kIpWords, word);
-    case PiiType::kCard:
-      return InList(kCardWords, word);
-    case PiiType::kIban:
-      return InList(kIbanWords, word);
-    case PiiType::kUsSsn:
-      return InList(kSsnWords, word);
+constexpr uint16_t TypeBit(PiiType type) { return uint16_t{1} << static_cast<int>(type); }
+// Further bits of a word: it marks a version; it begins a phrase.
+constexpr uint16_t kVersionBit = 1 << 8;
+constexpr uint16_t kPhraseStartBit = 1 << 9;
+
+constexpr uint32_t HashWord(std::string_view word) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : word) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 16777619u;
   }
-  return false;
+  return h;
 }
+
+// Every context word, phrase and version word with its bits, in an open-
+// addressing table built at compile time: a look-up hashes the word once.
+struct WordTable {
+  static constexpr size_t kSlots = 512;
+  std::string_view words[kSlots] = {};
+  uint16_t bits[kSlots] = {};
+
+  constexpr void Add(std::string_view word, uint16_t b) {
+    size_t slot = HashWord(word) % kSlots;
+    while (!words[slot].empty() && words[slot] != word) slot = (slot + 1) % kSlots;
+    words[slot] = word;
+    bits[slot] |= b;
+    if (size_t space = word.find(' '); space != std::string_view::npos) {
+      Add(word.substr(0, space), kPhraseStartBit);
+    }
+  }
+  template <size_t N>
+  constexpr void AddAll(const std::string_view (&list)[N], uint16_t b) {
+    for (std::string_view word : list) Add(word, b);
+  }
+  constexpr uint16_t Find(std::string_view word) const {
+    size_t slot = HashWord(word) % kSlots;
+    while (!words[slot].empty()) {
+      if (words[slot] == word) return bits[slot];
+      slot = (slot + 1) % kSlots;
+    }
+    return 0;
+  }
+};
+
+constexpr WordTable MakeWordTable() {
+  WordTable t;
+  t.AddAll(kEmailWords, TypeBit(PiiType::kEmail));
+  t.AddAll(kPhoneWords, TypeBit(PiiType::kPhone));
+  t.AddAll(kIpWords, TypeBit(PiiType::kIpv4) | TypeBit(PiiType::kIpv6));
+  t.AddAll(kCardWords, TypeBit(PiiType::kCard));
+  t.AddAll(kIbanWords, TypeBit(PiiType::kIban));
+  t.AddAll(kSsnWords, TypeBit(PiiType::kUsSsn));
+  t.AddAll(kVersionWords, kVersionBit);
+  return t;
+}
+constexpr WordTable kWords = MakeWordTable();
 
 // Calls visit(word) for each whole word of window[begin, end) in order,
 // lower-cased; a word cut by either edge of the range is left out, as are
@@ -128,24 +166,29 @@ void ForEachWord(std::string_view w, size_t begin, size_t end, Visit&& visit) {
 // Whether a context word of `type` stands near [start, end): in the 48
 // bytes before it or the 24 after it.
 bool HasContext(std::string_view w, PiiType type, size_t start, size_t end) {
+  const uint16_t bit = TypeBit(type);
   bool found = false;
   char phrase[50];
-  size_t previous = 0;  // length of the previous word, kept at the front of `phrase`
+  size_t previous = 0;  // length of the previous word if it begins a phrase, at phrase[0]
   auto visit = [&](std::string_view word) {
-    if (WordsHave(type, word)) {
+    uint16_t bits = kWords.Find(word);
+    if (bits & bit) {
       found = true;
       return false;
     }
     if (previous > 0) {
       phrase[previous] = ' ';
       std::copy(word.begin(), word.end(), phrase + previous + 1);
-      if (WordsHave(type, std::string_view(phrase, previous + 1 + word.size()))) {
+      if (kWords.Find(std::string_view(phrase, previous + 1 + word.size())) & bit) {
         found = true;
         return false;
       }
     }
-    std::copy(word.begin(), word.end(), phrase);
-    previous = word.size();
+    previous = 0;
+    if (bits & kPhraseStartBit) {
+      std::copy(word.begin(), word.end(), phrase);
+      previous = word.size();
+    }
     return true;
   };
   ForEachWord(w, start > 48 ? start - 48 : 0, start, visit);
@@ -155,14 +198,15 @@ bool HasContext(std::string_view w, PiiType type, size_t start, size_t end) {
   return found;
 }
 
-// The last whole word in the 16 bytes before `start`, lower-cased.
-std::string WordBefore(std::string_view w, size_t start) {
-  std::string last;
+// Whether the last whole word in the 16 bytes before `start` marks a
+// version ("version 10.0.19041.1").
+bool AfterVersionWord(std::string_view w, size_t start) {
+  uint16_t bits = 0;
   ForEachWord(w, start > 16 ? start - 16 : 0, start, [&](std::string_view word) {
-    last.assign(word);
+    bits = kWords.Find(word);
     return true;
   });
-  return last;
+  return (bits & kVersionBit) != 0;
 }
 
 Confidence Raise(Confidence c) {
@@ -323,8 +367,7 @@ class Detector {
     if (len == 0) return;
     size_t e = i + len;
     if (!NumericEnd(e, ".-")) return;
-    std::string before = WordBefore(w_, i);
-    if (InList(kVersionWords, before)) return;
+    if (AfterVersionWord(w_, i)) return;
     // Addresses that name no one: unspecified, loopback, broadcast.
     bool impersonal =
         octets[0] == 0 || octets[0] == 127 ||
@@ -608,7 +651,14 @@ void Detect(std::string_view w, size_t from, size_t to, std::vector<Candidate>* 
       case kAlnum: {
         size_t e = i + 1;
         while (e < n && kClass[U(p[e])] == kAlnum) ++e;
-        if (i < to) detector.Word(i, e);
+        // Most words are lower-case letters that begin nothing: only a
+        // digit, an upper-case letter, a hex word before ':' or a word after
+        // '\\' is looked at.
+        char c = p[i];
+        if (i < to && (IsDigit(c) || IsUpper(c) || (e - i <= 4 && e < n && p[e] == ':') ||
+                       (i > 0 && p[i - 1] == '\\'))) {
+          detector.Word(i, e);
+        }
         i = e;
         continue;
       }
