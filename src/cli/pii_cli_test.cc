@@ -32,7 +32,7 @@ class PiiCliTest : public ::testing::Test {
       return it->second;
     };
     Io io{in, out, err, env, fs_, clock_, random_, "tester"};
-    int code = Run(args, io);
+    int code = cli::Run(args, io);
     return {code, out.str(), err.str()};
   }
 
