@@ -230,15 +230,13 @@ size_t ParseIpv6(std::string_view text, int* groups_out, std::array<uint8_t, 16>
   if (groups_out) *groups_out = kept.heads + kept.tails;
   if (bytes) {
     bytes->fill(0);
-    for (int k = 0; k < kept.heads; ++k) {
-      (*bytes)[2 * k] = static_cast<uint8_t>(head[k] >> 8);
-      (*bytes)[2 * k + 1] = static_cast<uint8_t>(head[k]);
-    }
-    for (int k = 0; k < kept.tails; ++k) {
-      int slot = 8 - kept.tails + k;
-      (*bytes)[2 * slot] = static_cast<uint8_t>(tail[k] >> 8);
-      (*bytes)[2 * slot + 1] = static_cast<uint8_t>(tail[k]);
-    }
+    auto put = [&](size_t slot, uint16_t group) {
+      (*bytes)[2 * slot] = static_cast<uint8_t>(group >> 8);
+      (*bytes)[2 * slot + 1] = static_cast<uint8_t>(group);
+    };
+    const auto heads = static_cast<size_t>(kept.heads), tails = static_cast<size_t>(kept.tails);
+    for (size_t k = 0; k < heads; ++k) put(k, head[k]);
+    for (size_t k = 0; k < tails; ++k) put(8 - tails + k, tail[k]);
   }
   return kept.end;
 }
