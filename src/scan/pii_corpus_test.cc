@@ -182,6 +182,11 @@ std::vector<Line> Corpus() {
        }) {
     add(clean, {});
   }
+  // An access log line: the client's address, and versions in the
+  // User-Agent that look like addresses.
+  add(R"(10.1.2.3 - - [07/Dec/2026:14:06:33 +0000] "GET / HTTP/1.1" 200 512 "-" )"
+      R"("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36")",
+      {{kIpv4, "10.1.2.3"}});
   for (std::string bad_card :
        {BreakLuhn("4111111111111111"), BreakLuhn("5555555555554444"), BreakLuhn("378282246310005"),
         BreakLuhn("6011111111111117"), std::string("1234 5678 9012 3456"),

@@ -372,6 +372,8 @@ class Detector {
     size_t e = i + len;
     if (!NumericEnd(e, ".-")) return;
     if (AfterVersionWord(w_, i)) return;
+    // A product token's version, as in a User-Agent: "Chrome/120.0.0.0".
+    if (i >= 2 && w_[i - 1] == '/' && IsAlnum(w_[i - 2])) return;
     // Addresses that name no one: unspecified, loopback, broadcast.
     bool impersonal =
         octets[0] == 0 || octets[0] == 127 ||
