@@ -39,7 +39,11 @@ bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' 
 std::string Hex(std::span<const uint8_t> bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) fmt::format_to(std::back_inserter(out), "{:02x}", b);
+  constexpr char kDigits[] = "0123456789abcdef";
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
   return out;
 }
 
@@ -432,13 +436,9 @@ void PiiStream::ScanSegment(std::string_view view, uint64_t base, uint64_t to,
         case RedactMode::kPartial:
           AppendPartial(&out_, type, value);
           break;
-        case RedactMode::kHash: {
-          std::string message = fmt::format("{}:{}", PiiLabel(type), Normalise(type, value));
-          auto mac = hmac_->Mac(message);
-          out_.append(
-              fmt::format("[{}:{}]", PiiLabel(type), Hex(std::span<const uint8_t>(mac.data(), 6))));
+        case RedactMode::kHash:
+          out_.append(HashToken(type, value));
           break;
-        }
         case RedactMode::kNone:
           break;
       }
@@ -447,6 +447,23 @@ void PiiStream::ScanSegment(std::string_view view, uint64_t base, uint64_t to,
   }
   Emit(view, base, to);
   done_ = to;
+}
+
+const std::string& PiiStream::HashToken(PiiType type, std::string_view value) {
+  std::string message(PiiLabel(type));
+  message += ':';
+  message += Normalise(type, value);
+  // Logs repeat their values (one client's address on every line): a
+  // bounded cache of tokens spares most MACs.
+  if (auto it = tokens_.find(message); it != tokens_.end()) return it->second;
+  if (tokens_.size() >= kMaxCachedTokens) tokens_.clear();
+  auto mac = hmac_->Mac(message);
+  std::string token = "[";
+  token += PiiLabel(type);
+  token += ':';
+  token += Hex(std::span<const uint8_t>(mac.data(), 6));
+  token += ']';
+  return tokens_.emplace(std::move(message), std::move(token)).first->second;
 }
 
 void PiiStream::Emit(std::string_view view, uint64_t base, uint64_t up_to) {

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -171,6 +172,7 @@ class PiiStream {
   void ScanSegment(std::string_view view, uint64_t view_base, uint64_t to, uint64_t window_end);
   void Emit(std::string_view view, uint64_t view_base, uint64_t up_to);
   void Keep(std::string_view view, uint64_t view_base);
+  const std::string& HashToken(PiiType type, std::string_view value);
   void Flush();
 
   const PiiScanner& scanner_;
@@ -193,6 +195,9 @@ class PiiStream {
   // Candidates found ahead by the helper thread, and the next one to use.
   const std::vector<pii::Candidate>* precomputed_ = nullptr;
   size_t precomputed_next_ = 0;
+  // Hash tokens by "LABEL:normalised value", at most kMaxCachedTokens.
+  static constexpr size_t kMaxCachedTokens = 4096;
+  std::unordered_map<std::string, std::string> tokens_;
   PiiCounts counts_;
 };
 
