@@ -103,6 +103,19 @@ TEST(PiiRedactTest, HashIsAKeyedTokenOfTheNormalisedValue) {
             "ip " + Token("IPV6", "20010db8000000000000000000000001"));
 }
 
+TEST(PiiRedactTest, HashTokensStayTheSameBeyondTheCache) {
+  // More distinct values than the stream caches tokens for, then the first
+  // ones again: each still gets the token of its value.
+  std::string text;
+  for (int k = 0; k < 5000; ++k) text += fmt::format("ip 10.{}.{}.1\n", k / 200, k % 200);
+  text += "ip 10.0.0.1\nip 10.0.1.1\n";
+  std::string out = Redact(RedactMode::kHash, text);
+  EXPECT_TRUE(out.starts_with("ip " + Token("IPV4", "10.0.0.1") + "\nip " +
+                              Token("IPV4", "10.0.1.1") + "\n"));
+  EXPECT_TRUE(out.ends_with("ip " + Token("IPV4", "10.0.0.1") + "\nip " +
+                            Token("IPV4", "10.0.1.1") + "\n"));
+}
+
 TEST(PiiRedactTest, HashNeedsAKeyOfSixteenBytes) {
   PiiOptions options;
   options.redact = RedactMode::kHash;
