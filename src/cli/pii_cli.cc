@@ -2,8 +2,13 @@
 // findings and their counts, and with --redact writes the input back with
 // each value redacted, as a filter in a log pipeline.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <iostream>
 #include <istream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -88,11 +93,30 @@ Result<std::string> HashKey(const PiiFlags& f, Io& io) {
 }
 
 // Streams one input through `stream`.
-Result<void> Feed(const std::string& path, Io& io, scan::PiiStream& stream, std::string& buffer) {
+// Streams one input through `stream`, calling `written` after each piece.
+Result<void> Feed(const std::string& path, Io& io, scan::PiiStream& stream, std::string& buffer,
+                  const std::function<void()>& written) {
+  if (path == "-" && &io.in == &std::cin) {
+    // The process's standard input is read as it arrives, not 4 MiB at a
+    // time, so that a live log (tail -f | ...) comes out redacted line by
+    // line.
+    while (true) {
+      ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return std::unexpected(
+            Error::Io(fmt::format("standard input: read failed: {}", std::strerror(errno))));
+      }
+      if (n == 0) return Ok();
+      stream.Write(std::string_view(buffer.data(), static_cast<size_t>(n)));
+      written();
+    }
+  }
   if (path == "-") {
     while (io.in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) ||
            io.in.gcount() > 0) {
       stream.Write(std::string_view(buffer.data(), static_cast<size_t>(io.in.gcount())));
+      written();
     }
     if (io.in.bad()) return std::unexpected(Error::Io("standard input: read failed"));
     return Ok();
@@ -104,6 +128,7 @@ Result<void> Feed(const std::string& path, Io& io, scan::PiiStream& stream, std:
     if (!n) return std::unexpected(n.error());
     if (*n == 0) return Ok();
     stream.Write(std::string_view(buffer.data(), *n));
+    written();
   }
 }
 
@@ -172,7 +197,9 @@ int RunScanPii(const PiiFlags& f, Io& io) {
           }
         },
         sink);
-    auto fed = Feed(path, io, stream, buffer);
+    auto fed = Feed(path, io, stream, buffer, [&] {
+      if (redacting && !output_file) io.out.flush();
+    });
     if (!fed) return Error2(io, fed.error());
     stream.Finish();
     if (write_error) return Error2(io, *write_error);
