@@ -4,6 +4,8 @@
 //   - full redaction is the input with each finding replaced by its token
 //     and every other byte kept, so an input without findings comes out
 //     unchanged, and a value found once in the input is not in the output;
+//     hash redaction is the same with [LABEL:12 hex digits] tokens; partial
+//     redaction of an input without findings is the input;
 //   - the findings do not depend on how the input is cut into writes nor on
 //     the piece size that long lines are scanned in.
 //
@@ -24,10 +26,11 @@ void Check(bool condition) {
   if (!condition) __builtin_trap();
 }
 
-PiiScanner Make(size_t piece) {
+PiiScanner Make(size_t piece, RedactMode mode = RedactMode::kFull) {
   PiiOptions options;
   options.min_confidence = Confidence::kLow;
-  options.redact = RedactMode::kFull;
+  options.redact = mode;
+  options.hash_key = "fuzz-key-0123456789";
   options.max_piece = piece;
   auto scanner = PiiScanner::Create(options);
   Check(scanner.has_value());
@@ -101,6 +104,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(whole.output.find(value) == std::string::npos);
     }
   }
+
+  // Hash tokens have a known shape; partial redaction keeps the bytes
+  // between findings too.
+  static const PiiScanner hash = Make(size_t{1} << 20, RedactMode::kHash);
+  static const PiiScanner partial = Make(size_t{1} << 20, RedactMode::kPartial);
+  Run hashed = Stream(hash, text, cut);
+  Check(Same(hashed.findings, whole.findings));
+  size_t out_at = 0;
+  previous_end = 0;
+  for (const PiiFinding& f : hashed.findings) {
+    std::string_view gap = text.substr(previous_end, f.start - previous_end);
+    Check(hashed.output.compare(out_at, gap.size(), gap) == 0);
+    out_at += gap.size();
+    std::string head = "[" + std::string(PiiLabel(f.type)) + ":";
+    Check(hashed.output.compare(out_at, head.size(), head) == 0);
+    out_at += head.size() + 12;
+    Check(out_at < hashed.output.size() && hashed.output[out_at] == ']');
+    ++out_at;
+    previous_end = f.end;
+  }
+  Check(hashed.output.compare(out_at, std::string::npos, text.substr(previous_end)) == 0);
+  Run partly = Stream(partial, text, cut);
+  Check(Same(partly.findings, whole.findings));
+  if (whole.findings.empty()) Check(partly.output == text);
 
   Run split = Stream(big, text, cut);
   Check(Same(split.findings, whole.findings) && split.output == whole.output);
