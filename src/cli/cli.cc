@@ -186,6 +186,8 @@ std::vector<Command> Commands() {
   for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands}) {
     for (Command& c : part()) all.push_back(std::move(c));
   }
+  all.push_back({"scan", "the pre-deploy scanners: secrets and PII", nullptr, nullptr});
+  for (Command& c : PiiCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -65,11 +65,13 @@ struct Command {
 
 // The table's parts, one per file: init, check, decide and version
 // (cli.cc); the audit trail (audit_cli.cc); serve and tokens
-// (serve_cli.cc); the clients of a running server (client_cli.cc).
+// (serve_cli.cc); the clients of a running server (client_cli.cc); the
+// PII scanner (pii_cli.cc, members of the group "scan").
 std::vector<Command> LocalCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ClientCommands();
+std::vector<Command> PiiCommands();
 // The whole table, in the order the help lists it. Each call makes fresh
 // flag storage, so one table serves one parse.
 std::vector<Command> Commands();

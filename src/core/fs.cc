@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <system_error>
 
 namespace interlock {
@@ -22,7 +23,128 @@ Error IoError(std::string_view what, const std::string& path, int errnum) {
   return Error::Io(fmt::format("{}: {}: {}", path, what, std::strerror(errnum)));
 }
 
+// The default InputFile: a whole file held in memory.
+class StringInput final : public InputFile {
+ public:
+  explicit StringInput(std::string data) : data_(std::move(data)) {}
+  Result<size_t> Read(std::span<char> buffer) override {
+    size_t n = std::min(buffer.size(), data_.size() - offset_);
+    std::memcpy(buffer.data(), data_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::string data_;
+  size_t offset_ = 0;
+};
+
+// The default OutputFile: gathers the bytes, and writes them whole at Close.
+class GatheringOutput final : public OutputFile {
+ public:
+  GatheringOutput(FileSystem& fs, std::string path) : fs_(fs), path_(std::move(path)) {}
+  Result<void> Write(std::string_view bytes) override {
+    data_.append(bytes);
+    return Ok();
+  }
+  Result<void> Close() override { return fs_.WriteFile(path_, data_); }
+
+ private:
+  FileSystem& fs_;
+  std::string path_;
+  std::string data_;
+};
+
+class FdInput final : public InputFile {
+ public:
+  FdInput(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~FdInput() override { ::close(fd_); }
+  Result<size_t> Read(std::span<char> buffer) override {
+    while (true) {
+      ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return std::unexpected(IoError("read failed", path_, errno));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class FdOutput final : public OutputFile {
+ public:
+  FdOutput(int fd, std::string tmp, std::string path)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+  ~FdOutput() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      ::unlink(tmp_.c_str());
+    }
+  }
+  Result<void> Write(std::string_view bytes) override {
+    if (fd_ < 0) return std::unexpected(Error::Internal(path_ + ": written after close"));
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return std::unexpected(IoError("write failed", tmp_, errno));
+      done += static_cast<size_t>(n);
+    }
+    return Ok();
+  }
+  Result<void> Close() override {
+    if (fd_ < 0) return std::unexpected(Error::Internal(path_ + ": closed twice"));
+    int closed = ::close(fd_);
+    int close_errno = errno;
+    fd_ = -1;
+    if (closed != 0) {
+      ::unlink(tmp_.c_str());
+      return std::unexpected(IoError("close failed", tmp_, close_errno));
+    }
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      int rename_errno = errno;
+      ::unlink(tmp_.c_str());
+      return std::unexpected(IoError("rename failed", path_, rename_errno));
+    }
+    return Ok();
+  }
+
+ private:
+  int fd_;
+  std::string tmp_;
+  std::string path_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<InputFile>> FileSystem::OpenInput(const std::string& path) const {
+  auto data = ReadFile(path, std::numeric_limits<size_t>::max());
+  if (!data) return std::unexpected(data.error());
+  return std::make_unique<StringInput>(std::move(*data));
+}
+
+Result<std::unique_ptr<OutputFile>> FileSystem::CreateOutput(const std::string& path) {
+  return std::make_unique<GatheringOutput>(*this, path);
+}
+
+Result<std::unique_ptr<InputFile>> RealFileSystem::OpenInput(const std::string& path) const {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(IoError("cannot open", path, errno));
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return std::unexpected(Error::InvalidArgument(fmt::format("{}: is a directory", path)));
+  }
+  return std::make_unique<FdInput>(fd, path);
+}
+
+Result<std::unique_ptr<OutputFile>> RealFileSystem::CreateOutput(const std::string& path) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return std::unexpected(IoError("cannot create", tmp, errno));
+  return std::make_unique<FdOutput>(fd, tmp, path);
+}
 
 Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max_bytes) const {
   std::ifstream in(path, std::ios::binary);

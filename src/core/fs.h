@@ -5,12 +5,35 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
 
 namespace interlock {
+
+// A file read piece by piece, so that an input larger than memory can be
+// streamed. Not thread-safe; one reader per object.
+class InputFile {
+ public:
+  virtual ~InputFile() = default;
+  // Reads up to buffer.size() bytes into buffer; returns how many, 0 only at
+  // the end of the file.
+  virtual Result<size_t> Read(std::span<char> buffer) = 0;
+};
+
+// A file written piece by piece. Readers see the whole file only after
+// Close() succeeds (it is written under a temporary name and renamed);
+// destroying it unclosed leaves `path` as it was. Not thread-safe.
+class OutputFile {
+ public:
+  virtual ~OutputFile() = default;
+  virtual Result<void> Write(std::string_view bytes) = 0;
+  virtual Result<void> Close() = 0;
+};
 
 class FileSystem {
  public:
@@ -35,6 +58,13 @@ class FileSystem {
   virtual Result<std::vector<std::string>> ListFiles(const std::string& dir) const = 0;
   virtual bool Exists(const std::string& path) const = 0;
   virtual bool IsDirectory(const std::string& path) const = 0;
+  // Opens `path` for reading piece by piece. Fails with kNotFound if it does
+  // not exist. The default reads the whole file with ReadFile (fine for
+  // files kept in memory); RealFileSystem reads from the disk as asked.
+  virtual Result<std::unique_ptr<InputFile>> OpenInput(const std::string& path) const;
+  // Starts writing `path` piece by piece (see OutputFile). The default
+  // gathers the bytes and calls WriteFile at Close.
+  virtual Result<std::unique_ptr<OutputFile>> CreateOutput(const std::string& path);
 };
 
 // The real file system. Stateless; one shared instance is fine.
@@ -48,6 +78,8 @@ class RealFileSystem final : public FileSystem {
   Result<std::vector<std::string>> ListFiles(const std::string& dir) const override;
   bool Exists(const std::string& path) const override;
   bool IsDirectory(const std::string& path) const override;
+  Result<std::unique_ptr<InputFile>> OpenInput(const std::string& path) const override;
+  Result<std::unique_ptr<OutputFile>> CreateOutput(const std::string& path) override;
 };
 
 // Joins two path pieces with exactly one '/'.
