@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,54 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max
   }
   if (in.bad()) return std::unexpected(IoError("read failed", path, errno));
   return data;
+}
+
+namespace {
+
+class MemoryMappedFile final : public MappedFile {
+ public:
+  MemoryMappedFile(void* address, size_t size) : address_(address), size_(size) {}
+  ~MemoryMappedFile() override {
+    if (address_ != nullptr) ::munmap(address_, size_);
+  }
+  MemoryMappedFile(const MemoryMappedFile&) = delete;
+  MemoryMappedFile& operator=(const MemoryMappedFile&) = delete;
+  std::string_view data() const override {
+    return address_ == nullptr ? std::string_view()
+                               : std::string_view(static_cast<const char*>(address_), size_);
+  }
+
+ private:
+  void* address_;
+  size_t size_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MappedFile>> RealFileSystem::MapFile(const std::string& path) const {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return std::unexpected(IoError("cannot open", path, errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int errnum = errno;
+    ::close(fd);
+    return std::unexpected(IoError("cannot stat", path, errnum));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::unexpected(Error::InvalidArgument(fmt::format("{}: not a regular file", path)));
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return std::make_unique<MemoryMappedFile>(nullptr, 0);
+  }
+  void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int errnum = errno;
+  ::close(fd);
+  if (address == MAP_FAILED) return std::unexpected(IoError("cannot map", path, errnum));
+  ::madvise(address, size, MADV_SEQUENTIAL);
+  return std::make_unique<MemoryMappedFile>(address, size);
 }
 
 Result<void> RealFileSystem::WriteFile(const std::string& path, const std::string& contents) {
