@@ -44,6 +44,20 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max
 
 namespace {
 
+// Files up to this size are read rather than mapped: for them a read is
+// cheaper than setting up and tearing down a mapping (and munmap makes
+// every thread of the process flush its TLB).
+constexpr size_t kReadBelow = size_t{256} << 10;
+
+class ReadFileBytes final : public MappedFile {
+ public:
+  explicit ReadFileBytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
 class MemoryMappedFile final : public MappedFile {
  public:
   MemoryMappedFile(void* address, size_t size) : address_(address), size_(size) {}
@@ -81,6 +95,24 @@ Result<std::unique_ptr<MappedFile>> RealFileSystem::MapFile(const std::string& p
   if (size == 0) {
     ::close(fd);
     return std::make_unique<MemoryMappedFile>(nullptr, 0);
+  }
+  if (size < kReadBelow) {
+    std::string bytes(size, '\0');
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::read(fd, bytes.data() + done, size - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int errnum = errno;
+        ::close(fd);
+        return std::unexpected(IoError("read failed", path, errnum));
+      }
+      if (n == 0) break;  // the file shrank meanwhile
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    bytes.resize(done);
+    return std::make_unique<ReadFileBytes>(std::move(bytes));
   }
   void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   int errnum = errno;
@@ -169,7 +201,9 @@ Result<std::vector<std::string>> RealFileSystem::ListFiles(const std::string& di
   for (; it != end; it.increment(ec)) {
     if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
-      files.push_back(stdfs::relative(it->path(), dir, ec).generic_string());
+      // Lexical: the iterator's paths are `dir` joined with the names below
+      // it, and stdfs::relative would resolve each one on disk.
+      files.push_back(it->path().lexically_relative(dir).generic_string());
     }
   }
   if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));

@@ -30,7 +30,7 @@ std::string Ended(std::string regex) { return regex + std::string(kEnd); }
 // An assignment of a value to a name containing `name`: `name = "value"`,
 // `name: value`, `"name": "value"`, `name := value`, `name => value`.
 std::string Assigned(std::string_view name, std::string_view value) {
-  return std::string(R"re((?i)\b[\w.-]{0,40}?)re") + std::string(name) +
+  return std::string(R"re((?i))re") + std::string(name) +
          R"re([\w.-]{0,30}?["'\x60]?\s{0,5}(?:=|:|:=|=>|\|\|:|\?=)\s{0,5}["'\x60]?)re" +
          std::string(value);
 }
@@ -206,6 +206,7 @@ SecretConfig DefaultSecretConfig() {
        "access-key", "accesskey", "auth_key", "authkey", "private_key", "credential"},
       3.5));
   r.back().generic = true;
+  r.back().max_length = 256;
   {
     Allowlist a;
     a.description = "values that are code, paths or words rather than secrets";
