@@ -188,7 +188,7 @@ std::vector<Command> LocalCommands() {
 
 std::vector<Command> Commands() {
   std::vector<Command> all;
-  for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands}) {
+  for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands}) {
     for (Command& c : part()) all.push_back(std::move(c));
   }
   return all;

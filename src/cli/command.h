@@ -65,8 +65,10 @@ struct Command {
 
 // The table's parts, one per file: init, check, decide and version
 // (cli.cc); the audit trail (audit_cli.cc); serve and tokens
-// (serve_cli.cc); the clients of a running server (client_cli.cc).
+// (serve_cli.cc); the clients of a running server (client_cli.cc); the
+// scanners (scan_cli.cc).
 std::vector<Command> LocalCommands();
+std::vector<Command> ScanCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ClientCommands();

@@ -66,8 +66,9 @@ uint64_t CodePoints(std::string_view text) {
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (b < e && space(s[b])) ++b;
+  while (e > b && space(s[e - 1])) --e;
   return std::string(s.substr(b, e - b));
 }
 
