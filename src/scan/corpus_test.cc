@@ -208,6 +208,8 @@ std::vector<Sample> Corpus() {
            std::string("PASSWORD_MIN_LENGTH = 12\n"),
            std::string("secret_name: prod/database/credentials\n"),
            std::string("token_url: https://oauth2.googleapis.com/token\n"),
+           std::string("  URI_FOR_OBJECT_ON_TOKEN =\n\t\tURI_FOR_OBJECT_V11 | URI_FOR_TOKEN,\n"),
+           std::string("auth_mode = AUTH_MODE_V2_STRICT\n"),
        }) {
     s.push_back({"", text});
   }

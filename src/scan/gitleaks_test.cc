@@ -131,6 +131,10 @@ TEST(GitleaksConfigTest, RegexVectorscanRefusesIsStillConfirmed) {
   auto config =
       ParseSecretConfig("[[rules]]\nid = \"greek\"\nregex = '''zz\\p{Greek}+qq'''\n", "t.toml");
   ASSERT_TRUE(config);
+  auto matcher = SecretMatcher::Compile(*config);
+  ASSERT_TRUE(matcher) << matcher.error().message();
+  EXPECT_EQ((*matcher)->UnprefilteredRules(), std::vector<std::string>{"greek"});
+  EXPECT_TRUE(SecretMatcher::Compile(DefaultSecretConfig()).value()->UnprefilteredRules().empty());
   MemoryFileSystem fs;
   ASSERT_TRUE(fs.WriteFile("r/a", "x zz\xce\xb1\xce\xb2qq y\n"));
   SecretScanOptions options;

@@ -262,6 +262,12 @@ Result<std::unique_ptr<SecretMatcher::Scratch>> SecretMatcher::NewScratch() cons
   return std::unique_ptr<Scratch>(new Scratch(std::move(state)));
 }
 
+std::vector<std::string> SecretMatcher::UnprefilteredRules() const {
+  std::vector<std::string> ids;
+  for (uint32_t rule : compiled_->whole_text_rules) ids.push_back(config_.rules[rule].id);
+  return ids;
+}
+
 SecretMatcher::PathPlan SecretMatcher::PlanFor(std::string_view path) const {
   PathPlan plan;
   re2::StringPiece p(path.data(), path.size());

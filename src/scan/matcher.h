@@ -57,6 +57,9 @@ class SecretMatcher {
   Result<std::unique_ptr<Scratch>> NewScratch() const;
 
   const SecretConfig& config() const { return config_; }
+  // The ids of the rules Vectorscan could not prefilter, which RE2 confirms
+  // over all the text given to Scan.
+  std::vector<std::string> UnprefilteredRules() const;
 
   // Which rules a file's path lets apply (a rule's `path`), and whether a
   // global allowlist made only of paths skips the file as a whole.

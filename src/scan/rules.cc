@@ -31,7 +31,7 @@ std::string Ended(std::string regex) { return regex + std::string(kEnd); }
 // `name: value`, `"name": "value"`, `name := value`, `name => value`.
 std::string Assigned(std::string_view name, std::string_view value) {
   return std::string(R"re((?i))re") + std::string(name) +
-         R"re([\w.-]{0,30}?["'\x60]?\s{0,5}(?:=|:|:=|=>|\|\|:|\?=)\s{0,5}["'\x60]?)re" +
+         R"re([\w.-]{0,30}?["'\x60]?[ \t]{0,5}(?:=|:|:=|=>|\|\|:|\?=)[ \t]{0,5}["'\x60]?)re" +
          std::string(value);
 }
 
@@ -213,13 +213,15 @@ SecretConfig DefaultSecretConfig() {
     a.regexes = {
         R"re(^[^0-9]*$)re",                                              // no digit at all
         R"re(^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$)re",  // a.b.c
+        R"re(^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)re",  // CONSTANT_NAMES
         R"re(^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$)re",                    // SHA-1 / SHA-256
         R"re(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)re",
         R"re(^(?:sha(?:1|256|384|512)|md5)[-:])re",
         R"re(^[sprk]k_test_)re",  // payment providers' test-mode keys
     };
-    a.stopwords = {"example", "sample", "dummy",    "placeholder", "changeme", "your_",
-                   "your-",   "xxxx",   "redacted", "fake",        "foobar",   "lorem"};
+    a.stopwords = {"example", "sample", "dummy",      "placeholder", "changeme",
+                   "your_",   "your-",  "xxxx",       "redacted",    "fake",
+                   "foobar",  "lorem",  "0123456789", "abcdefgh"};
     r.back().allowlists.push_back(std::move(a));
   }
 

@@ -153,7 +153,7 @@ class Scanner {
         unit.map = std::move(*map);
         unit.data = unit.map->data();
         std::string_view probe = unit.data.substr(0, kBinaryProbe);
-        unit.binary = std::memchr(probe.data(), '\0', probe.size()) != nullptr;
+        unit.binary = !probe.empty() && std::memchr(probe.data(), '\0', probe.size()) != nullptr;
       }
     }
     if (!unit.skipped && !unit.error) {

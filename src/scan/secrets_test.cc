@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "core/json.h"
 #include "core/memory_fs.h"
@@ -163,6 +166,28 @@ TEST_F(SecretsTest, BinaryEmptyAndInvalidUtf8Files) {
   json::ParseOptions po;
   po.max_bytes = 1 << 20;
   EXPECT_TRUE(json::Parse(ReportJson(*report), po));
+}
+
+TEST(SecretsRealFileSystemTest, EmptySmallAndMappedFiles) {
+  char templ[] = "/tmp/interlock-scan-fs.XXXXXX";
+  ASSERT_NE(::mkdtemp(templ), nullptr);
+  const std::string dir = templ;
+  RealFileSystem fs;
+  ASSERT_TRUE(fs.WriteFile(dir + "/empty", ""));
+  ASSERT_TRUE(fs.WriteFile(dir + "/small", "t=" + Token() + "\n"));
+  // Big enough to be mapped rather than read.
+  ASSERT_TRUE(fs.WriteFile(dir + "/big", std::string(1u << 20, '.') + "\nt=" + Token() + "\n"));
+  SecretScanOptions options;
+  options.paths = {dir};
+  options.key = "test-key-0123456789abcdef";
+  FakeProcessRunner processes;
+  auto report = ScanSecrets(options, fs, processes);
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_EQ(report->counts.files_scanned, 3u);
+  ASSERT_EQ(report->findings.size(), 2u);
+  EXPECT_EQ(report->findings[0].path, dir + "/big");
+  EXPECT_EQ(report->findings[0].line, 2u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(SecretsTest, VeryLongSingleLine) {
