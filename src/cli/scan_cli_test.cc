@@ -22,7 +22,7 @@ class ScanCliTest : public ::testing::Test {
     args.insert(args.begin(), {"interlock", "scan", "secrets"});
     std::istringstream in;
     std::ostringstream out, err;
-    int code = Run(args, in, out, err, [](const char* name) -> std::optional<std::string> {
+    int code = cli::Run(args, in, out, err, [](const char* name) -> std::optional<std::string> {
       if (std::string_view(name) == "INTERLOCK_SCAN_KEY") return "cli-test-key-0123456789";
       return std::nullopt;
     });
