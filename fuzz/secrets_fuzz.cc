@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/memory_fs.h"
 #include "core/process.h"
+#include "scan/matcher.h"
 #include "scan/secrets.h"
 
 namespace {
@@ -36,7 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.window_size = data[0];
     options.overlap = 64;
   }
-  auto report = interlock::scan::ScanSecrets(options, fs, processes);
+  // Compiled once: compiling the rules costs far more than a scan.
+  static const auto matcher = std::move(
+      interlock::scan::SecretMatcher::Compile(interlock::scan::DefaultSecretConfig()).value());
+  auto report = interlock::scan::ScanSecrets(options, *matcher, fs, processes);
   Check(report.has_value());
   for (const auto& f : report->findings) {
     Check(f.line >= 1 && f.column >= 1);

@@ -420,24 +420,29 @@ Result<std::vector<std::unique_ptr<Unit>>> DiffUnits(const SecretScanOptions& op
 
 Result<SecretReport> ScanSecrets(const SecretScanOptions& options, FileSystem& fs,
                                  ProcessRunner& processes) {
+  auto matcher = SecretMatcher::Compile(options.config);
+  if (!matcher) return std::unexpected(matcher.error());
+  return ScanSecrets(options, **matcher, fs, processes);
+}
+
+Result<SecretReport> ScanSecrets(const SecretScanOptions& options, const SecretMatcher& matcher,
+                                 FileSystem& fs, ProcessRunner& processes) {
   if (options.key.empty()) return std::unexpected(Error::InvalidArgument("no fingerprint key"));
   if (options.window_size == 0 || options.window_size > (size_t{1} << 30) ||
       options.overlap > (size_t{1} << 26)) {
     return std::unexpected(Error::InvalidArgument(
         "the window size must be from 1 byte to 1 GiB and the overlap at most 64 MiB"));
   }
-  auto matcher = SecretMatcher::Compile(options.config);
-  if (!matcher) return std::unexpected(matcher.error());
   auto units = options.source == SecretSource::kPaths ? PathUnits(options, fs)
                                                       : DiffUnits(options, processes);
   if (!units) return std::unexpected(units.error());
 
-  Scanner scanner(options, **matcher, fs);
+  Scanner scanner(options, matcher, fs);
   scanner.Run(&*units);
   if (auto error = scanner.error()) return std::unexpected(*error);
 
   SecretReport report;
-  for (const SecretRule& rule : (*matcher)->config().rules) {
+  for (const SecretRule& rule : matcher.config().rules) {
     report.rules.push_back({rule.id, rule.description});
   }
   SecretCounts& c = report.counts;

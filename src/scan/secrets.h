@@ -23,6 +23,8 @@
 
 namespace interlock::scan {
 
+class SecretMatcher;
+
 enum class SecretSource {
   kPaths,   // the files, and the files below the directories, of `paths`
   kStaged,  // the lines `git diff --cached` adds
@@ -94,6 +96,10 @@ struct SecretReport {
 // missing path; kIo for a file that cannot be read.
 Result<SecretReport> ScanSecrets(const SecretScanOptions& options, FileSystem& fs,
                                  ProcessRunner& processes);
+// The same with the rules compiled once (options.config is not read), for
+// a caller that scans many times.
+Result<SecretReport> ScanSecrets(const SecretScanOptions& options, const SecretMatcher& matcher,
+                                 FileSystem& fs, ProcessRunner& processes);
 
 // The report as JSON (docs/scanning.md, "JSON report"), ending in a newline.
 std::string ReportJson(const SecretReport& report);
