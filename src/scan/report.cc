@@ -189,20 +189,23 @@ Result<std::set<std::string>> ParseBaseline(std::string_view text, std::string_v
 
 Result<std::string> LoadScanKey(const std::string& key_file, const Env& env, FileSystem& fs,
                                 Random& random) {
-  auto checked = [](std::string key, std::string_view from) -> Result<std::string> {
-    if (key.size() < 16) {
-      return std::unexpected(
+  // The key read from `from`, in *text, or the error that it is too short.
+  auto checked = [](Result<std::string>& text, std::string_view from) {
+    if (text->size() < 16) {
+      text = std::unexpected(
           Error::InvalidArgument(fmt::format("{}: the scan key must be at least 16 bytes", from)));
     }
-    return key;
   };
   if (!key_file.empty()) {
     auto text = fs.ReadFile(key_file, 4096);
-    if (!text) return std::unexpected(text.error());
-    return checked(Trim(*text), key_file);
+    if (text) *text = Trim(*text);
+    if (text) checked(text, key_file);
+    return text;
   }
   if (auto value = env("INTERLOCK_SCAN_KEY"); value && !value->empty()) {
-    return checked(*value, "INTERLOCK_SCAN_KEY");
+    Result<std::string> key(std::move(*value));
+    checked(key, "INTERLOCK_SCAN_KEY");
+    return key;
   }
   std::string dir;
   if (auto xdg = env("XDG_CONFIG_HOME"); xdg && !xdg->empty() && (*xdg)[0] == '/') {
@@ -225,8 +228,9 @@ Result<std::string> LoadScanKey(const std::string& key_file, const Env& env, Fil
     }
   }
   auto text = fs.ReadFile(path, 4096);
-  if (!text) return std::unexpected(text.error());
-  return checked(Trim(*text), path);
+  if (text) *text = Trim(*text);
+  if (text) checked(text, path);
+  return text;
 }
 
 }  // namespace interlock::scan
