@@ -35,9 +35,9 @@ class FileSystem {
   virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const = 0;
   // Maps a regular file for reading without copying it into memory (the
   // real file system uses mmap, so only the pages read are resident, and
-  // the kernel may drop them again; files under 256 KiB it reads instead). An empty file gives an empty view.
-  // Fails with kNotFound if it does not exist, kInvalidArgument if it is
-  // not a regular file.
+  // the kernel may drop them again; files under 256 KiB it reads instead).
+  // An empty file gives an empty view. Fails with kNotFound if it does not
+  // exist, kInvalidArgument if it is not a regular file.
   virtual Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) const = 0;
   // Creates or replaces `path` with `contents` (via a temporary file and a
   // rename, so readers see the old or the new file, never half of one).

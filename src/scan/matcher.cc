@@ -280,7 +280,8 @@ SecretMatcher::PathPlan SecretMatcher::PlanFor(std::string_view path) const {
   plan.active.resize(compiled_->rules.size());
   for (size_t i = 0; i < compiled_->rules.size(); ++i) {
     const CompiledRule& rule = compiled_->rules[i];
-    plan.active[i] = rule.regex != nullptr && (!rule.path || RE2::PartialMatch(p, *rule.path));
+    const bool applies = rule.regex != nullptr && (!rule.path || RE2::PartialMatch(p, *rule.path));
+    plan.active[i] = applies ? 1 : 0;
   }
   return plan;
 }

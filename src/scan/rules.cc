@@ -25,7 +25,7 @@ SecretRule Rule(std::string id, std::string description, std::string regex,
   return rule;
 }
 
-std::string Ended(std::string regex) { return regex + std::string(kEnd); }
+std::string Ended(const std::string& regex) { return regex + std::string(kEnd); }
 
 // An assignment of a value to a name containing `name`: `name = "value"`,
 // `name: value`, `"name": "value"`, `name := value`, `name => value`.
@@ -213,7 +213,7 @@ SecretConfig DefaultSecretConfig() {
     a.regexes = {
         R"re(^[^0-9]*$)re",                                              // no digit at all
         R"re(^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$)re",  // a.b.c
-        R"re(^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)re",  // CONSTANT_NAMES
+        R"re(^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)re",                        // CONSTANT_NAMES
         R"re(^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$)re",                    // SHA-1 / SHA-256
         R"re(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)re",
         R"re(^(?:sha(?:1|256|384|512)|md5)[-:])re",

@@ -245,7 +245,7 @@ class Scanner {
       if (!config.rules[matches[a].rule].generic) continue;
       size_t before = static_cast<size_t>(
           std::lower_bound(starts.begin(), starts.end(), matches[a].secret_end) - starts.begin());
-      drop[a] = before > 0 && reach[before - 1] > matches[a].secret_begin;
+      drop[a] = before > 0 && reach[before - 1] > matches[a].secret_begin ? 1 : 0;
     }
     size_t kept = 0;
     for (size_t a = 0; a < matches.size(); ++a) {
@@ -470,11 +470,11 @@ Result<SecretReport> ScanSecrets(const SecretScanOptions& options, const SecretM
     }
   }
   auto order = [](const SecretFinding& a, const SecretFinding& b) {
-    return std::tie(a.path, a.line, a.column, a.rule_id) <
-           std::tie(b.path, b.line, b.column, b.rule_id);
+    return std::tie(a.path, a.line, a.column, a.rule_id, a.fingerprint) <
+           std::tie(b.path, b.line, b.column, b.rule_id, b.fingerprint);
   };
   for (auto* list : {&report.findings, &report.suppressed, &report.allowed}) {
-    std::stable_sort(list->begin(), list->end(), order);
+    std::sort(list->begin(), list->end(), order);
   }
   c.findings = report.findings.size();
   c.suppressed = report.suppressed.size();
