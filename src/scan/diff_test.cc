@@ -114,6 +114,10 @@ TEST(GitDiffScanTest, RealGitStagedAndDiff) {
   char templ[] = "/tmp/interlock-scan-git.XXXXXX";
   ASSERT_NE(::mkdtemp(templ), nullptr);
   const std::string dir = templ;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
   RealProcessRunner git;
   auto run = [&](std::vector<std::string> args) {
     ProcessRequest request;
@@ -151,7 +155,6 @@ TEST(GitDiffScanTest, RealGitStagedAndDiff) {
   ASSERT_TRUE(diff) << diff.error().message();
   ASSERT_EQ(diff->findings.size(), 1u);
   EXPECT_EQ(diff->findings[0].line, 5u);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ProcessRunnerTest, BoundedOutputAndMissingProgram) {

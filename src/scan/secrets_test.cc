@@ -172,6 +172,10 @@ TEST(SecretsRealFileSystemTest, EmptySmallAndMappedFiles) {
   char templ[] = "/tmp/interlock-scan-fs.XXXXXX";
   ASSERT_NE(::mkdtemp(templ), nullptr);
   const std::string dir = templ;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
   RealFileSystem fs;
   ASSERT_TRUE(fs.WriteFile(dir + "/empty", ""));
   ASSERT_TRUE(fs.WriteFile(dir + "/small", "t=" + Token() + "\n"));
@@ -187,7 +191,6 @@ TEST(SecretsRealFileSystemTest, EmptySmallAndMappedFiles) {
   ASSERT_EQ(report->findings.size(), 2u);
   EXPECT_EQ(report->findings[0].path, dir + "/big");
   EXPECT_EQ(report->findings[0].line, 2u);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_F(SecretsTest, VeryLongSingleLine) {
