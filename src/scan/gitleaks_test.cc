@@ -147,6 +147,44 @@ TEST(GitleaksConfigTest, RegexVectorscanRefusesIsStillConfirmed) {
   EXPECT_EQ(report->findings.size(), 1u);
 }
 
+TEST(GitleaksConfigTest, GoRegexFeaturesCompile) {
+  // What gitleaks' rule files use: flags switched mid-pattern, (?-i:...),
+  // \x60, escaped \\n inside classes, $ inside alternations.
+  auto config = ParseSecretConfig(R"toml(
+[allowlist]
+paths = ['''(?i)\.(?:png|jpe?g)$''']
+regexes = ['''^\${(?:[A-Z_]+|[a-z_]+)}$''', '''(?i)^true|false|null$''']
+stopwords = ["abcdefghijklmnop"]
+
+[[rules]]
+id = "mixed-case"
+regex = '''\b(LTXI(?i)[a-z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)'''
+keywords = ["ltxi"]
+
+[[rules]]
+id = "named-service"
+regex = '''(?i)[\w.-]{0,50}?(?:(?-i:ACME|[Aa]cme))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)'''
+entropy = 3
+keywords = ["acme"]
+)toml",
+                                  "go.toml");
+  ASSERT_TRUE(config) << config.error().message();
+  auto matcher = SecretMatcher::Compile(*config);
+  ASSERT_TRUE(matcher) << matcher.error().message();
+  MemoryFileSystem fs;
+  ASSERT_TRUE(fs.WriteFile(
+      "r/a", "ACME_KEY = \"q8w7e6r5t4y3u2i1o9p8a7s6d5f4g3h2\"\nid LTXIq8w7e6r5t4y3u2i1o9p8;\n"));
+  SecretScanOptions options;
+  options.paths = {"r"};
+  options.key = "k-0123456789abcdef";
+  FakeProcessRunner processes;
+  auto report = ScanSecrets(options, **matcher, fs, processes);
+  ASSERT_TRUE(report) << report.error().message();
+  ASSERT_EQ(report->findings.size(), 2u);
+  EXPECT_EQ(report->findings[0].rule_id, "named-service");
+  EXPECT_EQ(report->findings[1].rule_id, "mixed-case");
+}
+
 TEST(SecretRulesTest, EntropyOfKnownStrings) {
   EXPECT_DOUBLE_EQ(ShannonEntropy(""), 0);
   EXPECT_DOUBLE_EQ(ShannonEntropy("aaaa"), 0);

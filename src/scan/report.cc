@@ -3,6 +3,7 @@
 
 #include "core/encoding.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "scan/sarif.h"
 #include "scan/secrets.h"
 
@@ -85,6 +86,23 @@ std::string Json(const SecretReport& report, bool baseline) {
   return out;
 }
 
+// Text for a terminal: every byte that is not well-formed UTF-8 becomes '?'
+// (previews have no control characters already).
+std::string Printable(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    size_t bad = FindInvalidUtf8(text);
+    if (bad == std::string_view::npos) {
+      out.append(text);
+      break;
+    }
+    out.append(text.substr(0, bad));
+    out += '?';
+    text.remove_prefix(bad + 1);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ReportJson(const SecretReport& report) { return Json(report, false); }
@@ -94,8 +112,8 @@ std::string BaselineJson(const SecretReport& report) { return Json(report, true)
 std::string ReportText(const SecretReport& report) {
   std::string out;
   for (const SecretFinding& f : report.findings) {
-    out += fmt::format("{}:{}:{}: {} ({})\n    {}\n    fingerprint {}\n", f.path, f.line, f.column,
-                       f.rule_id, f.description, f.preview, f.fingerprint);
+    out += fmt::format("{}:{}:{}: {} ({})\n    {}\n    fingerprint {}\n", Printable(f.path), f.line,
+                       f.column, f.rule_id, f.description, Printable(f.preview), f.fingerprint);
     if (f.allow_without_reason) {
       out += "    note: interlock:allow without a reason does not allow a finding\n";
     }

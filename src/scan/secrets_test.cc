@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/memory_fs.h"
 #include "core/process.h"
+#include "core/text.h"
 #include "scan/matcher.h"
 
 namespace interlock::scan {
@@ -162,7 +163,10 @@ TEST_F(SecretsTest, BinaryEmptyAndInvalidUtf8Files) {
   ASSERT_EQ(report->findings.size(), 1u);
   EXPECT_EQ(report->findings[0].path, "repo/latin1");
   EXPECT_EQ(report->findings[0].column, 11u);
-  // The JSON stays valid UTF-8.
+  // The text shows '?' for bytes that are not UTF-8, and the JSON U+FFFD.
+  EXPECT_EQ(FindInvalidUtf8(ReportText(*report)), std::string::npos);
+  EXPECT_NE(ReportText(*report).find("caf? ?? t=ghp_*****"), std::string::npos)
+      << ReportText(*report);
   json::ParseOptions po;
   po.max_bytes = 1 << 20;
   EXPECT_TRUE(json::Parse(ReportJson(*report), po));
