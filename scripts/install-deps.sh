@@ -11,6 +11,7 @@ packages=(
   libyaml-dev libssl-dev libsqlite3-dev openssl libfmt-dev nlohmann-json3-dev libcli11-dev
   libboost-dev                  # Beast and Asio (HTTP)
   libcurl4-openssl-dev          # SMTP (e-mail notifications)
+  libvectorscan-dev libre2-dev libtomlplusplus-dev  # the scanners (src/scan)
   wrk curl                      # bench/load.sh
   prometheus                    # tests/prometheus_source_test.cc runs its own, on a free port
   libgtest-dev libbenchmark-dev

@@ -183,11 +183,10 @@ std::vector<Command> LocalCommands() {
 
 std::vector<Command> Commands() {
   std::vector<Command> all;
-  for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands}) {
+  for (auto part :
+       {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands, PiiCommands}) {
     for (Command& c : part()) all.push_back(std::move(c));
   }
-  all.push_back({"scan", "the pre-deploy scanners: secrets and PII", nullptr, nullptr});
-  for (Command& c : PiiCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -66,8 +66,9 @@ struct Command {
 // The table's parts, one per file: init, check, decide and version
 // (cli.cc); the audit trail (audit_cli.cc); serve and tokens
 // (serve_cli.cc); the clients of a running server (client_cli.cc); the
-// PII scanner (pii_cli.cc, members of the group "scan").
+// scanners (scan_cli.cc: the group "scan" and its secrets; pii_cli.cc: PII).
 std::vector<Command> LocalCommands();
+std::vector<Command> ScanCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ClientCommands();

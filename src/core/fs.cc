@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,6 +164,86 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max
   return data;
 }
 
+namespace {
+
+// Files up to this size are read rather than mapped: for them a read is
+// cheaper than setting up and tearing down a mapping (and munmap makes
+// every thread of the process flush its TLB).
+constexpr size_t kReadBelow = size_t{256} << 10;
+
+class ReadFileBytes final : public MappedFile {
+ public:
+  explicit ReadFileBytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+class MemoryMappedFile final : public MappedFile {
+ public:
+  MemoryMappedFile(void* address, size_t size) : address_(address), size_(size) {}
+  ~MemoryMappedFile() override {
+    if (address_ != nullptr) ::munmap(address_, size_);
+  }
+  MemoryMappedFile(const MemoryMappedFile&) = delete;
+  MemoryMappedFile& operator=(const MemoryMappedFile&) = delete;
+  std::string_view data() const override {
+    return address_ == nullptr ? std::string_view()
+                               : std::string_view(static_cast<const char*>(address_), size_);
+  }
+
+ private:
+  void* address_;
+  size_t size_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MappedFile>> RealFileSystem::MapFile(const std::string& path) const {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return std::unexpected(IoError("cannot open", path, errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int errnum = errno;
+    ::close(fd);
+    return std::unexpected(IoError("cannot stat", path, errnum));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::unexpected(Error::InvalidArgument(fmt::format("{}: not a regular file", path)));
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return std::make_unique<MemoryMappedFile>(nullptr, 0);
+  }
+  if (size < kReadBelow) {
+    std::string bytes(size, '\0');
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::read(fd, bytes.data() + done, size - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int errnum = errno;
+        ::close(fd);
+        return std::unexpected(IoError("read failed", path, errnum));
+      }
+      if (n == 0) break;  // the file shrank meanwhile
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    bytes.resize(done);
+    return std::make_unique<ReadFileBytes>(std::move(bytes));
+  }
+  void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int errnum = errno;
+  ::close(fd);
+  if (address == MAP_FAILED) return std::unexpected(IoError("cannot map", path, errnum));
+  ::madvise(address, size, MADV_SEQUENTIAL);
+  return std::make_unique<MemoryMappedFile>(address, size);
+}
+
 Result<void> RealFileSystem::WriteFile(const std::string& path, const std::string& contents) {
   std::string tmp = path + ".tmp";
   {
@@ -242,7 +323,9 @@ Result<std::vector<std::string>> RealFileSystem::ListFiles(const std::string& di
   for (; it != end; it.increment(ec)) {
     if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
-      files.push_back(stdfs::relative(it->path(), dir, ec).generic_string());
+      // Lexical: the iterator's paths are `dir` joined with the names below
+      // it, and stdfs::relative would resolve each one on disk.
+      files.push_back(it->path().lexically_relative(dir).generic_string());
     }
   }
   if (ec) return std::unexpected(IoError("cannot list", dir, ec.value()));

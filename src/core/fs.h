@@ -35,6 +35,18 @@ class OutputFile {
   virtual Result<void> Close() = 0;
 };
 
+// A whole file's bytes, read-only, as MapFile returns them. The view stays
+// valid, and its bytes unchanged by this process, while the object lives
+// (another process that rewrites the file in place may change what a
+// mapping shows; a file replaced by rename is not affected).
+//
+// Thread safety: data() may be read from several threads at once.
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual std::string_view data() const = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -42,6 +54,12 @@ class FileSystem {
   // Reads a whole file. Fails with kInvalidArgument if it is larger than
   // max_bytes, kNotFound if it does not exist.
   virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const = 0;
+  // Maps a regular file for reading without copying it into memory (the
+  // real file system uses mmap, so only the pages read are resident, and
+  // the kernel may drop them again; files under 256 KiB it reads instead).
+  // An empty file gives an empty view. Fails with kNotFound if it does not
+  // exist, kInvalidArgument if it is not a regular file.
+  virtual Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) const = 0;
   // Creates or replaces `path` with `contents` (via a temporary file and a
   // rename, so readers see the old or the new file, never half of one).
   virtual Result<void> WriteFile(const std::string& path, const std::string& contents) = 0;
@@ -71,6 +89,7 @@ class FileSystem {
 class RealFileSystem final : public FileSystem {
  public:
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const override;
+  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) const override;
   Result<void> WriteFile(const std::string& path, const std::string& contents) override;
   Result<void> CreatePrivateFile(const std::string& path, const std::string& contents) override;
   Result<unsigned> FileMode(const std::string& path) const override;

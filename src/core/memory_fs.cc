@@ -18,6 +18,23 @@ Result<std::string> MemoryFileSystem::ReadFile(const std::string& path, size_t m
   return it->second;
 }
 
+namespace {
+class CopiedFile final : public MappedFile {
+ public:
+  explicit CopiedFile(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+}  // namespace
+
+Result<std::unique_ptr<MappedFile>> MemoryFileSystem::MapFile(const std::string& path) const {
+  auto bytes = ReadFile(path, std::string().max_size());
+  if (!bytes) return std::unexpected(bytes.error());
+  return std::make_unique<CopiedFile>(std::move(*bytes));
+}
+
 Result<void> MemoryFileSystem::WriteFile(const std::string& path, const std::string& contents) {
   if (failing_writes_.count(path)) {
     return std::unexpected(Error::Io(fmt::format("{}: write failed: injected fault", path)));

@@ -15,6 +15,8 @@ namespace interlock {
 class MemoryFileSystem final : public FileSystem {
  public:
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const override;
+  // A copy of the file's contents (failing like ReadFile).
+  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) const override;
   Result<void> WriteFile(const std::string& path, const std::string& contents) override;
   Result<void> CreatePrivateFile(const std::string& path, const std::string& contents) override;
   Result<unsigned> FileMode(const std::string& path) const override;
