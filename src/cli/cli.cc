@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -23,6 +24,7 @@
 #include "governance/defaults.h"
 #include "governance/loader.h"
 #include "safety/freeze.h"
+#include "scan/secrets.h"
 
 namespace interlock::cli {
 namespace {
@@ -37,7 +39,40 @@ struct Options {
   std::optional<std::string> emergency_stop;
   std::string at;
   bool explain = false;
+  std::vector<std::string> scan;  // decide --scan: paths to scan for secrets
+  std::string scan_baseline;
 };
+
+// decide --scan: scans o.scan for secrets with the governance's rules and
+// puts what it found into the request as checks.secret_scan, the report on
+// io.err for the CI log. An error is the caller's to report (exit 2: a
+// scan that did not run clears nothing).
+Result<void> ScanIntoRequest(const Options& o, Io& io, decision::Request* request) {
+  if (request->secret_scan) {
+    return std::unexpected(Error::InvalidArgument(
+        "--scan: the request already carries checks.secret_scan; give one or the other"));
+  }
+  SecretsFlags flags;
+  flags.paths = o.scan;
+  flags.baseline = o.scan_baseline;
+  flags.governance = o.governance;
+  auto report = ScanSecretsAsFlagsSay(flags, io);
+  if (!report) {
+    return std::unexpected(Error(report.error().kind(), "--scan: " + report.error().message()));
+  }
+  if (!report->findings.empty()) io.err << scan::ReportText(*report);
+  decision::SecretScanCheck check;
+  check.findings = report->counts.findings;
+  for (const scan::SecretFinding& f : report->findings) {
+    if (check.fingerprints.size() < decision::kMaxScanItems)
+      check.fingerprints.push_back(f.fingerprint);
+    check.rules.push_back(f.rule_id);
+  }
+  std::sort(check.rules.begin(), check.rules.end());
+  check.rules.erase(std::unique(check.rules.begin(), check.rules.end()), check.rules.end());
+  request->secret_scan = std::move(check);
+  return Ok();
+}
 
 void PrintDiagnostics(const std::vector<governance::Diagnostic>& diagnostics,
                       const std::string& dir, std::ostream& stream) {
@@ -109,6 +144,12 @@ int RunDecide(const Options& o, Io& io) {
     Print(io.err, "error: {}\n", request.error().message());
     return kExitInvalid;
   }
+  if (!o.scan.empty()) {
+    if (auto scanned = ScanIntoRequest(o, io, &*request); !scanned) {
+      Print(io.err, "error: {}\n", scanned.error().message());
+      return kExitInvalid;
+    }
+  }
   decision::SafetyState safety;
   if (o.emergency_stop) {
     safety.emergency_stop = true;
@@ -175,6 +216,13 @@ std::vector<Command> LocalCommands() {
          app->add_option("--at", o->at,
                          "Decide at TIME (RFC 3339) for the freeze windows (default: now)");
          app->add_flag("--explain", o->explain, "Show every rule considered and why it matched");
+         app->add_option("--scan", o->scan,
+                         "Scan PATH for secrets (as `interlock scan secrets` does) and decide "
+                         "with what it finds as checks.secret_scan")
+             ->option_text("PATH");
+         app->add_option("--scan-baseline", o->scan_baseline,
+                         "With --scan: suppress the findings FILE lists (a baseline)")
+             ->option_text("FILE");
        },
        run(RunDecide)},
       {"version", "Print the version", [](CLI::App*) {}, run(RunVersion)},

@@ -23,6 +23,9 @@ class AuditLog;
 namespace interlock::governance {
 struct Governance;
 }
+namespace interlock::scan {
+struct SecretReport;
+}
 
 namespace interlock::cli {
 
@@ -49,6 +52,26 @@ std::string GovernanceDir(const std::string& flag, Io& io);
 // are printed on io.err.
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAlone(const std::string& data,
                                                            const governance::Governance* g, Io& io);
+
+// The flags of `interlock scan secrets`, which `interlock decide --scan`
+// shares.
+struct SecretsFlags {
+  std::vector<std::string> paths;
+  bool staged = false;
+  std::string diff;
+  std::string baseline;
+  std::string write_baseline;
+  std::string format = "text";
+  std::string config;      // rules in gitleaks' TOML; default: the governance's scan/secrets.toml
+  std::string governance;  // the governance directory (GovernanceDir)
+  std::string key_file;
+  int threads = 2;
+};
+
+// Scans for secrets as `flags` say: the rules of --config, else of the
+// governance directory's scan/secrets.toml when it has one, else the
+// built-in ones; the key (scan::LoadScanKey) and the baseline.
+Result<scan::SecretReport> ScanSecretsAsFlagsSay(const SecretsFlags& flags, Io& io);
 
 // One entry of the command table: a subcommand, or a group of them.
 struct Command {

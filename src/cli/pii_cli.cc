@@ -18,6 +18,7 @@
 #include "cli/command.h"
 #include "core/fs.h"
 #include "scan/pii.h"
+#include "scan/sarif.h"
 
 namespace interlock::cli {
 namespace {
@@ -71,6 +72,51 @@ nlohmann::json CountsJson(const scan::PiiCounts& counts) {
   for (scan::PiiType type : scan::kAllPiiTypes)
     out[std::string(scan::PiiTypeName(type))] = counts[type];
   return out;
+}
+
+// What each rule finds, for SARIF's rule descriptions.
+std::string_view Description(scan::PiiType type) {
+  switch (type) {
+    case scan::PiiType::kEmail:
+      return "An e-mail address";
+    case scan::PiiType::kPhone:
+      return "A phone number";
+    case scan::PiiType::kIpv4:
+      return "An IPv4 address";
+    case scan::PiiType::kIpv6:
+      return "An IPv6 address";
+    case scan::PiiType::kCard:
+      return "A payment card number (Luhn check and issuer prefix)";
+    case scan::PiiType::kIban:
+      return "An IBAN (mod-97 check and the country's length)";
+    case scan::PiiType::kUsSsn:
+      return "A US Social Security number (valid area, group and serial)";
+  }
+  return "";
+}
+
+// The report as a SARIF 2.1.0 log: one result per listed finding (its line;
+// columns here count bytes, so none is given), the counts per type in the
+// run's properties.
+std::string PiiSarif(const std::vector<Listed>& listed, const scan::PiiCounts& total) {
+  std::vector<scan::SarifRule> rules;
+  std::vector<std::pair<std::string, uint64_t>> counts;
+  for (scan::PiiType type : scan::kAllPiiTypes) {
+    rules.push_back({std::string(scan::PiiRuleId(type)), std::string(Description(type))});
+    counts.emplace_back(scan::PiiTypeName(type), total[type]);
+  }
+  std::vector<scan::SarifResult> results;
+  for (const Listed& l : listed) {
+    scan::SarifResult r;
+    r.rule_id = scan::PiiRuleId(l.finding.type);
+    r.level = "warning";
+    r.message = fmt::format("{} ({} confidence)", Description(l.finding.type),
+                            scan::ConfidenceName(l.finding.confidence));
+    r.path = l.file;
+    r.line = l.finding.line;
+    results.push_back(std::move(r));
+  }
+  return scan::SarifLog({.name = "interlock", .version = "0.1.0"}, rules, results, counts);
 }
 
 // The key for hash redaction: the key file's bytes (one final newline
@@ -212,7 +258,9 @@ int RunScanPii(const PiiFlags& f, Io& io) {
     io.out.flush();
   }
 
-  if (f.format == "json") {
+  if (f.format == "sarif") {
+    report << PiiSarif(listed, total);
+  } else if (f.format == "json") {
     nlohmann::json out;
     out["findings"] = nlohmann::json::array();
     for (const Listed& l : listed) {
@@ -270,8 +318,8 @@ std::vector<Command> PiiCommands() {
        "2 error)",
        [f](CLI::App* sub) {
          sub->add_option("FILE", f->inputs, "Files to scan, or - for standard input (the default)");
-         sub->add_option("--format", f->format, "Report as text or json")
-             ->check(CLI::IsMember({"text", "json"}))
+         sub->add_option("--format", f->format, "Report as text, json or sarif")
+             ->check(CLI::IsMember({"text", "json", "sarif"}))
              ->capture_default_str();
          sub->add_option("--redact", f->redact,
                          "Write the input with PII redacted: full, partial or hash")

@@ -84,6 +84,26 @@ TEST_F(PiiCliTest, JsonReportCountsEveryType) {
   EXPECT_EQ(report["files"][1]["total"], 0);
 }
 
+TEST_F(PiiCliTest, SarifListsFindingsByRuleAndCountsEveryType) {
+  ASSERT_TRUE(fs_.WriteFile("a.log", "ip 8.8.8.8 and 9.9.9.9\nmail john@example.com\n"));
+  Outcome o = Scan({"--format", "sarif", "--max-findings", "2", "a.log"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_EQ(o.out.find("john@example.com"), std::string::npos) << o.out;
+  auto log = nlohmann::json::parse(o.out);
+  EXPECT_EQ(log["version"], "2.1.0");
+  const auto& run = log["runs"][0];
+  ASSERT_EQ(run["tool"]["driver"]["rules"].size(), 7u);
+  EXPECT_EQ(run["tool"]["driver"]["rules"][0]["id"], "pii-email");
+  ASSERT_EQ(run["results"].size(), 2u);
+  EXPECT_EQ(run["results"][0]["ruleId"], "pii-ipv4");
+  EXPECT_EQ(run["results"][0]["level"], "warning");
+  EXPECT_EQ(run["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+  // The counts hold every finding, listed or not.
+  EXPECT_EQ(run["properties"]["counts"]["ipv4"], 2);
+  EXPECT_EQ(run["properties"]["counts"]["email"], 1);
+  EXPECT_EQ(run["properties"]["counts"]["card"], 0);
+}
+
 TEST_F(PiiCliTest, RedactWritesTheStreamToStdoutAndTheReportToStderr) {
   Outcome o = Scan({"--redact", "partial", "-"}, "mail john@example.com\r\nok\n");
   EXPECT_EQ(o.code, kExitFailure);

@@ -15,56 +15,12 @@ namespace {
 constexpr size_t kConfigLimit = size_t{4} << 20;
 constexpr size_t kBaselineLimit = size_t{256} << 20;
 
-struct SecretsFlags {
-  std::vector<std::string> paths;
-  bool staged = false;
-  std::string diff;
-  std::string baseline;
-  std::string write_baseline;
-  std::string format = "text";
-  std::string config;
-  std::string key_file;
-  int threads = 2;
-};
-
 int RunSecrets(const SecretsFlags& flags, Io& io) {
   auto invalid = [&](const Error& error) {
     Print(io.err, "error: {}\n", error.message());
     return kExitInvalid;
   };
-  scan::SecretScanOptions options;
-  options.paths = flags.paths;
-  if (flags.staged && !flags.diff.empty()) {
-    return invalid(Error::InvalidArgument("--staged and --diff cannot be used together"));
-  }
-  if (flags.staged) options.source = scan::SecretSource::kStaged;
-  if (!flags.diff.empty()) {
-    options.source = scan::SecretSource::kDiff;
-    options.diff_base = flags.diff;
-  }
-  if (flags.threads < 1 || flags.threads > 64) {
-    return invalid(Error::InvalidArgument("--threads: expected a number from 1 to 64"));
-  }
-  options.threads = flags.threads;
-  if (!flags.config.empty()) {
-    auto text = io.fs.ReadFile(flags.config, kConfigLimit);
-    if (!text) return invalid(text.error());
-    auto config = scan::ParseSecretConfig(*text, flags.config);
-    if (!config) return invalid(config.error());
-    options.config = std::move(*config);
-  }
-  auto key = scan::LoadScanKey(flags.key_file, io.env, io.fs, io.random);
-  if (!key) return invalid(key.error());
-  options.key = std::move(*key);
-  if (!flags.baseline.empty()) {
-    auto text = io.fs.ReadFile(flags.baseline, kBaselineLimit);
-    if (!text) return invalid(text.error());
-    auto baseline = scan::ParseBaseline(*text, flags.baseline);
-    if (!baseline) return invalid(baseline.error());
-    options.baseline = std::move(*baseline);
-  }
-  RealProcessRunner processes;
-  auto report = scan::ScanSecrets(options, io.fs, processes);
+  auto report = ScanSecretsAsFlagsSay(flags, io);
   if (!report) return invalid(report.error());
   if (!flags.write_baseline.empty()) {
     if (auto written = io.fs.WriteFile(flags.write_baseline, scan::BaselineJson(*report));
@@ -89,6 +45,49 @@ int RunSecrets(const SecretsFlags& flags, Io& io) {
 }
 
 }  // namespace
+
+Result<scan::SecretReport> ScanSecretsAsFlagsSay(const SecretsFlags& flags, Io& io) {
+  scan::SecretScanOptions options;
+  options.paths = flags.paths;
+  if (flags.staged && !flags.diff.empty()) {
+    return std::unexpected(Error::InvalidArgument("--staged and --diff cannot be used together"));
+  }
+  if (flags.staged) options.source = scan::SecretSource::kStaged;
+  if (!flags.diff.empty()) {
+    options.source = scan::SecretSource::kDiff;
+    options.diff_base = flags.diff;
+  }
+  if (flags.threads < 1 || flags.threads > 64) {
+    return std::unexpected(Error::InvalidArgument("--threads: expected a number from 1 to 64"));
+  }
+  options.threads = flags.threads;
+  // The rules: --config, else the governance directory's scan/secrets.toml
+  // when there is one, else the built-in ones.
+  std::string config = flags.config;
+  if (config.empty()) {
+    std::string governed = JoinPath(GovernanceDir(flags.governance, io), "scan/secrets.toml");
+    if (io.fs.Exists(governed)) config = governed;
+  }
+  if (!config.empty()) {
+    auto text = io.fs.ReadFile(config, kConfigLimit);
+    if (!text) return std::unexpected(text.error());
+    auto parsed = scan::ParseSecretConfig(*text, config);
+    if (!parsed) return std::unexpected(parsed.error());
+    options.config = std::move(*parsed);
+  }
+  auto key = scan::LoadScanKey(flags.key_file, io.env, io.fs, io.random);
+  if (!key) return std::unexpected(key.error());
+  options.key = std::move(*key);
+  if (!flags.baseline.empty()) {
+    auto text = io.fs.ReadFile(flags.baseline, kBaselineLimit);
+    if (!text) return std::unexpected(text.error());
+    auto baseline = scan::ParseBaseline(*text, flags.baseline);
+    if (!baseline) return std::unexpected(baseline.error());
+    options.baseline = std::move(*baseline);
+  }
+  RealProcessRunner processes;
+  return scan::ScanSecrets(options, io.fs, processes);
+}
 
 std::vector<Command> ScanCommands() {
   auto secrets = std::make_shared<SecretsFlags>();
@@ -116,6 +115,11 @@ std::vector<Command> ScanCommands() {
                          "Rules and allowlists in gitleaks' TOML format (instead of the built-in "
                          "ones, or with them by [extend] useDefault = true)")
              ->option_text("FILE");
+         app->add_option("--governance", secrets->governance,
+                         "The governance directory whose scan/secrets.toml holds the rules when "
+                         "--config is not given (default: $INTERLOCK_GOVERNANCE, else "
+                         "./governance)")
+             ->option_text("DIR");
          app->add_option("--key-file", secrets->key_file,
                          "The fingerprints' key (default: $INTERLOCK_SCAN_KEY, else "
                          "~/.config/interlock/scan.key, created when missing)")

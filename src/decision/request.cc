@@ -42,8 +42,6 @@ constexpr std::string_view kChecksFields[] = {"tests_passed", "security_scan", "
 constexpr std::string_view kScanFields[] = {"passed", "max_severity"};
 constexpr std::string_view kSecretScanFields[] = {"findings", "fingerprints", "rules"};
 constexpr std::string_view kPiiScanFields[] = {"findings", "kinds"};
-// A bound on the fingerprints and rule ids one request may carry.
-constexpr size_t kMaxScanItems = 10'000;
 constexpr double kMaxCount = 9007199254740991.0;  // 2^53 - 1
 
 // A count: a whole number from 0 to 2^53 - 1.

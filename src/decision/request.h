@@ -36,6 +36,9 @@ struct PiiScanCheck {
   std::vector<std::pair<std::string, uint64_t>> kinds;  // in kPiiKinds order, non-zero only
 };
 
+// The most fingerprints, and rule ids, checks.secret_scan may carry.
+inline constexpr size_t kMaxScanItems = 10'000;
+
 // The kinds of personal data checks.pii_scan.kinds may count.
 inline constexpr std::string_view kPiiKinds[] = {"card", "email", "iban",  "ipv4",
                                                  "ipv6", "phone", "us_ssn"};

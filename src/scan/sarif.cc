@@ -21,7 +21,8 @@ std::string PathToUri(std::string_view path) {
 }
 
 std::string SarifLog(const SarifTool& tool, const std::vector<SarifRule>& rules,
-                     const std::vector<SarifResult>& results) {
+                     const std::vector<SarifResult>& results,
+                     const std::vector<std::pair<std::string, uint64_t>>& counts) {
   std::string out;
   json::Writer w(&out, 2);
   w.BeginObject();
@@ -137,6 +138,18 @@ std::string SarifLog(const SarifTool& tool, const std::vector<SarifRule>& rules,
     w.EndObject();
   }
   w.EndArray();
+  if (!counts.empty()) {
+    w.Key("properties");
+    w.BeginObject();
+    w.Key("counts");
+    w.BeginObject();
+    for (const auto& [name, count] : counts) {
+      w.Key(name);
+      w.Uint(count);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
   w.EndObject();
   w.EndArray();
   w.EndObject();

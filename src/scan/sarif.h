@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace interlock::scan {
@@ -37,9 +38,12 @@ struct SarifTool {
 
 // The whole log, pretty-printed JSON ending in a newline. Columns are
 // declared as Unicode code points (run.columnKind). Results refer to their
-// rule by ruleId and by ruleIndex when the rule is in `rules`.
+// rule by ruleId and by ruleIndex when the rule is in `rules`. `counts`,
+// when given, goes into the run's property bag as {"counts": {name: n}}:
+// totals that hold even when not every result is listed.
 std::string SarifLog(const SarifTool& tool, const std::vector<SarifRule>& rules,
-                     const std::vector<SarifResult>& results);
+                     const std::vector<SarifResult>& results,
+                     const std::vector<std::pair<std::string, uint64_t>>& counts = {});
 
 // A relative path as a URI reference: '/' kept, unreserved characters
 // kept, every other byte percent-encoded ("a b.txt" -> "a%20b.txt").
