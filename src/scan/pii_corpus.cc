@@ -184,7 +184,7 @@ std::vector<Line> Corpus() {
   add(R"(10.1.2.3 - - [07/Dec/2026:14:06:33 +0000] "GET / HTTP/1.1" 200 512 "-" )"
       R"("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36")",
       {{kIpv4, "10.1.2.3"}});
-  for (std::string bad_card :
+  for (const std::string& bad_card :
        {BreakLuhn("4111111111111111"), BreakLuhn("5555555555554444"), BreakLuhn("378282246310005"),
         BreakLuhn("6011111111111117"), std::string("1234 5678 9012 3456"),
         std::string("9111111111111111"), BreakLuhn("4111 1111 1111 1111")}) {

@@ -164,7 +164,7 @@ std::vector<Sample> Corpus() {
                "DB_PASSWORD=" + m.Alnum(6) + "!" + m.Digits(3) + m.Alnum(6) + "\n"});
 
   // Clean look-alikes.
-  for (std::string text : {
+  for (const std::string& text : {
            std::string("aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"),
            std::string("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
            std::string("token: <your-token>\n"),
