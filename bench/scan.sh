@@ -13,7 +13,9 @@
 #   --bench-dir DIR   where secrets_bench, pii_bench and corpus_bench are
 #                     (default build/release)
 #   --work DIR        where to write the inputs (default: a new temporary
-#                     folder, removed at the end); needs 2 x N MiB free
+#                     folder, removed at the end); needs 2 x N MiB free.
+#                     Inputs already there (DIR/repo, DIR/app.log) are
+#                     reused as they are, whatever their size, and kept
 #   --subset-mb N     the size of the subset secretlint runs on when the
 #                     whole repository would take it longer than the budget
 #                     (default 64)
@@ -38,8 +40,8 @@
 #  3. Installs secretlint and its recommended preset from npm into a
 #     temporary prefix, times it on samples of about 8 and 32 MiB to
 #     estimate the whole repository (its time grows faster than the input), and runs it on the whole repository if that fits the
-#     budget, else on a subset: every k-th file in byte order of their paths,
-#     about --subset-mb MiB, hard-linked into a folder of their own (the
+#     budget, else on a subset: every k-th file in byte order of their paths
+#     until they hold --subset-mb MiB, hard-linked into a folder of their own (the
 #     sample is chosen the same way). interlock is timed on exactly the
 #     files secretlint is, and the ratio of their MB/s is printed.
 #  4. Runs corpus_bench: precision and recall over the labelled corpora of
@@ -188,14 +190,15 @@ if [ "$secretlint" = 1 ]; then
   echo "secretlint $sl_version, @secretlint/secretlint-rule-preset-recommend $preset_version" \
     "(node $(node --version)), installed in $sl"
 
-  # Every k-th file of the repository in byte order of their paths, k
-  # chosen so that they hold about $2 MiB (so the sample has the whole
-  # repository's mix of kinds), hard-linked (same bytes, same cached pages)
-  # into $1.
+  # Every k-th file of the repository in byte order of their paths until
+  # they hold $2 MiB, k chosen so that they reach it before the end (so the
+  # sample has the whole repository's mix of kinds), hard-linked (same
+  # bytes, same cached pages) into $1.
   subset() {
     local dir="$1" limit=$(($2 << 20)) total=0 i=0 size path stride
-    stride=$((tree_bytes / limit))
+    stride=$((tree_bytes / limit - 1))
     [ "$stride" -ge 1 ] || stride=1
+    rm -rf "$dir"
     mkdir -p "$dir"
     while IFS=' ' read -r size path; do
       i=$((i + 1))
@@ -245,7 +248,7 @@ if [ "$secretlint" = 1 ]; then
     target="$work/subset"
     what="subset of $(find "$target" -type f | wc -l) files"
     echo "over the budget of $budget s: secretlint and interlock both scan the same subset," \
-      "every k-th file (in byte order of their paths) to about $subset_mb MiB"
+      "every k-th file (in byte order of their paths) until they hold $subset_mb MiB"
   fi
   target_bytes=$(bytes_of "$target")
   target_files=$(find "$target" -type f | wc -l)

@@ -2,14 +2,16 @@
 // (bench/secrets_bench, bench/scan.sh): C++, Python, JavaScript,
 // TypeScript, Go, Java and Rust files, YAML/TOML/JSON/.env configuration,
 // Markdown, lock files (package-lock.json, yarn.lock, Cargo.lock, go.sum),
-// minified JavaScript on single long lines, and a realistic sprinkling of
-// credentials (about one file in 150, each built from random pieces) among
+// minified JavaScript on single long lines, and a sprinkling of
+// credentials (some hundreds per GB, each built from random pieces) among
 // many more look-alikes (placeholders, environment references, example
 // keys, hashes, UUIDs, integrity strings).
 //
 // Everything comes from one seeded generator, so a given seed and size
-// always writes the same files with the same bytes. Not thread-safe: one
-// SourceTree per thread.
+// always writes the same files with the same bytes from the same build
+// (several draws made in one call's arguments come in the compiler's order
+// of evaluation, so another compiler may write other bytes of the same
+// kind). Not thread-safe: one SourceTree per thread.
 #pragma once
 
 #include <fmt/format.h>
