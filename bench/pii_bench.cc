@@ -6,11 +6,16 @@
 //   pii_bench                          every case
 //   pii_bench --benchmark_filter=Scan  one case
 //   pii_bench --benchmark_min_time=0.01   a quick smoke run
-//   PII_BENCH_MB=1000 pii_bench        a larger input (in MB)
+//   PII_BENCH_MB=1000 pii_bench        a larger input (in MiB)
+//   pii_bench --write=FILE [--mb=N]    only writes N MiB (default 1024) of
+//                                      the same log to FILE (which must not
+//                                      exist yet); bench/scan.sh uses it
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,8 +26,18 @@ namespace {
 
 using namespace interlock::scan;
 
-std::string MakeLog(size_t bytes) {
-  std::mt19937 rng(20261207);
+// Appends whole lines to `log` until it holds at least `bytes`; the lines
+// continue the seeded sequence across calls, so a log made in pieces is the
+// log made at once.
+class LogMaker {
+ public:
+  void Append(std::string& log, size_t bytes);
+
+ private:
+  std::mt19937 rng{20261207};
+};
+
+void LogMaker::Append(std::string& log, size_t bytes) {
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   const char* levels[] = {"INFO", "DEBUG", "WARN", "ERROR"};
   const char* paths[] = {"/api/v1/orders", "/api/v1/users", "/healthz", "/static/app.js",
@@ -31,8 +46,6 @@ std::string MakeLog(size_t bytes) {
                        "card=4111 1111 1111 1111",    "ssn 123-45-6789",
                        "phone +44 20 7946 0958",      "iban DE89370400440532013000",
                        "peer 2001:db8::8a2e:370:7334"};
-  std::string log;
-  log.reserve(bytes + 512);
   while (log.size() < bytes) {
     int h = static_cast<int>(pick(24)), m = static_cast<int>(pick(60)),
         s = static_cast<int>(pick(60)), ms = static_cast<int>(pick(1000));
@@ -66,7 +79,45 @@ std::string MakeLog(size_t bytes) {
     }
     log += '\n';
   }
+}
+
+std::string MakeLog(size_t bytes) {
+  std::string log;
+  log.reserve(bytes + 512);
+  LogMaker().Append(log, bytes);
   return log;
+}
+
+// Writes `bytes` (rounded up to a whole line) of the log to `path`.
+int WriteLog(const std::string& path, size_t bytes) {
+  if (std::filesystem::exists(path)) {
+    std::fprintf(stderr, "error: %s already exists\n", path.c_str());
+    return 2;
+  }
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  if (out == nullptr) {
+    std::fprintf(stderr, "error: cannot create %s\n", path.c_str());
+    return 1;
+  }
+  LogMaker maker;
+  std::string piece;
+  size_t written = 0;
+  while (written < bytes) {
+    piece.clear();
+    maker.Append(piece, std::min(bytes - written, size_t{4} << 20));
+    if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
+      std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
+      std::fclose(out);
+      return 1;
+    }
+    written += piece.size();
+  }
+  if (std::fclose(out) != 0) {
+    std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
+    return 1;
+  }
+  std::printf("wrote %zu bytes to %s\n", written, path.c_str());
+  return 0;
 }
 
 const std::string& Log() {
@@ -124,4 +175,18 @@ BENCHMARK(RedactHash)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  std::string write;
+  size_t mb = 1024;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.starts_with("--write=")) write = arg.substr(8);
+    if (arg.starts_with("--mb=")) mb = std::strtoul(arg.substr(5).c_str(), nullptr, 10);
+  }
+  if (!write.empty()) return WriteLog(write, mb << 20);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

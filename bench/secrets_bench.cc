@@ -1,11 +1,18 @@
 // Throughput of `interlock scan secrets` over a tree of files, printed as
 // rows: files, bytes, findings, seconds, MB/s for each thread count.
 //
-//   secrets_bench                 writes ~256 MiB of generated source code
-//                                 (seeded) to a temporary folder and scans it
+//   secrets_bench                 writes ~256 MiB of a generated repository
+//                                 of mixed source (bench/source_tree.h,
+//                                 seeded) to a temporary folder and scans it
+//   secrets_bench --dense         generates the worst case instead: source in
+//                                 which nearly every line names a token,
+//                                 password or secret
 //   secrets_bench --dir=PATH      scans PATH instead (e.g. a checkout)
 //   secrets_bench --mb=N          generate N MiB instead of 256
 //   secrets_bench --threads=1,2   the thread counts to measure (default 1,2)
+//   secrets_bench --write=DIR     only writes the generated repository to
+//                                 DIR (which must not exist yet) and prints
+//                                 the bytes written; bench/scan.sh uses it
 //
 // The goal is at least 500 MB/s on 2 cores over mixed source code.
 #include <fmt/format.h>
@@ -21,12 +28,13 @@
 #include "core/fs.h"
 #include "core/process.h"
 #include "scan/secrets.h"
+#include "source_tree.h"
 
 namespace {
 
-// Source-like lines: identifiers, calls, comments, assignments that name
-// tokens and passwords, URLs, hashes; now and then a fake secret.
-std::string GenerateFile(std::mt19937_64& rng, size_t bytes) {
+// The worst case: source-like lines of which most name tokens, passwords
+// and secrets; now and then a fake secret.
+std::string GenerateDense(std::mt19937_64& rng, size_t bytes) {
   static const char* kLines[] = {
       "  for (size_t i = 0; i < tokens.size(); ++i) total += tokens[i].length();\n",
       "  // Reads the password from the environment; never log it.\n",
@@ -58,12 +66,15 @@ std::string GenerateFile(std::mt19937_64& rng, size_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir;
+  std::string dir, write;
+  bool dense = false;
   size_t mb = 256;
   std::vector<int> thread_counts = {1, 2};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.starts_with("--dir=")) dir = arg.substr(6);
+    if (arg.starts_with("--write=")) write = arg.substr(8);
+    if (arg == "--dense") dense = true;
     if (arg.starts_with("--mb=")) mb = std::stoul(arg.substr(5));
     if (arg.starts_with("--threads=")) {
       thread_counts.clear();
@@ -76,19 +87,42 @@ int main(int argc, char** argv) {
     }
   }
   interlock::RealFileSystem fs;
+  if (!write.empty()) {
+    if (std::filesystem::exists(write)) {
+      std::fprintf(stderr, "error: %s already exists\n", write.c_str());
+      return 2;
+    }
+    interlock::bench::SourceTree tree(42);
+    auto written = tree.Write(fs, write, mb << 20);
+    if (!written) {
+      std::fprintf(stderr, "error: %s\n", written.error().message().c_str());
+      return 1;
+    }
+    std::printf("wrote %llu bytes to %s\n", static_cast<unsigned long long>(*written),
+                write.c_str());
+    return 0;
+  }
   std::string generated;
   if (dir.empty()) {
     char templ[] = "/tmp/secrets_bench.XXXXXX";
     generated = dir = ::mkdtemp(templ);
-    std::mt19937_64 rng(42);
-    size_t written = 0;
-    for (int n = 0; written < mb << 20; ++n) {
-      size_t size =
-          (n % 50 == 0) ? (size_t{6} << 20) : (size_t{8} << 10) + rng() % (size_t{64} << 10);
-      std::string path = fmt::format("{}/d{}/f{}.src", dir, n % 64, n);
-      (void)fs.CreateDirectories(fmt::format("{}/d{}", dir, n % 64));
-      (void)fs.WriteFile(path, GenerateFile(rng, size));
-      written += size;
+    if (dense) {
+      std::mt19937_64 rng(42);
+      size_t written = 0;
+      for (int n = 0; written < mb << 20; ++n) {
+        size_t size =
+            (n % 50 == 0) ? (size_t{6} << 20) : (size_t{8} << 10) + rng() % (size_t{64} << 10);
+        std::string path = fmt::format("{}/d{}/f{}.src", dir, n % 64, n);
+        (void)fs.CreateDirectories(fmt::format("{}/d{}", dir, n % 64));
+        (void)fs.WriteFile(path, GenerateDense(rng, size));
+        written += size;
+      }
+    } else {
+      interlock::bench::SourceTree tree(42);
+      if (auto written = tree.Write(fs, dir, mb << 20); !written) {
+        std::fprintf(stderr, "error: %s\n", written.error().message().c_str());
+        return 1;
+      }
     }
   }
   interlock::RealProcessRunner processes;
