@@ -10,6 +10,8 @@
 //   secrets_bench --dir=PATH      scans PATH instead (e.g. a checkout)
 //   secrets_bench --mb=N          generate N MiB instead of 256
 //   secrets_bench --threads=1,2   the thread counts to measure (default 1,2)
+//   secrets_bench --benchmark_min_time=...   a smoke run over 8 MiB (the
+//                                 test command uses it)
 //   secrets_bench --write=DIR     only writes the generated repository to
 //                                 DIR (which must not exist yet) and prints
 //                                 the bytes written; bench/scan.sh uses it
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
     if (arg.starts_with("--dir=")) dir = arg.substr(6);
     if (arg.starts_with("--write=")) write = arg.substr(8);
     if (arg == "--dense") dense = true;
+    if (arg.starts_with("--benchmark_min_time")) mb = 8;
     if (arg.starts_with("--mb=")) mb = std::stoul(arg.substr(5));
     if (arg.starts_with("--threads=")) {
       thread_counts.clear();
