@@ -192,6 +192,16 @@ class MemoryMappedFile final : public MappedFile {
     return address_ == nullptr ? std::string_view()
                                : std::string_view(static_cast<const char*>(address_), size_);
   }
+  void Release(size_t offset, size_t length) const override {
+    if (address_ == nullptr || offset >= size_) return;
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    size_t begin = (offset + page - 1) / page * page;
+    size_t end = std::min(size_, offset + std::min(length, size_ - offset)) / page * page;
+    if (end <= begin) return;
+    // The mapping is private and never written, so its pages are the
+    // file's: dropping them loses nothing.
+    ::madvise(static_cast<char*>(address_) + begin, end - begin, MADV_DONTNEED);
+  }
 
  private:
   void* address_;

@@ -45,6 +45,15 @@ class MappedFile {
  public:
   virtual ~MappedFile() = default;
   virtual std::string_view data() const = 0;
+  // A hint that the caller is done with data()[offset, offset + length)
+  // for now: a real mapping gives the whole pages within it back (they stay
+  // in the kernel's page cache, and come back unchanged if read again), so
+  // scanning a file piece by piece holds only the pieces in flight. May be
+  // called from several threads at once. Default: nothing.
+  virtual void Release(size_t offset, size_t length) const {
+    (void)offset;
+    (void)length;
+  }
 };
 
 class FileSystem {

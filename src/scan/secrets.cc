@@ -12,6 +12,8 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <thread>
 
 #include "core/encoding.h"
@@ -55,6 +57,9 @@ struct Task {
 constexpr size_t kOpen = static_cast<size_t>(-1);
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Lines are counted in pieces of this many bytes.
+constexpr size_t kCountPiece = size_t{4} << 20;
 
 uint64_t CodePoints(std::string_view text) {
   uint64_t n = 0;
@@ -190,6 +195,10 @@ class Scanner {
       std::lock_guard lock(unit.mutex);
       unit.matches.insert(unit.matches.end(), found.begin(), found.end());
     }
+    // Memory stays bounded by the windows in flight, whatever the file's
+    // size: a window's pages go back once it is scanned (a neighbour that
+    // still reads the overlap maps them again).
+    if (unit.map) unit.map->Release(own_begin, own_end - own_begin);
     if (unit.pending.fetch_sub(1) == 1) Finish(unit);
   }
 
@@ -253,21 +262,43 @@ class Scanner {
     }
     matches.resize(kept);
     const std::string_view data = unit.data;
+    // The matches are in order of their start, so the line each is on, its
+    // end, its column and its allow comment are found moving forward only:
+    // many matches on one huge line cost one pass over it, not one each.
     size_t counted_to = 0;
     uint64_t line_index = 0;  // of counted_to, from 0
+    size_t line_begin = 0, line_end = 0;
+    bool line_known = false;  // line_end and allow are the current line's
+    std::optional<std::string> allow;
+    uint64_t columns = 0;  // code points from line_begin to counted_to
+    size_t longest = 0;    // the longest secret, for Preview
+    for (const Match& m : matches) longest = std::max(longest, m.secret_end - m.secret_begin);
     for (const Match& m : matches) {
-      line_index += static_cast<uint64_t>(
-          std::count(data.begin() + static_cast<ptrdiff_t>(counted_to),
-                     data.begin() + static_cast<ptrdiff_t>(m.secret_begin), '\n'));
-      counted_to = m.secret_begin;
-      const void* before = ::memrchr(data.data(), '\n', m.secret_begin);
-      const size_t line_begin =
-          before ? static_cast<size_t>(static_cast<const char*>(before) - data.data()) + 1 : 0;
-      const void* after =
-          std::memchr(data.data() + m.secret_begin, '\n', data.size() - m.secret_begin);
-      const size_t line_end =
-          after ? static_cast<size_t>(static_cast<const char*>(after) - data.data()) : data.size();
-      const std::string_view line = data.substr(line_begin, line_end - line_begin);
+      // Counting reads the file up to the match again, a piece at a time;
+      // each piece goes back once it is counted.
+      while (counted_to < m.secret_begin) {
+        const std::string_view piece =
+            data.substr(counted_to, std::min(kCountPiece, m.secret_begin - counted_to));
+        const auto newlines = static_cast<uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
+        if (newlines > 0) {
+          line_index += newlines;
+          line_begin = counted_to + piece.rfind('\n') + 1;
+          columns = CodePoints(data.substr(line_begin, counted_to + piece.size() - line_begin));
+          line_known = false;
+        } else {
+          columns += CodePoints(piece);
+        }
+        if (unit.map) unit.map->Release(counted_to, piece.size());
+        counted_to += piece.size();
+      }
+      if (!line_known) {
+        const void* after =
+            std::memchr(data.data() + m.secret_begin, '\n', data.size() - m.secret_begin);
+        line_end = after ? static_cast<size_t>(static_cast<const char*>(after) - data.data())
+                         : data.size();
+        allow = AllowReason(data.substr(line_begin, line_end - line_begin));
+        line_known = true;
+      }
 
       SecretFinding f;
       const SecretRule& rule = config.rules[m.rule];
@@ -279,15 +310,15 @@ class Scanner {
       } else {
         f.line = line_index + 1;
       }
-      f.column = CodePoints(data.substr(line_begin, m.secret_begin - line_begin)) + 1;
-      f.preview = Preview(data, line_begin, line_end, m.secret_begin, matches);
+      f.column = columns + 1;
+      f.preview = Preview(data, line_begin, line_end, m.secret_begin, matches, longest);
       f.fingerprint =
           fingerprint(rule.id, data.substr(m.secret_begin, m.secret_end - m.secret_begin));
-      if (auto reason = AllowReason(line)) {
-        if (reason->empty()) {
+      if (allow) {
+        if (allow->empty()) {
           f.allow_without_reason = true;
         } else {
-          f.allow_reason = *reason;
+          f.allow_reason = *allow;
         }
       }
       unit.findings.push_back(std::move(f));
@@ -297,8 +328,9 @@ class Scanner {
     unit.map.reset();
   }
 
+  // `matches` in order of their start, none longer than `longest` bytes.
   static std::string Preview(std::string_view data, size_t line_begin, size_t line_end,
-                             size_t secret_begin, const std::vector<Match>& matches) {
+                             size_t secret_begin, const std::vector<Match>& all, size_t longest) {
     size_t begin =
         secret_begin > line_begin + kPreviewBefore ? secret_begin - kPreviewBefore : line_begin;
     while (begin > line_begin && IsContinuation(static_cast<unsigned char>(data[begin]))) --begin;
@@ -306,8 +338,13 @@ class Scanner {
     while (end < line_end && IsContinuation(static_cast<unsigned char>(data[end]))) ++end;
     std::string out = begin > line_begin ? "..." : "";
     size_t pos = begin;
-    // Secrets that touch [begin, end), in order of their start.
-    for (const Match& m : matches) {
+    // Secrets that touch [begin, end), in order of their start: only those
+    // that start less than `longest` bytes before it can.
+    auto starts_before = [](const Match& m, size_t at) { return m.secret_begin < at; };
+    auto first = std::lower_bound(all.begin(), all.end(), begin > longest ? begin - longest : 0,
+                                  starts_before);
+    auto last = std::lower_bound(first, all.end(), end, starts_before);
+    for (const Match& m : std::span(first, last)) {
       if (m.secret_end <= pos || m.secret_begin >= end) continue;
       if (m.secret_begin > pos) out.append(data.substr(pos, m.secret_begin - pos));
       const size_t length = m.secret_end - m.secret_begin;

@@ -197,6 +197,68 @@ TEST(SecretsRealFileSystemTest, EmptySmallAndMappedFiles) {
   EXPECT_EQ(report->findings[0].line, 2u);
 }
 
+// A mapped file scanned in windows gives each window's pages back once it
+// is scanned (MappedFile::Release): what is read again afterwards, to count
+// lines and make previews, must be the file's bytes still.
+TEST(SecretsRealFileSystemTest, PagesGivenBackAreReadAgainUnchanged) {
+  char templ[] = "/tmp/interlock-scan-fs.XXXXXX";
+  ASSERT_NE(::mkdtemp(templ), nullptr);
+  const std::string dir = templ;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  std::string text;
+  std::vector<std::pair<uint64_t, uint64_t>> where;  // line, column of each token
+  for (uint64_t line = 1; text.size() < (2u << 20); ++line) {
+    if (line % 997 == 0) {
+      where.emplace_back(line, 5);
+      text += "tok=" + Token() + "\n";
+    } else {
+      text += std::string(200 + line % 50, '.') + "\n";
+    }
+  }
+  RealFileSystem fs;
+  ASSERT_TRUE(fs.WriteFile(dir + "/big", text));
+  SecretScanOptions options;
+  options.paths = {dir};
+  options.key = "test-key-0123456789abcdef";
+  options.window_size = 64u << 10;
+  options.overlap = 4u << 10;
+  FakeProcessRunner processes;
+  auto report = ScanSecrets(options, fs, processes);
+  ASSERT_TRUE(report) << report.error().message();
+  ASSERT_EQ(report->findings.size(), where.size());
+  for (size_t i = 0; i < where.size(); ++i) {
+    EXPECT_EQ(report->findings[i].line, where[i].first) << i;
+    EXPECT_EQ(report->findings[i].column, where[i].second) << i;
+    EXPECT_EQ(report->findings[i].preview, "tok=ghp_*****") << i;
+  }
+}
+
+// Many secrets on one long line: each gets its own column and a preview
+// that masks every secret it shows, in one pass over the line.
+TEST_F(SecretsTest, ManySecretsOnOneLongLine) {
+  const std::string token = Token();
+  std::string line;
+  std::vector<uint64_t> columns;
+  for (int i = 0; i < 3000; ++i) {
+    line += std::string(static_cast<size_t>(100 + i % 7), 'a') + " ";
+    columns.push_back(line.size() + 1);
+    line += token + " ";
+  }
+  options_.window_size = 64u << 10;
+  ASSERT_TRUE(fs_.WriteFile("repo/long.txt", line + "\n"));
+  auto report = Scan();
+  ASSERT_TRUE(report) << report.error().message();
+  ASSERT_EQ(report->findings.size(), columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    EXPECT_EQ(report->findings[i].line, 1u);
+    EXPECT_EQ(report->findings[i].column, columns[i]) << i;
+    EXPECT_EQ(report->findings[i].preview.find(token.substr(4, 8)), std::string::npos) << i;
+  }
+}
+
 TEST_F(SecretsTest, VeryLongSingleLine) {
   std::string line(20u << 20, 'a');
   std::string token = Token();
