@@ -1,3 +1,7 @@
+// Over 600 lines on purpose: the event format's two writers (MakeEvent,
+// from a JSON tree, and EventWriter, straight into canonical text) share
+// its table of fields with a meaning and their checks, which must stay one
+// so that both refuse and accept exactly the same events.
 #include "audit/event.h"
 
 #include <fmt/format.h>

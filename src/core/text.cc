@@ -76,4 +76,12 @@ Result<std::string> CanonicalService(std::string_view name) {
   return out;
 }
 
+std::string TrimSpace(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t b = 0, e = text.size();
+  while (b < e && space(text[b])) ++b;
+  while (e > b && space(text[e - 1])) --e;
+  return std::string(text.substr(b, e - b));
+}
+
 }  // namespace interlock

@@ -17,6 +17,10 @@ std::string TextPosition(std::string_view text, size_t offset);
 // surrogates, nothing above U+10FFFF), or npos when all of `text` is.
 size_t FindInvalidUtf8(std::string_view text);
 
+// `text` without the spaces, tabs, carriage returns and newlines at either
+// end.
+std::string TrimSpace(std::string_view text);
+
 // A service name in its canonical form: 1 to 128 of a-z 0-9 . _ -, with
 // upper-case letters lowered, so "Payments" and "payments" are one service
 // wherever names are compared (stop scopes, requests, the known list).

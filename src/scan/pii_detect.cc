@@ -1,3 +1,6 @@
+// Over 600 lines on purpose (see the last paragraph below): the detectors
+// share one file with the loop that drives them.
+//
 // The scan is a loop over the bytes of a window that stops only at what can
 // begin a value: the first character of a word (digit, upper-case letter,
 // hex letter), '@', '+', '(' and "::". Words are skipped whole, so a

@@ -10,14 +10,6 @@
 namespace interlock::scan {
 namespace {
 
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (b < e && space(s[b])) ++b;
-  while (e > b && space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 void WriteFinding(json::Writer& w, const SecretFinding& f) {
   w.BeginObject();
   w.Key("rule_id");
@@ -192,7 +184,7 @@ Result<std::set<std::string>> ParseBaseline(std::string_view text, std::string_v
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
-    std::string line = Trim(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
+    std::string line = TrimSpace(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_number;
     if (line.empty() || line[0] == '#') continue;
@@ -216,7 +208,7 @@ Result<std::string> LoadScanKey(const std::string& key_file, const Env& env, Fil
   };
   if (!key_file.empty()) {
     auto text = fs.ReadFile(key_file, 4096);
-    if (text) *text = Trim(*text);
+    if (text) *text = TrimSpace(*text);
     if (text) checked(text, key_file);
     return text;
   }
@@ -246,7 +238,7 @@ Result<std::string> LoadScanKey(const std::string& key_file, const Env& env, Fil
     }
   }
   auto text = fs.ReadFile(path, 4096);
-  if (text) *text = Trim(*text);
+  if (text) *text = TrimSpace(*text);
   if (text) checked(text, path);
   return text;
 }

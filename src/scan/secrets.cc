@@ -18,6 +18,7 @@
 
 #include "core/encoding.h"
 #include "core/hmac.h"
+#include "core/text.h"
 #include "scan/diff.h"
 #include "scan/matcher.h"
 
@@ -67,25 +68,17 @@ uint64_t CodePoints(std::string_view text) {
   return n;
 }
 
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (b < e && space(s[b])) ++b;
-  while (e > b && space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 // The reason after `interlock:allow` on `line`, without comment closers;
 // nullopt when the marker is absent, "" when it has no reason.
 std::optional<std::string> AllowReason(std::string_view line) {
   size_t at = line.find(kAllowMarker);
   if (at == std::string_view::npos) return std::nullopt;
-  std::string reason = Trim(line.substr(at + kAllowMarker.size()));
+  std::string reason = TrimSpace(line.substr(at + kAllowMarker.size()));
   for (std::string_view closer : {"*/", "-->", "#}", "%>", "--}}"}) {
     if (reason.ends_with(closer))
-      reason = Trim(std::string_view(reason).substr(0, reason.size() - closer.size()));
+      reason = TrimSpace(std::string_view(reason).substr(0, reason.size() - closer.size()));
   }
-  if (!reason.empty() && reason[0] == ':') reason = Trim(std::string_view(reason).substr(1));
+  if (!reason.empty() && reason[0] == ':') reason = TrimSpace(std::string_view(reason).substr(1));
   return reason;
 }
 
@@ -434,7 +427,7 @@ Result<std::vector<std::unique_ptr<Unit>>> DiffUnits(const SecretScanOptions& op
   auto ran = processes.Run(request);
   if (!ran) return std::unexpected(ran.error());
   if (ran->exit_code != 0) {
-    std::string why = Trim(ran->err);
+    std::string why = TrimSpace(ran->err);
     return std::unexpected(Error::InvalidArgument(fmt::format(
         "git diff failed (exit {}): {}", ran->exit_code, why.empty() ? "no message" : why)));
   }
