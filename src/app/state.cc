@@ -163,6 +163,8 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
         Freezes::ModelUpdate(request.change_type, request.environment, request.service, now);
     if (model_update) changes.push_back(Freezes::Row(*model_update));
   }
+  // The scans the request carries become the latest ones (compliance).
+  for (audit::StateChange& row : ScanRows(request, now)) changes.push_back(std::move(row));
   std::optional<std::string_view> approval_id;
   if (approval) approval_id = approval->id;
   auto made = DecisionEvent(g, request, d, why, approval_id, now);

@@ -30,8 +30,10 @@
 
 #include "app/approvals.h"
 #include "app/decision_stats.h"
+#include "app/evidence.h"
 #include "app/freezes.h"
 #include "app/rollouts.h"
+#include "app/scan_results.h"
 #include "app/stop_board.h"
 #include "app/tokens.h"
 #include "audit/log.h"
@@ -65,6 +67,8 @@ inline constexpr StateKind kStateKinds[] = {
     {kRolloutKind, "app::Rollouts", "the rollouts, in progress and finished, with their metrics"},
     {kIncidentKind, "app::Rollouts", "the rollbacks' incidents and their reviews"},
     {kFreezeKind, "app::Freezes", "the model updates that start freeze windows"},
+    {kScanKind, "app::State (RecordDecision)", "the latest secret and PII scans the gate used"},
+    {kEvidenceKind, "app/evidence.h (Attest)", "the latest attested evidence of each control"},
     {notify::kOutboxKind, "notify::Notifier", "notifications not yet delivered"},
 };
 

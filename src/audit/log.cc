@@ -179,6 +179,19 @@ LogStats AuditLog::stats() const {
   return stats_;
 }
 
+KeySummary AuditLog::Keys() const {
+  KeySummary k;
+  k.master_key_source = !options_.master_key_env.empty() ? "environment INTERLOCK_MASTER_KEY"
+                        : !options_.master_key_file_env.empty()
+                            ? "file " + options_.master_key_file_env
+                            : "file " + JoinPath(options_.data_dir, "master.key");
+  MutexLock lock(&keys_mu_);
+  k.data_keys = keys_.size();
+  for (const auto& [id, key] : keys_)
+    k.newest_period_end = std::max(k.newest_period_end, key.period_end);
+  return k;
+}
+
 Result<void> AuditLog::Backup(const std::string& path) {
   if (options_.fs->Exists(path)) {
     return std::unexpected(Error::AlreadyExists(fmt::format("{}: already exists", path)));

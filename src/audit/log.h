@@ -146,6 +146,14 @@ struct StateChange {
   std::optional<std::string> value;
 };
 
+// What the log's keys are, without their material (for compliance).
+struct KeySummary {
+  std::string cipher = "AES-256-GCM";
+  uint64_t data_keys = 0;            // live data keys (pruning destroys expired ones)
+  UnixMillis newest_period_end = 0;  // end of the newest data key's period; 0: none
+  std::string master_key_source;     // "environment INTERLOCK_MASTER_KEY", "file PATH"
+};
+
 // Group-commit figures since Open.
 struct LogStats {
   uint64_t batches = 0;  // transactions committed
@@ -235,6 +243,7 @@ class AuditLog {
   Result<void> Backup(const std::string& path);
 
   LogStats stats() const;
+  KeySummary Keys() const;
 
   // Things the user should know (a master key file was just created...).
   const std::vector<std::string>& warnings() const { return warnings_; }

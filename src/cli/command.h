@@ -96,6 +96,8 @@ std::vector<Command> AuditCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ClientCommands();
 std::vector<Command> PiiCommands();
+// Compliance evidence (compliance_cli.cc).
+std::vector<Command> ComplianceCommands();
 // The whole table, in the order the help lists it. Each call makes fresh
 // flag storage, so one table serves one parse.
 std::vector<Command> Commands();

@@ -90,6 +90,7 @@ int RunServe(const ServeOptions& o, Io& io) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   server::ServiceOptions so = ServiceOptionsFor(o, io);
+  so.tls = !o.tls_cert.empty();
   if (o.tls_cert.empty() && !IsLoopbackListen(o.listen)) {
     so.insecure_transport = true;
     Print(io.err,

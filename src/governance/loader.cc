@@ -15,6 +15,7 @@
 #include "core/digest.h"
 #include "core/text.h"
 #include "governance/checks.h"
+#include "governance/controls.h"
 #include "governance/fields.h"
 #include "governance/freeze_windows.h"
 #include "governance/integrations.h"
@@ -39,6 +40,7 @@ constexpr std::string_view kFreeze = "safety/freeze-windows.yml";
 constexpr std::string_view kKubernetes = "integrations/kubernetes.yml";
 constexpr std::string_view kAudit = "audit/retention.yml";
 constexpr std::string_view kCompliance = "compliance/frameworks.yml";
+constexpr std::string_view kControls = "compliance/controls.yml";
 
 // Supplies only change.type, change.environment and change.bump, so that a
 // tier condition that is true here is true for every request of that kind.
@@ -108,8 +110,6 @@ class Loader {
   std::optional<std::bitset<8>> Dimension(Reader& r, const Node* node);
   // Reports the second definition of an id.
   void CheckStopStaffing();
-  bool Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
-              yaml::Mark mark, std::string_view kind);
 
   const FileSystem& fs_;
   std::string dir_;
@@ -142,43 +142,10 @@ std::optional<ParsedFile> Loader::Parse(std::string_view path, bool required) {
   return ParsedFile{std::move(text), std::move(*root)};
 }
 
-bool Loader::Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
-                    yaml::Mark mark, std::string_view kind) {
-  auto [it, inserted] = seen->emplace(id, mark);
-  if (!inserted) {
-    r.Error(mark, fmt::format("duplicate {} id '{}' (first defined at {}:{})", kind, id,
-                              it->second.line, it->second.column));
-  }
-  return inserted;
-}
-
-std::optional<size_t> Loader::RoleRef(Reader& r, const Node* node) {
-  auto id = r.String(node);
-  if (!id) return std::nullopt;
-  if (auto index = g_.FindRole(*id)) return index;
-  std::vector<std::string_view> names;
-  for (const Role& role : g_.roles) names.push_back(role.id);
-  r.UnknownName(*node, *id, names, "role");
-  return std::nullopt;
-}
+std::optional<size_t> Loader::RoleRef(Reader& r, const Node* node) { return ReadRole(r, g_, node); }
 
 std::optional<RoleSet> Loader::RoleSetRef(Reader& r, const Node* node) {
-  if (node == nullptr) return std::nullopt;
-  if (!node->IsSequence()) {
-    r.Error(node->mark(), fmt::format("expected a list of roles, found a {}", node->TypeName()));
-    return std::nullopt;
-  }
-  RoleSet set;
-  bool ok = true;
-  for (const Node& item : node->items()) {
-    if (auto index = RoleRef(r, &item)) {
-      set.set(*index);
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return set;
+  return ReadRoles(r, g_, node);
 }
 
 std::optional<std::vector<std::string>> Loader::Targets(Reader& r, const Node* node) {
@@ -1265,6 +1232,7 @@ Governance Loader::Run() {
   with(kRollback, false, [&](Reader& r, const ParsedFile& f) { LoadRollback(r, f); });
   with(kAudit, true, [&](Reader& r, const ParsedFile& f) { LoadAudit(r, f.root); });
   with(kCompliance, false, [&](Reader& r, const ParsedFile& f) { LoadCompliance(r, f.root); });
+  with(kControls, false, [&](Reader& r, const ParsedFile& f) { ReadControls(r, f.root, &g_); });
   with(kKubernetes, false, [&](Reader& r, const ParsedFile& f) { ReadKubernetes(r, f.root, &g_); });
 
   // Cross-file checks only make sense on a directory whose files each read
@@ -1281,10 +1249,10 @@ Governance Loader::Run() {
 
 const std::vector<GovernanceFile>& GovernanceFiles() {
   static const std::vector<GovernanceFile> files = {
-      {kInterlock, true},   {kPrincipals, true}, {kCanary, false},     {kWorkflows, true},
-      {kMatrix, true},      {kTiers, true},      {kRules, false},      {kEmergencyStop, true},
-      {kRollback, false},   {kAudit, true},      {kCompliance, false}, {kFreeze, false},
-      {kKubernetes, false},
+      {kInterlock, true}, {kPrincipals, true},  {kCanary, false},     {kWorkflows, true},
+      {kMatrix, true},    {kTiers, true},       {kRules, false},      {kEmergencyStop, true},
+      {kRollback, false}, {kAudit, true},       {kCompliance, false}, {kControls, false},
+      {kFreeze, false},   {kKubernetes, false},
   };
   return files;
 }

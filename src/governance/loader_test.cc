@@ -429,3 +429,51 @@ TEST_F(FreezeWindowsTest, ReportsEachMistakeWhereItIs) {
 
 }  // namespace
 }  // namespace interlock::governance
+
+namespace interlock::governance {
+namespace {
+
+TEST_F(LoaderTest, TheControlCatalogueCoversEveryChecklistItem) {
+  RealFileSystem fs;
+  auto loaded = Load(fs, dir_.path());
+  ASSERT_TRUE(loaded);
+  const CompliancePolicy& c = loaded->compliance;
+  EXPECT_EQ(c.checklists.size(), 3u);
+  ASSERT_NE(c.FindControl("audit-trail-verifies"), nullptr);
+  EXPECT_TRUE(c.FindControl("audit-trail-verifies")->MapsTo("HIPAA"));
+  EXPECT_FALSE(c.FindControl("audit-trail-verifies")->MapsTo("HIPA"));
+  EXPECT_EQ(c.FindControl("drill-rollback")->drill, "rollback");
+
+  Edit("compliance/controls.yml", "    covers: [HIPAA-6]\n", "    covers: []\n");
+  ExpectError(
+      "compliance/controls.yml:60:1: no check covers HIPAA-6 (Business Associate Agreements "
+      "signed) of framework HIPAA in frameworks.yml");
+}
+
+TEST_F(LoaderTest, AControlIsCheckedKeyByKey) {
+  Edit("compliance/controls.yml", "    check: audit_verifies\n", "    check: audit_verified\n");
+  Edit("compliance/controls.yml", "maps: [HIPAA:164.312(e)(1),", "maps: [HIPPA:164.312(e)(1),");
+  Edit("compliance/controls.yml", "    drill: rollback\n",
+       "    drill: rollback\n    terminator: x\n");
+  Edit("compliance/controls.yml", "covers: [PRIV-2]", "covers: [PRIV-9]");
+  Edit("compliance/controls.yml", "    check: ai_boundaries\n",
+       "    check: ai_boundaries\n    within: 3d\n");
+  std::vector<std::string> errors = Errors();
+  std::string all;
+  for (const std::string& e : errors) all += e + "\n";
+  EXPECT_NE(all.find("unknown check 'audit_verified' (did you mean 'audit_verifies'?)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("unknown framework (of frameworks.yml) 'HIPPA' (did you mean 'HIPAA'?)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("terminator applies only to check: tls_in_transit"), std::string::npos) << all;
+  EXPECT_NE(all.find("'PRIV-9'"), std::string::npos) << all;
+  EXPECT_NE(all.find("within applies to the checks drill, attested and encryption_at_rest, not "
+                     "ai_boundaries"),
+            std::string::npos)
+      << all;
+}
+
+}  // namespace
+}  // namespace interlock::governance

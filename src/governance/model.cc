@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace interlock::governance {
@@ -76,6 +77,19 @@ const KubernetesNamespace* KubernetesPolicy::FindNamespace(std::string_view ns) 
 const KubernetesAgent* KubernetesPolicy::FindAgent(std::string_view username) const {
   for (const KubernetesAgent& a : ai_agents) {
     if (MatchesPattern(a.username, username)) return &a;
+  }
+  return nullptr;
+}
+
+bool Control::MapsTo(std::string_view framework) const {
+  return std::any_of(maps.begin(), maps.end(), [&](const std::string& m) {
+    return m.size() > framework.size() && m.starts_with(framework) && m[framework.size()] == ':';
+  });
+}
+
+const Control* CompliancePolicy::FindControl(std::string_view id) const {
+  for (const Control& c : controls) {
+    if (c.id == id) return &c;
   }
   return nullptr;
 }

@@ -314,9 +314,71 @@ struct ComplianceFramework {
   std::vector<ComplianceControl> controls;
 };
 
+// How a control of compliance/controls.yml is evaluated (its `check:`).
+// Each is computed from Interlock's own state and configuration, except
+// kAttested: evidence a person with the right role attests.
+enum class ControlCheck : uint8_t {
+  kAuditVerifies,        // the audit trail is enabled and verifies
+  kEncryptionAtRest,     // records sealed at rest, their data keys rotating
+  kTlsInTransit,         // TLS 1.3 on the server, or a declared terminator
+  kRoleBasedAccess,      // every route authenticated, every role defined
+  kAiBoundaries,         // no workflow lets an AI approve; critical is human only
+  kDrill,                // a drill of `drill` passed within `within`
+  kViolationsReported,   // every violation reported within violation_reporting
+  kRetentionConfigured,  // a retention period for every class of record
+  kSecretScanClean,      // the latest secret scan the gate used found nothing
+  kPiiScanClean,         // the latest PII scan the gate used found nothing
+  kPolicyReviews,        // no policy of policies/*.md is past its review date
+  kAttested,             // attested evidence, unexpired, within `within`
+};
+inline constexpr std::array<std::string_view, 12> kControlCheckNames = {
+    "audit_verifies",      "encryption_at_rest",   "tls_in_transit",
+    "role_based_access",   "ai_boundaries",        "drill",
+    "violations_reported", "retention_configured", "secret_scan_clean",
+    "pii_scan_clean",      "policy_reviews",       "attested"};
+
+// The drills a kDrill control may name (interlock drill <name>).
+inline constexpr std::array<std::string_view, 4> kDrillNames = {"emergency-stop", "rollback",
+                                                                "approval-bypass", "audit-verify"};
+
+// One check of the control catalogue (compliance/controls.yml).
+struct Control {
+  std::string id;
+  std::string description;
+  ControlCheck check = ControlCheck::kAttested;
+  std::string drill;       // kDrill: one of kDrillNames
+  Millis within{0};        // kDrill, kAttested, kEncryptionAtRest (key age): how recent; 0: any
+  std::string terminator;  // kTlsInTransit: the TLS terminator declared in front of the server
+  // kAttested: the roles whose holders may attest its evidence (a human
+  // holding one); CompliancePolicy::attesters unless the control names its own.
+  RoleSet attesters;
+  // The framework requirements it maps to, "FRAMEWORK:reference" (e.g.
+  // "HIPAA:164.312(a)(2)(iv)"), the framework an id of frameworks.yml.
+  std::vector<std::string> maps;
+  // The checklist items it covers: control ids of frameworks.yml and item
+  // ids of the pre-deploy checklists.
+  std::vector<std::string> covers;
+  Origin origin;
+
+  // The frameworks it maps to (the part of each `maps` entry before ':').
+  bool MapsTo(std::string_view framework) const;
+};
+
+// A pre-deploy checklist (seed 003: security, privacy, audit).
+struct Checklist {
+  std::string id;
+  std::string name;
+  std::vector<ComplianceControl> items;
+};
+
 struct CompliancePolicy {
   std::vector<ComplianceFramework> frameworks;
   Millis violation_reporting{0};
+  std::vector<Checklist> checklists;
+  std::vector<Control> controls;  // the catalogue, in file order
+  RoleSet attesters;              // controls.yml `attesters`: who attests by default
+
+  const Control* FindControl(std::string_view id) const;
 };
 
 struct Governance {

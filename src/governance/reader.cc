@@ -195,4 +195,43 @@ void Reader::UnknownName(const yaml::Node& node, std::string_view found,
   Error(node.mark(), std::move(message));
 }
 
+bool Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
+            yaml::Mark mark, std::string_view kind) {
+  auto [it, inserted] = seen->emplace(id, mark);
+  if (!inserted) {
+    r.Error(mark, fmt::format("duplicate {} id '{}' (first defined at {}:{})", kind, id,
+                              it->second.line, it->second.column));
+  }
+  return inserted;
+}
+
+std::optional<size_t> ReadRole(Reader& r, const Governance& g, const yaml::Node* node) {
+  auto id = r.String(node);
+  if (!id) return std::nullopt;
+  if (auto index = g.FindRole(*id)) return index;
+  std::vector<std::string_view> names;
+  for (const Role& role : g.roles) names.push_back(role.id);
+  r.UnknownName(*node, *id, names, "role");
+  return std::nullopt;
+}
+
+std::optional<RoleSet> ReadRoles(Reader& r, const Governance& g, const yaml::Node* node) {
+  if (node == nullptr) return std::nullopt;
+  if (!node->IsSequence()) {
+    r.Error(node->mark(), fmt::format("expected a list of roles, found a {}", node->TypeName()));
+    return std::nullopt;
+  }
+  RoleSet set;
+  bool ok = true;
+  for (const yaml::Node& item : node->items()) {
+    if (auto index = ReadRole(r, g, &item)) {
+      set.set(*index);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return set;
+}
+
 }  // namespace interlock::governance

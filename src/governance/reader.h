@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -87,5 +88,17 @@ class Reader {
   std::string file_;
   std::vector<Diagnostic>* diagnostics_;
 };
+
+// Records `id` (of a `kind`, for the message) as defined at `mark`; false
+// after reporting when it already was, naming where first.
+bool Unique(Reader& r, std::map<std::string, yaml::Mark>* seen, const std::string& id,
+            yaml::Mark mark, std::string_view kind);
+
+// The index of the role `node` names, one of g's; reports an unknown one
+// (with a suggestion).
+std::optional<size_t> ReadRole(Reader& r, const Governance& g, const yaml::Node* node);
+// A list of g's roles; nullopt (after reporting) if `node` is absent, not a
+// list, or names an unknown role.
+std::optional<RoleSet> ReadRoles(Reader& r, const Governance& g, const yaml::Node* node);
 
 }  // namespace interlock::governance

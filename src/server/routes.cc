@@ -18,6 +18,9 @@ enum class Access {
   // Slack's signature, checked by the handler; the route is not there
   // while no signing secret is configured.
   kSlack,
+  // A token in the body (metadata.token), checked by the handler: Flagger
+  // sends no headers of its own.
+  kBodyToken,
 };
 
 struct Route {
@@ -51,9 +54,11 @@ constexpr Route kRoutes[] = {
     {"POST", "/v1/rollouts/{id}/{action}", Access::kToken, &Impl::PostRolloutAction},
     {"GET", "/v1/incidents", Access::kToken, &Impl::GetIncidents},
     {"GET", "/v1/freeze-windows", Access::kToken, &Impl::GetFreezeWindows},
+    {"GET", "/v1/compliance", Access::kToken, &Impl::GetCompliance},
+    {"POST", "/v1/evidence", Access::kToken, &Impl::PostEvidence},
     {"GET", "/v1/integrations/argo-rollouts/analysis", Access::kToken, &Impl::ArgoAnalysis},
     {"POST", "/v1/integrations/argo-rollouts/analysis", Access::kToken, &Impl::ArgoAnalysis},
-    {"POST", "/v1/integrations/flagger/{hook}", Access::kOpen, &Impl::FlaggerHook},
+    {"POST", "/v1/integrations/flagger/{hook}", Access::kBodyToken, &Impl::FlaggerHook},
     {"POST", "/v1/integrations/kubernetes/admission", Access::kToken, &Impl::KubernetesAdmission},
     {"POST", "/v1/incidents/{id}/review", Access::kToken, &Impl::PostIncidentReview},
     {"GET", "/api/emergency-stop", Access::kToken, &Impl::GetStop},
@@ -107,7 +112,10 @@ std::vector<RouteInfo> Routes() {
   for (const Route& r : kRoutes) {
     std::string pattern(r.pattern);
     if (size_t rest = pattern.find("...}"); rest != std::string::npos) pattern.erase(rest, 3);
-    out.push_back({std::string(r.method), std::move(pattern), r.access == Access::kToken});
+    static constexpr std::string_view kHow[] = {"", "bearer token", "Slack request signature",
+                                                "token in the body (metadata.token)"};
+    out.push_back({std::string(r.method), std::move(pattern), r.access == Access::kToken,
+                   std::string(kHow[static_cast<size_t>(r.access)])});
   }
   return out;
 }
@@ -129,6 +137,7 @@ void Service::Handle(HttpRequest request, Respond respond) {
   }
   switch (routes.front()->access) {
     case Access::kOpen:
+    case Access::kBodyToken:
       break;
     case Access::kToken: {
       auto actor = s.Authenticate(c.request, *c.g);

@@ -66,6 +66,9 @@ struct ServiceOptions {
   // Set when the server listens with plain HTTP on a non-loopback address:
   // /healthz then says so. Default: false.
   bool insecure_transport = false;
+  // Set when the server itself serves TLS 1.3 (--tls-cert): the compliance
+  // check tls_in_transit. Default: false.
+  bool tls = false;
 };
 
 // The audit log of a service with `options`, with the retention of `g`
@@ -80,6 +83,9 @@ struct RouteInfo {
   std::string method;   // "GET", "POST"; HEAD is taken wherever GET is
   std::string pattern;  // "/v1/approvals/{id}"
   bool token = false;   // whether it takes a bearer token
+  // How it authenticates its caller ("bearer token", "Slack request
+  // signature", ...); "" when it does not.
+  std::string authentication;
 };
 
 // Every route Service::Handle answers, in the order it tries them. A path

@@ -171,6 +171,15 @@ struct Service::Impl {
   // That answer's JSON.
   nlohmann::ordered_json FreezeWindowsJson(const Governance& g, UnixMillis at) const;
 
+  // --- compliance_routes.cc ------------------------------------------------
+
+  // GET /v1/compliance[?framework=]: the control catalogue evaluated
+  // (compliance/evaluate.h), on the audit read lane.
+  void GetCompliance(Call& c);
+  // POST /v1/evidence: attested evidence for a control (app/evidence.h), on
+  // the state lane.
+  void PostEvidence(Call& c);
+
   // --- approval_routes.cc --------------------------------------------------
 
   // GET /v1/approvals and, with the path parameter "id", /v1/approvals/{id}.
