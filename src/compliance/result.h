@@ -14,8 +14,8 @@ namespace interlock::compliance {
 // governs exists here (a framework not in scope).
 enum class Outcome : uint8_t { kPass, kFail, kWaived, kError, kNotApplicable };
 
-inline constexpr std::array<std::string_view, 5> kOutcomeNames = {"pass", "fail", "waived",
-                                                                  "error", "not_applicable"};
+inline constexpr std::array<std::string_view, 5> kOutcomeNames = {"pass", "fail", "waived", "error",
+                                                                  "not_applicable"};
 
 constexpr std::string_view OutcomeName(Outcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
 
