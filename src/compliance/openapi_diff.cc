@@ -4,6 +4,7 @@
 #include "compliance/openapi_diff.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
