@@ -177,12 +177,14 @@ std::optional<std::string> BumpReason(ChangeClass claimed, std::string_view what
 }
 
 std::vector<std::string> ContractDenyReasons(const CompatibilityReport& report,
-                                             const VersionChange& change,
+                                             const std::optional<VersionChange>& change,
                                              const ContractDiff* diff) {
   std::vector<std::string> reasons;
   bool unchanged = diff != nullptr && diff->findings.empty() && diff->omitted == 0;
-  if (auto reason = BumpReason(report.change_type, "the report claims", change, unchanged)) {
-    reasons.push_back(std::move(*reason));
+  if (change) {
+    if (auto reason = BumpReason(report.change_type, "the report claims", *change, unchanged)) {
+      reasons.push_back(std::move(*reason));
+    }
   }
   if (diff != nullptr && diff->verdict > report.change_type) {
     constexpr size_t kShown = 3;

@@ -95,12 +95,14 @@ std::optional<std::string> BumpReason(ChangeClass claimed, std::string_view what
                                       const VersionChange& change, bool unchanged = false);
 
 // Every reason to deny a release of a contract change; empty when it fits:
-//   - the version change does not fit the report's change_type (BumpReason);
+//   - the version change does not fit the report's change_type (BumpReason;
+//     not checked when `change` is nullopt, the versions being unknown);
 //   - with `diff`, the report claims less than the diff finds (naming the
 //     first three findings of the worst class found).
 // `diff` may be null (no diff available); when given, it must outlive the call.
 std::vector<std::string> ContractDenyReasons(const CompatibilityReport& report,
-                                             const VersionChange& change, const ContractDiff* diff);
+                                             const std::optional<VersionChange>& change,
+                                             const ContractDiff* diff);
 
 }  // namespace interlock::compliance
 

@@ -231,8 +231,11 @@ TEST(ContractDenyReasons, BothReasonsAndTheFittingCase) {
   // Claiming more than the diff finds is allowed; the bump follows the claim.
   report.change_type = ChangeClass::kBreaking;
   EXPECT_TRUE(ContractDenyReasons(report, VersionChange::OfBump(Bump::kMajor), &diff).empty());
-  // Without a diff only the bump is checked.
+  // Without a diff only the bump is checked; without versions only the diff.
   EXPECT_EQ(ContractDenyReasons(report, VersionChange::OfBump(Bump::kMinor), nullptr).size(), 1u);
+  report.change_type = ChangeClass::kNonBreaking;
+  EXPECT_EQ(ContractDenyReasons(report, std::nullopt, &diff).size(), 1u);
+  EXPECT_TRUE(ContractDenyReasons(report, std::nullopt, nullptr).empty());
 }
 
 TEST(ContractDenyReasons, WorksWithARealDiff) {

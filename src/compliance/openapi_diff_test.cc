@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -451,6 +453,27 @@ TEST(OpenApiDiffLimits, FindingsBeyondTheLimitAreCountedNotKept) {
             "breaking      path_removed  paths./p1: the path was removed\n"
             "... and 3 more findings\n"
             "verdict: breaking (5 breaking, 0 additive, 0 non_breaking)\n");
+}
+
+// The repository's own API document (a 3.1 document of some 200 KiB).
+TEST(OpenApiDiffOwnApi, ComparesWithItselfAndSeesARemovedRoute) {
+  std::ifstream file(std::string(INTERLOCK_SOURCE_DIR) + "/docs/api/openapi.yaml");
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  const std::string api = buffer.str();
+  ASSERT_FALSE(api.empty());
+  auto same = DiffOpenApi({"openapi.yaml", api}, {"openapi.yaml", api});
+  ASSERT_TRUE(same.has_value()) << same.error().message();
+  EXPECT_TRUE(same->findings.empty()) << DiffText(*same);
+
+  std::string without = api;
+  size_t at = without.find("\n  /metrics:\n");
+  ASSERT_NE(at, std::string::npos);
+  without.replace(at, 13, "\n  /metricz:\n");
+  auto removed = DiffOpenApi({"old.yaml", api}, {"new.yaml", without});
+  ASSERT_TRUE(removed.has_value()) << removed.error().message();
+  EXPECT_EQ(Lines(*removed), (std::vector<std::string>{"breaking path_removed paths./metrics",
+                                                       "additive path_added paths./metricz"}));
 }
 
 }  // namespace
