@@ -11,9 +11,10 @@
 // Locations are dotted paths from the document's root, with every key
 // written as it is (no escaping):
 //   paths./v1/items/{id}.get.responses.200.content.application/json.schema.properties.name
-// They are for people; a path's parameters are matched by position, so a
-// renamed template parameter ({id} -> {itemId}) is the same path, shown as
-// the old document spells it.
+// They are for people. Paths are matched by their shape, so a renamed
+// template parameter ({id} -> {itemId}) is the same path, shown as the old
+// document spells it; a parameter is named "in.name" ("query.limit", header
+// names in lower case).
 //
 // Each finding has a class. The verdict is the worst class found (breaking >
 // additive > non_breaking); a diff with no findings is non_breaking.
