@@ -135,7 +135,7 @@ TEST_F(ContractCliTest, BadInputExitsTwo) {
 
   Outcome missing = Check({At("old.yaml"), At("nowhere.yaml")});
   EXPECT_EQ(missing.code, kExitInvalid);
-  EXPECT_EQ(missing.err, "error: " + At("nowhere.yaml") + ": no such file or directory\n");
+  EXPECT_EQ(missing.err, "error: " + At("nowhere.yaml") + ": cannot open: no such file\n");
 
   Outcome half = Check({At("old.yaml"), At("old.yaml"), "--from-version", "1.0.0"});
   EXPECT_EQ(half.code, kExitInvalid);
