@@ -902,6 +902,7 @@ struct Flat {
   std::set<std::string> required;
   std::optional<uint8_t> types;  // from "type"/"nullable", the first found
   const Node* enumeration = nullptr;
+  const Node* additional = nullptr;  // additionalProperties, the first found
 };
 
 Result<void> Flatten(const Document& doc, const Node& schema, const std::string& location,
@@ -950,6 +951,9 @@ Result<void> Flatten(const Document& doc, const Node& schema, const std::string&
     if (e->type != Type::kArray)
       return std::unexpected(doc.WrongType(*e, location + ".enum", "an array"));
     flat->enumeration = e;
+  }
+  if (const Node* a = schema.Find("additionalProperties"); a != nullptr && !flat->additional) {
+    flat->additional = a;
   }
   if (const Node* props = schema.Find("properties")) {
     if (!props->is_object()) {
@@ -1206,8 +1210,8 @@ Result<void> Differ::SchemaBody(const Node& o, const Node& n, Side side,
       return ok;
     }
   }
-  const Node* oa = o.Find("additionalProperties");
-  const Node* na = n.Find("additionalProperties");
+  const Node* oa = fo.additional;
+  const Node* na = fn.additional;
   if (oa != nullptr || na != nullptr) {
     if (auto ok = Schema(oa ? oa : &EmptySchema(), na ? na : &EmptySchema(), side,
                          location + ".additionalProperties", depth + 1);

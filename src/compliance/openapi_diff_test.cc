@@ -298,6 +298,16 @@ std::vector<Row> Rows() {
             "{name: {type: string}}}\n    Base: {type: object, properties: {}}\n"),
        ChangeClass::kBreaking,
        {"breaking response_field_removed " + item_200 + ".properties.id"}},
+      {"AllOfOfTheSameSchemaIsTheSameSchema",
+       Yaml(kItemPaths,
+            "  schemas:\n    Item: {type: object, additionalProperties: false, "
+            "required: [id], properties: {id: {type: string}}}\n"),
+       Yaml(kItemPaths,
+            "  schemas:\n    Item:\n      allOf: [{$ref: '#/components/schemas/Base'}]\n"
+            "    Base: {type: object, additionalProperties: false, required: [id], "
+            "properties: {id: {type: string}}}\n"),
+       ChangeClass::kNonBreaking,
+       {}},
       {"ReferencedParametersAndResponses",
        Yaml("  /v1/items:\n    get:\n      parameters: [{$ref: '#/components/parameters/Limit'}]\n"
             "      responses: {\"200\": {$ref: '#/components/responses/List'}}\n",
