@@ -145,7 +145,7 @@ Result<VersionChange> VersionChange::Between(std::string_view from, std::string_
     return std::unexpected(Invalid(fmt::format(
         "to version: expected a semantic version such as 2.5.4 or v2.5.4, found '{}'", to)));
   }
-  return VersionChange{BumpBetween(*a, *b), *a, *b};
+  return VersionChange{BumpBetween(*a, *b), a, b};
 }
 
 Bump NeededBump(ChangeClass c) { return c == ChangeClass::kBreaking ? Bump::kMajor : Bump::kMinor; }

@@ -1143,7 +1143,7 @@ Result<void> Differ::SchemaBody(const Node& o, const Node& n, Side side,
   }
   // Properties.
   for (const auto& [name, schema] : fo.properties) {
-    std::string where = location + ".properties." + name;
+    std::string where = Join(location + ".properties", name);
     auto same = std::find_if(fn.properties.begin(), fn.properties.end(),
                              [&](const auto& p) { return p.first == name; });
     if (same == fn.properties.end()) {
@@ -1176,7 +1176,7 @@ Result<void> Differ::SchemaBody(const Node& o, const Node& n, Side side,
                     [&](const auto& p) { return p.first == name; })) {
       continue;
     }
-    std::string where = location + ".properties." + name;
+    std::string where = Join(location + ".properties", name);
     if (side == Side::kResponse) {
       Add(FindingKind::kResponseFieldAdded, ChangeClass::kAdditive, where,
           fmt::format("the response field {} was added", name));
