@@ -497,11 +497,27 @@ Result<std::vector<PathItem>> ReadPaths(const Document& doc) {
   const Node* paths = doc.root.Find("paths");
   if (paths == nullptr || paths->type == Type::kNull) return out;  // 3.1 allows webhooks alone
   if (!paths->is_object()) return std::unexpected(doc.WrongType(*paths, "paths", "an object"));
+  std::map<std::string, std::string> shapes;  // shape -> the path as written
   for (const Member& m : paths->members) {
     std::string location = Join("paths", m.key);
     if (m.key.starts_with("x-")) continue;
     if (!m.key.starts_with("/")) {
       return std::unexpected(doc.Bad(m.value, location, "a path must start with '/'"));
+    }
+    int open = 0;
+    for (char c : m.key) {
+      open += c == '{' ? 1 : c == '}' ? -1 : 0;
+      if (open < 0 || open > 1) break;
+    }
+    if (open != 0) {
+      return std::unexpected(
+          doc.Bad(m.value, location, "a path template's braces must pair up: /items/{id}"));
+    }
+    auto [earlier, fresh] = shapes.emplace(PathShape(m.key), m.key);
+    if (!fresh) {
+      return std::unexpected(
+          doc.Bad(m.value, location,
+                  fmt::format("the same path as {} (template names aside)", earlier->second)));
     }
     auto item = ResolveObject(doc, &m.value, location, "a path item (an object)");
     if (!item) return std::unexpected(item.error());
