@@ -11,10 +11,20 @@ namespace {
 
 constexpr std::string_view kSubject = "change_metadata";
 
-constexpr std::string_view kFields[] = {
-    "change_id", "author",    "owner",         "timestamp",  "rationale",
-    "impact",    "tests_run", "artifacts",     "approvals",  "rollback_plan",
-    "risk_level", "type",     "compatibility_report", "provenance"};
+constexpr std::string_view kFields[] = {"change_id",
+                                        "author",
+                                        "owner",
+                                        "timestamp",
+                                        "rationale",
+                                        "impact",
+                                        "tests_run",
+                                        "artifacts",
+                                        "approvals",
+                                        "rollback_plan",
+                                        "risk_level",
+                                        "type",
+                                        "compatibility_report",
+                                        "provenance"};
 constexpr std::string_view kApprovalFields[] = {"approver", "timestamp", "rationale"};
 constexpr std::string_view kProvenanceFields[] = {"model_id", "training_dataset", "training_config",
                                                   "training_timestamp", "metrics"};
@@ -167,9 +177,9 @@ Result<std::optional<ModelProvenance>> Provenance(const json::ObjectReader& o) {
   for (json::Member member : metrics->members()) {
     std::string_view name = member.key;
     if (TrimSpace(name).empty() || name.size() > kMaxIdBytes || HasControl(name)) {
-      return std::unexpected(Invalid(fmt::format(
-          "{}: expected metric names of 1 to {} bytes on one line, found {}", path, kMaxIdBytes,
-          Shown(name))));
+      return std::unexpected(
+          Invalid(fmt::format("{}: expected metric names of 1 to {} bytes on one line, found {}",
+                              path, kMaxIdBytes, Shown(name))));
     }
     json::Value value = member.value();
     if (!value.is_number()) {
@@ -203,8 +213,8 @@ Result<ChangeRecord> ParseChangeRecord(std::string_view text) {
     r.document = std::move(*document);
   }
   std::optional<json::ObjectReader> top;
-  INTERLOCK_ASSIGN(top, json::ObjectReader::Make(r.document.root(), std::string(kSubject),
-                                                 kSubject, kFields));
+  INTERLOCK_ASSIGN(
+      top, json::ObjectReader::Make(r.document.root(), std::string(kSubject), kSubject, kFields));
   const json::ObjectReader& o = *top;
   INTERLOCK_ASSIGN(r.change_id, Text(o, "change_id", kMaxIdBytes, Lines::kOne));
   INTERLOCK_ASSIGN(r.author, Text(o, "author", kMaxIdBytes, Lines::kOne));

@@ -68,7 +68,8 @@ TEST(ChangeRecordTest, ReadsTheOptionalMembers) {
   j["type"] = "security";
   j["compatibility_report"] = json::parse(R"js({"contract": "contracts/openapi.yaml#/x",
       "change_type": "additive", "consumers": [], "migration_guide": "none"})js");
-  j["provenance"] = json::parse(R"js({"model_id": "model_v1.2.0", "training_dataset": "dataset_v1.0.0",
+  j["provenance"] =
+      json::parse(R"js({"model_id": "model_v1.2.0", "training_dataset": "dataset_v1.0.0",
       "training_config": "config_v1.1.0", "training_timestamp": "2025-01-08T09:00:00+01:00",
       "metrics": {"accuracy": 0.95, "f1_score": 0.92}})js");
   j["approvals"] = json::array();
@@ -128,18 +129,22 @@ TEST(ChangeRecordTest, EveryMemberIsCheckedWithItsPathAndWhatWasFound) {
       {"/change_id", json(42), "change_metadata.change_id: expected a string, found a number"},
       {"/author", json::array(), "change_metadata.author: expected a string, found an array"},
       {"/owner", json(true), "change_metadata.owner: expected a string, found a boolean"},
-      {"/timestamp", json(1736330400), "change_metadata.timestamp: expected a string, found a number"},
-      {"/rationale", json::object(), "change_metadata.rationale: expected a string, found an object"},
+      {"/timestamp", json(1736330400),
+       "change_metadata.timestamp: expected a string, found a number"},
+      {"/rationale", json::object(),
+       "change_metadata.rationale: expected a string, found an object"},
       {"/impact", json(0.5), "change_metadata.impact: expected a string, found a number"},
       {"/tests_run", json("all"),
        "change_metadata.tests_run: expected an array of strings, found a string"},
       {"/tests_run/1", json(7), "change_metadata.tests_run[1]: expected a string, found a number"},
       {"/artifacts", json::object(),
        "change_metadata.artifacts: expected an array of strings, found an object"},
-      {"/artifacts/0", json(nullptr), "change_metadata.artifacts[0]: expected a string, found null"},
+      {"/artifacts/0", json(nullptr),
+       "change_metadata.artifacts[0]: expected a string, found null"},
       {"/approvals", json("bob"),
        "change_metadata.approvals: expected an array of objects, found a string"},
-      {"/approvals/0", json("bob"), "change_metadata.approvals[0]: expected an object, found a string"},
+      {"/approvals/0", json("bob"),
+       "change_metadata.approvals[0]: expected an object, found a string"},
       {"/approvals/0/approver", json(7),
        "change_metadata.approvals[0].approver: expected a string, found a number"},
       {"/approvals/0/rationale", json(false),
@@ -147,14 +152,16 @@ TEST(ChangeRecordTest, EveryMemberIsCheckedWithItsPathAndWhatWasFound) {
       {"/approvals/0/signature", json("x"),
        "change_metadata.approvals[0]: unknown field \"signature\" (expected one of: approver, "
        "timestamp, rationale)"},
-      {"/rollback_plan", json(1), "change_metadata.rollback_plan: expected a string, found a number"},
+      {"/rollback_plan", json(1),
+       "change_metadata.rollback_plan: expected a string, found a number"},
       {"/risk_level", json(3), "change_metadata.risk_level: expected a string, found a number"},
       {"/risk_level", json("severe"),
        "change_metadata.risk_level: expected one of low, medium, high, critical, found \"severe\""},
       {"/risk_level", json("High"),
        "change_metadata.risk_level: expected one of low, medium, high, critical, found \"High\""},
       {"/type", json("chore"),
-       "change_metadata.type: expected one of feature, bugfix, refactor, security, found \"chore\""},
+       "change_metadata.type: expected one of feature, bugfix, refactor, security, found "
+       "\"chore\""},
       {"/type", json(1), "change_metadata.type: expected a string, found a number"},
       {"/compatibility_report", json::array(),
        "change_metadata.compatibility_report: expected an object, found an array"},
@@ -162,13 +169,16 @@ TEST(ChangeRecordTest, EveryMemberIsCheckedWithItsPathAndWhatWasFound) {
        "change_metadata.provenance: expected an object, found a string"},
       {"/priority", json("p1"), kUnknownTop},
       // Empty and multi-line text.
-      {"/rollback_plan", json(""), "change_metadata.rollback_plan: expected a non-empty string, found \"\""},
+      {"/rollback_plan", json(""),
+       "change_metadata.rollback_plan: expected a non-empty string, found \"\""},
       {"/rollback_plan", json(" \n\t"),
        "change_metadata.rollback_plan: expected a non-empty string, found \" \\n\\t\""},
-      {"/change_id", json(""), "change_metadata.change_id: expected a non-empty string, found \"\""},
+      {"/change_id", json(""),
+       "change_metadata.change_id: expected a non-empty string, found \"\""},
       {"/approvals/0/approver", json(" "),
        "change_metadata.approvals[0].approver: expected a non-empty string, found \" \""},
-      {"/tests_run/0", json(""), "change_metadata.tests_run[0]: expected a non-empty string, found \"\""},
+      {"/tests_run/0", json(""),
+       "change_metadata.tests_run[0]: expected a non-empty string, found \"\""},
       {"/author", json("alice\nmallory"),
        "change_metadata.author: expected one line without control characters, found "
        "\"alice\\nmallory\""},
@@ -191,7 +201,7 @@ TEST(ChangeRecordTest, EveryMemberIsCheckedWithItsPathAndWhatWasFound) {
        "change_metadata.timestamp: expected an RFC 3339 date-time, found \"2025-01-08\""},
       {"/timestamp", json(std::string(100, '9')),
        "change_metadata.timestamp: expected an RFC 3339 date-time, found \"" +
-        std::string(64, '9') + "\"..."},
+           std::string(64, '9') + "\"..."},
       // Bounds.
       {"/author", json(std::string(257, 'a')),
        "change_metadata.author: expected at most 256 bytes, found 257"},
@@ -292,8 +302,9 @@ TEST(ChangeRecordTest, TheJsonReadersRefusalsNameTheRecord) {
       {"{\"rationale\": \"\xED\xA0\x80\"}",
        "change_metadata.rationale: invalid UTF-8 at line 1, column 16"},
       {"[]", "change_metadata: expected a JSON object, found an array"},
-      {"", "change_metadata: malformed JSON at line 1, column 1: expected a value, found end of "
-           "input"},
+      {"",
+       "change_metadata: malformed JSON at line 1, column 1: expected a value, found end of "
+       "input"},
       {"{} {}", "change_metadata: trailing data at line 1, column 4"},
       {std::string("\x00\x01", 2), "change_metadata: NUL byte at line 1, column 1"},
       {"{\"compatibility_report\": " + std::string(16, '[') + std::string(16, ']') + "}",
