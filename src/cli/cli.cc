@@ -231,8 +231,8 @@ std::vector<Command> LocalCommands() {
 
 std::vector<Command> Commands() {
   std::vector<Command> all;
-  for (auto part :
-       {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands, PiiCommands}) {
+  for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands,
+                    PiiCommands, ChangeCommands}) {
     for (Command& c : part()) all.push_back(std::move(c));
   }
   return all;

@@ -89,13 +89,15 @@ struct Command {
 // The table's parts, one per file: init, check, decide and version
 // (cli.cc); the audit trail (audit_cli.cc); serve and tokens
 // (serve_cli.cc); the clients of a running server (client_cli.cc); the
-// scanners (scan_cli.cc: the group "scan" and its secrets; pii_cli.cc: PII).
+// scanners (scan_cli.cc: the group "scan" and its secrets; pii_cli.cc: PII);
+// change records (change_cli.cc).
 std::vector<Command> LocalCommands();
 std::vector<Command> ScanCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ClientCommands();
 std::vector<Command> PiiCommands();
+std::vector<Command> ChangeCommands();
 // The whole table, in the order the help lists it. Each call makes fresh
 // flag storage, so one table serves one parse.
 std::vector<Command> Commands();
