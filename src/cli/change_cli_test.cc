@@ -207,7 +207,7 @@ TEST_F(ChangeCliTest, AnInvalidRecordExitsTwoWithTheError) {
   dir_.Write("dup.json", R"({"change_id": "A", "change_id": "B"})");
   o = Interlock({"change", "check", dir_.path() + "/dup.json"});
   EXPECT_EQ(o.code, kExitInvalid);
-  EXPECT_EQ(o.err, "error: change_metadata: duplicate key \"change_id\" at line 1, column 22\n");
+  EXPECT_EQ(o.err, "error: change_metadata: duplicate key \"change_id\" at line 1, column 20\n");
 }
 
 TEST_F(ChangeCliTest, ARecordThatMatchesTheAuditLog) {
