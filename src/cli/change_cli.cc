@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "app/audit_access.h"
 #include "audit/log.h"

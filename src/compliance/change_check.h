@@ -70,7 +70,7 @@ struct ChangeFacts {
 
 // The checks, in the order they run and are reported.
 enum class ChangeCheck : uint8_t {
-  kApproverIndependent,    // no approver is the author or the owner
+  kApproverIndependent,    // no approver is the author (the owner may approve)
   kApprovalsBeforeDeploy,  // approvals come before the act that let the change proceed
   kApprovalsInLog,         // every approval claimed is one the audit log holds
   kRiskNotUnderstated,     // risk_level is not below the risk the gate computed
@@ -106,11 +106,11 @@ struct ChangeReport {
   bool Failed() const { return !findings.empty(); }
 };
 
-// Two times are "the same" when they fall in the same UTC second: a record
-// written by hand gives whole seconds, the log milliseconds.
-inline constexpr UnixMillis kTimeTolerance = 1000;
-
-// Runs every check. A name (author, owner, approver) is matched to a person
+// Runs every check. Two times are the same when they fall in the same UTC
+// second: a record written by hand gives whole seconds, the log
+// milliseconds; so an approval claimed at 11:00:00Z is the log's approval
+// at 11:00:00.250Z, and one claimed in the same second as the act that let
+// the change proceed is not after it. A name (author, owner, approver) is matched to a person
 // by principal id or by e-mail, case-insensitively for e-mails; `people`
 // (PeopleOf) joins a principal's id to its e-mail, so "alice" and
 // "alice@example.com" are one person when the governance says so.
