@@ -74,10 +74,10 @@ namespace interlock::compliance {
 
 inline constexpr size_t kMaxRecordBytes = size_t{1} << 20;  // 1 MiB
 inline constexpr int kMaxRecordDepth = 16;
-inline constexpr size_t kMaxIdBytes = 256;          // ids, names, approvers
-inline constexpr size_t kMaxItemBytes = 1024;       // one test or artifact
-inline constexpr size_t kMaxTextBytes = 16 * 1024;  // rationales, impact, rollback plan
-inline constexpr size_t kMaxItems = 10'000;         // tests_run, artifacts, metrics
+inline constexpr size_t kMaxIdBytes = 256;                  // ids, names, approvers
+inline constexpr size_t kMaxItemBytes = 1024;               // one test or artifact
+inline constexpr size_t kMaxTextBytes = size_t{16} * 1024;  // rationales, impact, rollback plan
+inline constexpr size_t kMaxItems = 10'000;                 // tests_run, artifacts, metrics
 inline constexpr size_t kMaxApprovals = 100;
 
 // The kind of change, as seed 003's governance document template names it.
