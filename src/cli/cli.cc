@@ -232,7 +232,7 @@ std::vector<Command> LocalCommands() {
 std::vector<Command> Commands() {
   std::vector<Command> all;
   for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands,
-                    PiiCommands, ComplianceCommands, ContractCommands}) {
+                    PiiCommands, ComplianceCommands, ContractCommands, ChangeCommands}) {
     for (Command& c : part()) all.push_back(std::move(c));
   }
   return all;

@@ -90,16 +90,17 @@ struct Command {
 // (cli.cc); the audit trail (audit_cli.cc); serve and tokens
 // (serve_cli.cc); the clients of a running server (client_cli.cc); the
 // scanners (scan_cli.cc: the group "scan" and its secrets; pii_cli.cc: PII);
-// contract changes (contract_cli.cc).
+// compliance (compliance_cli.cc); contract changes (contract_cli.cc); change
+// records (change_cli.cc).
 std::vector<Command> LocalCommands();
 std::vector<Command> ScanCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ClientCommands();
 std::vector<Command> PiiCommands();
-// Compliance evidence (compliance_cli.cc).
 std::vector<Command> ComplianceCommands();
 std::vector<Command> ContractCommands();
+std::vector<Command> ChangeCommands();
 // The whole table, in the order the help lists it. Each call makes fresh
 // flag storage, so one table serves one parse.
 std::vector<Command> Commands();
