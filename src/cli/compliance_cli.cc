@@ -1,6 +1,7 @@
 // interlock compliance check: the control catalogue evaluated against this
 // data directory's audit log and state.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include "app/compliance_facts.h"
 #include "audit/log.h"

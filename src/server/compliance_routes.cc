@@ -2,6 +2,8 @@
 // audit log, state and transport; POST /v1/evidence: attested evidence.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "app/compliance_facts.h"
 #include "app/evidence.h"
 #include "compliance/evaluate.h"
@@ -20,16 +22,17 @@ void Service::Impl::GetCompliance(Call& c) {
     if (std::find(ids.begin(), ids.end(), framework) == ids.end()) {
       c.respond(ErrorResponse(
           400, "invalid_request",
-          fmt::format("framework: no framework {} in compliance/frameworks.yml (expected one of {})",
-                      framework, fmt::join(ids, ", "))));
+          fmt::format(
+              "framework: no framework {} in compliance/frameworks.yml (expected one of {})",
+              framework, fmt::join(ids, ", "))));
       return;
     }
   }
   // Verifying the log reads all of it: on the audit lane, never the
   // decisions' or the stop's.
   ReadAudit(c, [this, framework](const Call& call) -> Result<json> {
-    auto facts = app::GatherComplianceFacts(*log, *options.fs, options.governance_dir,
-                                            options.clock->Now());
+    auto facts =
+        app::GatherComplianceFacts(*log, *options.fs, options.governance_dir, options.clock->Now());
     if (!facts) return std::unexpected(facts.error());
     std::vector<compliance::RouteFact> routes;
     for (const RouteInfo& r : Routes()) routes.push_back({r.method, r.pattern, r.authentication});
@@ -54,9 +57,9 @@ void Service::Impl::PostEvidence(Call& c) {
   auto text = f.String("text");
   auto digests = f.OptionalStringArray("digests");
   auto expires = f.OptionalString("expires");
-  for (const Error* e : {control ? nullptr : &control.error(), text ? nullptr : &text.error(),
-                         digests ? nullptr : &digests.error(),
-                         expires ? nullptr : &expires.error()}) {
+  for (const Error* e :
+       {control ? nullptr : &control.error(), text ? nullptr : &text.error(),
+        digests ? nullptr : &digests.error(), expires ? nullptr : &expires.error()}) {
     if (e != nullptr) {
       c.respond(ErrorResponse(*e));
       return;
