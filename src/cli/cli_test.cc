@@ -157,8 +157,8 @@ TEST_F(CliTest, EmergencyStopDeniesWithTheReason) {
 
 TEST_F(CliTest, ExplainListsEveryRuleConsidered) {
   auto decision = nlohmann::json::parse(Decide(kAllowRequest, {"--explain"}).out);
-  // 10 rows, 4 tiers, 5 rules.
-  EXPECT_EQ(decision["explain"].size(), 19u);
+  // 10 rows, 4 tiers, 8 rules.
+  EXPECT_EQ(decision["explain"].size(), 22u);
   EXPECT_EQ(decision["explain"][0],
             "matrix row 'code-dev-patch' (decision/matrix.yaml:19): matches");
 }

@@ -446,7 +446,7 @@ TEST_F(LoaderTest, TheControlCatalogueCoversEveryChecklistItem) {
 
   Edit("compliance/controls.yml", "    covers: [HIPAA-6]\n", "    covers: []\n");
   ExpectError(
-      "compliance/controls.yml:60:1: no check covers HIPAA-6 (Business Associate Agreements "
+      "compliance/controls.yml:59:3: no check covers HIPAA-6 (Business Associate Agreements "
       "signed) of framework HIPAA in frameworks.yml");
 }
 
