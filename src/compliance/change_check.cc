@@ -62,10 +62,18 @@ class Checker {
   void Done(ChangeCheck check, size_t before, std::string note = "") {
     CheckStatus status =
         report_.findings.size() > before ? CheckStatus::kFailed : CheckStatus::kPassed;
-    report_.checks.push_back({check, status, std::move(note)});
+    Record(check, status, std::move(note));
   }
   void NotChecked(ChangeCheck check, std::string why) {
-    report_.checks.push_back({check, CheckStatus::kNotChecked, std::move(why)});
+    Record(check, CheckStatus::kNotChecked, std::move(why));
+  }
+  // Member by member: GCC 12 at -O3 misreads a braced CheckResult moved
+  // into the vector as an out-of-bounds copy (-Warray-bounds).
+  void Record(ChangeCheck check, CheckStatus status, std::string note) {
+    CheckResult& r = report_.checks.emplace_back();
+    r.check = check;
+    r.status = status;
+    r.note = std::move(note);
   }
   // Whether the checks that need the decisions can run; if not, records
   // `check` as not checked.
