@@ -37,8 +37,8 @@ class Maker {
   std::string Upper(size_t n) { return Pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n); }
   std::string Digits(size_t n) { return Pick("0123456789", n); }
   std::string Hex(size_t n) { return Pick("0123456789abcdef", n); }
-  std::string B64(size_t n) { return Pick(std::string(kAlnum) + "+/", n); }
-  std::string Url64(size_t n) { return Pick(std::string(kAlnum) + "-_", n); }
+  std::string B64(size_t n) { return Pick(kB64, n); }
+  std::string Url64(size_t n) { return Pick(kUrl64, n); }
   std::string Uuid() {
     return Hex(8) + "-" + Hex(4) + "-4" + Hex(3) + "-a" + Hex(3) + "-" + Hex(12);
   }
@@ -46,6 +46,10 @@ class Maker {
  private:
   static constexpr std::string_view kAlnum =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr std::string_view kB64 =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view kUrl64 =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::mt19937_64 engine_;
 };
 
