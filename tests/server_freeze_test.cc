@@ -23,16 +23,39 @@ class FreezeServerTest : public ServerTest {
     Stop();
     Start();
   }
+  // A model_update carries its change record, with provenance and digests
+  // (app/compliance_gate.h).
   static std::string Change(const std::string& type, const std::string& env,
                             const std::string& service, const std::string& to) {
-    return json{{"change",
-                 {{"type", type},
-                  {"environment", env},
-                  {"service", service},
-                  {"version", to},
-                  {"previous_version", "1.0.0"}}},
-                {"checks", {{"tests_passed", true}, {"security_scan", {{"passed", true}}}}}}
-        .dump();
+    json request = {{"change",
+                     {{"type", type},
+                      {"environment", env},
+                      {"service", service},
+                      {"version", to},
+                      {"previous_version", "1.0.0"}}},
+                    {"checks", {{"tests_passed", true}, {"security_scan", {{"passed", true}}}}}};
+    if (type == "model_update") {
+      request["metadata"] = {
+          {"change_id", "CHANGE-" + to},
+          {"author", "alice"},
+          {"owner", "frank"},
+          {"timestamp", "2026-09-21T10:00:00Z"},
+          {"rationale", "Retrained"},
+          {"impact", "Rankings"},
+          {"tests_run", {"offline-eval"}},
+          {"artifacts",
+           {"weights@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+          {"approvals", json::array()},
+          {"rollback_plan", "Serve the previous model"},
+          {"risk_level", "high"},
+          {"provenance",
+           {{"model_id", service},
+            {"training_dataset", "clicks"},
+            {"training_config", "rec.yaml"},
+            {"training_timestamp", "2026-09-20T08:00:00Z"},
+            {"metrics", {{"auc", 0.9}}}}}};
+    }
+    return request.dump();
   }
   HttpAnswer Act(const std::string& id, const std::string& action, const std::string& who) {
     return Call("POST", fmt::format("/v1/approvals/{}/{}", id, action), who,

@@ -12,6 +12,7 @@ import * as rollout from './js/views/rollout.js';
 import * as audit from './js/views/audit.js';
 import * as auditEntry from './js/views/audit-entry.js';
 import * as simulate from './js/views/simulate.js';
+import * as compliance from './js/views/compliance.js';
 
 const ROUTES = [
   { path: /^\/$/, view: overview, nav: 'overview' },
@@ -22,6 +23,7 @@ const ROUTES = [
   { path: /^\/audit$/, view: audit, nav: 'audit' },
   { path: /^\/audit\/(\d+)$/, view: auditEntry, nav: 'audit' },
   { path: /^\/simulate$/, view: simulate, nav: 'simulate' },
+  { path: /^\/compliance$/, view: compliance, nav: 'compliance' },
 ];
 
 const NAV = [
@@ -30,6 +32,7 @@ const NAV = [
   ['rollouts', '#/rollouts', 'Rollouts'],
   ['audit', '#/audit', 'Audit log'],
   ['simulate', '#/simulate', 'Simulator'],
+  ['compliance', '#/compliance', 'Compliance'],
 ];
 
 const main = document.getElementById('main');

@@ -7,6 +7,7 @@
 
 #include "audit/event.h"
 #include "audit/json.h"
+#include "core/digest.h"
 #include "core/json.h"
 
 namespace interlock::app {
@@ -15,12 +16,6 @@ namespace {
 using njson = nlohmann::ordered_json;
 
 constexpr int64_t kEvidenceFormat = 1;
-
-bool IsDigest(std::string_view d) {
-  if (d.size() != 7 + 64 || !d.starts_with("sha256:")) return false;
-  return std::all_of(d.begin() + 7, d.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 }  // namespace
 
@@ -100,7 +95,7 @@ Result<Attested> Attest(audit::AuditLog& log, const governance::Governance& g,
         fmt::format("digests: at most {}, found {}", kMaxEvidenceDigests, request.digests.size())));
   }
   for (size_t i = 0; i < request.digests.size(); ++i) {
-    if (!IsDigest(request.digests[i])) {
+    if (!IsSha256Digest(request.digests[i])) {
       return std::unexpected(Error::InvalidArgument(
           fmt::format("digests[{}]: expected \"sha256:\" and 64 lowercase hex digits", i)));
     }

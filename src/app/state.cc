@@ -163,6 +163,13 @@ void State::RecordDecision(const governance::Governance& g, const decision::Requ
         Freezes::ModelUpdate(request.change_type, request.environment, request.service, now);
     if (model_update) changes.push_back(Freezes::Row(*model_update));
   }
+  // The first decision on a model version that is not a deny pins its
+  // artifacts.
+  if (d.kind != DecisionKind::kDeny) {
+    if (auto artifacts = ModelArtifactsOf(g, request)) {
+      changes.push_back(ModelArtifactRow(*artifacts, request.service.value_or(""), now));
+    }
+  }
   // The scans the request carries become the latest ones (compliance).
   for (audit::StateChange& row : ScanRows(request, now)) changes.push_back(std::move(row));
   std::optional<std::string_view> approval_id;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "app/approvals.h"
+#include "app/compliance_gate.h"
 #include "app/decision_stats.h"
 #include "app/evidence.h"
 #include "app/freezes.h"
@@ -69,6 +70,8 @@ inline constexpr StateKind kStateKinds[] = {
     {kFreezeKind, "app::Freezes", "the model updates that start freeze windows"},
     {kScanKind, "app::State (RecordDecision)", "the latest secret and PII scans the gate used"},
     {kEvidenceKind, "app/evidence.h (Attest)", "the latest attested evidence of each control"},
+    {kModelArtifactKind, "app::State (RecordDecision)",
+     "the artifact digests each model version is pinned to"},
     {notify::kOutboxKind, "notify::Notifier", "notifications not yet delivered"},
 };
 

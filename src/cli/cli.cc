@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/compliance_gate.h"
 #include "cli/command.h"
 #include "core/clock.h"
 #include "core/fs.h"
@@ -176,6 +177,14 @@ int RunDecide(const Options& o, Io& io) {
   }
   decision::Decision d;
   decision::Decide(*g, *request, safety, &d);
+  // The compliance gate. Offline no model version's artifacts are pinned
+  // and no evaluation of the controls is at hand, so a control the
+  // governance requires is a finding.
+  std::vector<std::string> findings = app::AllFindings(*g, *request, d, {});
+  if (!findings.empty()) {
+    safety.findings = findings;
+    decision::Decide(*g, *request, safety, &d);
+  }
   Print(io.out, "{}\n", decision::RenderDecision(*g, *request, safety, d, o.explain));
   return decision::ExitCode(d.kind);
 }

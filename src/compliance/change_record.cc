@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/assign.h"
 #include "core/text.h"
 
 namespace interlock::compliance {
@@ -31,13 +32,6 @@ constexpr std::string_view kProvenanceFields[] = {"model_id", "training_dataset"
 
 // How many bytes of a value a message shows.
 constexpr size_t kShownBytes = 64;
-
-#define INTERLOCK_ASSIGN(lhs, expression)                  \
-  do {                                                     \
-    auto result_ = (expression);                           \
-    if (!result_) return std::unexpected(result_.error()); \
-    lhs = std::move(*result_);                             \
-  } while (0)
 
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
 
@@ -203,18 +197,25 @@ Error UnderSubject(const Error& error) {
 }  // namespace
 
 Result<ChangeRecord> ParseChangeRecord(std::string_view text) {
+  auto document = json::Parse(text, {.subject = kSubject,
+                                     .max_bytes = kMaxRecordBytes,
+                                     .max_depth = kMaxRecordDepth,
+                                     .require_object = true});
+  if (!document) return std::unexpected(UnderSubject(document.error()));
+  auto r = ReadChangeRecord(document->root(), kSubject);
+  if (!r) return std::unexpected(r.error());
+  // Values stay valid when their document moves.
+  r->document = std::move(*document);
+  return r;
+}
+
+Result<ChangeRecord> ReadChangeRecord(json::Value object, std::string_view subject,
+                                      std::span<const std::string_view> also_allowed) {
+  std::vector<std::string_view> allowed(std::begin(kFields), std::end(kFields));
+  allowed.insert(allowed.end(), also_allowed.begin(), also_allowed.end());
   ChangeRecord r;
-  {
-    auto document = json::Parse(text, {.subject = kSubject,
-                                       .max_bytes = kMaxRecordBytes,
-                                       .max_depth = kMaxRecordDepth,
-                                       .require_object = true});
-    if (!document) return std::unexpected(UnderSubject(document.error()));
-    r.document = std::move(*document);
-  }
   std::optional<json::ObjectReader> top;
-  INTERLOCK_ASSIGN(
-      top, json::ObjectReader::Make(r.document.root(), std::string(kSubject), kSubject, kFields));
+  INTERLOCK_ASSIGN(top, json::ObjectReader::Make(object, std::string(subject), subject, allowed));
   const json::ObjectReader& o = *top;
   INTERLOCK_ASSIGN(r.change_id, Text(o, "change_id", kMaxIdBytes, Lines::kOne));
   INTERLOCK_ASSIGN(r.author, Text(o, "author", kMaxIdBytes, Lines::kOne));

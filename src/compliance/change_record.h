@@ -60,6 +60,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -123,6 +124,15 @@ struct ChangeRecord {
 
 // Reads a change record (see "Accepted input"). Never throws.
 Result<ChangeRecord> ParseChangeRecord(std::string_view text);
+
+// Reads a change record from `object`, a member of a document the caller
+// holds (a decision request's metadata), naming fields under `subject`
+// ("metadata.risk_level: ..."). Members named in `also_allowed` are left
+// for other readers; any other unknown member is refused. The record's
+// `document` is empty and its compatibility_report points into the
+// caller's document, which must outlive it.
+Result<ChangeRecord> ReadChangeRecord(json::Value object, std::string_view subject,
+                                      std::span<const std::string_view> also_allowed = {});
 
 }  // namespace interlock::compliance
 

@@ -5,17 +5,12 @@
 
 #include <algorithm>
 
+#include "core/assign.h"
+
 namespace interlock::compliance {
 namespace {
 
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
-
-#define INTERLOCK_ASSIGN(lhs, expression)                  \
-  do {                                                     \
-    auto result_ = (expression);                           \
-    if (!result_) return std::unexpected(result_.error()); \
-    lhs = std::move(*result_);                             \
-  } while (0)
 
 constexpr std::string_view kReportFields[] = {"contract", "change_type", "consumers",
                                               "migration_guide"};

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/evp.h"
@@ -44,6 +45,13 @@ std::string ToHex(const uint8_t* data, size_t size) {
     out[2 * index + 1] = kDigits[data[index] & 15];
   }
   return out;
+}
+
+bool IsSha256Digest(std::string_view text) {
+  constexpr std::string_view kPrefix = "sha256:";
+  if (text.size() != kPrefix.size() + 64 || !text.starts_with(kPrefix)) return false;
+  return std::all_of(text.begin() + kPrefix.size(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace interlock

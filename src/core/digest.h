@@ -29,4 +29,7 @@ class Sha256Hasher {
 std::string ToHex(const uint8_t* data, size_t size);
 inline std::string ToHex(const Sha256& d) { return ToHex(d.data(), d.size()); }
 
+// True for a digest named as "sha256:" and 64 lowercase hex digits.
+bool IsSha256Digest(std::string_view text);
+
 }  // namespace interlock

@@ -65,6 +65,7 @@ void Decide(const Governance& g, const Request& request, const SafetyState& safe
     const governance::MatrixRow& row = g.matrix[*d.row];
     why.Add(ReasonKind::kMatrixRow, static_cast<uint32_t>(*d.row));
     outcome = row.outcome;
+    d.required_controls = row.requires_controls;
     if (row.risk) {
       d.risk = *row.risk;
       have_risk = true;
@@ -108,6 +109,7 @@ void Decide(const Governance& g, const Request& request, const SafetyState& safe
     if (result == expr::Tri::kFalse) continue;
     bool unknown = result == expr::Tri::kUnknown;
     auto subject = static_cast<uint32_t>(index);
+    d.required_controls |= rule.requires_controls;
     if (rule.effect == governance::RuleEffect::kDeny) {
       why.Add(unknown ? ReasonKind::kRuleDenyUnknown : ReasonKind::kRuleDeny, subject);
       deny = true;
@@ -160,6 +162,12 @@ void Decide(const Governance& g, const Request& request, const SafetyState& safe
       why.Add(ReasonKind::kFrozen, *safety.freeze);
       deny = true;
     }
+  }
+
+  // 9. The compliance gate's findings.
+  for (size_t i = 0; i < safety.findings.size(); ++i) {
+    why.Add(ReasonKind::kGateFinding, static_cast<uint32_t>(i));
+    deny = true;
   }
 
   d.approvals = outcome.approvals;

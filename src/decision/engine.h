@@ -17,6 +17,12 @@
 //  7. While the emergency stop is active everything is denied (invariant).
 //  8. While a freeze window covers the change it is denied, or, if the
 //     window names a break-glass workflow, needs approval through it.
+//  9. Each finding of the compliance gate (SafetyState::findings: a
+//     contract change whose version does not fit its compatibility report,
+//     a model update without provenance, an invalid change record, a
+//     required control that does not pass) denies. The matched row and the
+//     rules that fire name the controls they require (required_controls);
+//     the gate, not the engine, knows how they stand.
 // Decision: deny if anything denied; else require_approval if any approval
 // is needed; else allow.
 //
@@ -26,6 +32,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "core/names.h"
@@ -41,6 +49,9 @@ struct SafetyState {
   // sentence that says which and until when (safety/freeze.h, Describe).
   std::optional<uint32_t> freeze;
   std::string_view freeze_reason;  // must outlive the Decision
+  // What the compliance gate found wrong with the request, one sentence
+  // each (app/compliance_gate.h); each denies. Must outlive the Decision.
+  std::span<const std::string> findings;
 };
 
 enum class ReasonKind : uint8_t {
@@ -65,6 +76,7 @@ enum class ReasonKind : uint8_t {
   kAiDenied,
   kFrozen,            // subject: freeze window
   kFrozenBreakGlass,  // subject: freeze window
+  kGateFinding,       // subject: index in SafetyState::findings
   kApprovalsNeeded,
   kNoApprovalNeeded,
 };
@@ -97,6 +109,9 @@ struct Decision {
   governance::RoleSet eligible_roles;
   std::optional<size_t> workflow;
   AiRole ai_agent_role = AiRole::kHumanOnly;
+  // The controls the matched row and the rules that fired require to
+  // pass; the compliance gate checks them (app/compliance_gate.h).
+  governance::ControlSet required_controls;
   std::optional<size_t> row;   // the matrix row that matched
   std::optional<size_t> tier;  // the tier that classified the risk
   ReasonList reasons;

@@ -77,6 +77,9 @@ std::vector<std::string> ReasonTexts(const Governance& g, const Request& r,
             "{}; a frozen change needs approval through break-glass workflow '{}'",
             safety.freeze_reason, g.workflows[*g.freeze_windows[reason.subject].break_glass].id));
         break;
+      case ReasonKind::kGateFinding:
+        out.push_back(fmt::format("{}; denied", safety.findings[reason.subject]));
+        break;
       case ReasonKind::kBump:
         if (r.bump_given) {
           out.push_back(fmt::format("the change is a {} change (change.bump)", Name(r.bump)));

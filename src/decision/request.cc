@@ -5,9 +5,11 @@
 
 #include <algorithm>
 
+#include "core/assign.h"
 #include "core/json.h"
 #include "core/semver.h"
 #include "core/text.h"
+#include "decision/metadata.h"
 #include "governance/fields.h"
 
 namespace interlock::decision {
@@ -20,13 +22,6 @@ struct Metadata {
 namespace {
 
 Error Invalid(std::string message) { return Error::InvalidArgument(std::move(message)); }
-
-#define INTERLOCK_ASSIGN(lhs, expression)                  \
-  do {                                                     \
-    auto result_ = (expression);                           \
-    if (!result_) return std::unexpected(result_.error()); \
-    lhs = std::move(*result_);                             \
-  } while (0)
 
 std::optional<std::string> Copy(std::optional<std::string_view> text) {
   return text ? std::optional<std::string>(*text) : std::nullopt;
@@ -313,6 +308,11 @@ Result<void> CheckRequest(const governance::Governance& g, const Request& reques
     }
   }
   return Ok();
+}
+
+std::optional<json::Value> MetadataObject(const Request& request) {
+  if (!request.metadata) return std::nullopt;
+  return request.metadata->value;
 }
 
 expr::Value LookupMetadata(const Request& request, const std::vector<std::string>& path) {

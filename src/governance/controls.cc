@@ -188,6 +188,10 @@ void ReadControls(Reader& r, const yaml::Node& root, Governance* g) {
       continue;
     }
     if (!Unique(r, &seen, c->id, node.mark(), "control")) continue;
+    if (p.controls.size() == kMaxControls) {
+      r.Error(node.mark(), fmt::format("at most {} controls are allowed", kMaxControls));
+      return;
+    }
     covered.insert(c->covers.begin(), c->covers.end());
     p.controls.push_back(std::move(*c));
   }
@@ -210,6 +214,53 @@ void ReadControls(Reader& r, const yaml::Node& root, Governance* g) {
       }
     }
   }
+}
+
+std::optional<ControlSet> ReadControlRefs(Reader& r, const Governance& g, const yaml::Node* node) {
+  if (node == nullptr) return std::nullopt;
+  if (!node->IsSequence()) {
+    r.Error(node->mark(),
+            fmt::format("expected a list of control, checklist or framework ids, found a {}",
+                        node->TypeName()));
+    return std::nullopt;
+  }
+  const CompliancePolicy& p = g.compliance;
+  auto covering = [&](const std::vector<ComplianceControl>& items, ControlSet* set) {
+    for (size_t i = 0; i < p.controls.size(); ++i) {
+      for (const ComplianceControl& item : items) {
+        const std::vector<std::string>& covers = p.controls[i].covers;
+        if (std::find(covers.begin(), covers.end(), item.id) != covers.end()) set->set(i);
+      }
+    }
+  };
+  ControlSet set;
+  bool ok = true;
+  for (const yaml::Node& item : node->items()) {
+    auto id = r.String(&item);
+    if (!id) {
+      ok = false;
+      continue;
+    }
+    ControlSet one;
+    for (size_t i = 0; i < p.controls.size(); ++i) {
+      if (p.controls[i].id == *id || p.controls[i].MapsTo(*id)) one.set(i);
+    }
+    for (const Checklist& c : p.checklists) {
+      if (c.id == *id) covering(c.items, &one);
+    }
+    if (one.none()) {
+      std::vector<std::string_view> names;
+      for (const Control& c : p.controls) names.push_back(c.id);
+      for (const Checklist& c : p.checklists) names.push_back(c.id);
+      for (const ComplianceFramework& f : p.frameworks) names.push_back(f.id);
+      r.UnknownName(item, *id, names, "control, checklist or framework");
+      ok = false;
+      continue;
+    }
+    set |= one;
+  }
+  if (!ok) return std::nullopt;
+  return set;
 }
 
 }  // namespace interlock::governance

@@ -110,6 +110,9 @@ class Loader {
   std::optional<std::bitset<8>> Dimension(Reader& r, const Node* node);
   // Reports the second definition of an id.
   void CheckStopStaffing();
+  // Resolves the requires_controls of matrix rows and rules against the
+  // catalogue, once it is read.
+  void ResolveRequiredControls();
 
   const FileSystem& fs_;
   std::string dir_;
@@ -118,10 +121,27 @@ class Loader {
   Governance g_;
   const Node* tiers_anchor_ = nullptr;
   std::vector<ParsedFile> files_;  // keeps trees alive for cross-file checks
+  // A requires_controls list read before the catalogue (in files_).
+  struct PendingControls {
+    std::string file;
+    const Node* node;
+    bool rule;     // else a matrix row
+    size_t index;  // in g_.rules or g_.matrix
+  };
+  std::vector<PendingControls> pending_controls_;
   // The governance files as read once for the digest, so that what is
   // parsed is exactly what governance_version names; nullopt: unreadable.
   std::map<std::string, std::optional<std::string>> contents_;
 };
+
+void Loader::ResolveRequiredControls() {
+  for (const PendingControls& p : pending_controls_) {
+    Reader r(p.file, diagnostics_);
+    std::optional<ControlSet> set = ReadControlRefs(r, g_, p.node);
+    if (!set) continue;
+    (p.rule ? g_.rules[p.index].requires_controls : g_.matrix[p.index].requires_controls) = *set;
+  }
+}
 
 std::optional<ParsedFile> Loader::Parse(std::string_view path, bool required) {
   auto it = contents_.find(std::string(path));
@@ -615,7 +635,7 @@ void Loader::LoadMatrix(Reader& r, const Node& root) {
   for (const Node& item : r.List(root, "rows", "matrix rows", true)) {
     if (!r.Mapping(item,
                    {"id", "description", "change_type", "environment", "bump", "risk", "approvals",
-                    "workflow", "ai_agent_role"},
+                    "workflow", "ai_agent_role", "requires_controls"},
                    "a matrix row")) {
       continue;
     }
@@ -648,6 +668,9 @@ void Loader::LoadMatrix(Reader& r, const Node& root) {
     row.risk = risk;
     row.outcome = *outcome;
     row.origin = r.OriginOf(item);
+    if (const Node* refs = item.Find("requires_controls")) {
+      pending_controls_.push_back({r.file(), refs, false, g_.matrix.size()});
+    }
     g_.matrix.push_back(std::move(row));
   }
 }
@@ -712,8 +735,10 @@ void Loader::LoadRules(Reader& r, const ParsedFile& file) {
   RequestSchema schema(&g_.metadata_paths);
   std::map<std::string, yaml::Mark> seen;
   for (const Node& item : r.List(root, "rules", "rules", true)) {
-    if (!r.Mapping(item, {"id", "description", "when", "effect", "approvals", "workflow"},
-                   "a rule")) {
+    if (!r.Mapping(
+            item,
+            {"id", "description", "when", "effect", "approvals", "workflow", "requires_controls"},
+            "a rule")) {
       continue;
     }
     Rule rule;
@@ -732,15 +757,19 @@ void Loader::LoadRules(Reader& r, const ParsedFile& file) {
         continue;
       }
       rule.outcome = *outcome;
-    } else if (const Node* extra =
-                   item.Find("approvals") ? item.Find("approvals") : item.Find("workflow")) {
-      r.Error(extra->mark(), "a deny rule takes no approvals or workflow");
+    } else if (const Node* extra = item.Find("approvals")  ? item.Find("approvals")
+                                   : item.Find("workflow") ? item.Find("workflow")
+                                                           : item.Find("requires_controls")) {
+      r.Error(extra->mark(), "a deny rule takes no approvals, workflow or requires_controls");
       continue;
     }
     rule.id = *id;
     rule.description = r.String(item.Find("description")).value_or("");
     rule.when = std::move(*when);
     rule.origin = r.OriginOf(item);
+    if (const Node* refs = item.Find("requires_controls")) {
+      pending_controls_.push_back({r.file(), refs, true, g_.rules.size()});
+    }
     g_.rules.push_back(std::move(rule));
   }
 }
@@ -1234,6 +1263,7 @@ Governance Loader::Run() {
   with(kCompliance, false, [&](Reader& r, const ParsedFile& f) { LoadCompliance(r, f.root); });
   with(kControls, false, [&](Reader& r, const ParsedFile& f) { ReadControls(r, f.root, &g_); });
   with(kKubernetes, false, [&](Reader& r, const ParsedFile& f) { ReadKubernetes(r, f.root, &g_); });
+  ResolveRequiredControls();
 
   // Cross-file checks only make sense on a directory whose files each read
   // cleanly; otherwise they would echo the errors already reported.

@@ -1,6 +1,9 @@
 #include "governance/loader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "../../tests/test_util.h"
 #include "core/fs.h"
@@ -235,6 +238,56 @@ TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnInAFoldedBlock) {
   EXPECT_EQ(errors[0],
             "risk/tiers.yaml:20:46: in condition: expected an operand after '&&', found "
             "end of expression");
+}
+
+// A rule appended to the default rules: it requires `controls`.
+std::string RequiringRule(const std::string& effect, const std::string& controls) {
+  return "\n  - id: production-security\n    when: change.environment == \"production\"\n"
+         "    effect: " +
+         effect + "\n" +
+         (effect == "deny" ? "" : "    approvals: 1\n    workflow: standard_change\n") +
+         "    requires_controls: " + controls + "\n";
+}
+
+TEST_F(LoaderTest, RequiredControlsNameControlsChecklistsOrFrameworks) {
+  std::string rules = dir_.Read("decision/rules.yaml");
+  dir_.Write("decision/rules.yaml",
+             rules + RequiringRule("require_approval", "[security, audit-trail-verifies]"));
+  RealFileSystem fs;
+  auto g = Load(fs, dir_.path());
+  ASSERT_TRUE(g.has_value()) << g.error().front().ToString();
+  ControlSet expected;
+  const std::vector<Control>& controls = g->compliance.controls;
+  for (size_t i = 0; i < controls.size(); ++i) {
+    bool sec = std::any_of(controls[i].covers.begin(), controls[i].covers.end(),
+                           [](const std::string& item) { return item.starts_with("SEC-"); });
+    if (sec || controls[i].id == "audit-trail-verifies") expected.set(i);
+  }
+  ASSERT_TRUE(expected.any());
+  EXPECT_EQ(g->rules.back().requires_controls, expected);
+  EXPECT_TRUE(g->rules.front().requires_controls.none());
+
+  dir_.Write("decision/rules.yaml", rules + RequiringRule("require_approval", "[SOC2]"));
+  g = Load(fs, dir_.path());
+  ASSERT_TRUE(g.has_value());
+  for (size_t i = 0; i < controls.size(); ++i) {
+    EXPECT_EQ(g->rules.back().requires_controls.test(i), controls[i].MapsTo("SOC2")) << i;
+  }
+}
+
+TEST_F(LoaderTest, AnUnknownRequiredControlSuggestsTheKnownOne) {
+  std::string rules = dir_.Read("decision/rules.yaml");
+  size_t lines = static_cast<size_t>(std::count(rules.begin(), rules.end(), '\n'));
+  dir_.Write("decision/rules.yaml",
+             rules + RequiringRule("require_approval", "[audit-trail-verify]"));
+  ExpectError(fmt::format(
+      "decision/rules.yaml:{}:25: unknown control, checklist or framework 'audit-trail-verify' "
+      "(did you mean 'audit-trail-verifies'?)",
+      lines + 7));
+  dir_.Write("decision/rules.yaml", rules + RequiringRule("deny", "[security]"));
+  ExpectError(fmt::format(
+      "decision/rules.yaml:{}:24: a deny rule takes no approvals, workflow or requires_controls",
+      lines + 5));
 }
 
 TEST_F(LoaderTest, ConditionErrorPointsAtTheColumnOnOneLine) {

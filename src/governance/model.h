@@ -29,6 +29,11 @@ namespace interlock::governance {
 inline constexpr size_t kMaxRoles = 64;
 using RoleSet = std::bitset<kMaxRoles>;
 
+// The controls of the catalogue (compliance/controls.yml) a matrix row or a
+// rule requires to pass, as indices into Governance::controls.
+inline constexpr size_t kMaxControls = 256;
+using ControlSet = std::bitset<kMaxControls>;
+
 // Where a definition came from, for messages and --explain.
 struct Origin {
   std::string file;  // relative to the governance directory
@@ -99,6 +104,9 @@ struct MatrixRow {
   std::bitset<3> bumps;         // by Bump
   std::optional<RiskLevel> risk;
   Outcome outcome;
+  // Controls that must pass for a change the row matches (requires_controls:
+  // control ids, checklist ids or framework ids).
+  ControlSet requires_controls;
   Origin origin;
 };
 
@@ -121,6 +129,8 @@ struct Rule {
   expr::Program when;
   RuleEffect effect = RuleEffect::kDeny;
   Outcome outcome;  // for kRequireApproval
+  // Controls that must pass when the rule fires (as MatrixRow's).
+  ControlSet requires_controls;
   Origin origin;
 };
 

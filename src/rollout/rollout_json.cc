@@ -6,6 +6,7 @@
 #include <cmath>
 #include <span>
 
+#include "core/assign.h"
 #include "core/json.h"
 #include "rollout/rollout.h"
 
@@ -65,13 +66,6 @@ Result<json::Value> Array(const json::ObjectReader& o, std::string_view key) {
   return *v;
 }
 
-#define ROLLOUT_TRY(lhs, expr)                              \
-  do {                                                      \
-    auto _r = (expr);                                       \
-    if (!_r) return std::unexpected(std::move(_r.error())); \
-    lhs = std::move(*_r);                                   \
-  } while (false)
-
 #define ROLLOUT_OBJECT(name, value, path, keys)                  \
   auto name##_read = ObjectAt((value), (path), (keys));          \
   if (!name##_read) return std::unexpected(name##_read.error()); \
@@ -106,7 +100,7 @@ Result<MetricValue> ReadValue(json::Value v, std::string path) {
                                                "status", "detail", "judged"};
   ROLLOUT_OBJECT(o, v, std::move(path), kKeys);
   MetricValue m;
-  ROLLOUT_TRY(m.name, Text(o, "name"));
+  INTERLOCK_ASSIGN(m.name, Text(o, "name"));
   if (auto text = o.Find("value"); text && text->is_string()) {
     if (text->AsString() != "+Inf" && text->AsString() != "-Inf") {
       return std::unexpected(Corrupt(o.Path("value") + ": expected a number, +Inf or -Inf"));
@@ -118,25 +112,25 @@ Result<MetricValue> ReadValue(json::Value v, std::string path) {
     m.value = *value;
   }
   int64_t samples = 0;
-  ROLLOUT_TRY(samples, Int(o, "samples"));
+  INTERLOCK_ASSIGN(samples, Int(o, "samples"));
   m.samples = static_cast<int>(samples);
   std::string status;
-  ROLLOUT_TRY(status, Text(o, "status"));
+  INTERLOCK_ASSIGN(status, Text(o, "status"));
   m.status = status == "value"   ? ReadingStatus::kValue
              : status == "error" ? ReadingStatus::kError
                                  : ReadingStatus::kNoData;
-  ROLLOUT_TRY(m.detail, Text(o, "detail"));
+  INTERLOCK_ASSIGN(m.detail, Text(o, "detail"));
   if (auto judged = o.Find("judged"); judged && !judged->is_null()) {
     static constexpr std::string_view kJudged[] = {"effect",  "ci_low",     "ci_high",
                                                    "p_value", "confidence", "baseline_median"};
     ROLLOUT_OBJECT(jo, *judged, o.Path("judged"), kJudged);
     Judgement j;
-    ROLLOUT_TRY(j.effect, Number(jo, "effect"));
-    ROLLOUT_TRY(j.ci_low, Number(jo, "ci_low"));
-    ROLLOUT_TRY(j.ci_high, Number(jo, "ci_high"));
-    ROLLOUT_TRY(j.p_value, Number(jo, "p_value"));
-    ROLLOUT_TRY(j.confidence, Number(jo, "confidence"));
-    ROLLOUT_TRY(j.baseline_median, Number(jo, "baseline_median"));
+    INTERLOCK_ASSIGN(j.effect, Number(jo, "effect"));
+    INTERLOCK_ASSIGN(j.ci_low, Number(jo, "ci_low"));
+    INTERLOCK_ASSIGN(j.ci_high, Number(jo, "ci_high"));
+    INTERLOCK_ASSIGN(j.p_value, Number(jo, "p_value"));
+    INTERLOCK_ASSIGN(j.confidence, Number(jo, "confidence"));
+    INTERLOCK_ASSIGN(j.baseline_median, Number(jo, "baseline_median"));
     m.judged = j;
   }
   return m;
@@ -263,19 +257,19 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
                                                "metrics"};
   ROLLOUT_OBJECT(o, doc->root(), "", kKeys);
   int64_t format = 0;
-  ROLLOUT_TRY(format, Int(o, "format"));
+  INTERLOCK_ASSIGN(format, Int(o, "format"));
   if (format != kFormat) {
     return std::unexpected(Corrupt(fmt::format(
         "format: this Interlock reads rollout records of format {}, found {}", kFormat, format)));
   }
   Rollout r;
-  ROLLOUT_TRY(r.id, Text(o, "id"));
+  INTERLOCK_ASSIGN(r.id, Text(o, "id"));
   std::string state;
-  ROLLOUT_TRY(state, Text(o, "state"));
+  INTERLOCK_ASSIGN(state, Text(o, "state"));
   auto parsed_state = ParseRolloutState(state);
   if (!parsed_state) return std::unexpected(Corrupt(fmt::format("state: unknown \"{}\"", state)));
   r.state = *parsed_state;
-  ROLLOUT_TRY(r.spec.strategy, Text(o, "strategy"));
+  INTERLOCK_ASSIGN(r.spec.strategy, Text(o, "strategy"));
   ROLLOUT_ARRAY(steps, o, "traffic_steps");
   for (json::Value s : steps.elements()) {
     if (!s.is_number() || s.AsNumber() <= 0 || s.AsNumber() > 100) {
@@ -284,22 +278,22 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
     r.steps.push_back(s.AsNumber() / 100);
   }
   int64_t step = 0;
-  ROLLOUT_TRY(step, Int(o, "step"));
+  INTERLOCK_ASSIGN(step, Int(o, "step"));
   if (step < 1 || static_cast<size_t>(step) > r.steps.size()) {
     return std::unexpected(
         Corrupt(fmt::format("step: {} is not one of the {} steps", step, r.steps.size())));
   }
   r.step = static_cast<size_t>(step - 1);
-  ROLLOUT_TRY(r.monitoring_ms, Int(o, "monitoring_ms"));
-  ROLLOUT_TRY(r.interval_ms, Int(o, "interval_ms"));
-  ROLLOUT_TRY(r.created_at, Int(o, "created_at"));
-  ROLLOUT_TRY(r.step_started_at, Int(o, "step_started_at"));
-  if (!IsFinal(r.state)) ROLLOUT_TRY(r.next_evaluation_at, Int(o, "next_evaluation_at"));
-  ROLLOUT_TRY(r.updated_at, Int(o, "updated_at"));
+  INTERLOCK_ASSIGN(r.monitoring_ms, Int(o, "monitoring_ms"));
+  INTERLOCK_ASSIGN(r.interval_ms, Int(o, "interval_ms"));
+  INTERLOCK_ASSIGN(r.created_at, Int(o, "created_at"));
+  INTERLOCK_ASSIGN(r.step_started_at, Int(o, "step_started_at"));
+  if (!IsFinal(r.state)) INTERLOCK_ASSIGN(r.next_evaluation_at, Int(o, "next_evaluation_at"));
+  INTERLOCK_ASSIGN(r.updated_at, Int(o, "updated_at"));
   int64_t evaluations = 0;
-  ROLLOUT_TRY(evaluations, Int(o, "evaluations"));
+  INTERLOCK_ASSIGN(evaluations, Int(o, "evaluations"));
   r.evaluations = static_cast<uint64_t>(evaluations);
-  ROLLOUT_TRY(r.escalation, Text(o, "escalation"));
+  INTERLOCK_ASSIGN(r.escalation, Text(o, "escalation"));
 
   static constexpr std::string_view kSpecKeys[] = {"service",          "environment", "version",
                                                    "baseline_version", "risk",        "opened_by",
@@ -307,16 +301,16 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
   auto change_value = o.Find("change");
   if (!change_value) return std::unexpected(Corrupt("change: required"));
   ROLLOUT_OBJECT(spec, *change_value, "change", kSpecKeys);
-  ROLLOUT_TRY(r.spec.service, Text(spec, "service"));
-  ROLLOUT_TRY(r.spec.environment, Text(spec, "environment"));
-  ROLLOUT_TRY(r.spec.version, Text(spec, "version"));
-  ROLLOUT_TRY(r.spec.baseline_version, Text(spec, "baseline_version"));
-  ROLLOUT_TRY(r.spec.risk, Text(spec, "risk"));
-  ROLLOUT_TRY(r.spec.opened_by, Text(spec, "opened_by"));
-  ROLLOUT_TRY(r.spec.approval_id, Text(spec, "approval_id"));
+  INTERLOCK_ASSIGN(r.spec.service, Text(spec, "service"));
+  INTERLOCK_ASSIGN(r.spec.environment, Text(spec, "environment"));
+  INTERLOCK_ASSIGN(r.spec.version, Text(spec, "version"));
+  INTERLOCK_ASSIGN(r.spec.baseline_version, Text(spec, "baseline_version"));
+  INTERLOCK_ASSIGN(r.spec.risk, Text(spec, "risk"));
+  INTERLOCK_ASSIGN(r.spec.opened_by, Text(spec, "opened_by"));
+  INTERLOCK_ASSIGN(r.spec.approval_id, Text(spec, "approval_id"));
   if (spec.Find("audit_index")) {
     int64_t index = 0;
-    ROLLOUT_TRY(index, Int(spec, "audit_index"));
+    INTERLOCK_ASSIGN(index, Int(spec, "audit_index"));
     r.spec.audit_index = static_cast<uint64_t>(index);
   }
 
@@ -329,29 +323,29 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
     std::string path = fmt::format("checks[{}]", i++);
     ROLLOUT_OBJECT(co, item, path, kCheckKeys);
     Check c;
-    ROLLOUT_TRY(c.name, Text(co, "name"));
+    INTERLOCK_ASSIGN(c.name, Text(co, "name"));
     std::string kind;
-    ROLLOUT_TRY(kind, Text(co, "kind"));
+    INTERLOCK_ASSIGN(kind, Text(co, "kind"));
     c.criterion = kind == "criterion";
-    ROLLOUT_TRY(c.condition, Text(co, "condition"));
-    ROLLOUT_TRY(c.action, Text(co, "action"));
+    INTERLOCK_ASSIGN(c.condition, Text(co, "condition"));
+    INTERLOCK_ASSIGN(c.action, Text(co, "action"));
     auto dry = Wrap(co.OptionalBool("dry_run"));
     if (!dry) return std::unexpected(dry.error());
     c.dry_run = dry->value_or(false);
     std::string result;
-    ROLLOUT_TRY(result, Text(co, "result"));
+    INTERLOCK_ASSIGN(result, Text(co, "result"));
     if (!result.empty()) {
       c.result = ParseCheckResult(result);
       if (!c.result) {
         return std::unexpected(Corrupt(fmt::format("{}.result: unknown \"{}\"", path, result)));
       }
     }
-    ROLLOUT_TRY(c.at, Int(co, "at"));
+    INTERLOCK_ASSIGN(c.at, Int(co, "at"));
     ROLLOUT_ARRAY(values, co, "values");
     size_t j = 0;
     for (json::Value v : values.elements()) {
       MetricValue m;
-      ROLLOUT_TRY(m, ReadValue(v, fmt::format("{}.values[{}]", path, j++)));
+      INTERLOCK_ASSIGN(m, ReadValue(v, fmt::format("{}.values[{}]", path, j++)));
       c.values.push_back(std::move(m));
     }
     ROLLOUT_ARRAY(thresholds, co, "thresholds");
@@ -359,12 +353,12 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
       static constexpr std::string_view kThresholdKeys[] = {"metric", "op", "value"};
       ROLLOUT_OBJECT(to, t, path + ".thresholds", kThresholdKeys);
       MetricThreshold m;
-      ROLLOUT_TRY(m.metric, Text(to, "metric"));
-      ROLLOUT_TRY(m.op, Text(to, "op"));
-      ROLLOUT_TRY(m.value, Number(to, "value"));
+      INTERLOCK_ASSIGN(m.metric, Text(to, "metric"));
+      INTERLOCK_ASSIGN(m.op, Text(to, "op"));
+      INTERLOCK_ASSIGN(m.value, Number(to, "value"));
       c.thresholds.push_back(std::move(m));
     }
-    ROLLOUT_TRY(c.detail, Text(co, "detail"));
+    INTERLOCK_ASSIGN(c.detail, Text(co, "detail"));
     ROLLOUT_ARRAY(recent, co, "recent_failures");
     for (json::Value f : recent.elements()) {
       if (!f.is_bool())
@@ -383,16 +377,16 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
                                                         "step", "by",    "why"};
     ROLLOUT_OBJECT(ho, item, "history", kHistoryKeys);
     HistoryEntry h;
-    ROLLOUT_TRY(h.at, Int(ho, "at"));
-    ROLLOUT_TRY(h.event, Text(ho, "event"));
+    INTERLOCK_ASSIGN(h.at, Int(ho, "at"));
+    INTERLOCK_ASSIGN(h.event, Text(ho, "event"));
     std::string s;
-    ROLLOUT_TRY(s, Text(ho, "state"));
+    INTERLOCK_ASSIGN(s, Text(ho, "state"));
     h.state = ParseRolloutState(s).value_or(RolloutState::kProgressing);
     int64_t hs = 1;
-    ROLLOUT_TRY(hs, Int(ho, "step"));
+    INTERLOCK_ASSIGN(hs, Int(ho, "step"));
     h.step = static_cast<size_t>(std::max<int64_t>(hs, 1) - 1);
-    ROLLOUT_TRY(h.by, Text(ho, "by"));
-    ROLLOUT_TRY(h.why, Text(ho, "why"));
+    INTERLOCK_ASSIGN(h.by, Text(ho, "by"));
+    INTERLOCK_ASSIGN(h.why, Text(ho, "why"));
     r.history.push_back(std::move(h));
   }
 
@@ -404,13 +398,13 @@ Result<Rollout> RolloutFromJson(std::string_view text) {
                                                        "missing", "missing_detail"};
     ROLLOUT_OBJECT(so, m.value(), "metrics." + std::string(m.key), kSeriesKeys);
     MetricSeries s;
-    ROLLOUT_TRY(s.canary, Points(so, "canary"));
-    ROLLOUT_TRY(s.baseline, Points(so, "baseline"));
-    ROLLOUT_TRY(s.missing_at, Int(so, "missing_at"));
+    INTERLOCK_ASSIGN(s.canary, Points(so, "canary"));
+    INTERLOCK_ASSIGN(s.baseline, Points(so, "baseline"));
+    INTERLOCK_ASSIGN(s.missing_at, Int(so, "missing_at"));
     std::string missing;
-    ROLLOUT_TRY(missing, Text(so, "missing"));
+    INTERLOCK_ASSIGN(missing, Text(so, "missing"));
     s.missing = missing == "error" ? ReadingStatus::kError : ReadingStatus::kNoData;
-    ROLLOUT_TRY(s.missing_detail, Text(so, "missing_detail"));
+    INTERLOCK_ASSIGN(s.missing_detail, Text(so, "missing_detail"));
     r.metrics.emplace(std::string(m.key), std::move(s));
   }
   return r;

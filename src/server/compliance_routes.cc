@@ -31,17 +31,25 @@ void Service::Impl::GetCompliance(Call& c) {
   // Verifying the log reads all of it: on the audit lane, never the
   // decisions' or the stop's.
   ReadAudit(c, [this, framework](const Call& call) -> Result<json> {
-    auto facts =
-        app::GatherComplianceFacts(*log, *options.fs, options.governance_dir, options.clock->Now());
-    if (!facts) return std::unexpected(facts.error());
-    std::vector<compliance::RouteFact> routes;
-    for (const RouteInfo& r : Routes()) routes.push_back({r.method, r.pattern, r.authentication});
-    facts->routes = std::move(routes);
-    facts->server_tls = options.tls;
-    const compliance::Report report = compliance::Evaluate(*call.g, *facts, framework);
-    auto checkpoint = log->LatestCheckpoint();
-    return json::parse(compliance::ReportJson(report, checkpoint.value_or("")).dump());
+    return EvaluateControls(*call.g, framework);
   });
+}
+
+Result<json> Service::Impl::EvaluateControls(const Governance& g, const std::string& framework) {
+  auto facts =
+      app::GatherComplianceFacts(*log, *options.fs, options.governance_dir, options.clock->Now());
+  if (!facts) return std::unexpected(facts.error());
+  std::vector<compliance::RouteFact> routes;
+  for (const RouteInfo& r : Routes()) routes.push_back({r.method, r.pattern, r.authentication});
+  facts->routes = std::move(routes);
+  facts->server_tls = options.tls;
+  const compliance::Report report = compliance::Evaluate(g, *facts, framework);
+  if (framework.empty()) {
+    control_status.store(
+        std::make_shared<const app::ControlStatus>(app::ControlStatus::Of(report)));
+  }
+  auto checkpoint = log->LatestCheckpoint();
+  return json::parse(compliance::ReportJson(report, checkpoint.value_or("")).dump());
 }
 
 void Service::Impl::PostEvidence(Call& c) {

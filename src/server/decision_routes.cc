@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "app/compliance_gate.h"
 #include "core/json.h"
 #include "core/text.h"
 #include "decision/render.h"
@@ -27,6 +28,17 @@ void Service::Impl::SafetyOf(const Governance& g, const decision::Request& reque
     out->state.freeze = static_cast<uint32_t>(frozen->window);
     out->state.freeze_reason = out->freeze_reason;
   }
+}
+
+void Service::Impl::DecideGated(const Governance& g, const decision::Request& request, Safety* safe,
+                                decision::Decision* d) const {
+  decision::Decide(g, request, safe->state, d);
+  std::shared_ptr<const app::ControlStatus> controls;
+  if (d->required_controls.any()) controls = control_status.load();
+  safe->findings = app::AllFindings(g, request, *d, {.controls = controls.get(), .log = log.get()});
+  if (safe->findings.empty()) return;
+  safe->state.findings = safe->findings;
+  decision::Decide(g, request, safe->state, d);
 }
 
 void Service::Impl::PostDecision(Call& c) {
@@ -72,9 +84,9 @@ void Service::Impl::PostDecision(Call& c) {
   }
   Safety safe;
   SafetyOf(*g, *request, actor.id, options.clock->Now(), &safe);
-  const decision::SafetyState& safety = safe.state;
   decision::Decision d;
-  decision::Decide(*g, *request, safety, &d);
+  DecideGated(*g, *request, &safe, &d);
+  const decision::SafetyState& safety = safe.state;
   std::vector<std::string> reasons = decision::ReasonTexts(*g, *request, safety, d);
   std::string why = fmt::format("{}", fmt::join(reasons, "; "));
   std::string body = decision::DecisionText(*g, *request, safety, d, {.reasons = &reasons});
@@ -150,9 +162,9 @@ void Service::Impl::PostSimulation(Call& c) {
   }
   Safety safe;
   SafetyOf(g, *request, request->actor_id, at, &safe);
-  const decision::SafetyState& safety = safe.state;
   decision::Decision d;
-  decision::Decide(g, *request, safety, &d);
+  DecideGated(g, *request, &safe, &d);
+  const decision::SafetyState& safety = safe.state;
   std::string windows = FreezeWindowsJson(g, at).dump();
   decision::ExtraMember extra[] = {{"simulated", "true"}, {"freeze_windows", windows}};
   respond(RawJsonResponse(

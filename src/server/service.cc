@@ -234,6 +234,20 @@ Result<std::string> Service::Impl::Reload(const std::string& by) {
   return version;
 }
 
+namespace {
+
+// How old the evaluation of the required controls may grow.
+constexpr UnixMillis kControlRefreshMs = UnixMillis{5} * 60'000;
+
+bool RequiresControls(const Governance& g) {
+  return std::any_of(g.matrix.begin(), g.matrix.end(),
+                     [](const governance::MatrixRow& r) { return r.requires_controls.any(); }) ||
+         std::any_of(g.rules.begin(), g.rules.end(),
+                     [](const governance::Rule& r) { return r.requires_controls.any(); });
+}
+
+}  // namespace
+
 void Service::Tick() {
   Impl& s = *impl_;
   GovernancePtr g = s.governance.load();
@@ -242,6 +256,20 @@ void Service::Tick() {
   // On the stop lane, the one writer of the stops; a failed read is tried
   // again at the next tick.
   s.stop_lane->Post("system:refresh", [state = s.state.get()] { (void)state->RefreshStops(); });
+  // The controls a matrix row or a rule requires are evaluated again once
+  // their evaluation is kControlRefreshMs old, on the read lane, one round
+  // at a time; decisions read the latest and never wait for one.
+  if (RequiresControls(*g)) {
+    std::shared_ptr<const app::ControlStatus> status = s.control_status.load();
+    UnixMillis now = s.options.clock->Now();
+    if ((!status || now - status->at >= kControlRefreshMs) &&
+        !s.evaluating_controls.exchange(true)) {
+      s.read_lane->Post("system:controls", [&s, g] {
+        (void)s.EvaluateControls(*g, "");
+        s.evaluating_controls.store(false);
+      });
+    }
+  }
   // One evaluation round at a time: a round still running (a slow metric
   // source) is not queued behind.
   if (!s.evaluating.exchange(true)) {

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/compliance_gate.h"
 #include "app/lane.h"
 #include "app/state.h"
 #include "audit/log.h"
@@ -115,6 +116,10 @@ struct Service::Impl {
   // else; one tick's evaluation at a time.
   std::unique_ptr<app::Lane> rollout_lane = std::make_unique<app::Lane>();
   std::atomic<bool> evaluating{false};
+  // The latest evaluation of the control catalogue, which the gate reads
+  // for the controls a matrix row or a rule requires; null until the first.
+  std::atomic<std::shared_ptr<const app::ControlStatus>> control_status;
+  std::atomic<bool> evaluating_controls{false};
 
   // --- service.cc: the service's life -------------------------------------
 
@@ -155,6 +160,7 @@ struct Service::Impl {
     decision::SafetyState state;
     std::string stop_reason;
     std::string freeze_reason;
+    std::vector<std::string> findings;  // the compliance gate's
     Safety() = default;
     Safety(const Safety&) = delete;
     Safety& operator=(const Safety&) = delete;
@@ -162,6 +168,15 @@ struct Service::Impl {
   // Fills `out` for `request` by `actor` at `at` (freeze windows).
   void SafetyOf(const Governance& g, const decision::Request& request, std::string_view actor,
                 UnixMillis at, Safety* out) const;
+  // Decides `request` under `safe`, with the compliance gate's findings
+  // (app/compliance_gate.h) added to it.
+  void DecideGated(const Governance& g, const decision::Request& request, Safety* safe,
+                   decision::Decision* d) const;
+
+  // The catalogue evaluated against this server's log, state and
+  // transport (GET /v1/compliance); all of it when `framework` is "".
+  // Publishes the outcomes to control_status when it is all of it.
+  Result<json> EvaluateControls(const Governance& g, const std::string& framework);
 
   // --- freeze_routes.cc ----------------------------------------------------
 

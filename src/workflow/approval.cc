@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "core/assign.h"
 #include "core/text.h"
 
 namespace interlock::workflow {
@@ -773,14 +774,6 @@ class Reader {
   std::string path_;
 };
 
-// Assigns the value of a Result-returning expression or returns its error.
-#define APPROVAL_ASSIGN(lhs, expression)                   \
-  do {                                                     \
-    auto result_ = (expression);                           \
-    if (!result_) return std::unexpected(result_.error()); \
-    lhs = std::move(*result_);                             \
-  } while (0)
-
 Result<ChangeDetails> ReadChange(const Reader& in) {
   if (auto ok =
           in.Only({"summary", "type", "environment", "service", "version", "previous_version",
@@ -789,29 +782,29 @@ Result<ChangeDetails> ReadChange(const Reader& in) {
     return std::unexpected(ok.error());
   }
   ChangeDetails c;
-  APPROVAL_ASSIGN(c.summary, in.OptionalString("summary"));
-  APPROVAL_ASSIGN(c.type, in.Enum<ChangeType>("type"));
-  APPROVAL_ASSIGN(c.environment, in.Enum<Environment>("environment"));
-  APPROVAL_ASSIGN(c.service, in.OptionalString("service"));
-  APPROVAL_ASSIGN(c.version, in.OptionalString("version"));
-  APPROVAL_ASSIGN(c.previous_version, in.OptionalString("previous_version"));
-  APPROVAL_ASSIGN(c.bump, in.Enum<Bump>("bump"));
-  APPROVAL_ASSIGN(c.risk, in.Enum<RiskLevel>("risk_level"));
-  APPROVAL_ASSIGN(c.tests_passed, in.OptionalBool("tests_passed"));
-  APPROVAL_ASSIGN(c.rollback_plan, in.OptionalString("rollback_plan"));
+  INTERLOCK_ASSIGN(c.summary, in.OptionalString("summary"));
+  INTERLOCK_ASSIGN(c.type, in.Enum<ChangeType>("type"));
+  INTERLOCK_ASSIGN(c.environment, in.Enum<Environment>("environment"));
+  INTERLOCK_ASSIGN(c.service, in.OptionalString("service"));
+  INTERLOCK_ASSIGN(c.version, in.OptionalString("version"));
+  INTERLOCK_ASSIGN(c.previous_version, in.OptionalString("previous_version"));
+  INTERLOCK_ASSIGN(c.bump, in.Enum<Bump>("bump"));
+  INTERLOCK_ASSIGN(c.risk, in.Enum<RiskLevel>("risk_level"));
+  INTERLOCK_ASSIGN(c.tests_passed, in.OptionalBool("tests_passed"));
+  INTERLOCK_ASSIGN(c.rollback_plan, in.OptionalString("rollback_plan"));
   if (in.Find("security_scan") != nullptr) {
     auto scan = in.Object("security_scan");
     if (!scan) return std::unexpected(scan.error());
     if (auto ok = scan->Only({"passed", "max_severity"}); !ok) return std::unexpected(ok.error());
-    APPROVAL_ASSIGN(c.scan_passed, scan->OptionalBool("passed"));
-    APPROVAL_ASSIGN(c.scan_max_severity, scan->OptionalEnum<Severity>("max_severity"));
+    INTERLOCK_ASSIGN(c.scan_passed, scan->OptionalBool("passed"));
+    INTERLOCK_ASSIGN(c.scan_max_severity, scan->OptionalEnum<Severity>("max_severity"));
   }
   if (in.Find("ai") != nullptr) {
     auto ai = in.Object("ai");
     if (!ai) return std::unexpected(ai.error());
     if (auto ok = ai->Only({"confidence", "rationale"}); !ok) return std::unexpected(ok.error());
-    APPROVAL_ASSIGN(c.ai_confidence, ai->OptionalUnitNumber("confidence"));
-    APPROVAL_ASSIGN(c.ai_rationale, ai->OptionalString("rationale"));
+    INTERLOCK_ASSIGN(c.ai_confidence, ai->OptionalUnitNumber("confidence"));
+    INTERLOCK_ASSIGN(c.ai_rationale, ai->OptionalString("rationale"));
   }
   return c;
 }
@@ -879,7 +872,7 @@ Result<ApprovalRequest> FromJson(const json& document) {
   // The format first, so that a newer record is reported as such rather
   // than as a list of unknown fields.
   int64_t format = 0;
-  APPROVAL_ASSIGN(format, in.Integer("format", 0, std::numeric_limits<int64_t>::max()));
+  INTERLOCK_ASSIGN(format, in.Integer("format", 0, std::numeric_limits<int64_t>::max()));
   if (format != kFormat) {
     return std::unexpected(Corrupt(fmt::format(
         "format: this Interlock reads approval records of format {}, found {}", kFormat, format)));
@@ -892,76 +885,74 @@ Result<ApprovalRequest> FromJson(const json& document) {
     return std::unexpected(ok.error());
   }
   ApprovalRequest r;
-  APPROVAL_ASSIGN(r.id, in.NonEmptyString("id"));
-  APPROVAL_ASSIGN(r.revision, in.Int("revision", 1));
-  APPROVAL_ASSIGN(r.state, in.Enum<ApprovalState>("state"));
+  INTERLOCK_ASSIGN(r.id, in.NonEmptyString("id"));
+  INTERLOCK_ASSIGN(r.revision, in.Int("revision", 1));
+  INTERLOCK_ASSIGN(r.state, in.Enum<ApprovalState>("state"));
   auto requester = in.Object("requester");
   if (!requester) return std::unexpected(requester.error());
   if (auto ok = requester->Only({"id", "type"}); !ok) return std::unexpected(ok.error());
-  APPROVAL_ASSIGN(r.requester, requester->NonEmptyString("id"));
-  APPROVAL_ASSIGN(r.requester_type, requester->Enum<ActorType>("type"));
+  INTERLOCK_ASSIGN(r.requester, requester->NonEmptyString("id"));
+  INTERLOCK_ASSIGN(r.requester_type, requester->Enum<ActorType>("type"));
   if (in.Find("on_behalf_of") != nullptr) {
-    APPROVAL_ASSIGN(r.on_behalf_of, in.Strings("on_behalf_of"));
+    INTERLOCK_ASSIGN(r.on_behalf_of, in.Strings("on_behalf_of"));
   }
   auto change = in.Object("change");
   if (!change) return std::unexpected(change.error());
-  APPROVAL_ASSIGN(r.change, ReadChange(*change));
+  INTERLOCK_ASSIGN(r.change, ReadChange(*change));
 
-  APPROVAL_ASSIGN(r.workflow, in.NonEmptyString("workflow"));
+  INTERLOCK_ASSIGN(r.workflow, in.NonEmptyString("workflow"));
   int64_t timeout = 0;
-  APPROVAL_ASSIGN(timeout, in.Integer("timeout_ms", 0, std::numeric_limits<int64_t>::max()));
+  INTERLOCK_ASSIGN(timeout, in.Integer("timeout_ms", 0, std::numeric_limits<int64_t>::max()));
   r.timeout = Millis(timeout);
-  APPROVAL_ASSIGN(r.escalation_role, in.OptionalString("escalation_role"));
-  APPROVAL_ASSIGN(r.required_approvals, in.Int("required_approvals", 1));
-  APPROVAL_ASSIGN(r.mandatory_roles, in.Strings("mandatory_roles"));
-  APPROVAL_ASSIGN(r.eligible_roles, in.Strings("eligible_roles"));
-  APPROVAL_ASSIGN(r.escalated, in.Bool("escalated"));
+  INTERLOCK_ASSIGN(r.escalation_role, in.OptionalString("escalation_role"));
+  INTERLOCK_ASSIGN(r.required_approvals, in.Int("required_approvals", 1));
+  INTERLOCK_ASSIGN(r.mandatory_roles, in.Strings("mandatory_roles"));
+  INTERLOCK_ASSIGN(r.eligible_roles, in.Strings("eligible_roles"));
+  INTERLOCK_ASSIGN(r.escalated, in.Bool("escalated"));
 
   std::vector<Reader> items;
-  APPROVAL_ASSIGN(items, in.Objects("approvals"));
+  INTERLOCK_ASSIGN(items, in.Objects("approvals"));
   for (const Reader& item : items) {
     if (auto ok = item.Only({"principal", "roles", "rationale", "at"}); !ok) {
       return std::unexpected(ok.error());
     }
     Approval a;
-    APPROVAL_ASSIGN(a.principal, item.NonEmptyString("principal"));
-    APPROVAL_ASSIGN(a.roles, item.Strings("roles"));
-    APPROVAL_ASSIGN(a.rationale, item.NonEmptyString("rationale"));
-    APPROVAL_ASSIGN(a.at, item.Time("at"));
+    INTERLOCK_ASSIGN(a.principal, item.NonEmptyString("principal"));
+    INTERLOCK_ASSIGN(a.roles, item.Strings("roles"));
+    INTERLOCK_ASSIGN(a.rationale, item.NonEmptyString("rationale"));
+    INTERLOCK_ASSIGN(a.at, item.Time("at"));
     r.approvals.push_back(std::move(a));
   }
-  APPROVAL_ASSIGN(items, in.Objects("delegations"));
+  INTERLOCK_ASSIGN(items, in.Objects("delegations"));
   for (const Reader& item : items) {
     if (auto ok = item.Only({"from", "to", "role", "at"}); !ok) return std::unexpected(ok.error());
     Delegation d;
-    APPROVAL_ASSIGN(d.from, item.NonEmptyString("from"));
-    APPROVAL_ASSIGN(d.to, item.NonEmptyString("to"));
-    APPROVAL_ASSIGN(d.role, item.NonEmptyString("role"));
-    APPROVAL_ASSIGN(d.at, item.Time("at"));
+    INTERLOCK_ASSIGN(d.from, item.NonEmptyString("from"));
+    INTERLOCK_ASSIGN(d.to, item.NonEmptyString("to"));
+    INTERLOCK_ASSIGN(d.role, item.NonEmptyString("role"));
+    INTERLOCK_ASSIGN(d.at, item.Time("at"));
     r.delegations.push_back(std::move(d));
   }
-  APPROVAL_ASSIGN(r.created_at, in.Time("created_at"));
-  APPROVAL_ASSIGN(r.deadline, in.Time("deadline"));
-  APPROVAL_ASSIGN(items, in.Objects("history"));
+  INTERLOCK_ASSIGN(r.created_at, in.Time("created_at"));
+  INTERLOCK_ASSIGN(r.deadline, in.Time("deadline"));
+  INTERLOCK_ASSIGN(items, in.Objects("history"));
   for (const Reader& item : items) {
     if (auto ok = item.Only({"actor", "actor_type", "action", "rationale", "at", "revision"});
         !ok) {
       return std::unexpected(ok.error());
     }
     HistoryEntry h;
-    APPROVAL_ASSIGN(h.actor, item.NonEmptyString("actor"));
-    APPROVAL_ASSIGN(h.actor_type, item.Enum<ActorType>("actor_type"));
-    APPROVAL_ASSIGN(h.action, item.Enum<Action>("action"));
-    APPROVAL_ASSIGN(h.rationale, item.String("rationale"));
-    APPROVAL_ASSIGN(h.at, item.Time("at"));
-    APPROVAL_ASSIGN(h.revision, item.Int("revision", 1));
+    INTERLOCK_ASSIGN(h.actor, item.NonEmptyString("actor"));
+    INTERLOCK_ASSIGN(h.actor_type, item.Enum<ActorType>("actor_type"));
+    INTERLOCK_ASSIGN(h.action, item.Enum<Action>("action"));
+    INTERLOCK_ASSIGN(h.rationale, item.String("rationale"));
+    INTERLOCK_ASSIGN(h.at, item.Time("at"));
+    INTERLOCK_ASSIGN(h.revision, item.Int("revision", 1));
     r.history.push_back(std::move(h));
   }
   if (auto ok = CheckInvariants(r); !ok) return std::unexpected(ok.error());
   return r;
 }
-
-#undef APPROVAL_ASSIGN
 
 json ToJson(const ApprovalRequest& r) {
   json approvals = json::array();

@@ -115,5 +115,6 @@ export const api = {
   steer: (id, action, body) => request(`/v1/rollouts/${enc(id)}/${enc(action)}`, { method: 'POST', body }),
   incidents: (opts) => request('/v1/incidents', opts),
   freezeWindows: (opts) => request('/v1/freeze-windows', opts),
+  compliance: (framework, opts) => request(`/v1/compliance${query({ framework })}`, opts),
   reviewIncident: (id, body) => request(`/v1/incidents/${encodeURIComponent(id)}/review`, { method: 'POST', body }),
 };

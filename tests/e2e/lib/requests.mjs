@@ -22,8 +22,12 @@ export const PRODUCTION_MINOR = {
   },
   checks: { tests_passed: true, security_scan: { passed: true, max_severity: 'low' } },
   metadata: {
-    change_id: 'CHANGE-42', author: 'alice', owner: 'bob', rationale: 'Tenants exhaust shared capacity',
-    rollback_plan: 'Re-deploy 2.5.4', risk_level: 'medium',
+    change_id: 'CHANGE-42', author: 'alice', owner: 'frank', timestamp: '2026-12-01T10:00:00Z',
+    rationale: 'Tenants exhaust shared capacity',
+    impact: "Requests over a tenant's limit are answered 429",
+    tests_run: ['unit', 'integration', 'load'],
+    artifacts: ['api-gateway@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    approvals: [], rollback_plan: 'Re-deploy 2.5.4', risk_level: 'high',
   },
 };
 
