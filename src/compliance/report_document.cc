@@ -102,9 +102,10 @@ std::string AiMay(AiRole role) {
 }
 
 std::string Oversight(const governance::Outcome& o, const governance::Governance& g) {
-  if (o.approvals.count == 0) return "no human approval required";
-  std::string out =
-      fmt::format("{} human approval{}", o.approvals.count, o.approvals.count == 1 ? "" : "s");
+  std::string out = "no human approval required";
+  if (o.approvals.count > 0) {
+    out = fmt::format("{} human approval{}", o.approvals.count, o.approvals.count == 1 ? "" : "s");
+  }
   if (o.approvals.mandatory.any()) out += ", including " + g.RoleNames(o.approvals.mandatory);
   if (o.workflow) out += ", workflow " + g.workflows[*o.workflow].id;
   return out;

@@ -140,6 +140,48 @@ TEST_F(ReportsTest, MarkdownFrameworkKeepsItsRequirementsOnly) {
   EXPECT_EQ(md.find("- HIPAA: AI decisions"), std::string::npos);
 }
 
+// The capability table says what the tiers, rows, workflows and principals
+// say, nothing more.
+TEST_F(ReportsTest, AiCapabilitiesComeFromTheGovernance) {
+  governance::Workflow w;
+  w.id = "standard_change";
+  w.ai_agent_can_recommend = true;
+  g_.workflows.push_back(w);
+  governance::RiskTier tier;
+  tier.level = RiskLevel::kCritical;
+  tier.outcome.approvals.count = 2;
+  tier.outcome.approvals.mandatory.set(1);
+  tier.outcome.workflow = 0;
+  tier.outcome.ai_agent_role = AiRole::kHumanOnly;
+  g_.tiers.push_back(std::move(tier));
+  governance::MatrixRow row;
+  row.id = "code-staging";
+  row.change_types.set(static_cast<size_t>(ChangeType::kCode));
+  row.environments.set(static_cast<size_t>(Environment::kStaging));
+  row.bumps.set();
+  row.outcome.workflow = 0;
+  row.outcome.ai_agent_role = AiRole::kRecommend;
+  g_.matrix.push_back(std::move(row));
+  governance::Principal agent;
+  agent.id = "bot";
+  agent.type = ActorType::kAiAgent;
+  g_.principals.push_back(agent);
+  const std::string md = ReportMarkdown(report_, context_);
+  for (std::string_view want : {
+           "| Scope | AI Capability | Mitigation | Status |\n",
+           "| risk tier critical | human\\_only: may not make the change; only humans do | 2 human "
+           "approvals, including security-lead, workflow standard\\_change | no ai\\_boundaries "
+           "control in this report |\n",
+           "| matrix row code-staging: change type code; environment staging; bump any | "
+           "recommend: may propose the change; it needs at least one human approval | no human "
+           "approval required, workflow standard\\_change |",
+           "- AI agent principal bot: roles none\n",
+           "- Workflow standard\\_change: an AI agent may recommend; approvers are humans\n",
+       }) {
+    EXPECT_NE(md.find(want), std::string::npos) << want << "\n---\n" << md;
+  }
+}
+
 TEST_F(ReportsTest, HtmlEscapesEverything) {
   const std::string html = ReportHtml(report_, context_);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>\n"));
