@@ -101,6 +101,15 @@ TEST_F(ComplianceReportCliTest, AllWritesEveryFormat) {
   EXPECT_TRUE(soc2.starts_with("framework,requirements,control,")) << soc2;
 }
 
+TEST_F(ComplianceReportCliTest, OneFormatIntoADirectory) {
+  const std::string out_dir = dir_.path() + "/poam";
+  Outcome o = Report({"--format", "poam", "--out", out_dir});
+  EXPECT_EQ(o.code, kExitFailure) << o.err;
+  EXPECT_EQ(o.out, "wrote " + out_dir + "/report.poam.json\n");
+  const json poam = json::parse(dir_.Read("poam/report.poam.json"));
+  EXPECT_FALSE(poam["plan-of-action-and-milestones"]["poam-items"].empty());
+}
+
 TEST_F(ComplianceReportCliTest, OneFormatToStandardOutput) {
   Outcome md = Report({"--format", "markdown"});
   EXPECT_EQ(md.code, kExitFailure) << md.err;

@@ -325,7 +325,8 @@ std::string ReportMarkdown(const Report& report, const ReportContext& context) {
         case Block::Kind::kVerbatim: {
           const std::string text = ValidUtf8(b.lines.front());
           const std::string fence = FenceFor(text);
-          out += fence + "text\n" + text + (text.ends_with('\n') ? "" : "\n") + fence + "\n";
+          out +=
+              fmt::format("{}text\n{}{}{}\n", fence, text, text.ends_with('\n') ? "" : "\n", fence);
           break;
         }
         case Block::Kind::kTable: {
