@@ -357,6 +357,7 @@ std::string ReportHtml(const Report& report, const ReportContext& context) {
       XmlEscape(d.title) +
       "</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
       "th,td{border:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top}"
+      "td{overflow-wrap:anywhere;min-width:6em}"
       "pre{background:#f4f4f4;padding:8px}</style>\n</head>\n<body>\n<h1>" +
       XmlEscape(d.title) + "</h1>\n";
   for (const Section& s : d.sections) {
