@@ -4,7 +4,8 @@
 #   2. builds with ASan + UBSan and runs every test (ctest), then the
 #      concurrent parts' tests built with ThreadSanitizer, then the
 #      dashboard's end-to-end tests in headless Chromium against the same
-#      binary (tests/e2e/run.sh), then lints (clang-format, clang-tidy),
+#      binary (tests/e2e/run.sh), the SARIF report against its official
+#      schema (tests/schemas/run.sh), then lints (clang-format, clang-tidy),
 #   3. builds the libFuzzer targets with clang and runs each for a bounded time,
 #   4. builds the benchmarks optimised and runs each briefly, so they stay runnable.
 # FUZZ_SECONDS (default 15) bounds each fuzz target; run longer by hand.
@@ -30,6 +31,9 @@ TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 
 phase "dashboard in headless Chromium (tests/e2e; screenshots in build/e2e-artifacts)"
 bash tests/e2e/run.sh build/asan/interlock build/e2e-artifacts
+
+phase "the SARIF report against the official SARIF 2.1.0 schema (tests/schemas)"
+bash tests/schemas/run.sh build/asan/interlock
 
 phase "lint"
 bash scripts/lint.sh 2>&1 | grep -v "warnings generated" || exit 1
