@@ -67,7 +67,7 @@ TEST_F(CliTest, InitRefusesANonEmptyDirectory) {
 TEST_F(CliTest, CheckValidExitsZero) {
   Outcome o = RunCli({"check", governance_});
   EXPECT_EQ(o.code, kExitOk);
-  EXPECT_NE(o.out.find("valid (12 roles, 16 principals, 9 workflows, 10 matrix rows"),
+  EXPECT_NE(o.out.find("valid (12 roles, 16 principals, 11 workflows, 10 matrix rows"),
             std::string::npos);
 }
 
