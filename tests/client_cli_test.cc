@@ -494,5 +494,64 @@ TEST_F(ClientCliTest, APathPrefixGoesBeforeEveryTarget) {
   EXPECT_EQ(ran.err, "error: no route /behind/a/proxy/api/emergency-stop\n");
 }
 
+// `interlock drill` against the real server: the emergency stop's drill
+// stops the drill scope, is refused decisions and agents, is ended by two
+// signers and records itself; the record counts once an engineering lead
+// signs it off.
+TEST_F(ClientCliTest, TheEmergencyStopDrillRunsAndCountsOnceSignedOff) {
+  Serve();
+  Ran ran =
+      As("carol", {"drill", "emergency-stop", "--signer-token", Token("dave"), "--signer-token",
+                   Token("erin"), "--agent-token", Token("deployment-agent-01")});
+  ASSERT_EQ(ran.code, 0) << ran.err << ran.out;
+  json out = ran.Json();
+  EXPECT_TRUE(out["passed"].get<bool>()) << ran.out;
+  for (const json& step : out["steps"]) EXPECT_TRUE(step["ok"].get<bool>()) << step.dump();
+  EXPECT_GE(out["steps"].size(), 6u) << ran.out;
+  EXPECT_EQ(out["record"]["drill"], "emergency-stop");
+  EXPECT_EQ(out["record"]["sign_off"], "pending");
+  // The stop of the drill scope is over.
+  json stop = As("alice", {"stop", "status"}).Json();
+  for (const json& scoped : stop["scoped"]) EXPECT_FALSE(scoped["active"].get<bool>());
+
+  auto control = [&](const std::string& id) {
+    net::HttpCall call{.method = "GET",
+                       .url = url_ + "/v1/compliance",
+                       .headers = {{"Authorization", "Bearer " + Token("oscar")}}};
+    auto answer = net::NewCurlHttpClient()->Send(call);
+    EXPECT_TRUE(answer.has_value());
+    json report = json::parse(answer ? answer->body : "{}", nullptr, false);
+    for (const json& c : report["controls"]) {
+      if (c["id"] == id) return c;
+    }
+    return json();
+  };
+  EXPECT_EQ(control("drill-emergency-stop")["outcome"], "fail");
+  const std::string approval = out["record"]["approval_id"];
+  Ran signed_off =
+      As("dave", {"approvals", "approve", approval, "--rationale", "the drill's record holds"});
+  ExpectOneLine(signed_off);
+  EXPECT_EQ(control("drill-emergency-stop")["outcome"], "pass")
+      << control("drill-emergency-stop").dump();
+
+  Ran bypass =
+      As("carol", {"drill", "approval-bypass", "--approver-token", Token("bob"), "--approver-token",
+                   Token("peggy"), "--agent-token", Token("deployment-agent-01"), "--signer-token",
+                   Token("dave"), "--signer-token", Token("erin")});
+  ASSERT_EQ(bypass.code, 0) << bypass.err << bypass.out;
+  const json bypassed = bypass.Json();
+  for (const json& step : bypassed["steps"]) EXPECT_TRUE(step["ok"].get<bool>()) << step.dump();
+  EXPECT_EQ(bypassed["record"]["drill"], "approval-bypass");
+
+  Ran audit = As("carol", {"drill", "audit-verify"});
+  ASSERT_EQ(audit.code, 0) << audit.err << audit.out;
+  EXPECT_TRUE(audit.Json()["passed"].get<bool>());
+
+  // One signer is not enough: the drill refuses before touching anything.
+  Ran one = As("carol", {"drill", "emergency-stop", "--signer-token", Token("dave")});
+  EXPECT_EQ(one.code, kExitInvalid);
+  EXPECT_NE(one.err.find("--signer-token twice"), std::string::npos) << one.err;
+}
+
 }  // namespace
 }  // namespace interlock::cli

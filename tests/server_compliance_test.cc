@@ -1,7 +1,9 @@
 // Compliance through the real server: GET /v1/compliance evaluates the
 // catalogue against the server's own log, state and transport; POST
 // /v1/evidence attests what Interlock cannot see; a decision's scans become
-// the latest ones the scan controls read.
+// the latest ones the scan controls read; POST /v1/waivers asks for a
+// waiver that counts only once two eligible people approved it, and only
+// until it expires.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -128,6 +130,181 @@ TEST_F(ComplianceServerTest, ADecisionsScansBecomeTheLatest) {
   EXPECT_EQ(Control(report, "no-secrets-in-code")["outcome"], "pass");
   // The scan rows are bound to the log like every state row.
   EXPECT_EQ(Control(report, "audit-trail-verifies")["outcome"], "pass");
+}
+
+TEST_F(ComplianceServerTest, AWaiverCountsOnlyOnceApprovedAndUntilItExpires) {
+  const UnixMillis expires = clock_.Now() + 10LL * 86'400'000;
+  const std::string body = fmt::format(
+      R"({{"control": "tls-in-transit", "justification": "the terminator moves to TLS 1.3 in Q4",
+          "expires": "{}", "run": true}})",
+      FormatTimestamp(expires));
+  // An AI agent does not ask for waivers.
+  HttpAnswer ai = Call("POST", "/v1/waivers", "deployment-agent-01", body);
+  EXPECT_EQ(ai.status, 403) << ai.body;
+
+  HttpAnswer asked = Call("POST", "/v1/waivers", "ivan", body);
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  json w = Body(asked);
+  EXPECT_EQ(w["state"], "pending");
+  EXPECT_EQ(w["requested_by"], "ivan");
+  EXPECT_GT(w["audit_index"].get<uint64_t>(), 0u);
+  const std::string approval = w["approval_id"];
+  ASSERT_FALSE(approval.empty());
+
+  // Not in force while it waits.
+  json c = Control(Body(Call("GET", "/v1/compliance", "oscar")), "tls-in-transit");
+  EXPECT_EQ(c["outcome"], "fail") << c.dump();
+  EXPECT_FALSE(c.contains("waiver"));
+
+  // Its approval request is an approval like any other: listed for its approvers.
+  HttpAnswer listed = Call("GET", "/v1/approvals/" + approval, "erin");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(Body(listed)["workflow"], "compliance_waiver");
+
+  const std::string why = R"({"rationale": "accepted until the terminator moves"})";
+  HttpAnswer own = Call("POST", "/v1/approvals/" + approval + "/approve", "ivan", why);
+  EXPECT_EQ(own.status, 403) << own.body;
+  HttpAnswer agent =
+      Call("POST", "/v1/approvals/" + approval + "/approve", "deployment-agent-01", why);
+  EXPECT_EQ(agent.status, 403) << agent.body;
+  ASSERT_EQ(Call("POST", "/v1/approvals/" + approval + "/approve", "erin", why).status, 200);
+  c = Control(Body(Call("GET", "/v1/compliance", "oscar")), "tls-in-transit");
+  EXPECT_EQ(c["outcome"], "fail") << "one approval of two is not enough: " << c.dump();
+  HttpAnswer second = Call("POST", "/v1/approvals/" + approval + "/approve", "mallory", why);
+  ASSERT_EQ(second.status, 200) << second.body;
+
+  json report = Body(Call("GET", "/v1/compliance", "oscar"));
+  c = Control(report, "tls-in-transit");
+  EXPECT_EQ(c["outcome"], "waived") << c.dump();
+  EXPECT_EQ(c["evaluated"], "fail");
+  EXPECT_EQ(c["waiver"]["id"], w["id"]);
+  EXPECT_EQ(c["waiver"]["state"], "in_force");
+  EXPECT_EQ(c["waiver"]["justification"], "the terminator moves to TLS 1.3 in Q4");
+  EXPECT_EQ(c["waiver"]["approved_by"], json({"erin", "mallory"}));
+  EXPECT_GE(report["counts"]["waived"].get<int>(), 1);
+  json listed_waivers = Body(Call("GET", "/v1/waivers", "oscar"));
+  ASSERT_EQ(listed_waivers["waivers"].size(), 1u) << listed_waivers.dump();
+  EXPECT_EQ(listed_waivers["waivers"][0]["state"], "in_force");
+
+  // Expired, the control shows its real outcome again, and the waiver as expired.
+  clock_.Set(expires + 1);
+  tokens_.clear();
+  report = Body(Call("GET", "/v1/compliance", "oscar"));
+  c = Control(report, "tls-in-transit");
+  EXPECT_EQ(c["outcome"], "fail") << c.dump();
+  EXPECT_EQ(c["waiver"]["state"], "expired");
+  EXPECT_EQ(Body(Call("GET", "/v1/waivers", "oscar"))["waivers"][0]["state"], "expired");
+}
+
+TEST_F(ComplianceServerTest, AMalformedWaiverFailsAtOnceNamingTheField) {
+  const std::string soon = FormatTimestamp(clock_.Now() + 86'400'000);
+  const std::string late = FormatTimestamp(clock_.Now() + 400LL * 86'400'000);
+  struct Bad {
+    std::string body;
+    std::string says;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {fmt::format(R"({{"control": "nope", "justification": "j", "expires": "{}",
+                            "run": true}})",
+                        soon),
+            "control: no control \\\"nope\\\""},
+           {fmt::format(R"({{"control": "tls-in-transit", "justification": "", "expires": "{}",
+                            "run": true}})",
+                        soon),
+            "justification: required"},
+           {R"({"control": "tls-in-transit", "justification": "j",
+                "expires": "2020-01-01T00:00:00Z", "run": true})",
+            "expires: 2020-01-01T00:00:00.000Z is not in the future"},
+           {fmt::format(R"({{"control": "tls-in-transit", "justification": "j", "expires": "{}",
+                            "run": true}})",
+                        late),
+            "is more than 365 days after now"},
+           {fmt::format(R"({{"control": "tls-in-transit", "justification": "j", "expires": "{}",
+                            "run": 1}})",
+                        soon),
+            "run"},
+           {fmt::format(R"({{"control": "tls-in-transit", "justification": "j", "expires": "{}",
+                            "run": true, "approved": true}})",
+                        soon),
+            "approved"},
+       }) {
+    HttpAnswer r = Call("POST", "/v1/waivers", "ivan", b.body);
+    EXPECT_EQ(r.status, 400) << b.body << " -> " << r.body;
+    EXPECT_NE(r.body.find(b.says), std::string::npos) << b.body << " -> " << r.body;
+  }
+  EXPECT_EQ(Body(Call("GET", "/v1/waivers", "oscar"))["waivers"].size(), 0u);
+}
+
+TEST_F(ComplianceServerTest, ADrillCountsOnceSignedOffAndUntilTheNextIsDue) {
+  const std::string passed = R"({"drill": "emergency-stop", "scenario": "scoped stop",
+    "expected": "decisions denied, two signers end it", "actual": "as expected",
+    "passed": true})";
+  HttpAnswer ai = Call("POST", "/v1/drills", "deployment-agent-01", passed);
+  EXPECT_EQ(ai.status, 403) << ai.body;
+  HttpAnswer recorded = Call("POST", "/v1/drills", "carol", passed);
+  ASSERT_EQ(recorded.status, 201) << recorded.body;
+  json r = Body(recorded);
+  EXPECT_EQ(r["sign_off"], "pending");
+  EXPECT_EQ(r["recorded_by"], "carol");
+  EXPECT_EQ(r["next"], FormatTimestamp(clock_.Now() + 90LL * 86'400'000));
+  EXPECT_GT(r["audit_index"].get<uint64_t>(), 0u);
+  const std::string approval = r["approval_id"];
+
+  json c = Control(Body(Call("GET", "/v1/compliance", "oscar")), "drill-emergency-stop");
+  EXPECT_EQ(c["outcome"], "fail") << "not signed off yet: " << c.dump();
+
+  const std::string why = R"({"rationale": "the drill's record is complete"})";
+  EXPECT_EQ(Call("POST", "/v1/approvals/" + approval + "/approve", "carol", why).status, 403);
+  EXPECT_EQ(
+      Call("POST", "/v1/approvals/" + approval + "/approve", "deployment-agent-01", why).status,
+      403);
+  EXPECT_EQ(Call("POST", "/v1/approvals/" + approval + "/approve", "alice", why).status, 403);
+  HttpAnswer signed_off = Call("POST", "/v1/approvals/" + approval + "/approve", "dave", why);
+  ASSERT_EQ(signed_off.status, 200) << signed_off.body;
+
+  c = Control(Body(Call("GET", "/v1/compliance", "oscar")), "drill-emergency-stop");
+  EXPECT_EQ(c["outcome"], "pass") << c.dump();
+
+  // A failed drill, signed off, does not count.
+  HttpAnswer failed = Call("POST", "/v1/drills", "carol", R"({"drill": "rollback",
+    "scenario": "s", "expected": "rolled back", "actual": "stuck", "passed": false,
+    "issues": ["the rollback stalled"], "remediation": "fix the hook"})");
+  ASSERT_EQ(failed.status, 201) << failed.body;
+  ASSERT_EQ(
+      Call("POST", "/v1/approvals/" + Body(failed)["approval_id"].get<std::string>() + "/approve",
+           "dave", why)
+          .status,
+      200);
+  json report = Body(Call("GET", "/v1/compliance", "oscar"));
+  EXPECT_EQ(Control(report, "drill-rollback")["outcome"], "fail");
+
+  json drills = Body(Call("GET", "/v1/drills", "oscar"));
+  ASSERT_EQ(drills["calendar"].size(), 4u) << drills.dump();
+  for (const json& entry : drills["calendar"]) {
+    if (entry["drill"] == "emergency-stop") {
+      EXPECT_EQ(entry["last"], r["at"]);
+      EXPECT_EQ(entry["next_due"], r["next"]);
+      EXPECT_EQ(entry["within"], "90d");
+      EXPECT_EQ(entry["overdue"], false);
+    } else {
+      EXPECT_EQ(entry["overdue"], true) << entry.dump();
+    }
+  }
+  EXPECT_EQ(drills["records"].size(), 2u);
+
+  // Past its next date the drill is overdue again.
+  clock_.Set(clock_.Now() + 91LL * 86'400'000);
+  tokens_.clear();
+  c = Control(Body(Call("GET", "/v1/compliance", "oscar")), "drill-emergency-stop");
+  EXPECT_EQ(c["outcome"], "fail") << c.dump();
+  const json later = Body(Call("GET", "/v1/drills", "oscar"));
+  for (const json& entry : later["calendar"]) {
+    EXPECT_EQ(entry["overdue"], true) << entry.dump();
+  }
+
+  HttpAnswer bad = Call("POST", "/v1/drills", "carol", R"({"drill": "fire"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("drill: expected one of"), std::string::npos) << bad.body;
 }
 
 }  // namespace

@@ -59,6 +59,16 @@ Result<void> Approvals::Scan(const std::string& after, size_t first_batch,
   }
 }
 
+Result<std::optional<workflow::ApprovalRequest>> LoadApproval(audit::AuditLog& log,
+                                                              const std::string& id) {
+  auto found = log.LoadState(store::StateQuery{.kind = std::string(kApprovalKind), .id = id});
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) return std::optional<workflow::ApprovalRequest>();
+  auto a = Parse(id, found->front().second);
+  if (!a) return std::unexpected(a.error());
+  return std::optional(std::move(*a));
+}
+
 Result<workflow::ApprovalRequest> Approvals::Parsed(const std::string& id,
                                                     const std::string& value) {
   {

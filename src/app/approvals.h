@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "audit/log.h"
@@ -50,6 +51,35 @@ struct ApprovalPage {
   std::vector<workflow::ApprovalRequest> items;
   std::optional<std::string> next_cursor;
 };
+
+// The approval request `id` as its state row holds it, read from `log`
+// without an Approvals (for the compliance facts); nullopt if there is no
+// such row, kCorruption naming the request if it does not read.
+Result<std::optional<workflow::ApprovalRequest>> LoadApproval(audit::AuditLog& log,
+                                                              const std::string& id);
+
+// Every state row of `kind`, read by `read` (value -> Result<T>, T with an
+// `approval_id`), each with the approval request it names (nullopt if that
+// row is missing), as S{T, optional<ApprovalRequest>}, by id. kCorruption
+// naming the row that does not read.
+template <class S, class T, class Read>
+Result<std::vector<S>> LoadWithApprovals(audit::AuditLog& log, std::string_view kind,
+                                         const Read& read) {
+  auto rows = log.LoadState(std::string(kind));
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<S> out;
+  for (const auto& [id, value] : *rows) {
+    Result<T> row = read(value);
+    if (!row) {
+      return std::unexpected(
+          Error::Corruption(std::string(kind) + " row " + id + ": " + row.error().message()));
+    }
+    auto approval = LoadApproval(log, row->approval_id);
+    if (!approval) return std::unexpected(approval.error());
+    out.push_back(S{std::move(*row), std::move(*approval)});
+  }
+  return out;
+}
 
 class Approvals {
  public:

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 
+#include "app/drills.h"
 #include "app/evidence.h"
 #include "app/rollouts.h"
 #include "app/scan_results.h"
+#include "app/waivers.h"
 #include "compliance/policy.h"
 #include "core/encoding.h"
 
@@ -94,6 +96,12 @@ Result<compliance::Facts> GatherComplianceFacts(audit::AuditLog& log, const File
     if (!a.digests.empty()) text += fmt::format(" (files {})", fmt::join(a.digests, ", "));
     facts.attestations.push_back({a.control, a.attested_by, std::move(text), a.at, a.expires, 0});
   }
+  auto drills = LoadDrills(log);
+  if (!drills) return std::unexpected(drills.error());
+  facts.drills = DrillFacts(*drills);
+  auto waivers = LoadWaivers(log);
+  if (!waivers) return std::unexpected(waivers.error());
+  for (const WaiverStatus& w : *waivers) facts.waivers.push_back(WaiverFactOf(w));
   facts.secret_scan = fact(scans->secrets);
   facts.pii_scan = fact(scans->pii);
   facts.unknown_why = "not kept where this run can read it";

@@ -105,25 +105,35 @@ Result<Attested> Attest(audit::AuditLog& log, const governance::Governance& g,
         fmt::format("expires: {} is not in the future", FormatTimestamp(*request.expires))));
   }
   Attestation a{c->id, actor.id, request.text, request.digests, now, request.expires.value_or(0)};
-  njson event = {{"event_type", "evidence_attested"},
-                 {"actor", {{"id", actor.id}, {"type", Name(actor.type)}}},
-                 {"action", {{"type", "evidence"}, {"target", c->id}}},
-                 {"compliance", {{"frameworks", njson::array()}}},
-                 {"reason", request.text},
-                 {"evidence", AttestationJson(a)}};
-  for (const std::string& m : c->maps) {
-    const std::string framework = m.substr(0, m.find(':'));
-    auto& list = event["compliance"]["frameworks"];
-    if (std::find(list.begin(), list.end(), framework) == list.end()) list.push_back(framework);
-  }
-  auto parsed = audit::ParseEvent(audit::Dump(event), now);
-  if (!parsed) return std::unexpected(Error::Internal(parsed.error().message()));
+  auto parsed = ControlEvent("evidence_attested", actor, *c, "evidence", request.text, "evidence",
+                             AttestationJson(a), now);
+  if (!parsed) return std::unexpected(parsed.error());
   auto appended = log.Commit(
       std::move(*parsed), {{std::string(kEvidenceKind), c->id, audit::Dump(AttestationJson(a))}});
   if (!appended) {
     return std::unexpected(Error::NotRecorded("the evidence was not recorded", appended.error()));
   }
   return Attested{std::move(a), appended->index};
+}
+
+Result<audit::Event> ControlEvent(std::string_view event_type, const governance::Principal& actor,
+                                  const governance::Control& c, std::string_view action,
+                                  std::string_view reason, std::string_view member, njson body,
+                                  UnixMillis now) {
+  njson event = {{"event_type", event_type},
+                 {"actor", {{"id", actor.id}, {"type", Name(actor.type)}}},
+                 {"action", {{"type", action}, {"target", c.id}}},
+                 {"compliance", {{"frameworks", njson::array()}}},
+                 {"reason", reason},
+                 {member, std::move(body)}};
+  for (const std::string& m : c.maps) {
+    const std::string framework = m.substr(0, m.find(':'));
+    auto& list = event["compliance"]["frameworks"];
+    if (std::find(list.begin(), list.end(), framework) == list.end()) list.push_back(framework);
+  }
+  auto parsed = audit::ParseEvent(audit::Dump(event), now);
+  if (!parsed) return std::unexpected(Error::Internal(parsed.error().message()));
+  return parsed;
 }
 
 Result<std::vector<Attestation>> LoadAttestations(audit::AuditLog& log) {

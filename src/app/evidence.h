@@ -63,6 +63,15 @@ Result<Attested> Attest(audit::AuditLog& log, const governance::Governance& g,
                         const governance::Principal& actor, const AttestRequest& request,
                         UnixMillis now);
 
+// The audit event of a compliance action on control `c` by `actor` at
+// `now`: event_type `event_type`, action {type `action`, target c.id}, the
+// frameworks c maps to, `reason`, and `body` as member `member`.
+// kInternal if it does not validate.
+Result<audit::Event> ControlEvent(std::string_view event_type, const governance::Principal& actor,
+                                  const governance::Control& c, std::string_view action,
+                                  std::string_view reason, std::string_view member,
+                                  nlohmann::ordered_json body, UnixMillis now);
+
 // The latest attestation of every control that has one.
 Result<std::vector<Attestation>> LoadAttestations(audit::AuditLog& log);
 

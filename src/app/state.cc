@@ -368,4 +368,39 @@ Result<std::vector<notify::Message>> State::AnnounceStop(const governance::Gover
   return notifier_->Compose(g, an, g.emergency_stop.notify);
 }
 
+Result<State::Requested> State::RequestApproval(
+    const governance::Governance& g, const decision::Request& subject, std::string_view workflow,
+    RiskLevel risk, const std::function<Result<Made>(const std::string& id)>& made) {
+  auto w = g.FindWorkflow(workflow);
+  if (!w) {
+    return std::unexpected(Error::NotFound(fmt::format(
+        "the governance has no approval workflow {} (approvals/workflow.yml)", workflow)));
+  }
+  decision::Decision d;
+  d.kind = DecisionKind::kRequireApproval;
+  d.risk = risk;
+  d.approvals.count = g.workflows[*w].required_approvers;
+  d.eligible_roles = g.workflows[*w].approver_roles;
+  d.workflow = *w;
+  UnixMillis now = options_.clock->Now();
+  auto opened = OpenApproval(g, subject, d, now);
+  if (!opened) return std::unexpected(opened.error());
+  auto own = made(opened->request.id);
+  if (!own) return std::unexpected(own.error());
+  std::vector<audit::Event> events;
+  events.push_back(std::move(own->event));
+  events.push_back(std::move(opened->event));
+  std::vector<audit::StateChange> changes = std::move(own->rows);
+  changes.push_back(Approvals::Row(opened->request));
+  for (const notify::Message& m : opened->messages) changes.push_back(notify::Notifier::Row(m));
+  auto appended = options_.log->Commit(std::move(events), std::move(changes));
+  if (!appended) {
+    return std::unexpected(Error::NotRecorded("the request was not recorded", appended.error()));
+  }
+  Requested out{opened->request, appended->front().index};
+  approvals_->Opened(std::move(opened->request));
+  notifier_->Enqueue(std::move(opened->messages));
+  return out;
+}
+
 }  // namespace interlock::app

@@ -31,12 +31,14 @@
 #include "app/approvals.h"
 #include "app/compliance_gate.h"
 #include "app/decision_stats.h"
+#include "app/drills.h"
 #include "app/evidence.h"
 #include "app/freezes.h"
 #include "app/rollouts.h"
 #include "app/scan_results.h"
 #include "app/stop_board.h"
 #include "app/tokens.h"
+#include "app/waivers.h"
 #include "audit/log.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -72,6 +74,10 @@ inline constexpr StateKind kStateKinds[] = {
     {kEvidenceKind, "app/evidence.h (Attest)", "the latest attested evidence of each control"},
     {kModelArtifactKind, "app::State (RecordDecision)",
      "the artifact digests each model version is pinned to"},
+    {kWaiverKind, "app/waivers.h (RequestWaiver)",
+     "the waivers of controls asked for, each with its approval request's id"},
+    {kDrillKind, "app/drills.h (RecordDrill)",
+     "the safety drills' records, each with its sign-off request's id"},
     {notify::kOutboxKind, "notify::Notifier", "notifications not yet delivered"},
 };
 
@@ -152,6 +158,28 @@ class State {
   Result<std::pair<workflow::Transition, audit::Appended>> ActOnApproval(
       const governance::Governance& g, const governance::Principal& actor, const std::string& id,
       workflow::Action act, const std::string& rationale, const std::string& to);
+  // Opens an approval request for a subject that is not a decision (a
+  // waiver, a drill's sign-off): `subject` describes it as approvers see it
+  // (its actor the requester; change_type, environment, service, summary),
+  // reviewed in g's workflow `workflow` (its approvers count and roles, at
+  // the given risk). `made` gives the subject's own audit event and state
+  // rows for the new request's id; they are committed in one transaction
+  // with the request's row, its audit record and its announcements, the
+  // subject's event first. Returns the request and the subject event's
+  // index. kNotFound: no such workflow; kInvalidArgument: the request cannot
+  // be opened, or `made`'s error; kNotRecorded: nothing was committed.
+  struct Made {
+    audit::Event event;
+    std::vector<audit::StateChange> rows;
+  };
+  struct Requested {
+    workflow::ApprovalRequest request;
+    uint64_t index = 0;
+  };
+  Result<Requested> RequestApproval(const governance::Governance& g,
+                                    const decision::Request& subject, std::string_view workflow,
+                                    RiskLevel risk,
+                                    const std::function<Result<Made>(const std::string& id)>& made);
   // Times out every open request past its deadline.
   void TimeOutApprovals(const governance::Governance& g);
   // Requests finished since start, and their summed time to finish.

@@ -240,8 +240,9 @@ std::vector<Command> LocalCommands() {
 
 std::vector<Command> Commands() {
   std::vector<Command> all;
-  for (auto part : {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands,
-                    PiiCommands, ComplianceCommands, ContractCommands, ChangeCommands}) {
+  for (auto part :
+       {LocalCommands, ServeCommands, AuditCommands, ClientCommands, ScanCommands, PiiCommands,
+        ComplianceCommands, ContractCommands, ChangeCommands, DrillCommands}) {
     for (Command& c : part()) all.push_back(std::move(c));
   }
   return all;

@@ -91,7 +91,7 @@ struct Command {
 // (serve_cli.cc); the clients of a running server (client_cli.cc); the
 // scanners (scan_cli.cc: the group "scan" and its secrets; pii_cli.cc: PII);
 // compliance (compliance_cli.cc); contract changes (contract_cli.cc); change
-// records (change_cli.cc).
+// records (change_cli.cc); safety drills (drill_cli.cc).
 std::vector<Command> LocalCommands();
 std::vector<Command> ScanCommands();
 std::vector<Command> AuditCommands();
@@ -101,6 +101,7 @@ std::vector<Command> PiiCommands();
 std::vector<Command> ComplianceCommands();
 std::vector<Command> ContractCommands();
 std::vector<Command> ChangeCommands();
+std::vector<Command> DrillCommands();
 // The whole table, in the order the help lists it. Each call makes fresh
 // flag storage, so one table serves one parse.
 std::vector<Command> Commands();

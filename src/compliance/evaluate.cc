@@ -342,6 +342,45 @@ ControlResult EvaluateOne(const Governance& g, const Control& c, const Facts& fa
   return Unknown("this check", facts);
 }
 
+bool Approved(const WaiverFact& w) { return w.approval_state == "approved"; }
+
+// The approved waiver of `c` in force at `now` (the one that lasts longest),
+// else the approved one that expired last; null when neither exists.
+const WaiverFact* WaiverOf(const Control& c, const Facts& facts, bool* expired) {
+  const WaiverFact* in_force = nullptr;
+  const WaiverFact* lapsed = nullptr;
+  for (const WaiverFact& w : facts.waivers) {
+    if (w.control != c.id || !Approved(w)) continue;
+    const WaiverFact*& slot = facts.now < w.expires ? in_force : lapsed;
+    if (slot == nullptr || w.expires > slot->expires) slot = &w;
+  }
+  *expired = in_force == nullptr && lapsed != nullptr;
+  return in_force != nullptr ? in_force : lapsed;
+}
+
+// `r` as the waiver `w` of its control leaves it.
+void ApplyWaiver(const WaiverFact& w, bool expired, ControlResult& r) {
+  const std::string by = fmt::format("{}", fmt::join(w.approved_by, ", "));
+  r.waiver = w;
+  r.waiver_expired = expired;
+  if (expired) {
+    r.evidence.push_back(fmt::format("waiver {} (approved by {}) expired on {}", w.id, by,
+                                     FormatTimestamp(w.expires)));
+    return;
+  }
+  r.evidence.push_back(fmt::format("waiver {}{}, approved by {}: {}", w.id, AtIndex(w.audit_index),
+                                   by, w.justification));
+  if (w.run) {
+    r.evaluated = r.outcome;
+    r.reason = fmt::format("waived until {} (evaluated: {}: {})", FormatTimestamp(w.expires),
+                           OutcomeName(r.outcome), r.reason);
+  } else {
+    r.reason =
+        fmt::format("waived until {}, not evaluated (run: false)", FormatTimestamp(w.expires));
+  }
+  r.outcome = Outcome::kWaived;
+}
+
 }  // namespace
 
 bool MayBeOpen(const RouteFact& route) {
@@ -355,7 +394,15 @@ Report Evaluate(const Governance& g, const Facts& facts, std::string_view framew
   report.framework = std::string(framework);
   for (const Control& c : g.compliance.controls) {
     if (!framework.empty() && !c.MapsTo(framework)) continue;
-    ControlResult r = EvaluateOne(g, c, facts);
+    bool expired = false;
+    const WaiverFact* w = WaiverOf(c, facts, &expired);
+    ControlResult r;
+    if (w != nullptr && !expired && !w->run) {
+      r.outcome = Outcome::kWaived;  // run: false: the control is not evaluated
+    } else {
+      r = EvaluateOne(g, c, facts);
+    }
+    if (w != nullptr) ApplyWaiver(*w, expired, r);
     r.control = &c;
     report.counts.Add(r.outcome);
     report.results.push_back(std::move(r));

@@ -69,6 +69,21 @@ struct DrillFact {
   uint64_t audit_index = 0;
 };
 
+// A waiver of a control (POST /v1/waivers, compliance/waiver.h) and where
+// its approval stands. Only an approved one that has not expired applies.
+struct WaiverFact {
+  std::string id;
+  std::string control;
+  std::string justification;
+  UnixMillis expires = 0;
+  bool run = true;  // true: the control is evaluated and its outcome shown beside the waiver
+  std::string requested_by;
+  std::string approval_id;
+  std::string approval_state;  // workflow::kApprovalStateNames
+  std::vector<std::string> approved_by;
+  uint64_t audit_index = 0;  // of the waiver's request; 0 when the run does not know it
+};
+
 // The latest scan a decision used (checks.secret_scan / checks.pii_scan).
 struct ScanFact {
   uint64_t findings = 0;
@@ -96,6 +111,7 @@ struct Facts {
   std::optional<std::vector<PolicyFact>> policies;
   std::vector<AttestationFact> attestations;
   std::vector<DrillFact> drills;
+  std::vector<WaiverFact> waivers;
   // The latest scans; scans_known false when this run could not learn them.
   bool scans_known = false;
   std::optional<ScanFact> secret_scan;
@@ -112,6 +128,12 @@ struct ControlResult {
   std::vector<std::string> evidence;      // values, audit indexes, proofs
   std::optional<UnixMillis> evidence_at;  // when the evidence was made
   std::optional<UnixMillis> expires_at;   // when it stops counting
+  // The waiver shown with the result: the one in force (outcome kWaived),
+  // else the latest approved one that expired (the real outcome stands).
+  std::optional<WaiverFact> waiver;
+  bool waiver_expired = false;
+  // Under a waiver with run: true, what the evaluation itself came to.
+  std::optional<Outcome> evaluated;
 };
 
 struct Report {

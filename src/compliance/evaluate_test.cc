@@ -247,5 +247,122 @@ TEST(CompliancePolicy, ReadsTheReviewDateAndOwner) {
   EXPECT_FALSE(ReadPolicy("policies/s.md", "Next review date: 2027-02-30").next_review);
 }
 
+WaiverFact Waiver(std::string control, std::string state, UnixMillis expires, bool run) {
+  WaiverFact w;
+  w.id = "wvr_1";
+  w.control = std::move(control);
+  w.justification = "replacement terminator arrives in January";
+  w.expires = expires;
+  w.run = run;
+  w.requested_by = "ivan";
+  w.approval_id = "apr_1";
+  w.approval_state = std::move(state);
+  if (w.approval_state == "approved") w.approved_by = {"erin", "mallory"};
+  w.audit_index = 42;
+  return w;
+}
+
+TEST(ComplianceWaivers, ApplyOnlyOnceApprovedAndUntilTheyExpire) {
+  const governance::Governance g = Defaults();
+  struct Case {
+    std::string name;
+    std::vector<WaiverFact> waivers;
+    Outcome outcome;
+    std::optional<Outcome> evaluated;
+    bool shown;
+    bool expired;
+  };
+  const std::vector<Case> cases = {
+      {"none", {}, Outcome::kFail, std::nullopt, false, false},
+      {"pending",
+       {Waiver("drill-rollback", "pending", kNow + kDay, true)},
+       Outcome::kFail,
+       std::nullopt,
+       false,
+       false},
+      {"rejected",
+       {Waiver("drill-rollback", "rejected", kNow + kDay, true)},
+       Outcome::kFail,
+       std::nullopt,
+       false,
+       false},
+      {"another control",
+       {Waiver("drill-audit-verify", "approved", kNow + kDay, true)},
+       Outcome::kFail,
+       std::nullopt,
+       false,
+       false},
+      {"approved, run",
+       {Waiver("drill-rollback", "approved", kNow + kDay, true)},
+       Outcome::kWaived,
+       Outcome::kFail,
+       true,
+       false},
+      {"approved, not run",
+       {Waiver("drill-rollback", "approved", kNow + kDay, false)},
+       Outcome::kWaived,
+       std::nullopt,
+       true,
+       false},
+      {"expired at now",
+       {Waiver("drill-rollback", "approved", kNow, true)},
+       Outcome::kFail,
+       std::nullopt,
+       true,
+       true},
+      {"expired, not run",
+       {Waiver("drill-rollback", "approved", kNow - kDay, false)},
+       Outcome::kFail,
+       std::nullopt,
+       true,
+       true},
+      {"one expired, one in force",
+       {Waiver("drill-rollback", "approved", kNow - kDay, true),
+        Waiver("drill-rollback", "approved", kNow + kDay, false)},
+       Outcome::kWaived,
+       std::nullopt,
+       true,
+       false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Facts f = Healthy();
+    std::erase_if(f.drills, [](const DrillFact& d) { return d.drill == "rollback"; });
+    f.waivers = c.waivers;
+    const Report report = Evaluate(g, f, "");
+    const ControlResult& r = Result(report, "drill-rollback");
+    EXPECT_EQ(r.outcome, c.outcome) << r.reason;
+    EXPECT_EQ(r.evaluated, c.evaluated);
+    EXPECT_EQ(r.waiver.has_value(), c.shown);
+    EXPECT_EQ(r.waiver_expired, c.expired);
+    // Waived results are counted: "another control" waives drill-audit-verify.
+    const bool any = c.outcome == Outcome::kWaived || c.name == "another control";
+    EXPECT_EQ(report.counts.Of(Outcome::kWaived), any ? 1 : 0);
+    auto j = ReportJson(report, "");
+    for (const auto& control : j["controls"]) {
+      if (control["id"] != "drill-rollback") continue;
+      EXPECT_EQ(control["outcome"], OutcomeName(c.outcome));
+      EXPECT_EQ(control.contains("waiver"), c.shown);
+      if (c.shown) {
+        EXPECT_EQ(control["waiver"]["state"], c.expired ? "expired" : "in_force");
+        EXPECT_EQ(control["waiver"]["audit_index"], 42);
+        EXPECT_EQ(control["waiver"]["approved_by"], nlohmann::ordered_json({"erin", "mallory"}));
+      }
+    }
+  }
+}
+
+TEST(ComplianceWaivers, AWaivedPassingControlStillShowsItsOutcomeAndTheRunPasses) {
+  const governance::Governance g = Defaults();
+  Facts f = Healthy();
+  f.waivers = {Waiver("drill-audit-verify", "approved", kNow + kDay, true)};
+  const Report report = Evaluate(g, f, "");
+  const ControlResult& r = Result(report, "drill-audit-verify");
+  EXPECT_EQ(r.outcome, Outcome::kWaived);
+  EXPECT_EQ(r.evaluated, Outcome::kPass);
+  EXPECT_NE(r.reason.find("evaluated: pass"), std::string::npos) << r.reason;
+  EXPECT_NE(ReportText(report).find("WAIVED"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace interlock::compliance

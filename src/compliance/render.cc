@@ -23,6 +23,19 @@ nlohmann::ordered_json ReportJson(const Report& report, const std::string& check
     };
     if (r.evidence_at) c["evidence_at"] = FormatTimestamp(*r.evidence_at);
     if (r.expires_at) c["expires_at"] = FormatTimestamp(*r.expires_at);
+    if (r.evaluated) c["evaluated"] = OutcomeName(*r.evaluated);
+    if (r.waiver) {
+      const WaiverFact& w = *r.waiver;
+      c["waiver"] = {{"id", w.id},
+                     {"state", r.waiver_expired ? "expired" : "in_force"},
+                     {"justification", w.justification},
+                     {"expires", FormatTimestamp(w.expires)},
+                     {"run", w.run},
+                     {"requested_by", w.requested_by},
+                     {"approval_id", w.approval_id},
+                     {"approved_by", w.approved_by}};
+      if (w.audit_index != 0) c["waiver"]["audit_index"] = w.audit_index;
+    }
     c["maps"] = r.control->maps;
     c["covers"] = r.control->covers;
     controls.push_back(std::move(c));
@@ -43,6 +56,10 @@ std::string ReportText(const Report& report) {
     std::string label(OutcomeName(r.outcome));
     std::transform(label.begin(), label.end(), label.begin(), ::toupper);
     out += fmt::format("  {:<14} {:<{}}  {}\n", label, r.control->id, width, r.reason);
+    if (r.waiver && r.waiver_expired) {
+      out += fmt::format("  {:<14} {:<{}}  waiver {} expired on {}\n", "", "", width, r.waiver->id,
+                         FormatTimestamp(r.waiver->expires));
+    }
   }
   out += fmt::format("pass {}, fail {}, waived {}, error {}, not_applicable {}\n",
                      report.counts.Of(Outcome::kPass), report.counts.Of(Outcome::kFail),

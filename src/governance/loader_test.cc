@@ -62,7 +62,7 @@ TEST_F(LoaderTest, DefaultsAreValid) {
   EXPECT_EQ(loaded->matrix.size(), 10u);
   EXPECT_EQ(loaded->tiers.size(), 4u);
   EXPECT_EQ(loaded->tiers.front().level, RiskLevel::kCritical);
-  EXPECT_EQ(loaded->workflows.size(), 9u);
+  EXPECT_EQ(loaded->workflows.size(), 11u);
   EXPECT_TRUE(loaded->version.starts_with("sha256:"));
   EXPECT_EQ(loaded->version.size(), 7u + 64u);
 }

@@ -1,13 +1,16 @@
 // GET /v1/compliance: the control catalogue evaluated against this server's
-// audit log, state and transport; POST /v1/evidence: attested evidence.
+// audit log, state and transport; POST /v1/evidence: attested evidence;
+// POST and GET /v1/waivers: waivers of controls and where they stand.
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "app/compliance_facts.h"
 #include "app/evidence.h"
+#include "app/waivers.h"
 #include "compliance/evaluate.h"
 #include "compliance/render.h"
+#include "compliance/waiver.h"
 #include "core/json.h"
 #include "server/service_impl.h"
 
@@ -97,6 +100,55 @@ void Service::Impl::PostEvidence(Call& c) {
     respond(JsonResponse(201, out));
   };
   Post(*state_lane, c.actor->id, c.respond, std::move(task));
+}
+
+namespace {
+
+// A waiver as the API shows it: the stored form, where its approval stands
+// and whether it is in force at `now`.
+json WaiverAnswer(const app::WaiverStatus& s, UnixMillis now) {
+  json out = json::parse(app::WaiverJson(s.waiver).dump());
+  out.erase("format");
+  const compliance::WaiverFact f = app::WaiverFactOf(s);
+  out["approval_state"] = f.approval_state;
+  out["approved_by"] = f.approved_by;
+  const bool approved = f.approval_state == "approved";
+  out["state"] = !approved                      ? f.approval_state
+                 : now < s.waiver.asked.expires ? "in_force"
+                                                : "expired";
+  if (s.waiver.audit_index != 0) out["audit_index"] = s.waiver.audit_index;
+  return out;
+}
+
+}  // namespace
+
+void Service::Impl::PostWaiver(Call& c) {
+  auto asked = compliance::ParseWaiverRequest(*c.g, c.request.body, options.clock->Now());
+  if (!asked) {
+    c.respond(ErrorResponse(asked.error()));
+    return;
+  }
+  auto task = [this, g = c.g, actor = *c.actor, asked = std::move(*asked), respond = c.respond]() {
+    const UnixMillis now = options.clock->Now();
+    auto requested = app::RequestWaiver(*state, *g, actor, asked, now);
+    if (!requested) {
+      respond(ErrorResponse(requested.error()));
+      return;
+    }
+    respond(JsonResponse(201, WaiverAnswer(*requested, now)));
+  };
+  Post(*state_lane, c.actor->id, c.respond, std::move(task));
+}
+
+void Service::Impl::GetWaivers(Call& c) {
+  ReadAudit(c, [this](const Call&) -> Result<json> {
+    auto waivers = app::LoadWaivers(*log);
+    if (!waivers) return std::unexpected(waivers.error());
+    const UnixMillis now = options.clock->Now();
+    json items = json::array();
+    for (const app::WaiverStatus& w : *waivers) items.push_back(WaiverAnswer(w, now));
+    return json{{"waivers", std::move(items)}};
+  });
 }
 
 }  // namespace interlock::server

@@ -194,6 +194,21 @@ struct Service::Impl {
   // POST /v1/evidence: attested evidence for a control (app/evidence.h), on
   // the state lane.
   void PostEvidence(Call& c);
+  // POST /v1/waivers: a waiver of a control asked for, its approval
+  // request opened (app/waivers.h), on the state lane.
+  void PostWaiver(Call& c);
+  // GET /v1/waivers: every waiver with where its approval stands, on the
+  // audit read lane.
+  void GetWaivers(Call& c);
+
+  // --- drill_routes.cc -----------------------------------------------------
+
+  // POST /v1/drills: a drill's record, its sign-off asked for
+  // (app/drills.h), on the state lane.
+  void PostDrill(Call& c);
+  // GET /v1/drills: the drill calendar and the records, on the audit read
+  // lane.
+  void GetDrills(Call& c);
 
   // --- approval_routes.cc --------------------------------------------------
 
