@@ -381,7 +381,7 @@ Result<State::Requested> State::RequestApproval(
   d.risk = risk;
   d.approvals.count = g.workflows[*w].required_approvers;
   d.eligible_roles = g.workflows[*w].approver_roles;
-  d.workflow = *w;
+  d.workflow = w;
   UnixMillis now = options_.clock->Now();
   auto opened = OpenApproval(g, subject, d, now);
   if (!opened) return std::unexpected(opened.error());

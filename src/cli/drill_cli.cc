@@ -388,7 +388,7 @@ std::vector<Command> DrillCommands() {
     sub->add_option("--ca-file", flags->ca_file,
                     "PEM certificates to trust for https (default: the system's)");
   };
-  auto command = [flags, common](std::string name, std::string description, Drill drill,
+  auto command = [flags, common](const std::string& name, std::string description, Drill drill,
                                  std::function<void(CLI::App*)> extra) -> Command {
     return {"drill " + name, std::move(description),
             [common, extra = std::move(extra)](CLI::App* sub) {

@@ -11,8 +11,7 @@
 // tests/schemas/ validates the SARIF output against the official JSON
 // schema as well.
 #include <gtest/gtest.h>
-
-#include <regex>
+#include <re2/re2.h>
 
 #include "compliance/reports.h"
 
@@ -37,9 +36,8 @@ void Require(const json& j, const std::string& path, std::initializer_list<const
   }
 }
 
-void Match(const json& j, const std::string& path, const std::regex& re, const char* what,
-           Problems& p) {
-  if (!j.is_string() || !std::regex_match(j.get<std::string>(), re)) {
+void Match(const json& j, const std::string& path, const RE2& re, const char* what, Problems& p) {
+  if (!j.is_string() || !RE2::FullMatch(j.get<std::string>(), re)) {
     p.push_back(path + ": not " + std::string(what) + ": " + j.dump());
   }
 }
@@ -52,14 +50,14 @@ void OneOf(const json& j, const std::string& path, const json& allowed, Problems
 
 // ---- OSCAL 1.1.2 ----
 
-const std::regex kUuid(
+const RE2 kUuid(
     "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$");
-const std::regex kDateTime(
+const RE2 kDateTime(
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$");
-const std::regex kToken("^[A-Za-z_][A-Za-z0-9._-]*$");
-const std::regex kString("^\\S(.*\\S)?$");
-const std::regex kMarkupLine("^[^\\n]+$");
-const std::regex kUri("^[a-zA-Z][a-zA-Z0-9+.-]+:.+$");
+const RE2 kToken("^[A-Za-z_][A-Za-z0-9._-]*$");
+const RE2 kString("^\\S(.*\\S)?$");
+const RE2 kMarkupLine("^[^\\n]+$");
+const RE2 kUri("^[a-zA-Z][a-zA-Z0-9+.-]+:.+$");
 
 // The rules that hold wherever a member appears.
 void OscalEverywhere(const json& j, const std::string& path, Problems& p) {
@@ -97,7 +95,7 @@ void OscalMetadata(const json& m, const std::string& path, Problems& p) {
   Require(m, path, {"title", "last-modified", "version", "oscal-version"}, p);
   if (Has(m, "version")) Match(m["version"], path + "/version", kString, "a string", p);
   if (Has(m, "oscal-version")) {
-    Match(m["oscal-version"], path + "/oscal-version", std::regex("^1\\.1\\.[0-9]+$"), "1.1.x", p);
+    Match(m["oscal-version"], path + "/oscal-version", RE2("^1\\.1\\.[0-9]+$"), "1.1.x", p);
   }
 }
 

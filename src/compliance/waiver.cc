@@ -56,10 +56,10 @@ Result<WaiverRequest> ParseWaiverRequest(const governance::Governance& g, std::s
         fmt::format("expires: {} is not in the future", FormatTimestamp(*t))));
   }
   if (*t - now > kMaxWaiverMs) {
-    return std::unexpected(Error::InvalidArgument(
-        fmt::format("expires: {} is more than {} days after now ({}): a waiver is reviewed "
-                    "again at least once a year",
-                    FormatTimestamp(*t), kMaxWaiverMs / (24 * 3'600'000), FormatTimestamp(now))));
+    return std::unexpected(Error::InvalidArgument(fmt::format(
+        "expires: {} is more than {} days after now ({}): a waiver is reviewed "
+        "again at least once a year",
+        FormatTimestamp(*t), kMaxWaiverMs / (UnixMillis{24} * 3'600'000), FormatTimestamp(now))));
   }
   w.expires = *t;
   w.run = **run;

@@ -33,7 +33,7 @@ function when(iso) {
 function waiverOf(c) {
   const w = c.waiver;
   if (!w) return h('span', { class: 'muted' }, '—');
-  const parts = [w.justification || ''];
+  const parts = [w.state === 'expired' ? 'expired' : '', w.justification || ''];
   if (w.expires) parts.push(`until ${formatTime(w.expires)}`);
   if (w.approved_by) parts.push(`approved by ${[].concat(w.approved_by).join(', ')}`);
   return h('span', { class: 'waiver' }, parts.filter(Boolean).join('; '));
@@ -50,7 +50,9 @@ function controlsTable(controls) {
   return table('Control outcomes', ['Control', 'Outcome', 'Why', 'Evidence', 'Evidence of', 'Expires', 'Waiver', 'Requirements'],
     controls.map((c) => [
       h('div', null, h('span', { class: 'mono strong' }, c.id), h('div', { class: 'muted' }, c.description)),
-      outcomeBadge(c.outcome),
+      c.evaluated && c.evaluated !== c.outcome
+        ? h('span', null, outcomeBadge(c.outcome), ' ', h('span', { class: 'muted' }, `(${words(c.evaluated)})`))
+        : outcomeBadge(c.outcome),
       c.reason,
       evidenceOf(c),
       when(c.evidence_at),
