@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 
+#include "app/compliance_gate.h"
 #include "app/decision_event.h"
 #include "core/memory_fs.h"
 #include "decision/engine.h"
@@ -129,6 +130,40 @@ void BM_DecisionEvent(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DecisionEvent);
+
+// The compliance gate after a decision (app/compliance_gate.h): an early
+// return for a request without metadata, a change record with a
+// compatibility report read strictly for one that has them.
+constexpr const char* kChangeRecord = R"({
+  "actor": {"type": "human", "id": "alice", "roles": ["engineer"], "team": "payments"},
+  "change": {"type": "code", "environment": "production", "service": "api-gateway", "version": "2.6.0", "previous_version": "2.5.4"},
+  "checks": {"tests_passed": true, "security_scan": {"passed": true, "max_severity": "low"}},
+  "metadata": {"change_id": "CHANGE-42", "author": "alice", "owner": "frank",
+    "timestamp": "2026-12-01T10:00:00Z", "rationale": "Tenants exhaust shared capacity",
+    "impact": "Requests over a tenant's limit are answered 429", "tests_run": ["unit", "integration"],
+    "artifacts": ["api-gateway@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+    "approvals": [], "rollback_plan": "Re-deploy 2.5.4", "risk_level": "high",
+    "compatibility_report": {"contract": "contracts/openapi.yaml", "change_type": "additive"}}})";
+
+void BM_GateFindings(benchmark::State& state, const char* json) {
+  const governance::Governance& g = Defaults();
+  auto request = decision::ParseRequest(json);
+  if (!request || !decision::CheckRequest(g, *request)) {
+    state.SkipWithError("bad request");
+    return;
+  }
+  decision::Decision d;
+  decision::Decide(g, *request, {}, &d);
+  size_t findings = 0;
+  for (auto _ : state) {
+    std::vector<std::string> f = app::AllFindings(g, *request, d, {});
+    findings = f.size();
+    benchmark::DoNotOptimize(f);
+  }
+  state.SetLabel(fmt::format("{} findings", findings));
+}
+BENCHMARK_CAPTURE(BM_GateFindings, no_metadata, kAllowDevPatch);
+BENCHMARK_CAPTURE(BM_GateFindings, change_record, kChangeRecord);
 
 void BM_LoadGovernance(benchmark::State& state) {
   MemoryFileSystem fs;

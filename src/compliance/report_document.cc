@@ -333,13 +333,13 @@ std::string ReportMarkdown(const Report& report, const ReportContext& context) {
           std::string rule = "|";
           out += "|";
           for (const std::string& h : b.table.header) {
-            out += " " + MarkdownCell(h) + " |";
+            out += fmt::format(" {} |", MarkdownCell(h));
             rule += "---|";
           }
           out += "\n" + rule + "\n";
           for (const auto& row : b.table.rows) {
             out += "|";
-            for (const std::string& cell : row) out += " " + MarkdownCell(cell) + " |";
+            for (const std::string& cell : row) out += fmt::format(" {} |", MarkdownCell(cell));
             out += "\n";
           }
           break;
